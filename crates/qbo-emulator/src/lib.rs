@@ -1,0 +1,12 @@
+//! A local stand-in for Intuit OAuth 2.0 and the QuickBooks Online Accounting
+//! API v3, faithful enough that public QBO client libraries run against it
+//! unmodified. It backs the tests, the benchmarks and the app's demo mode.
+//!
+//! Entities are stored as JSON documents and QBO's behaviour is implemented
+//! from the reference, never from the client's types: a misunderstanding on
+//! one side is then caught by the other.
+
+pub mod clock;
+pub mod oauth;
+pub mod query;
+pub mod webhooks;

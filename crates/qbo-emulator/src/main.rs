@@ -1,0 +1,2 @@
+//! The `qbo-emulator` binary: serves the emulator until stopped.
+fn main() {}

@@ -1,0 +1,27 @@
+//! The one error type that crosses the IPC boundary.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+/// What every command returns on failure: a machine-readable `kind` the UI
+/// can branch on, and a `message` written for the accountant that says what
+/// to do next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
+#[ts(export)]
+#[error("{message}")]
+pub struct CommandError {
+    /// A stable, lower-case identifier such as `"internal"` or `"reconnect_needed"`.
+    pub kind: String,
+    /// A sentence for the user.
+    pub message: String,
+}
+
+impl CommandError {
+    /// An error the user cannot fix; the message points them at the logs.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self {
+            kind: "internal".to_owned(),
+            message: message.into(),
+        }
+    }
+}

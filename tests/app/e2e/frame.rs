@@ -1,0 +1,60 @@
+//! The frame every screen lives in: navigation, page titles, the status bar
+//! and the one real command behind Settings.
+
+use super::Session;
+
+const SECTIONS: [(&str, &str); 5] = [
+    ("nav-companies", "Companies"),
+    ("nav-records", "Records"),
+    ("nav-conflicts", "Conflicts"),
+    ("nav-history", "History"),
+    ("nav-settings", "Settings"),
+];
+
+#[tokio::test]
+#[ignore = "needs a display, WebKitWebDriver and tauri-driver; `cargo xtask test` runs it"]
+async fn every_section_opens_from_the_navigation() {
+    let app = Session::start("frame").await;
+    app.wait_for_text("status-bar", "Not connected").await;
+    for (index, (nav, title)) in SECTIONS.iter().enumerate() {
+        app.click(nav).await;
+        app.wait_for_text("page-title", title).await;
+        assert_eq!(
+            app.attribute(nav, "aria-current").await.as_deref(),
+            Some("page"),
+            "{nav} is marked as the current page"
+        );
+        for (other, _) in SECTIONS.iter().filter(|(other, _)| other != nav) {
+            assert_ne!(
+                app.attribute(other, "aria-current").await.as_deref(),
+                Some("page")
+            );
+        }
+        app.screenshot(&format!("{:02}-{}", index + 1, title.to_lowercase()))
+            .await;
+    }
+    app.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs a display, WebKitWebDriver and tauri-driver; `cargo xtask test` runs it"]
+async fn settings_show_the_real_version_and_folders() {
+    let app = Session::start("settings").await;
+    app.click("nav-settings").await;
+    app.wait_for_text("settings-version", env!("CARGO_PKG_VERSION"))
+        .await;
+    let data_dir = app.text("settings-data-dir").await;
+    let expected = app.data_home.join("app.ledgerlink.desktop");
+    assert_eq!(
+        data_dir,
+        expected.display().to_string(),
+        "the data folder comes from the OS paths"
+    );
+    let log_dir = app.text("settings-log-dir").await;
+    assert!(
+        log_dir.ends_with("logs"),
+        "the log folder is the app's: {log_dir}"
+    );
+    app.screenshot("settings").await;
+    app.close().await;
+}

@@ -1,0 +1,214 @@
+//! End-to-end scenarios in the real app window, over WebDriver.
+//!
+//! A scenario is an `async fn` that takes a [`Session`]; add one by writing
+//! a module beside `frame.rs` with `#[tokio::test]` functions that call
+//! [`Session::start`]. Each scenario gets its own app data folders and its
+//! own tauri-driver, and scenarios run one at a time (two WebKit processes on
+//! a 2-core machine only make each other flaky).
+
+mod frame;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use tokio::sync::{Mutex, MutexGuard};
+
+/// How long a page may take to show an element before the scenario fails.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+static ONE_AT_A_TIME: LazyLock<Mutex<()>> = LazyLock::new(|| Mutex::new(()));
+
+/// The built app, driven through tauri-driver and WebKitWebDriver.
+pub struct Session {
+    client: Client,
+    driver: Child,
+    name: String,
+    pub data_home: PathBuf,
+    screenshots: PathBuf,
+    _turn: MutexGuard<'static, ()>,
+}
+
+impl Session {
+    /// Starts the app for the scenario `name` with fresh data folders.
+    pub async fn start(name: &str) -> Session {
+        let turn = ONE_AT_A_TIME.lock().await;
+        let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+        let scratch = target.join("e2e-session").join(name);
+        let _ = std::fs::remove_dir_all(&scratch);
+        let data_home = scratch.join("data");
+        for dir in ["data", "config", "cache"] {
+            std::fs::create_dir_all(scratch.join(dir)).expect("scratch folders");
+        }
+        let screenshots = std::env::var_os("LEDGERLINK_SCREENSHOTS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| target.join("e2e-screenshots"))
+            .join(name);
+        let _ = std::fs::remove_dir_all(&screenshots);
+        std::fs::create_dir_all(&screenshots).expect("the screenshots folder");
+
+        let port = free_port();
+        let native_port = free_port();
+        let driver_path = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
+        let driver = Command::new(&driver_path)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("XDG_DATA_HOME", &data_home)
+            .env("XDG_CONFIG_HOME", scratch.join("config"))
+            .env("XDG_CACHE_HOME", scratch.join("cache"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|error| {
+                panic!(
+                    "cannot start {driver_path}: {error}. The end-to-end tests need tauri-driver, \
+                     WebKitWebDriver and a display: run them through `cargo xtask test`."
+                )
+            });
+
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), json!("wry"));
+        capabilities.insert(
+            "tauri:options".into(),
+            json!({ "application": env!("CARGO_BIN_EXE_ledgerlink-desktop") }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let client = connect(&url, capabilities).await;
+        Session {
+            client,
+            driver,
+            name: name.to_owned(),
+            data_home,
+            screenshots,
+            _turn: turn,
+        }
+    }
+
+    fn by_test_id(test_id: &str) -> String {
+        format!("[data-testid=\"{test_id}\"]")
+    }
+
+    /// Waits for the element with `data-testid` and returns it.
+    pub async fn element(&self, test_id: &str) -> fantoccini::elements::Element {
+        let selector = Self::by_test_id(test_id);
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css(&selector))
+            .await
+            .unwrap_or_else(|error| panic!("[{}] no element {selector}: {error}", self.name))
+    }
+
+    pub async fn click(&self, test_id: &str) {
+        self.element(test_id)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|error| panic!("[{}] cannot click {test_id}: {error}", self.name));
+    }
+
+    pub async fn text(&self, test_id: &str) -> String {
+        self.element(test_id)
+            .await
+            .text()
+            .await
+            .unwrap_or_else(|error| panic!("[{}] cannot read {test_id}: {error}", self.name))
+    }
+
+    pub async fn attribute(&self, test_id: &str, attribute: &str) -> Option<String> {
+        self.element(test_id)
+            .await
+            .attr(attribute)
+            .await
+            .unwrap_or_else(|error| {
+                panic!("[{}] cannot read {test_id}@{attribute}: {error}", self.name)
+            })
+    }
+
+    /// Waits until the element's text contains `expected`, and returns the text.
+    pub async fn wait_for_text(&self, test_id: &str, expected: &str) -> String {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let text = self.text(test_id).await;
+            if text.contains(expected) {
+                return text;
+            }
+            if tokio::time::Instant::now() > deadline {
+                self.screenshot("failure").await;
+                panic!(
+                    "[{}] {test_id} never showed {expected:?}; it shows {text:?}",
+                    self.name
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Saves a PNG of the window as `<scenario>/<name>.png` after the page
+    /// has painted (WebKit can otherwise hand back an earlier frame).
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let _ = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+                vec![],
+            )
+            .await;
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .unwrap_or_else(|error| panic!("[{}] screenshot failed: {error}", self.name));
+        let path = self.screenshots.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("the screenshot is written");
+        path
+    }
+
+    /// Closes the app and the driver.
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // A failed scenario panics before `close`; never leave a driver behind.
+        let _ = self.driver.kill();
+    }
+}
+
+async fn connect(url: &str, capabilities: serde_json::Map<String, serde_json::Value>) -> Client {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let attempt = ClientBuilder::rustls()
+            .expect("a TLS configuration")
+            .capabilities(capabilities.clone())
+            .connect(url)
+            .await;
+        match attempt {
+            Ok(client) => return client,
+            Err(error) if tokio::time::Instant::now() > deadline => {
+                panic!("tauri-driver at {url} did not start the app: {error}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free loopback port")
+}

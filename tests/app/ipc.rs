@@ -1,0 +1,135 @@
+//! The IPC boundary on the mock runtime, with the app's real capability files.
+
+use app_core::AppPaths;
+use ledgerlink_desktop::{AppState, CommandError};
+use serde_json::Value;
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
+use tauri::webview::InvokeRequest;
+use tauri::{App, Manager, WebviewWindowBuilder};
+
+fn app(paths: AppPaths) -> App<MockRuntime> {
+    let app = ledgerlink_desktop::builder(mock_builder())
+        .build(tauri::generate_context!(test = true))
+        .expect("the app builds on the mock runtime");
+    app.manage(AppState::new(paths));
+    app
+}
+
+fn paths() -> AppPaths {
+    AppPaths {
+        data_dir: "/data for the test".into(),
+        log_dir: "/logs for the test".into(),
+    }
+}
+
+/// The origin the app's own pages are served from, which is what the
+/// capability's "local" URL scope means.
+fn local_origin() -> &'static str {
+    if cfg!(windows) {
+        "http://tauri.localhost"
+    } else {
+        "tauri://localhost"
+    }
+}
+
+/// Invokes `command` from a webview window with the given label, the way the
+/// UI's `invoke` does.
+fn invoke(app: &App<MockRuntime>, window_label: &str, command: &str) -> Result<Value, Value> {
+    invoke_from(app, window_label, local_origin(), command)
+}
+
+/// Invokes `command` from a page at `url` in the window `window_label`.
+fn invoke_from(
+    app: &App<MockRuntime>,
+    window_label: &str,
+    url: &str,
+    command: &str,
+) -> Result<Value, Value> {
+    let window = WebviewWindowBuilder::new(app, window_label, Default::default())
+        .build()
+        .expect("a mock window");
+    get_ipc_response(
+        &window,
+        InvokeRequest {
+            cmd: command.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: url.parse().expect("a valid URL"),
+            body: InvokeBody::default(),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().expect("a JSON answer"))
+}
+
+#[test]
+fn app_info_reports_the_version_and_the_folders() {
+    let app = app(paths());
+    let info = invoke(&app, "main", "app_info").expect("the main window may call app_info");
+    assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(info["dataDir"], "/data for the test");
+    assert_eq!(info["logDir"], "/logs for the test");
+}
+
+#[test]
+fn a_window_without_a_capability_cannot_call_commands() {
+    let app = app(paths());
+    let refused = invoke(&app, "intruder", "app_info")
+        .expect_err("a window no capability names must be refused");
+    let text = refused.to_string();
+    assert!(
+        text.contains("not allowed"),
+        "the refusal should say the command is not allowed, got {text}"
+    );
+}
+
+#[test]
+fn a_remote_page_in_the_main_window_cannot_call_commands() {
+    let app = app(paths());
+    let refused = invoke_from(&app, "main", "https://attacker.example", "app_info");
+    assert!(
+        refused.is_err(),
+        "only the app's own pages may call commands"
+    );
+}
+
+#[test]
+fn unknown_commands_are_refused() {
+    let app = app(paths());
+    assert!(invoke(&app, "main", "delete_everything").is_err());
+}
+
+#[test]
+fn command_errors_cross_the_boundary_as_kind_and_message() {
+    let error = CommandError::internal("The database is locked. Close other copies of Ledgerlink.");
+    let wire = serde_json::to_value(&error).unwrap();
+    assert_eq!(
+        wire,
+        serde_json::json!({
+            "kind": "internal",
+            "message": "The database is locked. Close other copies of Ledgerlink."
+        })
+    );
+}
+
+#[test]
+fn the_content_security_policy_is_strict() {
+    let config: Value = serde_json::from_str(include_str!("../../tauri.conf.json"))
+        .expect("tauri.conf.json parses");
+    let csp = &config["app"]["security"]["csp"];
+    let sources: Vec<String> = csp
+        .as_object()
+        .expect("the CSP is written per directive")
+        .values()
+        .map(|v| v.as_str().unwrap_or_default().to_owned())
+        .collect();
+    for source in &sources {
+        assert!(!source.contains("unsafe-eval"), "no unsafe-eval: {source}");
+        assert!(!source.contains("https:"), "no remote origins: {source}");
+        assert!(!source.contains('*'), "no wildcards: {source}");
+    }
+    assert_eq!(csp["default-src"], "'self'");
+    assert_eq!(csp["script-src"], "'self'");
+}

@@ -1,0 +1,74 @@
+/**
+ * The one module that talks to the Rust side. Every IPC command gets a typed
+ * function here, and every failure — a `CommandError` from Rust, or the IPC
+ * layer itself failing — reaches callers as a `CommandFailure`, which is a
+ * `CommandError` ({ kind, message }) that is also an `Error`.
+ *
+ * A guard test (ipc-guard.test.ts) fails if any other module imports `invoke`.
+ */
+import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
+
+import type { AppInfo } from './generated/AppInfo';
+import type { CommandError } from './generated/CommandError';
+
+export type { AppInfo, CommandError };
+
+/** The `kind` given to failures that did not come from a Rust command's own error. */
+export const IPC_FAILURE_KIND = 'ipc';
+
+/** A rejected command, shaped as the wire error and usable as an `Error`. */
+export class CommandFailure extends Error implements CommandError {
+  readonly kind: string;
+
+  constructor(error: CommandError) {
+    super(error.message);
+    this.name = 'CommandFailure';
+    this.kind = error.kind;
+  }
+}
+
+/** Whether a value has the wire shape of a `CommandError`. */
+export function isCommandError(value: unknown): value is CommandError {
+  if (typeof value !== 'object' || value === null) {
+    return false;
+  }
+  const candidate = value as Record<string, unknown>;
+  return typeof candidate['kind'] === 'string' && typeof candidate['message'] === 'string';
+}
+
+/**
+ * Turns whatever `invoke` rejected with into a `CommandFailure`. Rust commands
+ * reject with a `CommandError` object; Tauri itself rejects with a bare string
+ * (for example when a command is missing or not allowed by a capability).
+ */
+export function toCommandFailure(reason: unknown): CommandFailure {
+  if (reason instanceof CommandFailure) {
+    return reason;
+  }
+  if (isCommandError(reason)) {
+    return new CommandFailure({ kind: reason.kind, message: reason.message });
+  }
+  if (typeof reason === 'string' && reason.trim() !== '') {
+    return new CommandFailure({ kind: IPC_FAILURE_KIND, message: reason });
+  }
+  if (reason instanceof Error && reason.message.trim() !== '') {
+    return new CommandFailure({ kind: IPC_FAILURE_KIND, message: reason.message });
+  }
+  return new CommandFailure({
+    kind: IPC_FAILURE_KIND,
+    message: 'Ledgerlink could not reach its background service. Restart the app; if this keeps happening, send the log files to support.',
+  });
+}
+
+async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (reason) {
+    throw toCommandFailure(reason);
+  }
+}
+
+/** The app's version and the folders it keeps its data and logs in. */
+export function appInfo(): Promise<AppInfo> {
+  return call<AppInfo>('app_info');
+}
