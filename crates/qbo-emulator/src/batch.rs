@@ -97,7 +97,9 @@ const ITEM_KEYS: [&str; 4] = ["bId", "operation", "optionsData", "Query"];
 
 fn run_item(company: &mut Company, item: &Value, now: DateTime<Utc>) -> Result<Value, Fault> {
     let Some(item) = item.as_object() else {
-        return Err(Fault::invalid_property("A BatchItemRequest must be an object"));
+        return Err(Fault::invalid_property(
+            "A BatchItemRequest must be an object",
+        ));
     };
     let operation = item.get("operation").and_then(Value::as_str);
     if let Some(statement) = item.get("Query") {
@@ -119,7 +121,9 @@ fn run_item(company: &mut Company, item: &Value, now: DateTime<Utc>) -> Result<V
         .next()
         .ok_or_else(|| Fault::required("an entity object (e.g. \"Invoice\")"))?;
     if entities.next().is_some() {
-        return Err(Fault::invalid_property("A batch item carries exactly one entity"));
+        return Err(Fault::invalid_property(
+            "A batch item carries exactly one entity",
+        ));
     }
     let kind = EntityKind::parse(name).ok_or_else(|| {
         Fault::invalid_property(format!("Property Name:{name} is not a supported entity"))
@@ -127,7 +131,11 @@ fn run_item(company: &mut Company, item: &Value, now: DateTime<Utc>) -> Result<V
     let options_void = item
         .get("optionsData")
         .and_then(Value::as_str)
-        .is_some_and(|options| options.split(',').any(|option| option.trim().eq_ignore_ascii_case("void")));
+        .is_some_and(|options| {
+            options
+                .split(',')
+                .any(|option| option.trim().eq_ignore_ascii_case("void"))
+        });
     let write = match operation.map(str::to_ascii_lowercase).as_deref() {
         Some("delete") => WriteOperation::Delete,
         Some("void") => WriteOperation::Void,
@@ -168,8 +176,14 @@ pub async fn handler(
     let context = RequestContext::new(realm_id, &headers, params);
     let max_items = emulator.config().batch_max_items;
     let has_request_id = context.request_id.is_some();
-    serve_write(&emulator, &headers, &context, BATCH_REQUEST_ID_MAX, move |company, now| {
-        let body = parse_body(&body)?;
-        run(company, &body, max_items, has_request_id, now)
-    })
+    serve_write(
+        &emulator,
+        &headers,
+        &context,
+        BATCH_REQUEST_ID_MAX,
+        move |company, now| {
+            let body = parse_body(&body)?;
+            run(company, &body, max_items, has_request_id, now)
+        },
+    )
 }

@@ -39,7 +39,11 @@ pub fn parse_changed_since(text: &str, offset: FixedOffset) -> Option<DateTime<U
             return Some(time.with_timezone(&Utc));
         }
     }
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
             return offset
                 .from_local_datetime(&naive)
@@ -96,7 +100,11 @@ pub fn changes(
                 });
             }
         }
-        for tombstone in company.tombstones().iter().filter(|tombstone| tombstone.kind == *kind) {
+        for tombstone in company
+            .tombstones()
+            .iter()
+            .filter(|tombstone| tombstone.kind == *kind)
+        {
             if tombstone.deleted_at >= since {
                 changed.push(Changed {
                     at: tombstone.deleted_at,
@@ -117,16 +125,26 @@ pub fn changes(
     }
     // Oldest first across all types, so a capped response is a prefix in time.
     changed.sort_by(|left, right| {
-        (left.at, left.kind_index, left.deleted, left.id).cmp(&(right.at, right.kind_index, right.deleted, right.id))
+        (left.at, left.kind_index, left.deleted, left.id).cmp(&(
+            right.at,
+            right.kind_index,
+            right.deleted,
+            right.id,
+        ))
     });
     changed.truncate(max_objects);
     // Within a type: objects in order of last update, deleted ones after them.
     changed.sort_by(|left, right| {
-        (left.kind_index, left.deleted, left.at, left.id).cmp(&(right.kind_index, right.deleted, right.at, right.id))
+        (left.kind_index, left.deleted, left.at, left.id).cmp(&(
+            right.kind_index,
+            right.deleted,
+            right.at,
+            right.id,
+        ))
     });
     let mut blocks: Vec<Value> = Vec::new();
     let mut current: Option<(usize, Vec<Value>)> = None;
-    let mut flush = |block: Option<(usize, Vec<Value>)>, blocks: &mut Vec<Value>| {
+    let flush = |block: Option<(usize, Vec<Value>)>, blocks: &mut Vec<Value>| {
         if let Some((kind_index, objects)) = block {
             let count = objects.len();
             let mut query_response = Map::new();
@@ -141,7 +159,9 @@ pub fn changes(
     };
     for item in changed {
         match &mut current {
-            Some((kind_index, objects)) if *kind_index == item.kind_index => objects.push(item.body),
+            Some((kind_index, objects)) if *kind_index == item.kind_index => {
+                objects.push(item.body)
+            }
             _ => {
                 flush(current.take(), &mut blocks);
                 current = Some((item.kind_index, vec![item.body]));
@@ -155,10 +175,16 @@ pub fn changes(
 /// Reads and checks the `entities` list.
 pub fn parse_entities(text: &str) -> Result<Vec<EntityKind>, Fault> {
     let mut kinds = Vec::new();
-    for name in text.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+    for name in text
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+    {
         let kind = EntityKind::parse(name).ok_or_else(|| {
-            Fault::invalid_property(format!("Property Name:entities : {name} is not a known entity"))
-                .with_element("entities")
+            Fault::invalid_property(format!(
+                "Property Name:entities : {name} is not a known entity"
+            ))
+            .with_element("entities")
         })?;
         if !kind.in_cdc() {
             return Err(Fault::unsupported_operation(format!(
@@ -176,7 +202,12 @@ pub fn parse_entities(text: &str) -> Result<Vec<EntityKind>, Fault> {
 }
 
 /// Checks the request and builds the whole CDC body.
-pub fn run(emulator: &Emulator, company: &Company, entities: Option<&str>, changed_since: Option<&str>) -> Result<Value, Fault> {
+pub fn run(
+    emulator: &Emulator,
+    company: &Company,
+    entities: Option<&str>,
+    changed_since: Option<&str>,
+) -> Result<Value, Fault> {
     let config = emulator.config();
     let kinds = parse_entities(entities.unwrap_or(""))?;
     let since_text = changed_since.ok_or_else(|| Fault::required("changedSince"))?;
@@ -211,10 +242,17 @@ pub async fn handler(
     let context = RequestContext::new(realm_id, &headers, params);
     let now = company_now(&emulator);
     let outcome = with_authenticated_company(&emulator, &headers, &context.realm_id, |company| {
-        run(&emulator, company, context.param("entities"), context.param("changedSince"))
+        run(
+            &emulator,
+            company,
+            context.param("entities"),
+            context.param("changedSince"),
+        )
     });
     match outcome {
-        Ok(response) => json_response(&json!({ "CDCResponse": response, "time": format_response_time(now) })),
+        Ok(response) => {
+            json_response(&json!({ "CDCResponse": response, "time": format_response_time(now) }))
+        }
         Err(fault) => fault_response(&fault, context.wants_xml, now),
     }
 }

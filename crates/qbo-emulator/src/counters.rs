@@ -108,7 +108,11 @@ impl Counters {
 
     /// The counters of one realm (empty if it saw no request).
     pub fn realm(&self, realm_id: &str) -> RealmCounts {
-        self.lock().realms.get(realm_id).cloned().unwrap_or_default()
+        self.lock()
+            .realms
+            .get(realm_id)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Starts counting afresh. Requests still running keep their in-flight
@@ -142,7 +146,11 @@ impl Counters {
             if let Some(realm_id) = &key.realm {
                 let realm = book.realms.entry(realm_id.clone()).or_default();
                 realm.total.begin();
-                realm.endpoints.entry(key.endpoint.clone()).or_default().begin();
+                realm
+                    .endpoints
+                    .entry(key.endpoint.clone())
+                    .or_default()
+                    .begin();
             }
         }
         InFlight {

@@ -145,7 +145,9 @@ impl Fault {
         Fault::validation(
             "610",
             "Object Not Found",
-            format!("Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, customers, items, vendors or employees. ({entity} {id})"),
+            format!(
+                "Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, customers, items, vendors or employees. ({entity} {id})"
+            ),
         )
     }
 
@@ -184,7 +186,9 @@ impl Fault {
         Fault::validation(
             "6240",
             "Duplicate Name Exists Error",
-            format!("The name supplied already exists. : Another {what} is already using this name. Please use a different name."),
+            format!(
+                "The name supplied already exists. : Another {what} is already using this name. Please use a different name."
+            ),
         )
     }
 
@@ -318,7 +322,8 @@ impl Fault {
 
     /// The `IntuitResponse` XML body.
     pub fn to_xml(&self, now: DateTime<FixedOffset>) -> String {
-        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n");
+        let mut xml =
+            String::from("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n");
         xml.push_str(&format!(
             "<IntuitResponse xmlns=\"http://schema.intuit.com/finance/v3\" time=\"{}\">\n",
             crate::state::format_response_time(now)
@@ -329,7 +334,10 @@ impl Fault {
         ));
         for error in &self.errors {
             if error.element.is_empty() {
-                xml.push_str(&format!("    <Error code=\"{}\">\n", escape_xml(&error.code)));
+                xml.push_str(&format!(
+                    "    <Error code=\"{}\">\n",
+                    escape_xml(&error.code)
+                ));
             } else {
                 xml.push_str(&format!(
                     "    <Error code=\"{}\" element=\"{}\">\n",

@@ -419,10 +419,19 @@ mod tests {
 
     #[test]
     fn glob_patterns() {
-        assert!(glob_matches("/v3/company/*/invoice", "/v3/company/123/invoice"));
+        assert!(glob_matches(
+            "/v3/company/*/invoice",
+            "/v3/company/123/invoice"
+        ));
         assert!(glob_matches("*/Invoice", "/v3/company/123/invoice"));
-        assert!(!glob_matches("/v3/company/*/invoice", "/v3/company/123/invoice/4"));
-        assert!(glob_matches("/v3/company/*/invoice*", "/v3/company/123/invoice/4"));
+        assert!(!glob_matches(
+            "/v3/company/*/invoice",
+            "/v3/company/123/invoice/4"
+        ));
+        assert!(glob_matches(
+            "/v3/company/*/invoice*",
+            "/v3/company/123/invoice/4"
+        ));
         assert!(glob_matches("*", ""));
         assert!(glob_matches("a*b*c", "aXXbYYbc"));
         assert!(!glob_matches("a*b*c", "aXXbYY"));
@@ -441,12 +450,18 @@ mod tests {
                     .operation("delete"),
             )
             .unwrap();
-        assert_eq!(injector.take(&Method::GET, "/v3/company/1/invoice", None), None);
+        assert_eq!(
+            injector.take(&Method::GET, "/v3/company/1/invoice", None),
+            None
+        );
         let first = injector.take(&Method::POST, "/v3/company/1/invoice", Some("delete"));
         assert_eq!(first.map(|plan| plan.kind), Some(FaultKind::Throttle));
         let second = injector.take(&Method::POST, "/v3/company/1/bill", None);
         assert_eq!(second.map(|plan| plan.kind), Some(FaultKind::Throttle));
-        assert_eq!(injector.take(&Method::POST, "/v3/company/1/invoice", None), None);
+        assert_eq!(
+            injector.take(&Method::POST, "/v3/company/1/invoice", None),
+            None
+        );
         let third = injector.take(&Method::POST, "/v3/company/1/invoice", Some("delete"));
         assert_eq!(third.map(|plan| plan.kind), Some(FaultKind::InternalError));
         assert!(injector.armed().is_empty());
@@ -455,7 +470,11 @@ mod tests {
     #[test]
     fn rejects_bad_plans() {
         let injector = FaultInjector::new(Clock::real(), utc());
-        assert!(injector.arm(FaultPlan::new(FaultKind::Throttle, 0)).is_err());
+        assert!(
+            injector
+                .arm(FaultPlan::new(FaultKind::Throttle, 0))
+                .is_err()
+        );
         assert!(
             injector
                 .arm(FaultPlan::new(FaultKind::Throttle, 1).method("NOT A METHOD"))

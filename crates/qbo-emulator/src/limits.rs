@@ -231,11 +231,8 @@ impl Drop for Permit {
 
 /// Whether an API path is a batch request.
 pub fn is_batch_path(path: &str) -> bool {
-    api_resource(path).is_some_and(|resource| {
-        resource
-            .trim_end_matches('/')
-            .eq_ignore_ascii_case("batch")
-    })
+    api_resource(path)
+        .is_some_and(|resource| resource.trim_end_matches('/').eq_ignore_ascii_case("batch"))
 }
 
 /// The axum middleware: applies the limits to Accounting API calls, keyed by

@@ -302,7 +302,12 @@ impl OAuthServer {
 
     /// Registers an app under the default app name. Redirect URIs match
     /// exactly, as at Intuit: scheme, host, port, path and query.
-    pub fn register_client(&self, client_id: &str, client_secret: &str, redirect_uris: Vec<String>) {
+    pub fn register_client(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        redirect_uris: Vec<String>,
+    ) {
         let app_name = self.store().config.default_app_name.clone();
         self.register_named_client(client_id, client_secret, &app_name, redirect_uris);
     }
@@ -317,7 +322,12 @@ impl OAuthServer {
     ) {
         for uri in &redirect_uris {
             if let Err(reason) = endpoints::check_redirect_uri_rules(uri) {
-                tracing::warn!(client_id, uri, reason, "Intuit would refuse this redirect URI");
+                tracing::warn!(
+                    client_id,
+                    uri,
+                    reason,
+                    "Intuit would refuse this redirect URI"
+                );
             }
         }
         self.store().register_client(
@@ -358,15 +368,26 @@ impl OAuthServer {
     /// works only with the client's registered secret.
     pub fn mint_tokens(&self, client_id: &str, realm_id: &str) -> Value {
         let now = self.clock.now();
-        let scopes = [ACCOUNTING_SCOPE, "openid", "profile", "email", "phone", "address"]
-            .map(str::to_owned)
-            .to_vec();
+        let scopes = [
+            ACCOUNTING_SCOPE,
+            "openid",
+            "profile",
+            "email",
+            "phone",
+            "address",
+        ]
+        .map(str::to_owned)
+        .to_vec();
         let (issued, base_url) = {
             let mut store = self.store();
             let issued = store.create_grant(client_id, Some(realm_id.to_owned()), scopes, now, now);
             (issued, store.base_url.clone())
         };
-        self.token_response(&issued, base_url.as_deref().unwrap_or(FALLBACK_BASE_URL), false)
+        self.token_response(
+            &issued,
+            base_url.as_deref().unwrap_or(FALLBACK_BASE_URL),
+            false,
+        )
     }
 
     /// What the token server did for `client_id` so far.
@@ -395,7 +416,12 @@ impl OAuthServer {
     /// Intuit's token response for `issued`, members in the order of
     /// samples/oauth-token.json. The hard-expiry member is added only when
     /// the client opted in with `x-include-refresh-token-hard-expires-in`.
-    fn token_response(&self, issued: &IssuedTokens, base_url: &str, include_hard_expiry: bool) -> Value {
+    fn token_response(
+        &self,
+        issued: &IssuedTokens,
+        base_url: &str,
+        include_hard_expiry: bool,
+    ) -> Value {
         let mut response = json!({
             "token_type": "bearer",
             "expires_in": issued.access_expires_in,
@@ -462,6 +488,10 @@ mod tests {
         assert_eq!(AuthFailure::Expired.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(AuthFailure::WrongRealm.status(), StatusCode::FORBIDDEN);
         assert_eq!(AuthFailure::Revoked.code(), "3200");
-        assert!(AuthFailure::Expired.detail("t").starts_with("Token expired: AB0"));
+        assert!(
+            AuthFailure::Expired
+                .detail("t")
+                .starts_with("Token expired: AB0")
+        );
     }
 }

@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
-use rand::seq::{IndexedRandom, SliceRandom};
+use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
@@ -56,7 +56,7 @@ pub fn populate(
 ) -> Result<SeedSummary, Fault> {
     let mut seeder = Seeder::new(company, seed, now);
     seeder.company_settings()?;
-    seeder.accounts()?;
+    seeder.chart_of_accounts()?;
     seeder.lists()?;
     seeder.people(size)?;
     seeder.items()?;
@@ -85,7 +85,6 @@ struct Accounts {
     checking: Named,
     savings: Named,
     credit_card: Named,
-    receivable: Named,
     payable: Named,
     undeposited: Named,
     inventory: Named,
@@ -231,12 +230,16 @@ impl<'a> Seeder<'a> {
             .single()
             .map_or(now, |time| time.with_timezone(&Utc))
             + chrono::Duration::hours(9);
-        let taken_names = [EntityKind::Customer, EntityKind::Vendor, EntityKind::Employee]
-            .into_iter()
-            .flat_map(|kind| company.all_of(kind))
-            .filter_map(|doc| doc.get("DisplayName").and_then(Value::as_str))
-            .map(str::to_lowercase)
-            .collect();
+        let taken_names = [
+            EntityKind::Customer,
+            EntityKind::Vendor,
+            EntityKind::Employee,
+        ]
+        .into_iter()
+        .flat_map(|kind| company.all_of(kind))
+        .filter_map(|doc| doc.get("DisplayName").and_then(Value::as_str))
+        .map(str::to_lowercase)
+        .collect();
         Seeder {
             company,
             rng: ChaCha8Rng::seed_from_u64(seed),
@@ -337,9 +340,7 @@ impl<'a> Seeder<'a> {
     }
 
     fn company_settings(&mut self) -> Result<(), Fault> {
-        let info = self
-            .company
-            .read_kind(EntityKind::CompanyInfo, "1")?;
+        let info = self.company.read_kind(EntityKind::CompanyInfo, "1")?;
         let name = info
             .get("CompanyName")
             .and_then(Value::as_str)
@@ -353,7 +354,10 @@ impl<'a> Seeder<'a> {
         let address = self.address();
         let phone = self.phone();
         let (industry, code) = *INDUSTRIES.choose(&mut self.rng).unwrap_or(&INDUSTRIES[0]);
-        let company_start = self.start.checked_sub_days(Days::new(30)).unwrap_or(self.start);
+        let company_start = self
+            .start
+            .checked_sub_days(Days::new(30))
+            .unwrap_or(self.start);
         let employer_id = self.range(100_000_000, 999_999_999);
         let body = json!({
             "Id": "1",
@@ -433,13 +437,27 @@ impl<'a> Seeder<'a> {
         let savings = self.account("Business Savings", "Bank", "Savings")?;
         self.account("Petty Cash", "Bank", "CashOnHand")?;
         let credit_card = self.account("Visa Business Card", "Credit Card", "CreditCard")?;
-        let receivable =
-            self.account("Accounts Receivable (A/R)", "Accounts Receivable", "AccountsReceivable")?;
-        let payable = self.account("Accounts Payable (A/P)", "Accounts Payable", "AccountsPayable")?;
-        let undeposited =
-            self.account("Undeposited Funds", "Other Current Asset", "UndepositedFunds")?;
+        self.account(
+            "Accounts Receivable (A/R)",
+            "Accounts Receivable",
+            "AccountsReceivable",
+        )?;
+        let payable = self.account(
+            "Accounts Payable (A/P)",
+            "Accounts Payable",
+            "AccountsPayable",
+        )?;
+        let undeposited = self.account(
+            "Undeposited Funds",
+            "Other Current Asset",
+            "UndepositedFunds",
+        )?;
         let inventory = self.account("Inventory Asset", "Other Current Asset", "Inventory")?;
-        let prepaid = self.account("Prepaid Insurance", "Other Current Asset", "PrepaidExpenses")?;
+        let prepaid = self.account(
+            "Prepaid Insurance",
+            "Other Current Asset",
+            "PrepaidExpenses",
+        )?;
         self.account("Equipment", "Fixed Asset", "MachineryAndEquipment")?;
         self.account("Trucks", "Fixed Asset", "Vehicles")?;
         let accumulated_depreciation = self.account(
@@ -447,20 +465,31 @@ impl<'a> Seeder<'a> {
             "Fixed Asset",
             "AccumulatedDepreciation",
         )?;
-        let payroll_liabilities =
-            self.account("Payroll Liabilities", "Other Current Liability", "PayrollTaxPayable")?;
+        let payroll_liabilities = self.account(
+            "Payroll Liabilities",
+            "Other Current Liability",
+            "PayrollTaxPayable",
+        )?;
         self.account("Equipment Loan", "Long Term Liability", "NotesPayable")?;
         self.account("Opening Balance Equity", "Equity", "OpeningBalanceEquity")?;
         self.account("Owner's Investment", "Equity", "OwnersEquity")?;
         let owner_draw = self.account("Owner's Draw", "Equity", "PartnerDistributions")?;
         self.account("Retained Earnings", "Equity", "RetainedEarnings")?;
-        let product_income = self.account("Sales of Product Income", "Income", "SalesOfProductIncome")?;
+        let product_income =
+            self.account("Sales of Product Income", "Income", "SalesOfProductIncome")?;
         let service_income = self.account("Services", "Income", "ServiceFeeIncome")?;
         self.account("Discounts Given", "Income", "DiscountsRefundsGiven")?;
         let other_income = self.account("Interest Earned", "Other Income", "InterestEarned")?;
-        let cost_of_goods =
-            self.account("Cost of Goods Sold", "Cost of Goods Sold", "SuppliesMaterialsCogs")?;
-        self.account("Freight In", "Cost of Goods Sold", "ShippingFreightDeliveryCos")?;
+        let cost_of_goods = self.account(
+            "Cost of Goods Sold",
+            "Cost of Goods Sold",
+            "SuppliesMaterialsCogs",
+        )?;
+        self.account(
+            "Freight In",
+            "Cost of Goods Sold",
+            "ShippingFreightDeliveryCos",
+        )?;
         let insurance = self.account("Insurance", "Expense", "Insurance")?;
         let wages = self.account("Payroll Wages", "Expense", "PayrollExpenses")?;
         let payroll_taxes = self.account("Payroll Taxes", "Expense", "TaxesPaid")?;
@@ -474,7 +503,6 @@ impl<'a> Seeder<'a> {
             checking,
             savings,
             credit_card,
-            receivable,
             payable,
             undeposited,
             inventory,
@@ -494,7 +522,7 @@ impl<'a> Seeder<'a> {
         })
     }
 
-    fn accounts(&mut self) -> Result<(), Fault> {
+    fn chart_of_accounts(&mut self) -> Result<(), Fault> {
         let accounts = self.accounts_setup()?;
         self.accounts = Some(accounts);
         Ok(())
@@ -686,7 +714,10 @@ impl<'a> Seeder<'a> {
         let address = self.address();
         let phone = self.phone();
         let account_number = self.range(10_000, 99_999);
-        let term = self.terms.choose(&mut self.rng).map(|(term, _)| term.reference());
+        let term = self
+            .terms
+            .choose(&mut self.rng)
+            .map(|(term, _)| term.reference());
         let mut body = json!({
             "DisplayName": display,
             "CompanyName": display,
@@ -743,7 +774,10 @@ impl<'a> Seeder<'a> {
 
     fn items(&mut self) -> Result<(), Fault> {
         let accounts = self.accounts()?.clone();
-        let inventory_start = self.start.checked_sub_days(Days::new(30)).unwrap_or(self.start);
+        let inventory_start = self
+            .start
+            .checked_sub_days(Days::new(30))
+            .unwrap_or(self.start);
         let mut categories: BTreeMap<&str, Named> = BTreeMap::new();
         for category in CATEGORIES {
             let created = self.create_setup(
@@ -854,7 +888,12 @@ impl<'a> Seeder<'a> {
         Ok(())
     }
 
-    fn transaction(&mut self, kind: EntityKind, date: NaiveDate, at: DateTime<Utc>) -> Result<(), Fault> {
+    fn transaction(
+        &mut self,
+        kind: EntityKind,
+        date: NaiveDate,
+        at: DateTime<Utc>,
+    ) -> Result<(), Fault> {
         match kind {
             EntityKind::Invoice => self.invoice(date, at),
             EntityKind::Payment => self.payment(date, at),
@@ -952,7 +991,12 @@ impl<'a> Seeder<'a> {
         }
         if lines.is_empty() {
             // Everything picked was out of stock: sell a service instead.
-            if let Some(item) = self.items.iter().find(|item| item.kind == ItemKind::Service).cloned() {
+            if let Some(item) = self
+                .items
+                .iter()
+                .find(|item| item.kind == ItemKind::Service)
+                .cloned()
+            {
                 let quantity = Decimal::from(self.range(1, 6));
                 let amount = quantity * item.price;
                 total += amount;
@@ -1018,7 +1062,10 @@ impl<'a> Seeder<'a> {
             let weights: u32 = accounts.expenses.iter().map(|(_, weight)| weight).sum();
             for _ in 0..count {
                 let mut roll = self.rng.random_range(0..weights.max(1));
-                let mut chosen = accounts.expenses.first().map(|(account, _)| account.clone());
+                let mut chosen = accounts
+                    .expenses
+                    .first()
+                    .map(|(account, _)| account.clone());
                 for (account, weight) in &accounts.expenses {
                     if roll < *weight {
                         chosen = Some(account.clone());
@@ -1085,8 +1132,9 @@ impl<'a> Seeder<'a> {
     }
 
     fn deposit_target(&mut self) -> Result<Named, Fault> {
+        let undeposited = self.rng.random_ratio(3, 5);
         let accounts = self.accounts()?;
-        Ok(if self.rng.random_ratio(3, 5) {
+        Ok(if undeposited {
             accounts.undeposited.clone()
         } else {
             accounts.checking.clone()
@@ -1185,7 +1233,10 @@ impl<'a> Seeder<'a> {
         let (lines, _) = self.sales_lines();
         // Estimates do not move stock: give back what sales_lines took.
         self.restore_stock(&lines);
-        let status = pick(&mut self.rng, &["Pending", "Accepted", "Closed", "Rejected"]);
+        let status = pick(
+            &mut self.rng,
+            &["Pending", "Accepted", "Closed", "Rejected"],
+        );
         let expires = date.checked_add_days(Days::new(30)).unwrap_or(date);
         let body = json!({
             "CustomerRef": customer.reference(),
@@ -1208,7 +1259,9 @@ impl<'a> Seeder<'a> {
             let Some(index) = self.items.iter().position(|item| item.named.id == item_id) else {
                 continue;
             };
-            if let (Some(stock), Some(quantity)) = (self.stock.get_mut(&index), parse_decimal(&detail["Qty"])) {
+            if let (Some(stock), Some(quantity)) =
+                (self.stock.get_mut(&index), parse_decimal(&detail["Qty"]))
+            {
                 *stock += quantity;
             }
         }
@@ -1326,7 +1379,8 @@ impl<'a> Seeder<'a> {
 
     fn purchase(&mut self, date: NaiveDate, at: DateTime<Utc>) -> Result<(), Fault> {
         let (_, vendor) = self.choose_vendor()?;
-        let (lines, _) = self.expense_lines(self.chance(1, 3))?;
+        let with_items = self.chance(1, 3);
+        let (lines, _) = self.expense_lines(with_items)?;
         let accounts = self.accounts()?.clone();
         let roll = self.range(1, 20);
         let mut body = json!({
@@ -1567,8 +1621,18 @@ fn id_of(doc: &Value) -> String {
 // ----- Pools of realistic names ------------------------------------------------
 
 const COMPANY_WORDS: [&str; 12] = [
-    "Cedar", "Maple", "Granite", "Willow", "Summit", "Blue Heron", "Red Oak", "Silver", "Evergreen",
-    "Juniper", "Harbor", "Meadow",
+    "Cedar",
+    "Maple",
+    "Granite",
+    "Willow",
+    "Summit",
+    "Blue Heron",
+    "Red Oak",
+    "Silver",
+    "Evergreen",
+    "Juniper",
+    "Harbor",
+    "Meadow",
 ];
 const COMPANY_PLACES: [&str; 8] = [
     "Creek", "Ridge", "Valley", "Hill", "Point", "Grove", "Falls", "Park",
@@ -1589,47 +1653,226 @@ const INDUSTRIES: [(&str, &str); 3] = [
 ];
 
 const GIVEN_NAMES: [&str; 60] = [
-    "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David",
-    "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah",
-    "Charles", "Karen", "Daniel", "Lisa", "Matthew", "Nancy", "Anthony", "Sandra", "Mark", "Ashley",
-    "Steven", "Emily", "Paul", "Michelle", "Andrew", "Amanda", "Joshua", "Melissa", "Kevin",
-    "Rebecca", "Brian", "Laura", "Diego", "Sofia", "Wei", "Mei", "Arjun", "Priya", "Kofi", "Amara",
-    "Liam", "Olivia", "Noah", "Emma", "Mateo", "Isabella", "Hiroshi", "Yuki", "Omar", "Layla",
-    "Ivan", "Anya",
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "William",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Charles",
+    "Karen",
+    "Daniel",
+    "Lisa",
+    "Matthew",
+    "Nancy",
+    "Anthony",
+    "Sandra",
+    "Mark",
+    "Ashley",
+    "Steven",
+    "Emily",
+    "Paul",
+    "Michelle",
+    "Andrew",
+    "Amanda",
+    "Joshua",
+    "Melissa",
+    "Kevin",
+    "Rebecca",
+    "Brian",
+    "Laura",
+    "Diego",
+    "Sofia",
+    "Wei",
+    "Mei",
+    "Arjun",
+    "Priya",
+    "Kofi",
+    "Amara",
+    "Liam",
+    "Olivia",
+    "Noah",
+    "Emma",
+    "Mateo",
+    "Isabella",
+    "Hiroshi",
+    "Yuki",
+    "Omar",
+    "Layla",
+    "Ivan",
+    "Anya",
 ];
 
 const FAMILY_NAMES: [&str; 60] = [
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
-    "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore",
-    "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark",
-    "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott", "Torres",
-    "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker", "Hall", "Rivera", "Campbell",
-    "Mitchell", "Carter", "Roberts", "Kowalski", "Okafor", "Tanaka", "Patel", "Chen", "Novak",
-    "Haddad", "Ivanova", "O'Brien", "Schmidt",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Torres",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+    "Adams",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+    "Campbell",
+    "Mitchell",
+    "Carter",
+    "Roberts",
+    "Kowalski",
+    "Okafor",
+    "Tanaka",
+    "Patel",
+    "Chen",
+    "Novak",
+    "Haddad",
+    "Ivanova",
+    "O'Brien",
+    "Schmidt",
 ];
 
 const BUSINESS_WORDS: [&str; 40] = [
-    "Acme", "Apex", "Bayview", "Birchwood", "Bluebird", "Brightside", "Cascade", "Cornerstone",
-    "Crestview", "Diamond", "Eastside", "Elm Street", "Fairway", "Foxglove", "Golden Gate",
-    "Greenleaf", "Hillcrest", "Horizon", "Ironwood", "Keystone", "Lakeside", "Liberty", "Magnolia",
-    "Northgate", "Oakmont", "Pacific", "Pinecrest", "Pioneer", "Riverside", "Rosewood", "Sagebrush",
-    "Seaside", "Sierra", "Skyline", "Stonebridge", "Sunrise", "Timberline", "Union", "Westfield",
+    "Acme",
+    "Apex",
+    "Bayview",
+    "Birchwood",
+    "Bluebird",
+    "Brightside",
+    "Cascade",
+    "Cornerstone",
+    "Crestview",
+    "Diamond",
+    "Eastside",
+    "Elm Street",
+    "Fairway",
+    "Foxglove",
+    "Golden Gate",
+    "Greenleaf",
+    "Hillcrest",
+    "Horizon",
+    "Ironwood",
+    "Keystone",
+    "Lakeside",
+    "Liberty",
+    "Magnolia",
+    "Northgate",
+    "Oakmont",
+    "Pacific",
+    "Pinecrest",
+    "Pioneer",
+    "Riverside",
+    "Rosewood",
+    "Sagebrush",
+    "Seaside",
+    "Sierra",
+    "Skyline",
+    "Stonebridge",
+    "Sunrise",
+    "Timberline",
+    "Union",
+    "Westfield",
     "Wildflower",
 ];
 
 const CUSTOMER_BUSINESSES: [&str; 24] = [
-    "Dental Group", "Property Management", "Realty", "Cafe", "Bakery", "Law Offices", "Apartments",
-    "Country Club", "Elementary School", "Medical Center", "Hotel", "Winery", "Church",
-    "Homeowners Association", "Veterinary Clinic", "Fitness", "Bistro", "Library", "Senior Living",
-    "Auto Care", "Brewing Co.", "Business Park", "Golf Course", "Community Center",
+    "Dental Group",
+    "Property Management",
+    "Realty",
+    "Cafe",
+    "Bakery",
+    "Law Offices",
+    "Apartments",
+    "Country Club",
+    "Elementary School",
+    "Medical Center",
+    "Hotel",
+    "Winery",
+    "Church",
+    "Homeowners Association",
+    "Veterinary Clinic",
+    "Fitness",
+    "Bistro",
+    "Library",
+    "Senior Living",
+    "Auto Care",
+    "Brewing Co.",
+    "Business Park",
+    "Golf Course",
+    "Community Center",
 ];
 
 const VENDOR_BUSINESSES: [&str; 24] = [
-    "Nursery Wholesale", "Irrigation Supply", "Stone & Tile", "Hardware", "Equipment Rental",
-    "Fuel Co.", "Insurance Agency", "Office Supply", "Power & Light", "Water District",
-    "Telecom", "Fleet Services", "Lumber Yard", "Seed Company", "Fertilizer Co.", "Tool Works",
-    "Print Shop", "CPA Group", "Sign Company", "Pottery Imports", "Mulch & Soil", "Tree Farm",
-    "Trucking", "Uniform Service",
+    "Nursery Wholesale",
+    "Irrigation Supply",
+    "Stone & Tile",
+    "Hardware",
+    "Equipment Rental",
+    "Fuel Co.",
+    "Insurance Agency",
+    "Office Supply",
+    "Power & Light",
+    "Water District",
+    "Telecom",
+    "Fleet Services",
+    "Lumber Yard",
+    "Seed Company",
+    "Fertilizer Co.",
+    "Tool Works",
+    "Print Shop",
+    "CPA Group",
+    "Sign Company",
+    "Pottery Imports",
+    "Mulch & Soil",
+    "Tree Farm",
+    "Trucking",
+    "Uniform Service",
 ];
 
 const PROJECTS: [&str; 8] = [
@@ -1666,9 +1909,22 @@ const EXPENSE_MEMOS: [&str; 6] = [
 ];
 
 const STREETS: [&str; 16] = [
-    "Main Street", "Oak Avenue", "Pine Street", "Maple Drive", "Cedar Lane", "Elm Street",
-    "Washington Boulevard", "Lake Road", "Hillside Avenue", "Park Place", "River Road",
-    "Sunset Boulevard", "Highland Avenue", "Church Street", "Mill Road", "Garden Way",
+    "Main Street",
+    "Oak Avenue",
+    "Pine Street",
+    "Maple Drive",
+    "Cedar Lane",
+    "Elm Street",
+    "Washington Boulevard",
+    "Lake Road",
+    "Hillside Avenue",
+    "Park Place",
+    "River Road",
+    "Sunset Boulevard",
+    "Highland Avenue",
+    "Church Street",
+    "Mill Road",
+    "Garden Way",
 ];
 
 const CITIES: [(&str, &str, &str); 12] = [
@@ -1720,7 +1976,11 @@ const EXPENSE_ACCOUNTS: [(&str, &str, u32); 12] = [
     ("Job Supplies", "SuppliesMaterials", 20),
     ("Legal & Professional Services", "LegalProfessionalFees", 4),
     ("Meals", "EntertainmentMeals", 6),
-    ("Office Supplies & Software", "OfficeGeneralAdministrativeExpenses", 8),
+    (
+        "Office Supplies & Software",
+        "OfficeGeneralAdministrativeExpenses",
+        8,
+    ),
     ("Rent & Lease", "RentOrLeaseOfBuildings", 6),
     ("Repairs & Maintenance", "RepairMaintenance", 10),
     ("Equipment Rental", "EquipmentRental", 8),
@@ -1737,21 +1997,105 @@ const CATEGORIES: [&str; 4] = [
 
 /// Products and services: name, kind, price and cost in cents, category.
 const CATALOG: [(&str, ItemKind, i64, i64, &str); 24] = [
-    ("Rock Fountain", ItemKind::Inventory, 27_500, 12_500, "Garden Decor"),
-    ("Stone Bench", ItemKind::Inventory, 32_900, 15_500, "Garden Decor"),
-    ("Bird Bath", ItemKind::Inventory, 8_900, 3_900, "Garden Decor"),
-    ("Terracotta Pot 14 in", ItemKind::Inventory, 2_450, 980, "Garden Decor"),
-    ("Solar Path Light", ItemKind::Inventory, 1_899, 720, "Garden Decor"),
-    ("Sprinkler Heads", ItemKind::Inventory, 200, 75, "Irrigation"),
-    ("Sprinkler Pipes", ItemKind::Inventory, 400, 250, "Irrigation"),
+    (
+        "Rock Fountain",
+        ItemKind::Inventory,
+        27_500,
+        12_500,
+        "Garden Decor",
+    ),
+    (
+        "Stone Bench",
+        ItemKind::Inventory,
+        32_900,
+        15_500,
+        "Garden Decor",
+    ),
+    (
+        "Bird Bath",
+        ItemKind::Inventory,
+        8_900,
+        3_900,
+        "Garden Decor",
+    ),
+    (
+        "Terracotta Pot 14 in",
+        ItemKind::Inventory,
+        2_450,
+        980,
+        "Garden Decor",
+    ),
+    (
+        "Solar Path Light",
+        ItemKind::Inventory,
+        1_899,
+        720,
+        "Garden Decor",
+    ),
+    (
+        "Sprinkler Heads",
+        ItemKind::Inventory,
+        200,
+        75,
+        "Irrigation",
+    ),
+    (
+        "Sprinkler Pipes",
+        ItemKind::Inventory,
+        400,
+        250,
+        "Irrigation",
+    ),
     ("Pump", ItemKind::Inventory, 15_000, 10_000, "Irrigation"),
-    ("Garden Hose 50 ft", ItemKind::Inventory, 3_499, 1_650, "Irrigation"),
-    ("Drip Irrigation Kit", ItemKind::Inventory, 4_999, 2_100, "Irrigation"),
-    ("Mulch (cubic yard)", ItemKind::NonInventory, 4_500, 2_200, "Landscaping Materials"),
-    ("Topsoil (cubic yard)", ItemKind::NonInventory, 3_800, 1_700, "Landscaping Materials"),
-    ("Sod (pallet)", ItemKind::NonInventory, 27_000, 16_000, "Landscaping Materials"),
-    ("Fertilizer (50 lb)", ItemKind::NonInventory, 3_200, 1_800, "Landscaping Materials"),
-    ("Gravel (ton)", ItemKind::NonInventory, 5_500, 3_000, "Landscaping Materials"),
+    (
+        "Garden Hose 50 ft",
+        ItemKind::Inventory,
+        3_499,
+        1_650,
+        "Irrigation",
+    ),
+    (
+        "Drip Irrigation Kit",
+        ItemKind::Inventory,
+        4_999,
+        2_100,
+        "Irrigation",
+    ),
+    (
+        "Mulch (cubic yard)",
+        ItemKind::NonInventory,
+        4_500,
+        2_200,
+        "Landscaping Materials",
+    ),
+    (
+        "Topsoil (cubic yard)",
+        ItemKind::NonInventory,
+        3_800,
+        1_700,
+        "Landscaping Materials",
+    ),
+    (
+        "Sod (pallet)",
+        ItemKind::NonInventory,
+        27_000,
+        16_000,
+        "Landscaping Materials",
+    ),
+    (
+        "Fertilizer (50 lb)",
+        ItemKind::NonInventory,
+        3_200,
+        1_800,
+        "Landscaping Materials",
+    ),
+    (
+        "Gravel (ton)",
+        ItemKind::NonInventory,
+        5_500,
+        3_000,
+        "Landscaping Materials",
+    ),
     ("Landscape Design", ItemKind::Service, 7_500, 0, "Services"),
     ("Installation", ItemKind::Service, 5_000, 0, "Services"),
     ("Lawn Maintenance", ItemKind::Service, 4_500, 0, "Services"),

@@ -19,6 +19,7 @@ use crate::entities::effects::{self, Effects};
 use crate::entities::{self, EntityKind, IdSequence, WriteKind, str_field};
 use crate::fault::Fault;
 use crate::oauth::{OAuthConfig, OAuthServer};
+use crate::webhooks::{Notifier, WebhookConfig};
 
 /// Settings of an emulator instance.
 #[derive(Clone, Debug)]
@@ -45,6 +46,8 @@ pub struct EmulatorConfig {
     pub batch_max_items: usize,
     /// OAuth server settings.
     pub oauth: OAuthConfig,
+    /// Webhook delivery settings.
+    pub webhooks: WebhookConfig,
 }
 
 impl Default for EmulatorConfig {
@@ -60,6 +63,7 @@ impl Default for EmulatorConfig {
             cdc_lookback_days: 30,
             batch_max_items: 30,
             oauth: OAuthConfig::default(),
+            webhooks: WebhookConfig::default(),
         }
     }
 }
@@ -83,6 +87,8 @@ struct EmulatorInner {
     companies: RwLock<BTreeMap<String, Arc<Mutex<Company>>>>,
     next_realm: AtomicU64,
     oauth: Arc<OAuthServer>,
+    notifier: Arc<Notifier>,
+    operations: Arc<crate::control::Operations>,
 }
 
 impl std::fmt::Debug for Emulator {
@@ -102,6 +108,8 @@ impl Emulator {
     /// A new emulator with no companies.
     pub fn new(config: EmulatorConfig, clock: Clock) -> Emulator {
         let oauth = OAuthServer::new(clock.clone(), config.oauth.clone());
+        let notifier = Notifier::new(clock.clone(), config.webhooks.clone());
+        let operations = crate::control::Operations::new(clock.clone(), config.offset());
         Emulator {
             inner: Arc::new(EmulatorInner {
                 config,
@@ -109,6 +117,8 @@ impl Emulator {
                 companies: RwLock::new(BTreeMap::new()),
                 next_realm: AtomicU64::new(FIRST_REALM_ID),
                 oauth,
+                notifier,
+                operations,
             }),
         }
     }
@@ -126,6 +136,17 @@ impl Emulator {
     /// The OAuth server.
     pub fn oauth(&self) -> &Arc<OAuthServer> {
         &self.inner.oauth
+    }
+
+    /// The webhook notifier.
+    pub fn notifier(&self) -> &Arc<Notifier> {
+        &self.inner.notifier
+    }
+
+    /// Limits, fault injection, counters, clients and persistence (the
+    /// operations side, see [`crate::control`]).
+    pub fn operations(&self) -> &Arc<crate::control::Operations> {
+        &self.inner.operations
     }
 
     /// Creates a company with a fresh realm id and registers it with the OAuth
@@ -209,7 +230,15 @@ impl Emulator {
 impl Emulator {
     /// Hands the changes a company call made to the webhook notifier.
     fn deliver_changes(&self, realm_id: &str, changes: Vec<Change>) {
-        let _ = (realm_id, changes);
+        for change in changes {
+            self.inner.notifier.record_change(
+                realm_id,
+                change.kind.name(),
+                &change.id,
+                change.operation.as_str(),
+                change.at,
+            );
+        }
     }
 }
 
@@ -314,7 +343,8 @@ pub struct Company {
     doc_numbers: HashMap<EntityKind, u64>,
     voided: BTreeSet<(EntityKind, u64)>,
     /// Effects index: target transaction → source transaction → amount applied.
-    pub(crate) applications: BTreeMap<(EntityKind, u64), BTreeMap<(EntityKind, u64), rust_decimal::Decimal>>,
+    pub(crate) applications:
+        BTreeMap<(EntityKind, u64), BTreeMap<(EntityKind, u64), rust_decimal::Decimal>>,
     /// Payments and sales receipts taken into a deposit → the deposit's id.
     pub(crate) deposited: BTreeMap<(EntityKind, u64), u64>,
     requests: RequestLog,
@@ -549,7 +579,10 @@ impl Company {
 
     /// One stored document by its id text; `None` for unknown or non-numeric ids.
     pub fn get_by_text(&self, kind: EntityKind, id: &str) -> Option<&Map<String, Value>> {
-        id.trim().parse::<u64>().ok().and_then(|id| self.get(kind, id))
+        id.trim()
+            .parse::<u64>()
+            .ok()
+            .and_then(|id| self.get(kind, id))
     }
 
     pub(crate) fn get_mut(&mut self, kind: EntityKind, id: u64) -> Option<&mut Map<String, Value>> {
@@ -561,7 +594,10 @@ impl Company {
 
     /// Every stored document of a type, by ascending id.
     pub fn all_of(&self, kind: EntityKind) -> impl Iterator<Item = &Value> + '_ {
-        self.docs.get(&kind).into_iter().flat_map(|docs| docs.values())
+        self.docs
+            .get(&kind)
+            .into_iter()
+            .flat_map(|docs| docs.values())
     }
 
     /// Every stored document of a type named like "Invoice" (any case); empty
@@ -615,7 +651,8 @@ impl Company {
     }
 
     fn note_doc_number(&mut self, kind: EntityKind, doc: &Map<String, Value>) {
-        if let Some(number) = str_field(doc, "DocNumber").and_then(|text| text.parse::<u64>().ok()) {
+        if let Some(number) = str_field(doc, "DocNumber").and_then(|text| text.parse::<u64>().ok())
+        {
             let last = self.doc_numbers.entry(kind).or_insert(1000);
             if number > *last {
                 *last = number;
@@ -623,7 +660,13 @@ impl Company {
         }
     }
 
-    pub(crate) fn push_change(&mut self, kind: EntityKind, id: u64, operation: Operation, at: DateTime<Utc>) {
+    pub(crate) fn push_change(
+        &mut self,
+        kind: EntityKind,
+        id: u64,
+        operation: Operation,
+        at: DateTime<Utc>,
+    ) {
         self.changes.push(Change {
             kind,
             id: id.to_string(),
@@ -658,13 +701,23 @@ impl Company {
 
     /// Creates an object as an API create does (validation, computed fields,
     /// linked balances, stock) and returns the stored document.
-    pub fn create(&mut self, entity: &str, body: Value, now: DateTime<Utc>) -> Result<Value, Fault> {
+    pub fn create(
+        &mut self,
+        entity: &str,
+        body: Value,
+        now: DateTime<Utc>,
+    ) -> Result<Value, Fault> {
         let kind = parse_kind(entity)?;
         self.create_kind(kind, body, now)
     }
 
     /// [`Company::create`] for a known kind.
-    pub fn create_kind(&mut self, kind: EntityKind, body: Value, now: DateTime<Utc>) -> Result<Value, Fault> {
+    pub fn create_kind(
+        &mut self,
+        kind: EntityKind,
+        body: Value,
+        now: DateTime<Utc>,
+    ) -> Result<Value, Fault> {
         if kind.is_singleton() {
             return Err(Fault::unsupported_operation(format!(
                 "Operation Create is not supported for {kind}"
@@ -688,14 +741,24 @@ impl Company {
     }
 
     /// A full update: writable fields left out of `body` are removed.
-    pub fn update(&mut self, entity: &str, body: Value, now: DateTime<Utc>) -> Result<Value, Fault> {
+    pub fn update(
+        &mut self,
+        entity: &str,
+        body: Value,
+        now: DateTime<Utc>,
+    ) -> Result<Value, Fault> {
         let kind = parse_kind(entity)?;
         self.update_kind(kind, body, false, now)
     }
 
     /// A sparse update: only the top-level fields in `body` change; arrays are
     /// replaced whole.
-    pub fn sparse_update(&mut self, entity: &str, body: Value, now: DateTime<Utc>) -> Result<Value, Fault> {
+    pub fn sparse_update(
+        &mut self,
+        entity: &str,
+        body: Value,
+        now: DateTime<Utc>,
+    ) -> Result<Value, Fault> {
         let kind = parse_kind(entity)?;
         self.update_kind(kind, body, true, now)
     }
@@ -708,7 +771,12 @@ impl Company {
     }
 
     /// [`Company::write`] for a known kind.
-    pub fn write_kind(&mut self, kind: EntityKind, body: Value, now: DateTime<Utc>) -> Result<Value, Fault> {
+    pub fn write_kind(
+        &mut self,
+        kind: EntityKind,
+        body: Value,
+        now: DateTime<Utc>,
+    ) -> Result<Value, Fault> {
         let has_id = body
             .get("Id")
             .is_some_and(|id| !id.is_null() && id.as_str() != Some(""));
@@ -737,6 +805,17 @@ impl Company {
                 "This transaction has been voided and can no longer be changed.",
             ));
         }
+        if sparse {
+            // QBO wants some fields even in a sparse body (PITFALLS 5).
+            if let Some(field) = entities::sparse_required(kind)
+                .iter()
+                .find(|field| !body.contains_key(**field))
+            {
+                return Err(Fault::required(field));
+            }
+        }
+        // QBO does not honour `sparse` on deposits: the body is a full update.
+        let sparse = sparse && entities::honours_sparse(kind);
         let merged = if sparse || kind.is_singleton() {
             sparse_merge(kind, &previous, body)
         } else {
@@ -797,13 +876,23 @@ impl Company {
     /// Deletes a transaction (a hard delete that leaves a tombstone for CDC) and
     /// returns QBO's delete answer `{"status":"Deleted","domain":"QBO","Id":…}`.
     /// Name lists cannot be deleted; they are made inactive instead.
-    pub fn delete(&mut self, entity: &str, body: Value, now: DateTime<Utc>) -> Result<Value, Fault> {
+    pub fn delete(
+        &mut self,
+        entity: &str,
+        body: Value,
+        now: DateTime<Utc>,
+    ) -> Result<Value, Fault> {
         let kind = parse_kind(entity)?;
         self.delete_kind(kind, body, now)
     }
 
     /// [`Company::delete`] for a known kind.
-    pub fn delete_kind(&mut self, kind: EntityKind, body: Value, now: DateTime<Utc>) -> Result<Value, Fault> {
+    pub fn delete_kind(
+        &mut self,
+        kind: EntityKind,
+        body: Value,
+        now: DateTime<Utc>,
+    ) -> Result<Value, Fault> {
         if !kind.is_transaction() {
             return Err(Fault::unsupported_operation(format!(
                 "Operation Delete is not supported for {kind}. Make it inactive instead (\"Active\": false)."
@@ -838,7 +927,12 @@ impl Company {
     }
 
     /// [`Company::void`] for a known kind.
-    pub fn void_kind(&mut self, kind: EntityKind, body: Value, now: DateTime<Utc>) -> Result<Value, Fault> {
+    pub fn void_kind(
+        &mut self,
+        kind: EntityKind,
+        body: Value,
+        now: DateTime<Utc>,
+    ) -> Result<Value, Fault> {
         if !kind.is_voidable() {
             return Err(Fault::unsupported_operation(format!(
                 "Operation Void is not supported for {kind}"
@@ -890,15 +984,70 @@ impl Company {
     pub fn restore_tombstone(&mut self, tombstone: Tombstone) {
         self.tombstones.push(tombstone);
     }
+
+    /// Marks a restored transaction as voided (used when loading saved state).
+    pub fn restore_voided(&mut self, kind: EntityKind, id: u64) {
+        self.voided.insert((kind, id));
+    }
+
+    /// Rebuilds the index of payments applied to invoices and bills and of
+    /// payments taken into deposits from the stored documents (used when
+    /// loading saved state, whose balances are already in the documents).
+    pub fn rebuild_links(&mut self) {
+        self.applications.clear();
+        self.deposited.clear();
+        for kind in [
+            EntityKind::Payment,
+            EntityKind::BillPayment,
+            EntityKind::Deposit,
+        ] {
+            let ids: Vec<u64> = self
+                .docs
+                .get(&kind)
+                .map(|docs| docs.keys().copied().collect())
+                .unwrap_or_default();
+            for id in ids {
+                let Some(doc) = self.get(kind, id) else {
+                    continue;
+                };
+                let found = effects::effects_of(self, kind, doc);
+                for (target, amount) in found.applications {
+                    self.applications
+                        .entry(target)
+                        .or_default()
+                        .insert((kind, id), amount);
+                }
+                for target in found.deposits {
+                    self.deposited.insert(target, id);
+                }
+            }
+        }
+    }
 }
 
 /// The accounts every new QBO company has (name, AccountType, AccountSubType).
 pub const DEFAULT_ACCOUNTS: [(&str, &str, &str); 8] = [
-    ("Accounts Receivable (A/R)", "Accounts Receivable", "AccountsReceivable"),
-    ("Accounts Payable (A/P)", "Accounts Payable", "AccountsPayable"),
-    ("Undeposited Funds", "Other Current Asset", "UndepositedFunds"),
+    (
+        "Accounts Receivable (A/R)",
+        "Accounts Receivable",
+        "AccountsReceivable",
+    ),
+    (
+        "Accounts Payable (A/P)",
+        "Accounts Payable",
+        "AccountsPayable",
+    ),
+    (
+        "Undeposited Funds",
+        "Other Current Asset",
+        "UndepositedFunds",
+    ),
     ("Inventory Asset", "Other Current Asset", "Inventory"),
-    ("Cost of Goods Sold", "Cost of Goods Sold", "SuppliesMaterialsCogs"),
+    (
+        "Cost of Goods Sold",
+        "Cost of Goods Sold",
+        "SuppliesMaterialsCogs",
+    ),
     ("Sales of Product Income", "Income", "SalesOfProductIncome"),
     ("Services", "Income", "ServiceFeeIncome"),
     ("Opening Balance Equity", "Equity", "OpeningBalanceEquity"),
@@ -908,15 +1057,16 @@ fn deposited_fault(deposit_id: u64) -> Fault {
     Fault::validation(
         "6540",
         "Deposited Transaction cannot be changed",
-        format!("Deposited Transaction cannot be changed: This transaction is part of deposit {deposit_id}. Remove it from the deposit first."),
+        format!(
+            "Deposited Transaction cannot be changed: This transaction is part of deposit {deposit_id}. Remove it from the deposit first."
+        ),
     )
 }
 
 /// Maps an entity name to its kind, or the fault QBO gives for an unknown one.
 pub fn parse_kind(entity: &str) -> Result<EntityKind, Fault> {
-    EntityKind::parse(entity).ok_or_else(|| {
-        Fault::unsupported_operation(format!("Unsupported entity: {entity}"))
-    })
+    EntityKind::parse(entity)
+        .ok_or_else(|| Fault::unsupported_operation(format!("Unsupported entity: {entity}")))
 }
 
 fn into_object(body: Value, kind: EntityKind) -> Result<Map<String, Value>, Fault> {
@@ -951,7 +1101,10 @@ pub(crate) fn bump_sync_token(doc: &mut Map<String, Value>) {
 pub(crate) fn set_last_updated(doc: &mut Map<String, Value>, stamp: &str) {
     match doc.get_mut("MetaData").and_then(Value::as_object_mut) {
         Some(meta) => {
-            meta.insert("LastUpdatedTime".to_owned(), Value::String(stamp.to_owned()));
+            meta.insert(
+                "LastUpdatedTime".to_owned(),
+                Value::String(stamp.to_owned()),
+            );
         }
         None => {
             doc.insert(
@@ -967,7 +1120,11 @@ const SERVER_FIELDS: [&str; 5] = ["Id", "SyncToken", "MetaData", "domain", "spar
 
 /// Overlays the top-level fields of a sparse body on the stored version.
 /// Arrays (lines included) are replaced whole; a `null` removes the field.
-fn sparse_merge(kind: EntityKind, previous: &Map<String, Value>, body: Map<String, Value>) -> Map<String, Value> {
+fn sparse_merge(
+    kind: EntityKind,
+    previous: &Map<String, Value>,
+    body: Map<String, Value>,
+) -> Map<String, Value> {
     let mut merged = previous.clone();
     for (key, value) in body {
         if SERVER_FIELDS.contains(&key.as_str()) {
@@ -976,7 +1133,9 @@ fn sparse_merge(kind: EntityKind, previous: &Map<String, Value>, body: Map<Strin
         if kind == EntityKind::Preferences {
             // Preferences come in groups (SalesFormsPrefs, CurrencyPrefs, …);
             // a group sent in part changes only the settings it names.
-            if let (Some(Value::Object(existing)), Value::Object(update)) = (merged.get_mut(&key), &value) {
+            if let (Some(Value::Object(existing)), Value::Object(update)) =
+                (merged.get_mut(&key), &value)
+            {
                 for (setting, setting_value) in update {
                     existing.insert(setting.clone(), setting_value.clone());
                 }

@@ -55,6 +55,17 @@ async fn settings_show_the_real_version_and_folders() {
         log_dir.ends_with("logs"),
         "the log folder is the app's: {log_dir}"
     );
+    let log_files: Vec<String> = std::fs::read_dir(&log_dir)
+        .expect("the app created its log folder")
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("ledgerlink") && name.ends_with(".log"))
+        .collect();
+    assert_eq!(
+        log_files.len(),
+        1,
+        "one rolling log file today: {log_files:?}"
+    );
     app.screenshot("settings").await;
     app.close().await;
 }

@@ -60,7 +60,11 @@ pub struct RequestContext {
 
 impl RequestContext {
     /// Reads the context from the request parts.
-    pub fn new(realm_id: String, headers: &HeaderMap, params: HashMap<String, String>) -> RequestContext {
+    pub fn new(
+        realm_id: String,
+        headers: &HeaderMap,
+        params: HashMap<String, String>,
+    ) -> RequestContext {
         let wants_xml = headers
             .get(ACCEPT)
             .and_then(|accept| accept.to_str().ok())
@@ -97,7 +101,10 @@ impl RequestContext {
 
 /// The company's "now", for response `time` values.
 pub fn company_now(emulator: &Emulator) -> DateTime<FixedOffset> {
-    emulator.clock().now().with_timezone(&emulator.config().offset())
+    emulator
+        .clock()
+        .now()
+        .with_timezone(&emulator.config().offset())
 }
 
 /// A JSON 200 response.
@@ -115,7 +122,10 @@ pub fn fault_response(fault: &Fault, wants_xml: bool, now: DateTime<FixedOffset>
     let (content_type, body) = if fault.renders_as_xml(wants_xml) {
         ("application/xml;charset=UTF-8", fault.to_xml(now))
     } else {
-        ("application/json;charset=UTF-8", fault.to_json(now).to_string())
+        (
+            "application/json;charset=UTF-8",
+            fault.to_json(now).to_string(),
+        )
     };
     let mut response = (fault.status, body).into_response();
     response
@@ -165,17 +175,18 @@ pub fn with_authenticated_company<R>(
     f: impl FnOnce(&mut Company) -> Result<R, Fault>,
 ) -> Result<R, Fault> {
     authenticate(emulator, headers, realm_id)?;
-    emulator
-        .with_company(realm_id, f)
-        .unwrap_or_else(|| {
-            Err(Fault::authorization(format!(
-                "There is no company with realm id {realm_id}"
-            )))
-        })
+    emulator.with_company(realm_id, f).unwrap_or_else(|| {
+        Err(Fault::authorization(format!(
+            "There is no company with realm id {realm_id}"
+        )))
+    })
 }
 
 /// Replays the response remembered under the context's `requestid`, if any.
-pub fn replay(company: &Company, context: &RequestContext) -> Option<Result<Value, (Fault, DateTime<FixedOffset>)>> {
+pub fn replay(
+    company: &Company,
+    context: &RequestContext,
+) -> Option<Result<Value, (Fault, DateTime<FixedOffset>)>> {
     let request_id = context.request_id.as_deref()?;
     match company.recorded_response(request_id)? {
         RecordedResponse::Success(body) => Some(Ok(body.clone())),
@@ -201,11 +212,12 @@ pub fn parse_body(body: &[u8]) -> Result<Value, Fault> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Fault::invalid_property("Request body is empty"));
     }
-    let text = std::str::from_utf8(body).map_err(|_| {
-        Fault::unsupported_operation("Request body is not valid UTF-8")
-    })?;
+    let text = std::str::from_utf8(body)
+        .map_err(|_| Fault::unsupported_operation("Request body is not valid UTF-8"))?;
     serde_json::from_str::<Value>(text).map_err(|error| {
-        Fault::invalid_property(format!("Request has invalid or unsupported property: could not parse the JSON body ({error})"))
+        Fault::invalid_property(format!(
+            "Request has invalid or unsupported property: could not parse the JSON body ({error})"
+        ))
     })
 }
 
@@ -222,9 +234,14 @@ pub enum WriteOperation {
 
 impl WriteOperation {
     /// Reads the operation from `operation`/`include` parameters.
-    pub fn from_params(operation: Option<&str>, include: Option<&str>) -> Result<WriteOperation, Fault> {
+    pub fn from_params(
+        operation: Option<&str>,
+        include: Option<&str>,
+    ) -> Result<WriteOperation, Fault> {
         let includes_void = include.is_some_and(|include| {
-            include.split(',').any(|part| part.trim().eq_ignore_ascii_case("void"))
+            include
+                .split(',')
+                .any(|part| part.trim().eq_ignore_ascii_case("void"))
         });
         match operation.map(str::to_ascii_lowercase).as_deref() {
             None | Some("") | Some("create") => Ok(if includes_void {
@@ -320,7 +337,8 @@ async fn entity_post(
     let context = RequestContext::new(realm_id, &headers, params);
     let now = company_now(&emulator);
     let prepared = parse_kind(&entity).and_then(|kind| {
-        let operation = WriteOperation::from_params(context.param("operation"), context.param("include"))?;
+        let operation =
+            WriteOperation::from_params(context.param("operation"), context.param("include"))?;
         Ok((kind, operation))
     });
     let (kind, operation) = match prepared {
@@ -333,10 +351,16 @@ async fn entity_post(
             return fault_response(&fault, context.wants_xml, now);
         }
     };
-    serve_write(&emulator, &headers, &context, REQUEST_ID_MAX, move |company, now| {
-        let body = parse_body(&body)?;
-        apply_write(company, kind, operation, body, now)
-    })
+    serve_write(
+        &emulator,
+        &headers,
+        &context,
+        REQUEST_ID_MAX,
+        move |company, now| {
+            let body = parse_body(&body)?;
+            apply_write(company, kind, operation, body, now)
+        },
+    )
 }
 
 async fn entity_get(
@@ -414,13 +438,20 @@ async fn query_post(
     query_response(&emulator, &context, &headers, &statement)
 }
 
-fn query_response(emulator: &Emulator, context: &RequestContext, headers: &HeaderMap, statement: &str) -> Response {
+fn query_response(
+    emulator: &Emulator,
+    context: &RequestContext,
+    headers: &HeaderMap,
+    statement: &str,
+) -> Response {
     let now = company_now(emulator);
     let outcome = with_authenticated_company(emulator, headers, &context.realm_id, |company| {
         run_query(company, statement)
     });
     match outcome {
-        Ok(response) => json_response(&json!({ "QueryResponse": response, "time": format_response_time(now) })),
+        Ok(response) => {
+            json_response(&json!({ "QueryResponse": response, "time": format_response_time(now) }))
+        }
         Err(fault) => fault_response(&fault, context.wants_xml, now),
     }
 }
@@ -429,18 +460,19 @@ fn query_response(emulator: &Emulator, context: &RequestContext, headers: &Heade
 /// under the entity name with `startPosition` and `maxResults`; `totalCount`
 /// alone for `COUNT(*)`; `{}` when no row is returned.
 pub fn run_query(company: &Company, statement: &str) -> Result<Value, Fault> {
-    let query = crate::query::parse(statement).map_err(|error| {
-        Fault::validation(error.code, &error.message, error.detail.clone())
-    })?;
+    let query = crate::query::parse(statement)
+        .map_err(|error| Fault::validation(error.code, &error.message, error.detail.clone()))?;
     let kind = EntityKind::parse(&query.entity);
-    let docs: Vec<&Value> = kind.map(|kind| company.all_of(kind).collect()).unwrap_or_default();
+    let docs: Vec<&Value> = kind
+        .map(|kind| company.all_of(kind).collect())
+        .unwrap_or_default();
     let outcome = crate::query::execute(&query, docs);
-    let entity_name = kind.map_or(query.entity.as_str(), EntityKind::name);
+    let entity_name = kind.map_or_else(|| query.entity.clone(), |kind| kind.name().to_owned());
     let mut response = serde_json::Map::new();
     if query.count_only {
         response.insert("totalCount".to_owned(), json!(outcome.total_count));
     } else if !outcome.items.is_empty() {
-        response.insert(entity_name.to_owned(), Value::Array(outcome.items));
+        response.insert(entity_name, Value::Array(outcome.items));
         response.insert("startPosition".to_owned(), json!(outcome.start_position));
         response.insert("maxResults".to_owned(), json!(outcome.max_results));
     }

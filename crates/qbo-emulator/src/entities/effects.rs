@@ -30,7 +30,9 @@ pub struct Effects {
 /// purchases and returns bring them in; estimates and purchase orders do nothing.
 fn stock_direction(kind: EntityKind, doc: &Map<String, Value>) -> Option<(Decimal, &'static str)> {
     match kind {
-        EntityKind::Invoice | EntityKind::SalesReceipt => Some((Decimal::NEGATIVE_ONE, "SalesItemLineDetail")),
+        EntityKind::Invoice | EntityKind::SalesReceipt => {
+            Some((Decimal::NEGATIVE_ONE, "SalesItemLineDetail"))
+        }
         EntityKind::CreditMemo => Some((Decimal::ONE, "SalesItemLineDetail")),
         EntityKind::Bill => Some((Decimal::ONE, "ItemBasedExpenseLineDetail")),
         EntityKind::Purchase => {
@@ -60,12 +62,7 @@ fn links(line: &Map<String, Value>) -> impl Iterator<Item = (&str, &str)> {
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|link| {
-            Some((
-                link.get("TxnType")?.as_str()?,
-                link.get("TxnId")?.as_str()?,
-            ))
-        })
+        .filter_map(|link| Some((link.get("TxnType")?.as_str()?, link.get("TxnId")?.as_str()?)))
 }
 
 /// The effects of a stored or about-to-be-stored version of a transaction.
@@ -76,14 +73,18 @@ pub fn effects_of(company: &Company, kind: EntityKind, doc: &Map<String, Value>)
             let Some(detail) = line.get(detail_name).and_then(Value::as_object) else {
                 continue;
             };
-            let Some(item_id) = ref_value(detail, "ItemRef").and_then(|id| id.parse::<u64>().ok()) else {
+            let Some(item_id) = ref_value(detail, "ItemRef").and_then(|id| id.parse::<u64>().ok())
+            else {
                 continue;
             };
             let is_inventory = company
                 .get(EntityKind::Item, item_id)
                 .and_then(|item| str_field(item, "Type"))
                 == Some("Inventory");
-            let quantity = detail.get("Qty").and_then(parse_decimal).unwrap_or(Decimal::ZERO);
+            let quantity = detail
+                .get("Qty")
+                .and_then(parse_decimal)
+                .unwrap_or(Decimal::ZERO);
             if is_inventory && !quantity.is_zero() {
                 *effects.stock.entry(item_id).or_default() += sign * quantity;
             }
@@ -92,9 +93,14 @@ pub fn effects_of(company: &Company, kind: EntityKind, doc: &Map<String, Value>)
     match kind {
         EntityKind::Payment | EntityKind::BillPayment => {
             for line in lines(doc) {
-                let amount = line.get("Amount").and_then(parse_decimal).unwrap_or(Decimal::ZERO);
+                let amount = line
+                    .get("Amount")
+                    .and_then(parse_decimal)
+                    .unwrap_or(Decimal::ZERO);
                 for (txn_type, txn_id) in links(line) {
-                    let (Some(target), Ok(id)) = (EntityKind::parse(txn_type), txn_id.parse::<u64>()) else {
+                    let (Some(target), Ok(id)) =
+                        (EntityKind::parse(txn_type), txn_id.parse::<u64>())
+                    else {
                         continue;
                     };
                     *effects.applications.entry((target, id)).or_default() += amount;
@@ -124,16 +130,21 @@ pub fn effects_of(company: &Company, kind: EntityKind, doc: &Map<String, Value>)
 /// The party a transaction belongs to (its customer or vendor id).
 fn party_of(kind: EntityKind, doc: &Map<String, Value>) -> Option<&str> {
     match kind {
-        EntityKind::Invoice | EntityKind::CreditMemo | EntityKind::Payment | EntityKind::SalesReceipt => {
-            ref_value(doc, "CustomerRef")
+        EntityKind::Invoice
+        | EntityKind::CreditMemo
+        | EntityKind::Payment
+        | EntityKind::SalesReceipt => ref_value(doc, "CustomerRef"),
+        EntityKind::Bill | EntityKind::VendorCredit | EntityKind::BillPayment => {
+            ref_value(doc, "VendorRef")
         }
-        EntityKind::Bill | EntityKind::VendorCredit | EntityKind::BillPayment => ref_value(doc, "VendorRef"),
         _ => None,
     }
 }
 
 fn amount(doc: &Map<String, Value>, field: &str) -> Decimal {
-    doc.get(field).and_then(parse_decimal).unwrap_or(Decimal::ZERO)
+    doc.get(field)
+        .and_then(parse_decimal)
+        .unwrap_or(Decimal::ZERO)
 }
 
 /// Σ of what all transactions have applied to a target.
@@ -157,7 +168,10 @@ pub fn check(
     let party = party_of(kind, doc);
     for ((target_kind, target_id), amount_applied) in &effects.applications {
         let Some(target) = company.get(*target_kind, *target_id) else {
-            return Err(Fault::object_not_found(target_kind.name(), &target_id.to_string()).with_element("Line.LinkedTxn"));
+            return Err(
+                Fault::object_not_found(target_kind.name(), &target_id.to_string())
+                    .with_element("Line.LinkedTxn"),
+            );
         };
         if company.is_voided(*target_kind, *target_id) {
             return Err(Fault::business(format!(
@@ -189,12 +203,12 @@ pub fn check(
         }
     }
     for (target_kind, target_id) in &effects.deposits {
-        if let Some(deposit) = company.deposited.get(&(*target_kind, *target_id)) {
-            if Some(*deposit) != self_id {
-                return Err(Fault::business(format!(
-                    "{target_kind} {target_id} is already in deposit {deposit}."
-                )));
-            }
+        if let Some(deposit) = company.deposited.get(&(*target_kind, *target_id))
+            && Some(*deposit) != self_id
+        {
+            return Err(Fault::business(format!(
+                "{target_kind} {target_id} is already in deposit {deposit}."
+            )));
         }
     }
     Ok(())
@@ -219,7 +233,12 @@ fn source_txn_type(company: &Company, kind: EntityKind, id: u64) -> &'static str
     }
 }
 
-const SERVER_LINK_TYPES: [&str; 4] = ["Payment", "BillPaymentCheck", "BillPaymentCreditCard", "BillPayment"];
+const SERVER_LINK_TYPES: [&str; 4] = [
+    "Payment",
+    "BillPaymentCheck",
+    "BillPaymentCreditCard",
+    "BillPayment",
+];
 
 /// A target's LinkedTxn: the links the client set (to estimates, purchase
 /// orders, …) followed by the transactions that pay it.
@@ -267,7 +286,10 @@ pub fn replace(
             continue;
         }
         if let Some(item) = company.get_mut(EntityKind::Item, item_id) {
-            let on_hand = item.get("QtyOnHand").and_then(parse_decimal).unwrap_or_default();
+            let on_hand = item
+                .get("QtyOnHand")
+                .and_then(parse_decimal)
+                .unwrap_or_default();
             item.insert("QtyOnHand".to_owned(), to_json(on_hand + delta));
             company.touch(EntityKind::Item, item_id, now);
         }
@@ -321,10 +343,16 @@ fn recompute_target(company: &mut Company, kind: EntityKind, id: u64, now: DateT
     let Some(doc) = company.get_mut(kind, id) else {
         return;
     };
-    if matches!(kind, EntityKind::Invoice | EntityKind::Bill | EntityKind::CreditMemo) {
+    if matches!(
+        kind,
+        EntityKind::Invoice | EntityKind::Bill | EntityKind::CreditMemo
+    ) {
         doc.insert("Balance".to_owned(), to_json(balance));
         if let Some(rate) = rate {
-            doc.insert("HomeBalance".to_owned(), to_json(round_cents(balance * rate)));
+            doc.insert(
+                "HomeBalance".to_owned(),
+                to_json(round_cents(balance * rate)),
+            );
         }
     }
     if kind == EntityKind::CreditMemo {
@@ -351,7 +379,8 @@ pub fn unlink_sources(company: &mut Company, kind: EntityKind, id: u64, now: Dat
             source_lines.retain(|line| {
                 let line = line.as_object();
                 !line.is_some_and(|line| {
-                    links(line).any(|(txn_type, txn_id)| txn_type == kind.name() && txn_id == target_id)
+                    links(line)
+                        .any(|(txn_type, txn_id)| txn_type == kind.name() && txn_id == target_id)
                 })
             });
         }

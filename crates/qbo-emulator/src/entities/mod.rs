@@ -320,7 +320,10 @@ pub fn resolve_ref(
 /// The name QBO shows in references to an object.
 pub fn display_name(kind: EntityKind, doc: &Map<String, Value>) -> Option<String> {
     let field = match kind {
-        EntityKind::Customer | EntityKind::Account | EntityKind::Item | EntityKind::Class
+        EntityKind::Customer
+        | EntityKind::Account
+        | EntityKind::Item
+        | EntityKind::Class
         | EntityKind::Department => "FullyQualifiedName",
         EntityKind::Vendor | EntityKind::Employee => "DisplayName",
         _ => "Name",
@@ -329,6 +332,23 @@ pub fn display_name(kind: EntityKind, doc: &Map<String, Value>) -> Option<String
         .or_else(|| str_field(doc, "DisplayName"))
         .or_else(|| str_field(doc, "Name"))
         .map(str::to_owned)
+}
+
+/// Top-level fields QBO requires even in a sparse update body: a sparse
+/// Purchase without `PaymentType`/`AccountRef` or a sparse Bill without
+/// `VendorRef` is refused with 2020 (PITFALLS 5, observed against QBO).
+pub fn sparse_required(kind: EntityKind) -> &'static [&'static str] {
+    match kind {
+        EntityKind::Purchase => &["PaymentType", "AccountRef"],
+        EntityKind::Bill => &["VendorRef"],
+        _ => &[],
+    }
+}
+
+/// Whether QBO applies `"sparse": true` for this type. Deposits ignore it and
+/// treat every update as a full one (PITFALLS 5).
+pub fn honours_sparse(kind: EntityKind) -> bool {
+    kind != EntityKind::Deposit
 }
 
 /// Reads a string field.

@@ -33,7 +33,8 @@ pub fn normalize(
         EntityKind::Term => term(company, &mut doc, self_id)?,
         EntityKind::PaymentMethod => {
             require_unique_name(company, kind, &mut doc, self_id, "payment method")?;
-            doc.entry("Type").or_insert_with(|| json!("NON_CREDIT_CARD"));
+            doc.entry("Type")
+                .or_insert_with(|| json!("NON_CREDIT_CARD"));
         }
         EntityKind::TaxCode => {
             require_unique_name(company, kind, &mut doc, self_id, "tax code")?;
@@ -50,10 +51,10 @@ pub fn normalize(
                 return Err(Fault::required("RateValue"));
             }
         }
-        EntityKind::CompanyInfo => {
-            if str_field(&doc, "CompanyName").is_none_or(|name| name.trim().is_empty()) {
-                return Err(Fault::required("CompanyName"));
-            }
+        EntityKind::CompanyInfo
+            if str_field(&doc, "CompanyName").is_none_or(|name| name.trim().is_empty()) =>
+        {
+            return Err(Fault::required("CompanyName"));
         }
         EntityKind::Preferences => preferences(company, &doc)?,
         _ => {}
@@ -108,23 +109,27 @@ fn person(
         )
         .with_element("DisplayName"));
     }
-    let taken = [EntityKind::Customer, EntityKind::Vendor, EntityKind::Employee]
-        .into_iter()
-        .any(|other| {
-            company.all_of(other).any(|existing| {
-                let same_object = other == kind
-                    && existing
-                        .get("Id")
-                        .and_then(Value::as_str)
-                        .and_then(|id| id.parse::<u64>().ok())
-                        == self_id;
-                !same_object
-                    && existing
-                        .get("DisplayName")
-                        .and_then(Value::as_str)
-                        .is_some_and(|name| name.trim().eq_ignore_ascii_case(&display_name))
-            })
-        });
+    let taken = [
+        EntityKind::Customer,
+        EntityKind::Vendor,
+        EntityKind::Employee,
+    ]
+    .into_iter()
+    .any(|other| {
+        company.all_of(other).any(|existing| {
+            let same_object = other == kind
+                && existing
+                    .get("Id")
+                    .and_then(Value::as_str)
+                    .and_then(|id| id.parse::<u64>().ok())
+                    == self_id;
+            !same_object
+                && existing
+                    .get("DisplayName")
+                    .and_then(Value::as_str)
+                    .is_some_and(|name| name.trim().eq_ignore_ascii_case(&display_name))
+        })
+    });
     if taken {
         return Err(Fault::duplicate_name("customer, vendor or employee"));
     }
@@ -158,7 +163,12 @@ fn person(
             };
             doc.insert("FullyQualifiedName".to_owned(), json!(qualified));
             resolve_ref(company, doc, "SalesTermRef", &[EntityKind::Term])?;
-            resolve_ref(company, doc, "PaymentMethodRef", &[EntityKind::PaymentMethod])?;
+            resolve_ref(
+                company,
+                doc,
+                "PaymentMethodRef",
+                &[EntityKind::PaymentMethod],
+            )?;
             keep_balance(doc, previous, &["Balance", "BalanceWithJobs"])?;
             currency_default(company, doc)?;
         }
@@ -202,13 +212,13 @@ fn currency_default(company: &Company, doc: &mut Map<String, Value>) -> Result<(
             "CurrencyRef".to_owned(),
             json!({ "value": code, "name": currency_name(&code) }),
         );
-    } else if let Some(code) = given {
-        if !code.eq_ignore_ascii_case(&home) {
-            return Err(Fault::business(format!(
+    } else if let Some(code) = given
+        && !code.eq_ignore_ascii_case(&home)
+    {
+        return Err(Fault::business(format!(
                 "Multicurrency is not turned on for this company, so {code} cannot be used; the home currency is {home}."
             ))
             .with_element("CurrencyRef"));
-        }
     }
     Ok(())
 }
@@ -240,12 +250,6 @@ fn require_unique_name(
     what: &str,
 ) -> Result<String, Fault> {
     let name = trimmed(doc, "Name").ok_or_else(|| Fault::required("Name"))?;
-    let field = if matches!(kind, EntityKind::Class | EntityKind::Department | EntityKind::Item | EntityKind::Account) {
-        "FullyQualifiedName"
-    } else {
-        "Name"
-    };
-    let _ = field;
     doc.insert("Name".to_owned(), json!(name));
     ensure_unique(company, kind, "Name", &name, self_id, what)?;
     Ok(name)
@@ -288,25 +292,26 @@ fn nest(
     sub_flag: &str,
 ) -> Result<String, Fault> {
     let parent = resolve_ref(company, doc, "ParentRef", &[kind])?;
-    let qualified = match parent.and_then(|(_, id)| company.get(kind, id).map(|parent| (id, parent))) {
-        Some((parent_id, parent_doc)) => {
-            if Some(parent_id) == self_id {
-                return Err(Fault::validation(
-                    "900",
-                    "Parent cannot be child",
-                    format!("A {} cannot be its own parent.", kind.name()),
-                ));
+    let qualified =
+        match parent.and_then(|(_, id)| company.get(kind, id).map(|parent| (id, parent))) {
+            Some((parent_id, parent_doc)) => {
+                if Some(parent_id) == self_id {
+                    return Err(Fault::validation(
+                        "900",
+                        "Parent cannot be child",
+                        format!("A {} cannot be its own parent.", kind.name()),
+                    ));
+                }
+                doc.insert(sub_flag.to_owned(), json!(true));
+                let parent_name = str_field(parent_doc, "FullyQualifiedName").unwrap_or("");
+                format!("{parent_name}:{name}")
             }
-            doc.insert(sub_flag.to_owned(), json!(true));
-            let parent_name = str_field(parent_doc, "FullyQualifiedName").unwrap_or("");
-            format!("{parent_name}:{name}")
-        }
-        None => {
-            doc.insert(sub_flag.to_owned(), json!(false));
-            doc.remove("ParentRef");
-            name.to_owned()
-        }
-    };
+            None => {
+                doc.insert(sub_flag.to_owned(), json!(false));
+                doc.remove("ParentRef");
+                name.to_owned()
+            }
+        };
     doc.insert("FullyQualifiedName".to_owned(), json!(qualified));
     Ok(qualified)
 }
@@ -330,10 +335,21 @@ fn hierarchical_list(
     } else {
         "location"
     };
-    ensure_unique(company, kind, "FullyQualifiedName", &qualified, self_id, what)
+    ensure_unique(
+        company,
+        kind,
+        "FullyQualifiedName",
+        &qualified,
+        self_id,
+        what,
+    )
 }
 
-fn term(company: &Company, doc: &mut Map<String, Value>, self_id: Option<u64>) -> Result<(), Fault> {
+fn term(
+    company: &Company,
+    doc: &mut Map<String, Value>,
+    self_id: Option<u64>,
+) -> Result<(), Fault> {
     require_unique_name(company, EntityKind::Term, doc, self_id, "term")?;
     let due_days = amount_field(doc, "DueDays")?;
     let day_of_month = amount_field(doc, "DayOfMonthDue")?;
@@ -369,63 +385,148 @@ fn type_of_sub_type(sub_type: &str) -> Option<&'static str> {
         "CashOnHand" | "Checking" | "MoneyMarket" | "RentsHeldInTrust" | "Savings"
         | "TrustAccounts" => "Bank",
         "AccountsReceivable" => "Accounts Receivable",
-        "AllowanceForBadDebts" | "DevelopmentCosts" | "EmployeeCashAdvances"
-        | "OtherCurrentAssets" | "Inventory" | "Investment_MortgageRealEstateLoans"
-        | "Investment_Other" | "Investment_TaxExemptSecurities"
-        | "Investment_USGovernmentObligations" | "LoansToOfficers" | "LoansToOthers"
-        | "LoansToStockholders" | "PrepaidExpenses" | "Retainage" | "UndepositedFunds" => {
-            "Other Current Asset"
-        }
-        "AccumulatedDepletion" | "AccumulatedDepreciation" | "DepletableAssets"
-        | "FixedAssetComputers" | "FixedAssetCopiers" | "FixedAssetFurniture"
-        | "FixedAssetPhoneEquipment" | "FixedAssetPhotoVideo" | "FixedAssetSoftware"
-        | "FixedAssetOtherToolsEquipment" | "FurnitureAndFixtures" | "Land"
-        | "LeaseholdImprovements" | "OtherFixedAssets" | "AccumulatedAmortization"
-        | "Buildings" | "IntangibleAssets" | "MachineryAndEquipment" | "Vehicles" => {
-            "Fixed Asset"
-        }
-        "LeaseBuyout" | "OtherLongTermAssets" | "SecurityDeposits"
-        | "AccumulatedAmortizationOfOtherAssets" | "Goodwill" | "Licenses"
+        "AllowanceForBadDebts"
+        | "DevelopmentCosts"
+        | "EmployeeCashAdvances"
+        | "OtherCurrentAssets"
+        | "Inventory"
+        | "Investment_MortgageRealEstateLoans"
+        | "Investment_Other"
+        | "Investment_TaxExemptSecurities"
+        | "Investment_USGovernmentObligations"
+        | "LoansToOfficers"
+        | "LoansToOthers"
+        | "LoansToStockholders"
+        | "PrepaidExpenses"
+        | "Retainage"
+        | "UndepositedFunds" => "Other Current Asset",
+        "AccumulatedDepletion"
+        | "AccumulatedDepreciation"
+        | "DepletableAssets"
+        | "FixedAssetComputers"
+        | "FixedAssetCopiers"
+        | "FixedAssetFurniture"
+        | "FixedAssetPhoneEquipment"
+        | "FixedAssetPhotoVideo"
+        | "FixedAssetSoftware"
+        | "FixedAssetOtherToolsEquipment"
+        | "FurnitureAndFixtures"
+        | "Land"
+        | "LeaseholdImprovements"
+        | "OtherFixedAssets"
+        | "AccumulatedAmortization"
+        | "Buildings"
+        | "IntangibleAssets"
+        | "MachineryAndEquipment"
+        | "Vehicles" => "Fixed Asset",
+        "LeaseBuyout"
+        | "OtherLongTermAssets"
+        | "SecurityDeposits"
+        | "AccumulatedAmortizationOfOtherAssets"
+        | "Goodwill"
+        | "Licenses"
         | "OrganizationalCosts" => "Other Asset",
         "AccountsPayable" => "Accounts Payable",
         "CreditCard" => "Credit Card",
         "NotesPayable" | "OtherLongTermLiabilities" | "ShareholderNotesPayable" => {
             "Long Term Liability"
         }
-        "DirectDepositPayable" | "LineOfCredit" | "LoanPayable" | "GlobalTaxPayable"
-        | "GlobalTaxSuspense" | "OtherCurrentLiabilities" | "PayrollClearing"
-        | "PayrollTaxPayable" | "PrepaidExpensesPayable" | "RentsInTrustLiability"
-        | "TrustAccountsLiabilities" | "FederalIncomeTaxPayable"
-        | "InsurancePayable" | "SalesTaxPayable" | "StateLocalIncomeTaxPayable" => {
-            "Other Current Liability"
-        }
-        "OpeningBalanceEquity" | "PartnersEquity" | "RetainedEarnings"
-        | "AccumulatedAdjustment" | "OwnersEquity" | "PaidInCapitalOrSurplus"
-        | "PartnerContributions" | "PartnerDistributions" | "PreferredStock"
-        | "CommonStock" | "TreasuryStock" | "EstimatedTaxes" | "Healthcare"
-        | "PersonalIncome" | "PersonalExpense" => "Equity",
-        "NonProfitIncome" | "OtherPrimaryIncome" | "SalesOfProductIncome"
-        | "ServiceFeeIncome" | "DiscountsRefundsGiven" | "UnappliedCashPaymentIncome" => {
-            "Income"
-        }
-        "DividendIncome" | "InterestEarned" | "OtherInvestmentIncome"
-        | "OtherMiscellaneousIncome" | "TaxExemptInterest" => "Other Income",
-        "AdvertisingPromotional" | "BadDebts" | "BankCharges" | "CharitableContributions"
-        | "CommissionsAndFees" | "Entertainment" | "EntertainmentMeals"
-        | "EquipmentRental" | "FinanceCosts" | "GlobalTaxExpense" | "Insurance"
-        | "InterestPaid" | "LegalProfessionalFees" | "OfficeExpenses"
-        | "OfficeGeneralAdministrativeExpenses" | "OtherBusinessExpenses"
-        | "OtherMiscellaneousServiceCost" | "PromotionalMeals" | "RentOrLeaseOfBuildings"
-        | "RepairMaintenance" | "ShippingFreightDelivery" | "SuppliesMaterials"
-        | "Travel" | "TravelMeals" | "Utilities" | "Auto" | "CostOfLabor" | "DuesSubscriptions"
-        | "PayrollExpenses" | "TaxesPaid" | "UnappliedCashBillPaymentExpense" => "Expense",
-        "Amortization" | "Depreciation" | "ExchangeGainOrLoss" | "OtherMiscellaneousExpense"
-        | "PenaltiesSettlements" | "GasAndFuel" | "HomeOffice" | "HomeOwnerRentalInsurance"
-        | "OtherHomeOfficeExpenses" | "MortgageInterest" | "ParkingAndTolls" | "Vehicle"
-        | "VehicleInsurance" | "VehicleLease" | "VehicleLoanInterest" | "VehicleLoan"
-        | "VehicleRegistration" | "VehicleRepairs" | "WashAndRoadServices" => "Other Expense",
-        "EquipmentRentalCos" | "OtherCostsOfServiceCos" | "ShippingFreightDeliveryCos"
-        | "SuppliesMaterialsCogs" | "CostOfLaborCos" => "Cost of Goods Sold",
+        "DirectDepositPayable"
+        | "LineOfCredit"
+        | "LoanPayable"
+        | "GlobalTaxPayable"
+        | "GlobalTaxSuspense"
+        | "OtherCurrentLiabilities"
+        | "PayrollClearing"
+        | "PayrollTaxPayable"
+        | "PrepaidExpensesPayable"
+        | "RentsInTrustLiability"
+        | "TrustAccountsLiabilities"
+        | "FederalIncomeTaxPayable"
+        | "InsurancePayable"
+        | "SalesTaxPayable"
+        | "StateLocalIncomeTaxPayable" => "Other Current Liability",
+        "OpeningBalanceEquity"
+        | "PartnersEquity"
+        | "RetainedEarnings"
+        | "AccumulatedAdjustment"
+        | "OwnersEquity"
+        | "PaidInCapitalOrSurplus"
+        | "PartnerContributions"
+        | "PartnerDistributions"
+        | "PreferredStock"
+        | "CommonStock"
+        | "TreasuryStock"
+        | "EstimatedTaxes"
+        | "Healthcare"
+        | "PersonalIncome"
+        | "PersonalExpense" => "Equity",
+        "NonProfitIncome"
+        | "OtherPrimaryIncome"
+        | "SalesOfProductIncome"
+        | "ServiceFeeIncome"
+        | "DiscountsRefundsGiven"
+        | "UnappliedCashPaymentIncome" => "Income",
+        "DividendIncome"
+        | "InterestEarned"
+        | "OtherInvestmentIncome"
+        | "OtherMiscellaneousIncome"
+        | "TaxExemptInterest" => "Other Income",
+        "AdvertisingPromotional"
+        | "BadDebts"
+        | "BankCharges"
+        | "CharitableContributions"
+        | "CommissionsAndFees"
+        | "Entertainment"
+        | "EntertainmentMeals"
+        | "EquipmentRental"
+        | "FinanceCosts"
+        | "GlobalTaxExpense"
+        | "Insurance"
+        | "InterestPaid"
+        | "LegalProfessionalFees"
+        | "OfficeExpenses"
+        | "OfficeGeneralAdministrativeExpenses"
+        | "OtherBusinessExpenses"
+        | "OtherMiscellaneousServiceCost"
+        | "PromotionalMeals"
+        | "RentOrLeaseOfBuildings"
+        | "RepairMaintenance"
+        | "ShippingFreightDelivery"
+        | "SuppliesMaterials"
+        | "Travel"
+        | "TravelMeals"
+        | "Utilities"
+        | "Auto"
+        | "CostOfLabor"
+        | "DuesSubscriptions"
+        | "PayrollExpenses"
+        | "TaxesPaid"
+        | "UnappliedCashBillPaymentExpense" => "Expense",
+        "Amortization"
+        | "Depreciation"
+        | "ExchangeGainOrLoss"
+        | "OtherMiscellaneousExpense"
+        | "PenaltiesSettlements"
+        | "GasAndFuel"
+        | "HomeOffice"
+        | "HomeOwnerRentalInsurance"
+        | "OtherHomeOfficeExpenses"
+        | "MortgageInterest"
+        | "ParkingAndTolls"
+        | "Vehicle"
+        | "VehicleInsurance"
+        | "VehicleLease"
+        | "VehicleLoanInterest"
+        | "VehicleLoan"
+        | "VehicleRegistration"
+        | "VehicleRepairs"
+        | "WashAndRoadServices" => "Other Expense",
+        "EquipmentRentalCos"
+        | "OtherCostsOfServiceCos"
+        | "ShippingFreightDeliveryCos"
+        | "SuppliesMaterialsCogs"
+        | "CostOfLaborCos" => "Cost of Goods Sold",
         _ => return None,
     })
 }
@@ -494,18 +595,24 @@ fn account(
         )
         .with_element("AccountType")
     })?;
-    if let Some(sub_type) = &sub_type {
-        if let Some(expected) = type_of_sub_type(sub_type) {
-            if expected != account_type {
-                return Err(invalid_account_type());
-            }
-        }
+    if let Some(sub_type) = &sub_type
+        && let Some(expected) = type_of_sub_type(sub_type)
+        && expected != account_type
+    {
+        return Err(invalid_account_type());
     }
     let sub_type = sub_type.unwrap_or_else(|| default_sub_type(&account_type).to_owned());
     doc.insert("AccountType".to_owned(), json!(account_type));
     doc.insert("AccountSubType".to_owned(), json!(sub_type));
     doc.insert("Classification".to_owned(), json!(classification));
-    let qualified = nest(company, EntityKind::Account, doc, self_id, &name, "SubAccount")?;
+    let qualified = nest(
+        company,
+        EntityKind::Account,
+        doc,
+        self_id,
+        &name,
+        "SubAccount",
+    )?;
     ensure_unique(
         company,
         EntityKind::Account,
@@ -532,7 +639,14 @@ fn invalid_account_type() -> Fault {
     .with_element("AccountType")
 }
 
-const ITEM_TYPES: [&str; 6] = ["Inventory", "NonInventory", "Service", "Category", "Group", "Bundle"];
+const ITEM_TYPES: [&str; 6] = [
+    "Inventory",
+    "NonInventory",
+    "Service",
+    "Category",
+    "Group",
+    "Bundle",
+];
 
 fn item(
     company: &Company,
@@ -552,7 +666,10 @@ fn item(
     }
     doc.insert("Name".to_owned(), json!(name));
     let item_type = trimmed(doc, "Type").unwrap_or_else(|| "NonInventory".to_owned());
-    let Some(item_type) = ITEM_TYPES.iter().find(|known| known.eq_ignore_ascii_case(&item_type)) else {
+    let Some(item_type) = ITEM_TYPES
+        .iter()
+        .find(|known| known.eq_ignore_ascii_case(&item_type))
+    else {
         return Err(Fault::validation(
             "2170",
             "Invalid Enumeration",
@@ -563,7 +680,9 @@ fn item(
     doc.insert("Type".to_owned(), json!(item_type));
     if let Some(previous) = previous {
         let was = str_field(previous, "Type").unwrap_or("");
-        if was != *item_type && (was == "Inventory" || was == "Category" || *item_type == "Category") {
+        if was != *item_type
+            && (was == "Inventory" || was == "Category" || *item_type == "Category")
+        {
             return Err(Fault::business(format!(
                 "You can't change the type of this item from {was} to {item_type}."
             ))
@@ -583,13 +702,21 @@ fn item(
             .and_then(|parent| str_field(parent, "Type"))
             .unwrap_or("");
         if *item_type == "Category" && parent_type != "Category" {
-            return Err(Fault::business("A category can only be placed under another category.")
-                .with_element("ParentRef"));
+            return Err(
+                Fault::business("A category can only be placed under another category.")
+                    .with_element("ParentRef"),
+            );
         }
     }
     match *item_type {
         "Category" => {
-            for field in ["IncomeAccountRef", "ExpenseAccountRef", "AssetAccountRef", "QtyOnHand", "TrackQtyOnHand"] {
+            for field in [
+                "IncomeAccountRef",
+                "ExpenseAccountRef",
+                "AssetAccountRef",
+                "QtyOnHand",
+                "TrackQtyOnHand",
+            ] {
                 doc.remove(field);
             }
         }
@@ -625,15 +752,15 @@ fn item(
                 (WriteKind::Update, Some(previous)) => {
                     // Stock moves with transactions; an update that leaves the
                     // quantity out keeps the current one rather than clearing it.
-                    if amount_field(doc, "QtyOnHand")?.is_none() {
-                        if let Some(quantity) = previous.get("QtyOnHand") {
-                            doc.insert("QtyOnHand".to_owned(), quantity.clone());
-                        }
+                    if amount_field(doc, "QtyOnHand")?.is_none()
+                        && let Some(quantity) = previous.get("QtyOnHand")
+                    {
+                        doc.insert("QtyOnHand".to_owned(), quantity.clone());
                     }
-                    if str_field(doc, "InvStartDate").is_none() {
-                        if let Some(date) = previous.get("InvStartDate") {
-                            doc.insert("InvStartDate".to_owned(), date.clone());
-                        }
+                    if str_field(doc, "InvStartDate").is_none()
+                        && let Some(date) = previous.get("InvStartDate")
+                    {
+                        doc.insert("InvStartDate".to_owned(), date.clone());
                     }
                 }
             }
@@ -645,14 +772,21 @@ fn item(
                 ))
                 .with_element("TrackQtyOnHand"));
             }
-            doc.insert("TrackQtyOnHand".to_owned(), json!(false));
+            // Intuit's Service sample carries no TrackQtyOnHand; keep what was sent.
+            if doc.contains_key("TrackQtyOnHand") {
+                doc.insert("TrackQtyOnHand".to_owned(), json!(false));
+            }
             doc.remove("QtyOnHand");
-            if income.is_none() && expense.is_none() && *item_type != "Group" && *item_type != "Bundle" {
+            if income.is_none()
+                && expense.is_none()
+                && *item_type != "Group"
+                && *item_type != "Bundle"
+            {
                 return Err(Fault::required("IncomeAccountRef"));
             }
         }
     }
-    let qualified = nest(company, EntityKind::Item, doc, self_id, &name, "SubItem")?;
+    nest(company, EntityKind::Item, doc, self_id, &name, "SubItem")?;
     let level = match parent.and_then(|(_, id)| company.get(EntityKind::Item, id)) {
         Some(parent) => parent.get("Level").and_then(Value::as_u64).unwrap_or(0) + 1,
         None => 0,
@@ -660,11 +794,18 @@ fn item(
     if parent.is_some() {
         doc.insert("Level".to_owned(), json!(level));
     } else {
+        // Top-level items show neither Level nor SubItem (Intuit's item samples).
         doc.remove("Level");
+        doc.remove("SubItem");
     }
-    ensure_unique(company, EntityKind::Item, "Name", &name, self_id, "product or service")?;
-    let _ = qualified;
-    Ok(())
+    ensure_unique(
+        company,
+        EntityKind::Item,
+        "Name",
+        &name,
+        self_id,
+        "product or service",
+    )
 }
 
 fn preferences(company: &Company, doc: &Map<String, Value>) -> Result<(), Fault> {
@@ -674,8 +815,10 @@ fn preferences(company: &Company, doc: &Map<String, Value>) -> Result<(), Fault>
         .and_then(Value::as_bool)
         .unwrap_or(false);
     if company.multicurrency_enabled() && !now_on {
-        return Err(Fault::business("Multicurrency cannot be turned off once it is on.")
-            .with_element("CurrencyPrefs.MultiCurrencyEnabled"));
+        return Err(
+            Fault::business("Multicurrency cannot be turned off once it is on.")
+                .with_element("CurrencyPrefs.MultiCurrencyEnabled"),
+        );
     }
     let home = doc
         .get("CurrencyPrefs")
@@ -684,8 +827,10 @@ fn preferences(company: &Company, doc: &Map<String, Value>) -> Result<(), Fault>
         .and_then(Value::as_str)
         .unwrap_or("");
     if company.multicurrency_enabled() && !home.eq_ignore_ascii_case(&company.home_currency()) {
-        return Err(Fault::business("The home currency cannot be changed once multicurrency is on.")
-            .with_element("CurrencyPrefs.HomeCurrency"));
+        return Err(Fault::business(
+            "The home currency cannot be changed once multicurrency is on.",
+        )
+        .with_element("CurrencyPrefs.HomeCurrency"));
     }
     Ok(())
 }

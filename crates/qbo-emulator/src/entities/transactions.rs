@@ -16,7 +16,13 @@ use crate::fault::Fault;
 use crate::state::Company;
 
 /// Fields QBO computes on every transaction; values sent by a client are ignored.
-const COMPUTED: [&str; 5] = ["Balance", "HomeBalance", "HomeTotalAmt", "UnappliedAmt", "RemainingCredit"];
+const COMPUTED: [&str; 5] = [
+    "Balance",
+    "HomeBalance",
+    "HomeTotalAmt",
+    "UnappliedAmt",
+    "RemainingCredit",
+];
 
 /// The longest DocNumber QBO accepts.
 const DOC_NUMBER_MAX: usize = 21;
@@ -37,7 +43,9 @@ pub fn normalize(
     let input_total = if total_is_input {
         let total = amount_field(&doc, "TotalAmt")?.ok_or_else(|| Fault::required("TotalAmt"))?;
         if total < Decimal::ZERO {
-            return Err(Fault::business("The payment amount cannot be negative.").with_element("TotalAmt"));
+            return Err(
+                Fault::business("The payment amount cannot be negative.").with_element("TotalAmt")
+            );
         }
         Some(total)
     } else {
@@ -50,7 +58,12 @@ pub fn normalize(
 
     let txn_date = txn_date(company, &mut doc, now)?;
     doc_number(company, kind, &mut doc, previous, write)?;
-    resolve_ref(company, &mut doc, "DepartmentRef", &[EntityKind::Department])?;
+    resolve_ref(
+        company,
+        &mut doc,
+        "DepartmentRef",
+        &[EntityKind::Department],
+    )?;
     resolve_ref(company, &mut doc, "ClassRef", &[EntityKind::Class])?;
 
     let party = header_references(company, kind, &mut doc)?;
@@ -87,7 +100,12 @@ pub fn normalize(
                 .unwrap_or(Decimal::ZERO);
             if let Some(cash_back) = doc.get_mut("CashBack").and_then(Value::as_object_mut) {
                 let mut cash_back_doc = cash_back.clone();
-                resolve_ref(company, &mut cash_back_doc, "AccountRef", &[EntityKind::Account])?;
+                resolve_ref(
+                    company,
+                    &mut cash_back_doc,
+                    "AccountRef",
+                    &[EntityKind::Account],
+                )?;
                 *cash_back = cash_back_doc;
             }
             totals.lines - cash_back
@@ -112,13 +130,15 @@ pub fn normalize(
         EntityKind::Invoice => {
             let deposit = amount_field(&doc, "Deposit")?.unwrap_or(Decimal::ZERO);
             doc.insert("Deposit".to_owned(), to_json(deposit));
-            let applied = self_id.map_or(Decimal::ZERO, |id| effects::applied_to(company, kind, id));
+            let applied =
+                self_id.map_or(Decimal::ZERO, |id| effects::applied_to(company, kind, id));
             doc.insert("Balance".to_owned(), to_json(total - deposit - applied));
             let linked = effects::linked_txn_list(company, kind, self_id, doc.get("LinkedTxn"));
             doc.insert("LinkedTxn".to_owned(), linked);
         }
         EntityKind::Bill => {
-            let applied = self_id.map_or(Decimal::ZERO, |id| effects::applied_to(company, kind, id));
+            let applied =
+                self_id.map_or(Decimal::ZERO, |id| effects::applied_to(company, kind, id));
             doc.insert("Balance".to_owned(), to_json(total - applied));
             if doc.contains_key("LinkedTxn") || self_id.is_some() {
                 let linked = effects::linked_txn_list(company, kind, self_id, doc.get("LinkedTxn"));
@@ -126,7 +146,8 @@ pub fn normalize(
             }
         }
         EntityKind::CreditMemo => {
-            let applied = self_id.map_or(Decimal::ZERO, |id| effects::applied_to(company, kind, id));
+            let applied =
+                self_id.map_or(Decimal::ZERO, |id| effects::applied_to(company, kind, id));
             doc.insert("Balance".to_owned(), to_json(total - applied));
             doc.insert("RemainingCredit".to_owned(), to_json(total - applied));
         }
@@ -135,14 +156,19 @@ pub fn normalize(
         }
         _ => {}
     }
-    if let Some(self_id) = self_id {
-        if effects::applied_to(company, kind, self_id) > total
-            && matches!(kind, EntityKind::Invoice | EntityKind::Bill | EntityKind::CreditMemo | EntityKind::VendorCredit)
-        {
-            return Err(Fault::business(
-                "The new total is less than the payments already applied to this transaction; unapply them first.",
-            ));
-        }
+    if let Some(self_id) = self_id
+        && effects::applied_to(company, kind, self_id) > total
+        && matches!(
+            kind,
+            EntityKind::Invoice
+                | EntityKind::Bill
+                | EntityKind::CreditMemo
+                | EntityKind::VendorCredit
+        )
+    {
+        return Err(Fault::business(
+            "The new total is less than the payments already applied to this transaction; unapply them first.",
+        ));
     }
 
     defaults(company, kind, &mut doc, txn_date, party)?;
@@ -158,11 +184,18 @@ struct Party {
 }
 
 /// TxnDate defaults to "today" in the company's time zone.
-fn txn_date(company: &Company, doc: &mut Map<String, Value>, now: DateTime<Utc>) -> Result<NaiveDate, Fault> {
+fn txn_date(
+    company: &Company,
+    doc: &mut Map<String, Value>,
+    now: DateTime<Utc>,
+) -> Result<NaiveDate, Fault> {
     match doc.get("TxnDate") {
         None | Some(Value::Null) => {
             let today = company.today(now);
-            doc.insert("TxnDate".to_owned(), json!(today.format("%Y-%m-%d").to_string()));
+            doc.insert(
+                "TxnDate".to_owned(),
+                json!(today.format("%Y-%m-%d").to_string()),
+            );
             Ok(today)
         }
         Some(Value::String(text)) => parse_date(text).ok_or_else(|| invalid_date("TxnDate", text)),
@@ -204,7 +237,9 @@ fn doc_number(
     previous: Option<&Map<String, Value>>,
     write: WriteKind,
 ) -> Result<(), Fault> {
-    let given = str_field(doc, "DocNumber").map(str::trim).map(str::to_owned);
+    let given = str_field(doc, "DocNumber")
+        .map(str::trim)
+        .map(str::to_owned);
     match given.as_deref() {
         Some("AUTO_GENERATE") => {
             doc.insert("DocNumber".to_owned(), json!(company.next_doc_number(kind)));
@@ -264,10 +299,10 @@ fn account_of_sub_type(company: &Company, sub_type: &str) -> Option<Value> {
 }
 
 fn default_account(company: &Company, doc: &mut Map<String, Value>, field: &str, sub_type: &str) {
-    if !doc.contains_key(field) {
-        if let Some(reference) = account_of_sub_type(company, sub_type) {
-            doc.insert(field.to_owned(), reference);
-        }
+    if !doc.contains_key(field)
+        && let Some(reference) = account_of_sub_type(company, sub_type)
+    {
+        doc.insert(field.to_owned(), reference);
     }
 }
 
@@ -278,13 +313,18 @@ fn header_references(
 ) -> Result<Option<Party>, Fault> {
     let accounts = [EntityKind::Account];
     let party = match kind {
-        EntityKind::Invoice | EntityKind::Estimate | EntityKind::CreditMemo | EntityKind::Payment => {
+        EntityKind::Invoice
+        | EntityKind::Estimate
+        | EntityKind::CreditMemo
+        | EntityKind::Payment => {
             if !doc.contains_key("CustomerRef") {
                 return Err(Fault::required("CustomerRef"));
             }
             resolve_ref(company, doc, "CustomerRef", &[EntityKind::Customer])?
         }
-        EntityKind::SalesReceipt => resolve_ref(company, doc, "CustomerRef", &[EntityKind::Customer])?,
+        EntityKind::SalesReceipt => {
+            resolve_ref(company, doc, "CustomerRef", &[EntityKind::Customer])?
+        }
         EntityKind::Bill
         | EntityKind::VendorCredit
         | EntityKind::PurchaseOrder
@@ -323,7 +363,12 @@ fn header_references(
         _ => None,
     };
     resolve_ref(company, doc, "SalesTermRef", &[EntityKind::Term])?;
-    resolve_ref(company, doc, "PaymentMethodRef", &[EntityKind::PaymentMethod])?;
+    resolve_ref(
+        company,
+        doc,
+        "PaymentMethodRef",
+        &[EntityKind::PaymentMethod],
+    )?;
     match kind {
         EntityKind::Invoice | EntityKind::CreditMemo | EntityKind::Payment => {
             resolve_ref(company, doc, "ARAccountRef", &accounts)?;
@@ -348,7 +393,11 @@ fn header_references(
 }
 
 /// A payee reference that names its list in `type` (Purchase.EntityRef).
-fn entity_ref(company: &Company, doc: &mut Map<String, Value>, field: &str) -> Result<Option<(EntityKind, u64)>, Fault> {
+fn entity_ref(
+    company: &Company,
+    doc: &mut Map<String, Value>,
+    field: &str,
+) -> Result<Option<(EntityKind, u64)>, Fault> {
     let declared = doc
         .get(field)
         .and_then(|reference| reference.get("type"))
@@ -360,7 +409,11 @@ fn entity_ref(company: &Company, doc: &mut Map<String, Value>, field: &str) -> R
             company,
             doc,
             field,
-            &[EntityKind::Vendor, EntityKind::Customer, EntityKind::Employee],
+            &[
+                EntityKind::Vendor,
+                EntityKind::Customer,
+                EntityKind::Employee,
+            ],
         ),
     }
 }
@@ -401,7 +454,11 @@ fn take_lines(doc: &mut Map<String, Value>, kind: EntityKind) -> Result<Vec<Valu
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(lines)) => lines,
         Some(Value::Object(line)) => vec![Value::Object(line)],
-        Some(_) => return Err(Fault::invalid_property("Property Name:Line must be an array")),
+        Some(_) => {
+            return Err(Fault::invalid_property(
+                "Property Name:Line must be an array",
+            ));
+        }
     };
     let lines: Vec<Value> = lines
         .into_iter()
@@ -435,15 +492,22 @@ struct LineTotals {
 
 fn allowed_details(kind: EntityKind) -> &'static [&'static str] {
     match kind {
-        EntityKind::Invoice | EntityKind::SalesReceipt | EntityKind::CreditMemo | EntityKind::Estimate => &[
+        EntityKind::Invoice
+        | EntityKind::SalesReceipt
+        | EntityKind::CreditMemo
+        | EntityKind::Estimate => &[
             "SalesItemLineDetail",
             "GroupLineDetail",
             "DescriptionOnly",
             "DiscountLineDetail",
         ],
-        EntityKind::Bill | EntityKind::Purchase | EntityKind::VendorCredit | EntityKind::PurchaseOrder => {
-            &["AccountBasedExpenseLineDetail", "ItemBasedExpenseLineDetail"]
-        }
+        EntityKind::Bill
+        | EntityKind::Purchase
+        | EntityKind::VendorCredit
+        | EntityKind::PurchaseOrder => &[
+            "AccountBasedExpenseLineDetail",
+            "ItemBasedExpenseLineDetail",
+        ],
         EntityKind::Deposit => &["DepositLineDetail"],
         EntityKind::JournalEntry => &["JournalEntryLineDetail"],
         _ => &[],
@@ -458,15 +522,25 @@ fn detail_key(detail_type: &str) -> &str {
     }
 }
 
-fn process_lines(company: &Company, kind: EntityKind, lines: &mut [Value]) -> Result<LineTotals, Fault> {
+fn process_lines(
+    company: &Company,
+    kind: EntityKind,
+    lines: &mut [Value],
+) -> Result<LineTotals, Fault> {
     let mut totals = LineTotals::default();
     let mut used_ids = BTreeSet::new();
-    let first_id: u64 = if kind == EntityKind::JournalEntry { 0 } else { 1 };
+    let first_id: u64 = if kind == EntityKind::JournalEntry {
+        0
+    } else {
+        1
+    };
     let us = company.country().eq_ignore_ascii_case("US");
     let mut next_line_num = 1u64;
     for (index, line) in lines.iter_mut().enumerate() {
         let Some(line) = line.as_object_mut() else {
-            return Err(Fault::invalid_property("Property Name:Line entries must be objects"));
+            return Err(Fault::invalid_property(
+                "Property Name:Line entries must be objects",
+            ));
         };
         check_line(line)?;
         // Line ids: keep a given id unless it repeats; number new lines after the highest.
@@ -489,7 +563,9 @@ fn process_lines(company: &Company, kind: EntityKind, lines: &mut [Value]) -> Re
                 payment_line(company, kind, line, amount, &mut totals)?;
                 continue;
             }
-            EntityKind::Deposit if line.contains_key("LinkedTxn") && !line.contains_key("DetailType") => {
+            EntityKind::Deposit
+                if line.contains_key("LinkedTxn") && !line.contains_key("DetailType") =>
+            {
                 let amount = amount.ok_or_else(|| Fault::required("Line.Amount"))?;
                 deposit_linked_line(company, line)?;
                 totals.lines += amount;
@@ -504,7 +580,9 @@ fn process_lines(company: &Company, kind: EntityKind, lines: &mut [Value]) -> Re
             return Err(Fault::validation(
                 "2170",
                 "Invalid Enumeration",
-                format!("Invalid Enumeration : Line.DetailType : {detail_type} is not valid on a {kind}"),
+                format!(
+                    "Invalid Enumeration : Line.DetailType : {detail_type} is not valid on a {kind}"
+                ),
             )
             .with_element("Line.DetailType"));
         }
@@ -516,7 +594,14 @@ fn process_lines(company: &Company, kind: EntityKind, lines: &mut [Value]) -> Re
         };
         let amount = match detail_type.as_str() {
             "SalesItemLineDetail" => {
-                let amount = item_line(company, kind, &mut detail, amount, "SalesItemLineDetail", us)?;
+                let amount = item_line(
+                    company,
+                    kind,
+                    &mut detail,
+                    amount,
+                    "SalesItemLineDetail",
+                    us,
+                )?;
                 totals.lines += amount;
                 if is_taxable(company, &detail, us) {
                     totals.taxable += amount;
@@ -524,7 +609,14 @@ fn process_lines(company: &Company, kind: EntityKind, lines: &mut [Value]) -> Re
                 Some(amount)
             }
             "ItemBasedExpenseLineDetail" => {
-                let amount = item_line(company, kind, &mut detail, amount, "ItemBasedExpenseLineDetail", us)?;
+                let amount = item_line(
+                    company,
+                    kind,
+                    &mut detail,
+                    amount,
+                    "ItemBasedExpenseLineDetail",
+                    us,
+                )?;
                 expense_line_extras(company, &mut detail, us)?;
                 totals.lines += amount;
                 Some(amount)
@@ -532,7 +624,9 @@ fn process_lines(company: &Company, kind: EntityKind, lines: &mut [Value]) -> Re
             "AccountBasedExpenseLineDetail" => {
                 let amount = amount.ok_or_else(|| Fault::required("Line.Amount"))?;
                 if !detail.contains_key("AccountRef") {
-                    return Err(Fault::required("Line.AccountBasedExpenseLineDetail.AccountRef"));
+                    return Err(Fault::required(
+                        "Line.AccountBasedExpenseLineDetail.AccountRef",
+                    ));
                 }
                 resolve_ref(company, &mut detail, "AccountRef", &[EntityKind::Account])?;
                 expense_line_extras(company, &mut detail, us)?;
@@ -547,10 +641,19 @@ fn process_lines(company: &Company, kind: EntityKind, lines: &mut [Value]) -> Re
             }
             "DescriptionOnly" => amount,
             "DiscountLineDetail" => {
-                resolve_ref(company, &mut detail, "DiscountAccountRef", &[EntityKind::Account])?;
+                resolve_ref(
+                    company,
+                    &mut detail,
+                    "DiscountAccountRef",
+                    &[EntityKind::Account],
+                )?;
                 resolve_ref(company, &mut detail, "ClassRef", &[EntityKind::Class])?;
                 let percent_based = bool_field(&detail, "PercentBased").unwrap_or(false);
-                match (percent_based, amount_field(&detail, "DiscountPercent")?, amount) {
+                match (
+                    percent_based,
+                    amount_field(&detail, "DiscountPercent")?,
+                    amount,
+                ) {
                     (true, Some(percent), _) => {
                         totals.percent_discounts.push((index, percent));
                         None
@@ -588,7 +691,12 @@ fn process_lines(company: &Company, kind: EntityKind, lines: &mut [Value]) -> Re
                 resolve_ref(company, &mut detail, "AccountRef", &[EntityKind::Account])?;
                 entity_ref(company, &mut detail, "Entity")?;
                 resolve_ref(company, &mut detail, "ClassRef", &[EntityKind::Class])?;
-                resolve_ref(company, &mut detail, "PaymentMethodRef", &[EntityKind::PaymentMethod])?;
+                resolve_ref(
+                    company,
+                    &mut detail,
+                    "PaymentMethodRef",
+                    &[EntityKind::PaymentMethod],
+                )?;
                 totals.lines += amount;
                 Some(amount)
             }
@@ -606,13 +714,18 @@ fn process_lines(company: &Company, kind: EntityKind, lines: &mut [Value]) -> Re
         }
     }
     // Number the lines that came without an id after the highest one in use.
-    let mut next_id = used_ids.iter().next_back().map_or(first_id, |last| last + 1);
+    let mut next_id = used_ids
+        .iter()
+        .next_back()
+        .map_or(first_id, |last| last + 1);
     for line in lines.iter_mut() {
-        if let Some(line) = line.as_object_mut() {
-            if !line.contains_key("Id") && kind != EntityKind::Payment && kind != EntityKind::BillPayment {
-                line.insert("Id".to_owned(), json!(next_id.to_string()));
-                next_id += 1;
-            }
+        if let Some(line) = line.as_object_mut()
+            && !line.contains_key("Id")
+            && kind != EntityKind::Payment
+            && kind != EntityKind::BillPayment
+        {
+            line.insert("Id".to_owned(), json!(next_id.to_string()));
+            next_id += 1;
         }
     }
     Ok(totals)
@@ -634,7 +747,9 @@ fn item_line(
     }
     let item = resolve_ref(company, detail, "ItemRef", &[EntityKind::Item])?;
     let item_doc = item.and_then(|(_, id)| company.get(EntityKind::Item, id));
-    let item_type = item_doc.and_then(|item| str_field(item, "Type")).unwrap_or("");
+    let item_type = item_doc
+        .and_then(|item| str_field(item, "Type"))
+        .unwrap_or("");
     if item_type == "Category" {
         return Err(Fault::business(
             "Categories cannot be used in transactions. Choose a product or service instead.",
@@ -667,7 +782,10 @@ fn item_line(
         (Some(quantity), Some(price), None) => round_cents(quantity * price),
         (Some(quantity), None, Some(amount)) => {
             if !quantity.is_zero() {
-                detail.insert("UnitPrice".to_owned(), to_json((amount / quantity).round_dp(7)));
+                detail.insert(
+                    "UnitPrice".to_owned(),
+                    to_json((amount / quantity).round_dp(7)),
+                );
             }
             amount
         }
@@ -686,11 +804,17 @@ fn item_line(
     Ok(amount)
 }
 
-fn expense_line_extras(company: &Company, detail: &mut Map<String, Value>, us: bool) -> Result<(), Fault> {
+fn expense_line_extras(
+    company: &Company,
+    detail: &mut Map<String, Value>,
+    us: bool,
+) -> Result<(), Fault> {
     resolve_ref(company, detail, "CustomerRef", &[EntityKind::Customer])?;
     resolve_ref(company, detail, "ClassRef", &[EntityKind::Class])?;
     tax_code_ref(company, detail, us)?;
-    let status = str_field(detail, "BillableStatus").unwrap_or("NotBillable").to_owned();
+    let status = str_field(detail, "BillableStatus")
+        .unwrap_or("NotBillable")
+        .to_owned();
     if !["Billable", "NotBillable", "HasBeenBilled"].contains(&status.as_str()) {
         return Err(Fault::validation(
             "2170",
@@ -777,7 +901,11 @@ fn journal_line(
         let declared = str_field(&entity, "Type").and_then(EntityKind::parse);
         let kinds: Vec<EntityKind> = match declared {
             Some(kind) if kind.is_person() => vec![kind],
-            _ => vec![EntityKind::Customer, EntityKind::Vendor, EntityKind::Employee],
+            _ => vec![
+                EntityKind::Customer,
+                EntityKind::Vendor,
+                EntityKind::Employee,
+            ],
         };
         if let Some((kind, _)) = resolve_ref(company, &mut entity, "EntityRef", &kinds)? {
             entity.insert("Type".to_owned(), json!(kind.name()));
@@ -811,7 +939,9 @@ fn payment_line(
 ) -> Result<(), Fault> {
     let amount = amount.ok_or_else(|| Fault::required("Line.Amount"))?;
     if amount < Decimal::ZERO {
-        return Err(Fault::business("Applied amounts must not be negative.").with_element("Line.Amount"));
+        return Err(
+            Fault::business("Applied amounts must not be negative.").with_element("Line.Amount")
+        );
     }
     line.insert("Amount".to_owned(), to_json(amount));
     let links = line
@@ -841,7 +971,9 @@ fn payment_line(
             .with_element("Line.LinkedTxn.TxnType"));
         };
         if company.get_by_text(target, txn_id).is_none() {
-            return Err(Fault::object_not_found(target.name(), txn_id).with_element("Line.LinkedTxn.TxnId"));
+            return Err(
+                Fault::object_not_found(target.name(), txn_id).with_element("Line.LinkedTxn.TxnId")
+            );
         }
         if txn_type == debit_type {
             totals.applied += amount;
@@ -853,7 +985,11 @@ fn payment_line(
 }
 
 fn deposit_linked_line(company: &Company, line: &Map<String, Value>) -> Result<(), Fault> {
-    let links = line.get("LinkedTxn").and_then(Value::as_array).cloned().unwrap_or_default();
+    let links = line
+        .get("LinkedTxn")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     for link in links {
         let txn_type = link.get("TxnType").and_then(Value::as_str).unwrap_or("");
         let txn_id = link.get("TxnId").and_then(Value::as_str).unwrap_or("");
@@ -864,12 +1000,16 @@ fn deposit_linked_line(company: &Company, line: &Map<String, Value>) -> Result<(
                 return Err(Fault::validation(
                     "620",
                     "Txn ID can't be linked",
-                    format!("A Deposit line can only link a Payment or a SalesReceipt; got TxnType \"{other}\"."),
+                    format!(
+                        "A Deposit line can only link a Payment or a SalesReceipt; got TxnType \"{other}\"."
+                    ),
                 ));
             }
         };
         if company.get_by_text(target, txn_id).is_none() {
-            return Err(Fault::object_not_found(target.name(), txn_id).with_element("Line.LinkedTxn.TxnId"));
+            return Err(
+                Fault::object_not_found(target.name(), txn_id).with_element("Line.LinkedTxn.TxnId")
+            );
         }
     }
     Ok(())
@@ -903,29 +1043,38 @@ fn sales_totals(
     });
     let position = lines
         .iter()
-        .position(|line| line.get("DetailType").and_then(Value::as_str) == Some("DiscountLineDetail"))
+        .position(|line| {
+            line.get("DetailType").and_then(Value::as_str) == Some("DiscountLineDetail")
+        })
         .unwrap_or(lines.len());
     lines.insert(position, subtotal_line);
     doc.insert("Line".to_owned(), Value::Array(lines));
 
     let calculation = str_field(doc, "GlobalTaxCalculation").map(str::to_owned);
-    if let Some(calculation) = &calculation {
-        if !["TaxInclusive", "TaxExcluded", "NotApplicable"].contains(&calculation.as_str()) {
-            return Err(Fault::validation(
-                "2170",
-                "Invalid Enumeration",
-                format!("Invalid Enumeration : GlobalTaxCalculation : {calculation}"),
-            )
-            .with_element("GlobalTaxCalculation"));
-        }
+    if let Some(calculation) = &calculation
+        && !["TaxInclusive", "TaxExcluded", "NotApplicable"].contains(&calculation.as_str())
+    {
+        return Err(Fault::validation(
+            "2170",
+            "Invalid Enumeration",
+            format!("Invalid Enumeration : GlobalTaxCalculation : {calculation}"),
+        )
+        .with_element("GlobalTaxCalculation"));
     }
     let tax_inclusive = calculation.as_deref() == Some("TaxInclusive");
-    let taxable_base = if bool_field(doc, "ApplyTaxAfterDiscount").unwrap_or(false) && !subtotal.is_zero() {
-        totals.taxable - round_cents(totals.taxable * discount / subtotal)
-    } else {
-        totals.taxable
-    };
-    let tax = transaction_tax(company, doc, taxable_base, tax_inclusive, calculation.as_deref())?;
+    let taxable_base =
+        if bool_field(doc, "ApplyTaxAfterDiscount").unwrap_or(false) && !subtotal.is_zero() {
+            totals.taxable - round_cents(totals.taxable * discount / subtotal)
+        } else {
+            totals.taxable
+        };
+    let tax = transaction_tax(
+        company,
+        doc,
+        taxable_base,
+        tax_inclusive,
+        calculation.as_deref(),
+    )?;
     doc.entry("ApplyTaxAfterDiscount").or_insert(json!(false));
     let _ = kind;
     Ok(if tax_inclusive {
@@ -953,7 +1102,12 @@ fn transaction_tax(
         detail.remove("TaxLine");
         Decimal::ZERO
     } else if detail.contains_key("TxnTaxCodeRef") {
-        let code = resolve_ref(company, &mut detail, "TxnTaxCodeRef", &[EntityKind::TaxCode])?;
+        let code = resolve_ref(
+            company,
+            &mut detail,
+            "TxnTaxCodeRef",
+            &[EntityKind::TaxCode],
+        )?;
         let rates = code
             .and_then(|(_, id)| company.get(EntityKind::TaxCode, id))
             .map(|code| tax_rates(company, code))
@@ -1028,10 +1182,10 @@ fn defaults(
         doc.entry("EmailStatus").or_insert(json!("NotSet"));
         if let Some(customer) = party_doc {
             for address in ["BillAddr", "ShipAddr"] {
-                if !doc.contains_key(address) {
-                    if let Some(value) = customer.get(address) {
-                        doc.insert(address.to_owned(), value.clone());
-                    }
+                if !doc.contains_key(address)
+                    && let Some(value) = customer.get(address)
+                {
+                    doc.insert(address.to_owned(), value.clone());
                 }
             }
         }
@@ -1039,22 +1193,35 @@ fn defaults(
     match kind {
         EntityKind::Invoice | EntityKind::Bill => {
             if !doc.contains_key("DueDate") {
-                let term_field = if kind == EntityKind::Invoice { "SalesTermRef" } else { "TermRef" };
+                let term_field = if kind == EntityKind::Invoice {
+                    "SalesTermRef"
+                } else {
+                    "TermRef"
+                };
                 let term_id = ref_value(doc, "SalesTermRef")
                     .map(str::to_owned)
-                    .or_else(|| party_doc.and_then(|party| ref_value(party, term_field)).map(str::to_owned));
+                    .or_else(|| {
+                        party_doc
+                            .and_then(|party| ref_value(party, term_field))
+                            .map(str::to_owned)
+                    });
                 let due_days = term_id
                     .and_then(|id| company.get_by_text(EntityKind::Term, &id))
                     .and_then(|term| term.get("DueDays"))
                     .and_then(parse_decimal)
                     .and_then(|days| u64::try_from(days.trunc().mantissa()).ok())
                     .unwrap_or(0);
-                let due = txn_date.checked_add_days(Days::new(due_days)).unwrap_or(txn_date);
-                doc.insert("DueDate".to_owned(), json!(due.format("%Y-%m-%d").to_string()));
-            } else if let Some(text) = str_field(doc, "DueDate") {
-                if parse_date(text).is_none() {
-                    return Err(invalid_date("DueDate", text));
-                }
+                let due = txn_date
+                    .checked_add_days(Days::new(due_days))
+                    .unwrap_or(txn_date);
+                doc.insert(
+                    "DueDate".to_owned(),
+                    json!(due.format("%Y-%m-%d").to_string()),
+                );
+            } else if let Some(text) = str_field(doc, "DueDate")
+                && parse_date(text).is_none()
+            {
+                return Err(invalid_date("DueDate", text));
             }
         }
         EntityKind::Estimate => {
@@ -1092,13 +1259,13 @@ fn currency(
     let home = company.home_currency();
     let given = ref_value(doc, "CurrencyRef").map(str::to_owned);
     if !company.multicurrency_enabled() {
-        if let Some(code) = given {
-            if !code.eq_ignore_ascii_case(&home) {
-                return Err(Fault::business(format!(
+        if let Some(code) = given
+            && !code.eq_ignore_ascii_case(&home)
+        {
+            return Err(Fault::business(format!(
                     "Multicurrency is not turned on for this company, so {code} cannot be used; the home currency is {home}."
                 ))
                 .with_element("CurrencyRef"));
-            }
         }
         doc.remove("ExchangeRate");
         return Ok(());
@@ -1107,14 +1274,17 @@ fn currency(
         .and_then(|party| company.get(party.kind, party.id))
         .and_then(|party| ref_value(party, "CurrencyRef"))
         .map(str::to_owned);
-    let code = given.or(party_currency.clone()).unwrap_or_else(|| home.clone()).to_ascii_uppercase();
-    if let Some(party_currency) = party_currency {
-        if !party_currency.eq_ignore_ascii_case(&code) {
-            return Err(Fault::business(format!(
+    let code = given
+        .or(party_currency.clone())
+        .unwrap_or_else(|| home.clone())
+        .to_ascii_uppercase();
+    if let Some(party_currency) = party_currency
+        && !party_currency.eq_ignore_ascii_case(&code)
+    {
+        return Err(Fault::business(format!(
                 "The transaction currency {code} must match the currency of the customer or vendor ({party_currency})."
             ))
             .with_element("CurrencyRef"));
-        }
     }
     let rate = if code.eq_ignore_ascii_case(&home) {
         Decimal::ONE
@@ -1122,7 +1292,8 @@ fn currency(
         match amount_field(doc, "ExchangeRate")? {
             Some(rate) if rate > Decimal::ZERO => rate,
             Some(_) => {
-                return Err(Fault::business("ExchangeRate must be greater than zero.").with_element("ExchangeRate"));
+                return Err(Fault::business("ExchangeRate must be greater than zero.")
+                    .with_element("ExchangeRate"));
             }
             None => return Err(Fault::required("ExchangeRate")),
         }
@@ -1133,12 +1304,21 @@ fn currency(
     );
     doc.insert("ExchangeRate".to_owned(), to_json(rate));
     if kind != EntityKind::JournalEntry {
-        doc.insert("HomeTotalAmt".to_owned(), to_json(round_cents(total * rate)));
+        doc.insert(
+            "HomeTotalAmt".to_owned(),
+            to_json(round_cents(total * rate)),
+        );
     }
-    if let Some(balance) = doc.get("Balance").and_then(parse_decimal) {
-        if matches!(kind, EntityKind::Invoice | EntityKind::Bill | EntityKind::CreditMemo) {
-            doc.insert("HomeBalance".to_owned(), to_json(round_cents(balance * rate)));
-        }
+    if let Some(balance) = doc.get("Balance").and_then(parse_decimal)
+        && matches!(
+            kind,
+            EntityKind::Invoice | EntityKind::Bill | EntityKind::CreditMemo
+        )
+    {
+        doc.insert(
+            "HomeBalance".to_owned(),
+            to_json(round_cents(balance * rate)),
+        );
     }
     Ok(())
 }
@@ -1162,7 +1342,10 @@ pub fn void_document(kind: EntityKind, doc: &mut Map<String, Value>) {
             if let Some(lines) = doc.get_mut("Line").and_then(Value::as_array_mut) {
                 for line in lines.iter_mut().filter_map(Value::as_object_mut) {
                     line.insert("Amount".to_owned(), json!(0));
-                    if let Some(detail) = line.get_mut("SalesItemLineDetail").and_then(Value::as_object_mut) {
+                    if let Some(detail) = line
+                        .get_mut("SalesItemLineDetail")
+                        .and_then(Value::as_object_mut)
+                    {
                         detail.insert("Qty".to_owned(), json!(0));
                         detail.remove("UnitPrice");
                     }

@@ -120,11 +120,7 @@ fn validate(store: &Store, request: &ConsentRequest) -> Result<ValidRequest, Ref
     if request.redirect_uri.is_empty() {
         return Err(Refusal::Page("The request has no redirect_uri.".to_owned()));
     }
-    if !client
-        .redirect_uris
-        .iter()
-        .any(|registered| *registered == request.redirect_uri)
-    {
+    if !client.redirect_uris.contains(&request.redirect_uri) {
         return Err(Refusal::Page(format!(
             "The redirect URI {} is not registered for {}. Only the exact URIs listed on the \
              app's Keys tab are accepted.",
@@ -290,7 +286,10 @@ fn approve(
         realm_id.clone(),
         now,
     );
-    let mut parameters = vec![("code", code.as_str()), ("state", valid.request.state.as_str())];
+    let mut parameters = vec![
+        ("code", code.as_str()),
+        ("state", valid.request.state.as_str()),
+    ];
     if let Some(realm_id) = &realm_id {
         parameters.push(("realmId", realm_id));
     }
@@ -355,7 +354,11 @@ fn consent_request(pairs: &[(String, String)]) -> ConsentRequest {
 /// The token endpoint: `authorization_code` and `refresh_token` grants.
 /// PKCE's `code_verifier` is accepted and ignored, like every other unknown
 /// parameter.
-async fn token(State(server): State<Arc<OAuthServer>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn token(
+    State(server): State<Arc<OAuthServer>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if !is_form(&headers) {
         return oauth_error(
             &server,
@@ -428,7 +431,11 @@ fn grant_error(error: GrantError) -> (&'static str, String) {
 /// it, or a form as RFC 7009 has it. Revoking either token of a grant
 /// disconnects the app: its refresh tokens and access tokens all stop
 /// working. An unknown token is a success, as RFC 7009 asks.
-async fn revoke(State(server): State<Arc<OAuthServer>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn revoke(
+    State(server): State<Arc<OAuthServer>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let form = if is_form(&headers) {
         parse_pairs(&body)
     } else {
@@ -439,7 +446,12 @@ async fn revoke(State(server): State<Arc<OAuthServer>>, headers: HeaderMap, body
     } else {
         serde_json::from_slice::<Value>(&body)
             .ok()
-            .and_then(|value| value.get("token").and_then(Value::as_str).map(str::to_owned))
+            .and_then(|value| {
+                value
+                    .get("token")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
             .unwrap_or_default()
     };
     let outcome = {
@@ -578,7 +590,12 @@ fn invalid_client(server: &OAuthServer) -> Response {
 }
 
 /// An OAuth error body in Intuit's shape (samples/oauth-failure-generic.json).
-fn oauth_error(server: &OAuthServer, status: StatusCode, error: &str, description: &str) -> Response {
+fn oauth_error(
+    server: &OAuthServer,
+    status: StatusCode,
+    error: &str,
+    description: &str,
+) -> Response {
     json_response(
         server,
         status,
@@ -622,7 +639,10 @@ fn effective_base_url(server: &OAuthServer, headers: &HeaderMap) -> String {
     headers
         .get(header::HOST)
         .and_then(|host| host.to_str().ok())
-        .map_or_else(|| FALLBACK_BASE_URL.to_owned(), |host| format!("http://{host}"))
+        .map_or_else(
+            || FALLBACK_BASE_URL.to_owned(),
+            |host| format!("http://{host}"),
+        )
 }
 
 fn is_form(headers: &HeaderMap) -> bool {

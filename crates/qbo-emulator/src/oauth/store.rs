@@ -265,8 +265,7 @@ impl Store {
         let grant_id = self.next_grant_id;
         self.next_grant_id += 1;
         let hard_expires_at = authorized_at + self.config.refresh_token_max_lifetime;
-        let refresh_expires_at =
-            (now + self.config.refresh_token_lifetime).min(hard_expires_at);
+        let refresh_expires_at = (now + self.config.refresh_token_lifetime).min(hard_expires_at);
         let refresh_token = new_refresh_token(refresh_expires_at);
         self.refresh_tokens.insert(
             refresh_token.clone(),
@@ -361,7 +360,8 @@ impl Store {
             }
         }
         if let Some(grant) = self.grants.get_mut(&grant_id) {
-            grant.refresh_expires_at = (now + self.config.refresh_token_lifetime).min(hard_expires_at);
+            grant.refresh_expires_at =
+                (now + self.config.refresh_token_lifetime).min(hard_expires_at);
         }
         Ok(self.issue_access(grant_id, now))
     }
@@ -427,9 +427,10 @@ impl Store {
         access_token: &str,
         now: DateTime<Utc>,
     ) -> Result<AccessGrant, AuthFailure> {
-        self.live_access(access_token, now).map(|grant| AccessGrant {
-            scopes: grant.scopes.clone(),
-        })
+        self.live_access(access_token, now)
+            .map(|grant| AccessGrant {
+                scopes: grant.scopes.clone(),
+            })
     }
 
     fn live_access(&self, access_token: &str, now: DateTime<Utc>) -> Result<&Grant, AuthFailure> {
@@ -453,7 +454,10 @@ impl Store {
     /// Revokes the grant behind a refresh or access token. `Ok(false)` means
     /// the token is unknown, which RFC 7009 treats as success.
     pub(crate) fn revoke(&mut self, client_id: &str, token: &str) -> Result<bool, GrantError> {
-        let grant_id = match (self.refresh_tokens.get(token), self.access_tokens.get(token)) {
+        let grant_id = match (
+            self.refresh_tokens.get(token),
+            self.access_tokens.get(token),
+        ) {
             (Some(entry), _) => entry.grant_id,
             (None, Some(entry)) => entry.grant_id,
             (None, None) => return Ok(false),
@@ -482,7 +486,11 @@ impl Store {
 
     /// Makes live access tokens expire now (all, or one realm's), for tests
     /// of token expiry in the middle of a sync without moving the clock.
-    pub(crate) fn expire_access_tokens(&mut self, realm_id: Option<&str>, now: DateTime<Utc>) -> usize {
+    pub(crate) fn expire_access_tokens(
+        &mut self,
+        realm_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> usize {
         let grants = &self.grants;
         let mut expired = 0;
         for entry in self.access_tokens.values_mut() {
@@ -561,7 +569,10 @@ mod tests {
             Err(GrantError::INVALID)
         );
         let counters = store.counters("app");
-        assert_eq!((counters.refreshes_served, counters.refreshes_rejected), (1, 1));
+        assert_eq!(
+            (counters.refreshes_served, counters.refreshes_rejected),
+            (1, 1)
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use oauth2::basic::{
 };
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, ExtraTokenFields,
-    PkceCodeChallenge, RedirectUrl, RefreshToken, RevocationUrl, Scope, StandardRevocableToken,
+    PkceCodeChallenge, RedirectUrl, RefreshToken, Scope, StandardRevocableToken,
     StandardTokenResponse, TokenResponse as _, TokenUrl,
 };
 use qbo_emulator::clock::Clock;
@@ -126,7 +126,11 @@ impl Harness {
     }
 
     /// Connects `realm_id` with `scope` and returns the authorization code.
-    async fn code_for(&self, scope: &str, realm_id: &str) -> Result<String, Box<dyn std::error::Error>> {
+    async fn code_for(
+        &self,
+        scope: &str,
+        realm_id: &str,
+    ) -> Result<String, Box<dyn std::error::Error>> {
         let response = self.decide(scope, "xyz", "connect", realm_id).await?;
         let parameters = redirect_parameters(&response)?;
         parameters
@@ -161,12 +165,18 @@ impl Harness {
         self.http
             .post(self.url(paths::TOKEN))
             .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
-            .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token)])
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ])
             .send()
             .await
     }
 
-    async fn refresh_json(&self, refresh_token: &str) -> Result<(StatusCode, Value), Box<dyn std::error::Error>> {
+    async fn refresh_json(
+        &self,
+        refresh_token: &str,
+    ) -> Result<(StatusCode, Value), Box<dyn std::error::Error>> {
         let response = self.refresh(refresh_token).await?;
         let status = response.status();
         Ok((status, response.json().await?))
@@ -181,7 +191,9 @@ fn text(value: &Value, key: &str) -> Result<String, String> {
 }
 
 /// The query parameters of a 302's Location header.
-fn redirect_parameters(response: &reqwest::Response) -> Result<HashMap<String, String>, Box<dyn std::error::Error>> {
+fn redirect_parameters(
+    response: &reqwest::Response,
+) -> Result<HashMap<String, String>, Box<dyn std::error::Error>> {
     assert_eq!(response.status(), StatusCode::FOUND, "expected a redirect");
     let location = response
         .headers()
@@ -250,7 +262,10 @@ async fn discovery_documents_have_intuits_shape_and_this_servers_urls() -> TestR
             document["revocation_endpoint"],
             format!("{}/v2/oauth2/tokens/revoke", harness.base)
         );
-        assert_eq!(document["response_types_supported"], serde_json::json!(["code"]));
+        assert_eq!(
+            document["response_types_supported"],
+            serde_json::json!(["code"])
+        );
         assert_eq!(
             document["token_endpoint_auth_methods_supported"],
             serde_json::json!(["client_secret_post", "client_secret_basic"])
@@ -298,7 +313,10 @@ async fn consent_page_shows_the_app_the_companies_and_both_buttons() -> TestResu
     assert!(html.contains(">Connect</button>"));
     assert!(html.contains(">Cancel</button>"));
     assert!(html.contains("method=\"post\""));
-    assert!(html.contains("value=\"st&lt;ate&gt;\""), "state is carried, escaped");
+    assert!(
+        html.contains("value=\"st&lt;ate&gt;\""),
+        "state is carried, escaped"
+    );
     assert!(!html.contains("<script"));
     Ok(())
 }
@@ -310,7 +328,10 @@ async fn connect_redirects_with_code_state_and_the_chosen_realm() -> TestResult 
         .decide(ACCOUNTING, "state-42", "connect", SECOND_REALM)
         .await?;
     let parameters = redirect_parameters(&response)?;
-    assert_eq!(parameters.get("state").map(String::as_str), Some("state-42"));
+    assert_eq!(
+        parameters.get("state").map(String::as_str),
+        Some("state-42")
+    );
     assert_eq!(
         parameters.get("realmId").map(String::as_str),
         Some(SECOND_REALM)
@@ -353,8 +374,16 @@ async fn unknown_apps_and_unregistered_redirect_uris_get_an_error_page() -> Test
         vec!["http://127.0.0.1:8765/callback".to_owned()],
     );
     let cases = [
-        (CLIENT_ID, "http://localhost:8765/other", "is not registered"),
-        (CLIENT_ID, "http://localhost:8766/callback", "is not registered"),
+        (
+            CLIENT_ID,
+            "http://localhost:8765/other",
+            "is not registered",
+        ),
+        (
+            CLIENT_ID,
+            "http://localhost:8766/callback",
+            "is not registered",
+        ),
         ("no-such-app", REDIRECT_URI, "No app is registered"),
         ("ip-app", "http://127.0.0.1:8765/callback", "IP addresses"),
     ];
@@ -368,7 +397,10 @@ async fn unknown_apps_and_unregistered_redirect_uris_get_an_error_page() -> Test
         ])?;
         let response = harness.http.get(url).send().await?;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{redirect_uri}");
-        assert!(response.headers().get(LOCATION).is_none(), "never a redirect");
+        assert!(
+            response.headers().get(LOCATION).is_none(),
+            "never a redirect"
+        );
         let html = response.text().await?;
         assert!(html.contains(message), "{html}");
     }
@@ -398,7 +430,12 @@ async fn bad_response_type_scope_or_state_is_redirected_as_an_error() -> TestRes
     let cases = [
         ("token", ACCOUNTING, "s", "unsupported_response_type"),
         ("code", "", "s", "invalid_scope"),
-        ("code", "com.intuit.quickbooks.everything", "s", "invalid_scope"),
+        (
+            "code",
+            "com.intuit.quickbooks.everything",
+            "s",
+            "invalid_scope",
+        ),
         ("code", ACCOUNTING, "", "invalid_request"),
     ];
     for (response_type, scope, state, error) in cases {
@@ -412,7 +449,10 @@ async fn bad_response_type_scope_or_state_is_redirected_as_an_error() -> TestRes
         let response = harness.http.get(url).send().await?;
         let parameters = redirect_parameters(&response)?;
         assert_eq!(parameters.get("error").map(String::as_str), Some(error));
-        assert_eq!(parameters.get("state").map(String::as_str), Some(state).filter(|s| !s.is_empty()));
+        assert_eq!(
+            parameters.get("state").map(String::as_str),
+            Some(state).filter(|s| !s.is_empty())
+        );
     }
     Ok(())
 }
@@ -433,7 +473,10 @@ async fn auto_approve_redirects_at_once_for_the_first_company() -> TestResult {
     ])?;
     let response = harness.http.get(url).send().await?;
     let parameters = redirect_parameters(&response)?;
-    assert_eq!(parameters.get("realmId").map(String::as_str), Some(FIRST_REALM));
+    assert_eq!(
+        parameters.get("realmId").map(String::as_str),
+        Some(FIRST_REALM)
+    );
     assert_eq!(parameters.get("state").map(String::as_str), Some("auto"));
     let code = parameters.get("code").ok_or("no code")?;
     assert_eq!(harness.exchange(code).await?.status(), StatusCode::OK);
@@ -638,7 +681,10 @@ async fn every_refresh_rotates_and_the_superseded_token_is_rejected() -> TestRes
     assert_ne!(second, first);
     assert!(refreshed["id_token"].is_string());
     let access_token = text(&refreshed, "access_token")?;
-    assert_eq!(harness.server.authenticate(&access_token, FIRST_REALM), Ok(()));
+    assert_eq!(
+        harness.server.authenticate(&access_token, FIRST_REALM),
+        Ok(())
+    );
 
     let (status, body) = harness.refresh_json(&first).await?;
     assert_invalid_grant(status, &body);
@@ -667,7 +713,11 @@ async fn a_superseded_token_works_within_the_grace_period_then_dies() -> TestRes
     harness.clock.advance(Duration::hours(23));
     let (status, late) = harness.refresh_json(&first).await?;
     assert_eq!(status, StatusCode::OK, "{late}");
-    assert_eq!(text(&late, "refresh_token")?, current, "answers with the current token");
+    assert_eq!(
+        text(&late, "refresh_token")?,
+        current,
+        "answers with the current token"
+    );
 
     harness.clock.advance(Duration::hours(1));
     let (status, body) = harness.refresh_json(&first).await?;
@@ -742,11 +792,18 @@ async fn the_five_year_cap_ends_the_chain_and_is_reported_on_request() -> TestRe
         let rolling = body["x_refresh_token_expires_in"]
             .as_i64()
             .ok_or("no rolling expiry")?;
-        assert_eq!(rolling, hard.min(100 * 86_400), "the cap bounds the rolling expiry");
+        assert_eq!(
+            rolling,
+            hard.min(100 * 86_400),
+            "the cap bounds the rolling expiry"
+        );
         last_expires_in = rolling;
         refresh_token = text(&body, "refresh_token")?;
     }
-    assert!(last_expires_in < 100 * 86_400, "near the cap the expiry shrinks");
+    assert!(
+        last_expires_in < 100 * 86_400,
+        "near the cap the expiry shrinks"
+    );
     harness.clock.advance(Duration::seconds(last_expires_in));
     let (status, body) = harness.refresh_json(&refresh_token).await?;
     assert_invalid_grant(status, &body);
@@ -768,7 +825,10 @@ async fn revoking_the_refresh_token_kills_the_access_tokens_too() -> TestResult 
         .send()
         .await?;
     assert_eq!(wrong_client.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(harness.server.authenticate(&access_token, FIRST_REALM), Ok(()));
+    assert_eq!(
+        harness.server.authenticate(&access_token, FIRST_REALM),
+        Ok(())
+    );
 
     let response = harness
         .http
@@ -834,7 +894,13 @@ async fn userinfo_returns_the_claims_of_the_granted_scopes() -> TestResult {
     );
     assert_eq!(
         json_keys(&claims["address"]),
-        ["streetAddress", "locality", "region", "postalCode", "country"]
+        [
+            "streetAddress",
+            "locality",
+            "region",
+            "postalCode",
+            "country"
+        ]
     );
     assert_eq!(claims["email"], harness.server.config().user.email);
 
@@ -887,7 +953,10 @@ async fn pkce_parameters_are_accepted_and_ignored() -> TestResult {
         ("scope", ACCOUNTING),
         ("redirect_uri", REDIRECT_URI),
         ("state", "pkce"),
-        ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+        (
+            "code_challenge",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        ),
         ("code_challenge_method", "S256"),
     ])?;
     assert_eq!(harness.http.get(url).send().await?.status(), StatusCode::OK);
@@ -915,7 +984,10 @@ async fn minted_tokens_work_like_connected_ones() -> TestResult {
     assert_eq!(minted["token_type"], "bearer");
     assert_eq!(minted["expires_in"], 3600);
     let access_token = text(&minted, "access_token")?;
-    assert_eq!(harness.server.authenticate(&access_token, SECOND_REALM), Ok(()));
+    assert_eq!(
+        harness.server.authenticate(&access_token, SECOND_REALM),
+        Ok(())
+    );
     let (status, refreshed) = harness
         .refresh_json(&text(&minted, "refresh_token")?)
         .await?;
@@ -941,7 +1013,7 @@ impl ExtraTokenFields for IntuitTokenFields {}
 type IntuitTokenResponse = StandardTokenResponse<IntuitTokenFields, BasicTokenType>;
 
 /// A standard OAuth 2.0 client, knowing nothing of the emulator, connects,
-/// exchanges the code (with PKCE, which is ignored), refreshes and revokes.
+/// exchanges the code (with PKCE, which is ignored) and refreshes.
 #[tokio::test]
 async fn a_standard_oauth2_client_completes_the_flow() -> TestResult {
     let harness = Harness::default().await?;
@@ -960,7 +1032,6 @@ async fn a_standard_oauth2_client_completes_the_flow() -> TestResult {
     .set_client_secret(ClientSecret::new(CLIENT_SECRET.to_owned()))
     .set_auth_uri(AuthUrl::new(harness.url(paths::AUTHORIZE))?)
     .set_token_uri(TokenUrl::new(harness.url(paths::TOKEN))?)
-    .set_revocation_url(RevocationUrl::new(harness.url(paths::REVOKE))?)
     .set_redirect_uri(RedirectUrl::new(REDIRECT_URI.to_owned())?);
 
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -996,7 +1067,10 @@ async fn a_standard_oauth2_client_completes_the_flow() -> TestResult {
         .request_async(&http)
         .await?;
     assert_eq!(tokens.token_type(), &BasicTokenType::Bearer);
-    assert_eq!(tokens.expires_in(), Some(std::time::Duration::from_secs(3600)));
+    assert_eq!(
+        tokens.expires_in(),
+        Some(std::time::Duration::from_secs(3600))
+    );
     assert_eq!(tokens.extra_fields().x_refresh_token_expires_in, 8_640_000);
     assert!(tokens.extra_fields().id_token.is_some());
     assert_eq!(
@@ -1021,15 +1095,26 @@ async fn a_standard_oauth2_client_completes_the_flow() -> TestResult {
         .await;
     match stale {
         Err(oauth2::RequestTokenError::ServerResponse(error)) => {
-            assert_eq!(error.error(), &oauth2::basic::BasicErrorResponseType::InvalidGrant);
+            assert_eq!(
+                error.error(),
+                &oauth2::basic::BasicErrorResponseType::InvalidGrant
+            );
         }
         other => return Err(format!("expected invalid_grant, got {other:?}").into()),
     }
 
-    client
-        .revoke_token(StandardRevocableToken::RefreshToken(second_refresh.clone()))?
-        .request_async(&http)
+    // The crate refuses to revoke over plain http, so the RFC 7009 form
+    // request it would send goes out by hand.
+    let revoked = http
+        .post(harness.url(paths::REVOKE))
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .form(&[
+            ("token", second_refresh.secret().as_str()),
+            ("token_type_hint", "refresh_token"),
+        ])
+        .send()
         .await?;
+    assert_eq!(revoked.status(), StatusCode::OK);
     assert_eq!(
         harness
             .server
