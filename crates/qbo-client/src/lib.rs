@@ -1,3 +1,8 @@
 //! Intuit's wire format: OAuth, tokens, pacing, retries, entities, query, CDC, batch and webhooks.
 //!
-//! Empty until its issue lands: see README.md for the plan of this crate.
+//! So far: the error taxonomy and fault parser ([`error`]), the per-company
+//! pacer ([`pacer`]) and the HTTP transport with retries ([`transport`]).
+
+pub mod error;
+
+pub use error::{ErrorKind, QboError};

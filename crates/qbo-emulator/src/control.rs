@@ -159,18 +159,19 @@ pub fn configure_webhooks(emulator: &Emulator, settings: WebhookSettings) {
 }
 
 /// Wraps the QBO routes (API and OAuth) in the operations middleware:
-/// counters outermost, then write tracking for `--data`, then injected
-/// faults, then the limits closest to the handlers.
+/// counters outermost, then write tracking for `--data`, then the limits,
+/// then injected faults closest to the handlers (so a request an injected
+/// fault holds back still counts as in flight).
 pub fn with_operations(routes: Router, emulator: &Emulator) -> Router {
     let operations = emulator.operations();
     routes
         .layer(from_fn_with_state(
-            Arc::clone(&operations.limits),
-            crate::limits::enforce,
-        ))
-        .layer(from_fn_with_state(
             Arc::clone(&operations.faults),
             crate::faults::inject,
+        ))
+        .layer(from_fn_with_state(
+            Arc::clone(&operations.limits),
+            crate::limits::enforce,
         ))
         .layer(from_fn_with_state(
             emulator.clone(),

@@ -45,8 +45,10 @@ pub mod paths {
     pub const USERINFO: &str = "/v1/openid_connect/userinfo";
     /// The id_token signing keys (`https://oauth.platform.intuit.com/op/v1/jwks`).
     pub const JWKS: &str = "/op/v1/jwks";
-    /// The id_token issuer, appended to the base URL.
-    pub const ISSUER: &str = "/op/v1";
+    /// The id_token issuer. It is an identifier, not a URL that is fetched,
+    /// and Intuit's client libraries compare it to this exact string, so the
+    /// emulator uses Intuit's own value whatever its base URL.
+    pub const ISSUER: &str = "https://oauth.platform.intuit.com/op/v1";
     /// The sandbox discovery document.
     pub const DISCOVERY_SANDBOX: &str = "/.well-known/openid_sandbox_configuration";
     /// The production discovery document.
@@ -378,16 +380,10 @@ impl OAuthServer {
         ]
         .map(str::to_owned)
         .to_vec();
-        let (issued, base_url) = {
-            let mut store = self.store();
-            let issued = store.create_grant(client_id, Some(realm_id.to_owned()), scopes, now, now);
-            (issued, store.base_url.clone())
-        };
-        self.token_response(
-            &issued,
-            base_url.as_deref().unwrap_or(FALLBACK_BASE_URL),
-            false,
-        )
+        let issued = self
+            .store()
+            .create_grant(client_id, Some(realm_id.to_owned()), scopes, now, now);
+        self.token_response(&issued, false)
     }
 
     /// What the token server did for `client_id` so far.
@@ -416,12 +412,7 @@ impl OAuthServer {
     /// Intuit's token response for `issued`, members in the order of
     /// samples/oauth-token.json. The hard-expiry member is added only when
     /// the client opted in with `x-include-refresh-token-hard-expires-in`.
-    fn token_response(
-        &self,
-        issued: &IssuedTokens,
-        base_url: &str,
-        include_hard_expiry: bool,
-    ) -> Value {
+    fn token_response(&self, issued: &IssuedTokens, include_hard_expiry: bool) -> Value {
         let mut response = json!({
             "token_type": "bearer",
             "expires_in": issued.access_expires_in,
@@ -430,7 +421,7 @@ impl OAuthServer {
             "access_token": issued.access_token,
         });
         if issued.scopes.iter().any(|scope| scope == "openid") {
-            match self.id_token(issued, base_url) {
+            match self.id_token(issued) {
                 Ok(id_token) => response["id_token"] = Value::String(id_token),
                 Err(error) => tracing::error!(%error, "id_token left out"),
             }
@@ -444,7 +435,7 @@ impl OAuthServer {
     /// The signed id_token, with the claims of Intuit's (the JS client's
     /// validateIdToken fixture): sub, aud as a list, realmid, auth_time, iss,
     /// exp, iat.
-    fn id_token(&self, issued: &IssuedTokens, base_url: &str) -> Result<String, String> {
+    fn id_token(&self, issued: &IssuedTokens) -> Result<String, String> {
         let signer = self.signer.as_ref().map_err(String::clone)?;
         let now = self.clock.now().timestamp();
         let subject = self.store().config.user.sub.clone();
@@ -453,7 +444,7 @@ impl OAuthServer {
             claims["realmid"] = json!(realm_id);
         }
         claims["auth_time"] = json!(issued.authorized_at.timestamp());
-        claims["iss"] = json!(format!("{base_url}{}", paths::ISSUER));
+        claims["iss"] = json!(paths::ISSUER);
         claims["exp"] = json!(now + issued.access_expires_in);
         claims["iat"] = json!(now);
         signer.sign(&claims).map_err(|error| error.to_string())

@@ -585,6 +585,28 @@ impl<'a> Seeder<'a> {
                 "PurchaseTaxRateList": { "TaxRateDetail": [] },
             }),
         )?;
+        self.create_setup(
+            EntityKind::TaxCode,
+            json!({
+                "Name": "State Only",
+                "Description": "State sales tax, no county tax",
+                "Taxable": true,
+                "TaxGroup": false,
+                "SalesTaxRateList": { "TaxRateDetail": [
+                    { "TaxRateRef": rate.reference(), "TaxTypeApplicable": "TaxOnAmount", "TaxOrder": 0 },
+                ] },
+                "PurchaseTaxRateList": { "TaxRateDetail": [] },
+            }),
+        )?;
+        self.create_setup(
+            EntityKind::TaxCode,
+            json!({
+                "Name": "Out of State",
+                "Description": "Sales shipped out of state are not taxed",
+                "Taxable": false,
+                "TaxGroup": false,
+            }),
+        )?;
         Ok(())
     }
 

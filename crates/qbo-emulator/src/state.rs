@@ -347,6 +347,8 @@ pub struct Company {
         BTreeMap<(EntityKind, u64), BTreeMap<(EntityKind, u64), rust_decimal::Decimal>>,
     /// Payments and sales receipts taken into a deposit → the deposit's id.
     pub(crate) deposited: BTreeMap<(EntityKind, u64), u64>,
+    /// Customer or vendor → the transactions that count towards its balance.
+    party_docs: BTreeMap<(EntityKind, u64), BTreeSet<(EntityKind, u64)>>,
     requests: RequestLog,
     changes: Vec<Change>,
 }
@@ -385,6 +387,7 @@ impl Company {
             voided: BTreeSet::new(),
             applications: BTreeMap::new(),
             deposited: BTreeMap::new(),
+            party_docs: BTreeMap::new(),
             requests: RequestLog {
                 capacity: config.requestid_capacity,
                 ..RequestLog::default()
@@ -737,6 +740,7 @@ impl Company {
             .insert(id, Value::Object(doc));
         self.push_change(kind, id, Operation::Create, now);
         effects::replace(self, kind, id, &Effects::default(), &new_effects, now);
+        self.settle_party(kind, id, None);
         self.read_kind(kind, &id.to_string())
     }
 
@@ -841,6 +845,7 @@ impl Company {
             .insert(id, Value::Object(doc));
         self.push_change(kind, id, Operation::Update, now);
         effects::replace(self, kind, id, &old_effects, &new_effects, now);
+        self.settle_party(kind, id, effects::party(kind, &previous));
         self.read_kind(kind, &id.to_string())
     }
 
@@ -916,6 +921,7 @@ impl Company {
             deleted_at: now,
         });
         self.push_change(kind, id, Operation::Delete, now);
+        self.settle_party(kind, id, effects::party(kind, &previous));
         Ok(json!({ "status": "Deleted", "domain": "QBO", "Id": id.to_string() }))
     }
 
@@ -957,6 +963,7 @@ impl Company {
             .insert(id, Value::Object(doc));
         self.voided.insert((kind, id));
         self.push_change(kind, id, Operation::Void, now);
+        self.settle_party(kind, id, None);
         self.read_kind(kind, &id.to_string())
     }
 
@@ -976,8 +983,91 @@ impl Company {
             let object = object.clone();
             self.note_doc_number(kind, &object);
         }
+        if let Some(party) = doc
+            .as_object()
+            .and_then(|object| effects::party(kind, object))
+        {
+            self.party_docs.entry(party).or_default().insert((kind, id));
+        }
         self.docs.entry(kind).or_default().insert(id, doc);
         Ok(())
+    }
+
+    /// After a transaction was written or deleted: files it under its customer
+    /// or vendor and recomputes the balances of the parties it belonged to and
+    /// belongs to now. Balances are derived fields, so the party's SyncToken
+    /// and LastUpdatedTime do not change.
+    fn settle_party(
+        &mut self,
+        kind: EntityKind,
+        id: u64,
+        previous_party: Option<(EntityKind, u64)>,
+    ) {
+        let current_party = self.get(kind, id).and_then(|doc| effects::party(kind, doc));
+        if let Some(previous_party) = previous_party
+            && let Some(docs) = self.party_docs.get_mut(&previous_party)
+        {
+            docs.remove(&(kind, id));
+        }
+        if let Some(current_party) = current_party {
+            self.party_docs
+                .entry(current_party)
+                .or_default()
+                .insert((kind, id));
+        }
+        for party in previous_party.into_iter().chain(current_party) {
+            self.refresh_balance(party);
+        }
+    }
+
+    /// Recomputes a customer's or vendor's open balance (and, for customers,
+    /// `BalanceWithJobs` up the parent chain).
+    fn refresh_balance(&mut self, party: (EntityKind, u64)) {
+        let balance: rust_decimal::Decimal = self
+            .party_docs
+            .get(&party)
+            .into_iter()
+            .flatten()
+            .filter_map(|(kind, id)| {
+                self.get(*kind, *id)
+                    .map(|doc| effects::balance_contribution(self, *kind, *id, doc))
+            })
+            .sum();
+        let (party_kind, party_id) = party;
+        let Some(doc) = self.get_mut(party_kind, party_id) else {
+            return;
+        };
+        let old = doc
+            .get("Balance")
+            .and_then(entities::money::parse_decimal)
+            .unwrap_or_default();
+        doc.insert("Balance".to_owned(), entities::money::to_json(balance));
+        if party_kind != EntityKind::Customer || balance == old {
+            return;
+        }
+        // BalanceWithJobs of the customer and each ancestor moves by the same
+        // amount (sub-customers nest at most five levels in QBO).
+        let delta = balance - old;
+        let mut current = Some(party_id);
+        for _ in 0..8 {
+            let Some(customer_id) = current else {
+                break;
+            };
+            current = self
+                .get_mut(EntityKind::Customer, customer_id)
+                .and_then(|doc| {
+                    let with_jobs = doc
+                        .get("BalanceWithJobs")
+                        .and_then(entities::money::parse_decimal)
+                        .unwrap_or_default();
+                    doc.insert(
+                        "BalanceWithJobs".to_owned(),
+                        entities::money::to_json(with_jobs + delta),
+                    );
+                    entities::ref_value(doc, "ParentRef")
+                        .and_then(|parent| parent.parse::<u64>().ok())
+                });
+        }
     }
 
     /// Adds a tombstone (used when loading saved state).

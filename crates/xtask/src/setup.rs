@@ -45,6 +45,7 @@ pub fn ensure(root: &Path, for_tests: bool) -> Result<(), String> {
     ui_packages(root)?;
     if for_tests {
         tauri_driver(root)?;
+        compat_libraries(root)?;
     }
     Ok(())
 }
@@ -191,6 +192,118 @@ fn tauri_driver(root: &Path) -> Result<(), String> {
     }
     println!("xtask: installing tauri-driver");
     steps::cargo(root, &["install", "tauri-driver", "--locked"])
+}
+
+/// The public QBO client libraries the emulator's compatibility tests run
+/// unmodified (crates/qbo-emulator/tests/emulator/compat.rs). Their pinned
+/// versions live in crates/qbo-emulator/compat/; they install into
+/// target/compat, never into the system or ui/, and again only when the
+/// pinned list changes.
+fn compat_libraries(root: &Path) -> Result<(), String> {
+    let pins = root.join("crates").join("qbo-emulator").join("compat");
+    let installed = root.join("target").join("compat");
+    compat_python(&pins.join("requirements.txt"), &installed.join("python"))?;
+    compat_node(
+        root,
+        &pins.join("node-packages.txt"),
+        &installed.join("node"),
+    )
+}
+
+fn compat_python(requirements: &Path, target: &Path) -> Result<(), String> {
+    let pinned = read_pins(requirements)?;
+    let marker = target.join(".installed-requirements.txt");
+    if std::fs::read_to_string(&marker).is_ok_and(|installed| installed == pinned) {
+        return Ok(());
+    }
+    let python = python_with_pip()?;
+    println!(
+        "xtask: installing the Python QBO libraries into {}",
+        target.display()
+    );
+    // A fresh folder, so no version from an older list lingers.
+    let _ = std::fs::remove_dir_all(target);
+    let mut install = command(
+        python,
+        &[
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-warn-conflicts",
+            "--target",
+        ],
+    );
+    install
+        .arg(target)
+        .arg("-r")
+        .arg(requirements)
+        // Installing into a private folder as root is what is wanted here.
+        .env("PIP_ROOT_USER_ACTION", "ignore");
+    steps::status(install)?;
+    write_marker(&marker, &pinned)
+}
+
+/// `python3` (or `python` where that is Python 3, as on Windows) with pip.
+fn python_with_pip() -> Result<&'static str, String> {
+    let candidates = ["python3", "python"];
+    let is_python3 = |program: &str| {
+        output_of(program, &["-c", "import sys; print(sys.version_info[0])"])
+            .is_some_and(|major| major.trim() == "3")
+    };
+    let Some(python) = candidates.into_iter().find(|program| is_python3(program)) else {
+        return Err(
+            "Python 3 is missing (the emulator's compatibility tests run a Python QBO library): \
+             install python3 and python3-pip, then try again"
+                .into(),
+        );
+    };
+    if output_of(python, &["-m", "pip", "--version"]).is_none() {
+        return Err(format!(
+            "pip is missing for {python} (the emulator's compatibility tests install a Python QBO library with it): \
+             install it (Debian and Ubuntu: `apt-get install python3-pip`; elsewhere `{python} -m ensurepip --upgrade`), then try again"
+        ));
+    }
+    Ok(python)
+}
+
+fn compat_node(root: &Path, list: &Path, prefix: &Path) -> Result<(), String> {
+    let pinned = read_pins(list)?;
+    let marker = prefix.join(".installed-packages.txt");
+    if std::fs::read_to_string(&marker).is_ok_and(|installed| installed == pinned) {
+        return Ok(());
+    }
+    let packages: Vec<&str> = pinned
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect();
+    println!(
+        "xtask: installing the Node QBO libraries into {}",
+        prefix.display()
+    );
+    let _ = std::fs::remove_dir_all(prefix);
+    std::fs::create_dir_all(prefix)
+        .map_err(|error| format!("cannot create {}: {error}", prefix.display()))?;
+    let mut install = command(steps::NPM, &["install", "--prefix"]);
+    install
+        .arg(prefix)
+        .args(["--no-save", "--no-audit", "--no-fund"])
+        .args(&packages)
+        .current_dir(root);
+    steps::status(install)?;
+    write_marker(&marker, &pinned)
+}
+
+fn read_pins(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))
+}
+
+fn write_marker(marker: &Path, pinned: &str) -> Result<(), String> {
+    std::fs::write(marker, pinned)
+        .map_err(|error| format!("cannot write {}: {error}", marker.display()))
 }
 
 #[cfg(test)]

@@ -185,6 +185,17 @@ def linked(txn_id, txn_type):
     return link
 
 
+def set_quantity(line, detail_name, qty, amount):
+    """Changes a line's quantity and amount. Classes without a detail_dict
+    entry for the line type (SalesReceipt) leave the detail as a plain dict."""
+    detail = getattr(line, detail_name)
+    if isinstance(detail, dict):
+        detail["Qty"] = Decimal(qty)
+    else:
+        detail.Qty = Decimal(qty)
+    line.Amount = Decimal(amount)
+
+
 def real_lines(document):
     """The lines a client wrote: QBO adds a SubTotalLineDetail line to sales forms."""
     return [line for line in document.Line if line.DetailType != "SubTotalLineDetail"]
@@ -503,6 +514,33 @@ class CompatRun:
         self.report.check("customer, vendor and item for the transactions created", all(
             x.Id for x in (self.customer, self.vendor, self.item)))
 
+    def retries_and_conflicts(self):
+        """A repeated requestid replays the first answer; a stale SyncToken is refused."""
+        r, qb = self.report, self.qb
+        request_id = uuid.uuid4().hex
+        name = f"Compat Retry {self.suffix}"
+        first = Customer()
+        first.DisplayName = name
+        first = first.save(qb=qb, request_id=request_id)
+        again = Customer()
+        again.DisplayName = name
+        again = again.save(qb=qb, request_id=request_id)
+        r.equal("a create repeated with the same requestid returns the first object", str(again.Id), str(first.Id))
+        r.equal("a create repeated with the same requestid creates nothing more",
+                len(Customer.filter(DisplayName=name, qb=qb)), 1)
+
+        stale = Customer.get(first.Id, qb=qb)
+        fresh = Customer.get(first.Id, qb=qb)
+        fresh.Notes = "first writer"
+        fresh.save(qb=qb)
+        stale.Notes = "second writer"
+        try:
+            stale.save(qb=qb)
+            r.check("an update with a stale SyncToken is refused with 5010", False, "the update succeeded")
+        except QuickbooksException as error:
+            r.equal("an update with a stale SyncToken is refused with 5010", error.error_code, 5010)
+        r.equal("the refused update changed nothing", Customer.get(first.Id, qb=qb).Notes, "first writer")
+
     # Transactions ------------------------------------------------------------
 
     def deleted(self, cls, document):
@@ -518,21 +556,33 @@ class CompatRun:
         except ObjectNotFoundException as error:
             r.equal(f"{label} read after delete is 610", error.error_code, 610)
 
-    def transaction(self, cls, make, total, change, changed_total, remove=True):
-        """Create, read back, full update with a recomputed total, delete."""
+    def void(self, cls, document):
+        """Voids through the lib's VoidMixin; the SyncToken goes up by one."""
+        label = cls.qbo_object_name
+        current = cls.get(document.Id, qb=self.qb)
+        voided = current.void(qb=self.qb)[label]
+        self.report.equal(f"{label} void SyncToken", str(voided.get("SyncToken")), str(int(current.SyncToken) + 1))
+        return voided
+
+    def transaction(self, cls, make, total, change, changed_total, remove=True, measure=None):
+        """Create, read back, full update with a recomputed total, delete.
+
+        `measure` names and reads the amount to compare, TotalAmt by default.
+        """
         r, qb = self.report, self.qb
         label = cls.qbo_object_name
+        what, amount = measure or ("TotalAmt", lambda document: document.TotalAmt)
         created = make().save(qb=qb)
         r.check(f"{label} create", bool(created.Id), "no Id")
         r.equal(f"{label} create SyncToken", str(created.SyncToken), "0")
-        r.money(f"{label} create TotalAmt", created.TotalAmt, total)
+        r.money(f"{label} create {what}", amount(created), total)
         read = cls.get(created.Id, qb=qb)
-        r.money(f"{label} read TotalAmt", read.TotalAmt, total)
+        r.money(f"{label} read {what}", amount(read), total)
         change(read)
         updated = read.save(qb=qb)
         r.equal(f"{label} update SyncToken", str(updated.SyncToken), "1")
-        r.money(f"{label} update TotalAmt", updated.TotalAmt, changed_total)
-        r.money(f"{label} update read back", cls.get(created.Id, qb=qb).TotalAmt, changed_total)
+        r.money(f"{label} update {what}", amount(updated), changed_total)
+        r.money(f"{label} update read back", amount(cls.get(created.Id, qb=qb)), changed_total)
         if remove:
             self.deleted(cls, created)
         return created
@@ -547,9 +597,7 @@ class CompatRun:
             return invoice
 
         def change(invoice):
-            line = real_lines(invoice)[1]
-            line.SalesItemLineDetail.Qty = Decimal(2)
-            line.Amount = Decimal("51.00")
+            set_quantity(real_lines(invoice)[1], "SalesItemLineDetail", 2, "51.00")
             invoice.PrivateNote = "second line doubled"
 
         invoice = self.transaction(Invoice, make, "105.50", change, "131.00", remove=False)
@@ -570,16 +618,14 @@ class CompatRun:
         payment = payment.save(qb=qb)
         r.equal("Payment update SyncToken", str(payment.SyncToken), "1")
         r.equal("Payment update read back", Payment.get(payment.Id, qb=qb).PaymentRefNum, "CHK-1001")
-        voided = Payment.get(payment.Id, qb=qb).void(qb=qb)["Payment"]
+        voided = self.void(Payment, payment)
         r.money("Payment void zeroes TotalAmt", voided.get("TotalAmt"), "0")
-        r.equal("Payment void SyncToken", str(voided.get("SyncToken")), "2")
         r.money("voiding the Payment restores the invoice Balance", Invoice.get(invoice.Id, qb=qb).Balance, "131.00")
         self.deleted(Payment, payment)
 
-        voided = Invoice.get(invoice.Id, qb=qb).void(qb=qb)["Invoice"]
+        voided = self.void(Invoice, invoice)
         r.money("Invoice void zeroes TotalAmt", voided.get("TotalAmt"), "0")
         r.money("Invoice void zeroes Balance", voided.get("Balance"), "0")
-        r.equal("Invoice void SyncToken", str(voided.get("SyncToken")), "2")
         self.deleted(Invoice, invoice)
 
     def sales_receipt(self):
@@ -593,14 +639,11 @@ class CompatRun:
             return receipt
 
         def change(receipt):
-            line = real_lines(receipt)[0]
-            line.SalesItemLineDetail.Qty = Decimal(4)
-            line.Amount = Decimal("80.00")
+            set_quantity(real_lines(receipt)[0], "SalesItemLineDetail", 4, "80.00")
 
         receipt = self.transaction(SalesReceipt, make, "60.00", change, "80.00", remove=False)
-        voided = SalesReceipt.get(receipt.Id, qb=qb).void(qb=qb)["SalesReceipt"]
+        voided = self.void(SalesReceipt, receipt)
         r.money("SalesReceipt void zeroes TotalAmt", voided.get("TotalAmt"), "0")
-        r.equal("SalesReceipt void SyncToken", str(voided.get("SyncToken")), "2")
         self.deleted(SalesReceipt, receipt)
 
     def estimate(self):
@@ -611,9 +654,7 @@ class CompatRun:
             return estimate
 
         def change(estimate):
-            line = real_lines(estimate)[0]
-            line.SalesItemLineDetail.Qty = Decimal(6)
-            line.Amount = Decimal("240.00")
+            set_quantity(real_lines(estimate)[0], "SalesItemLineDetail", 6, "240.00")
 
         self.transaction(Estimate, make, "200.00", change, "240.00")
 
@@ -625,9 +666,7 @@ class CompatRun:
             return memo
 
         def change(memo):
-            line = real_lines(memo)[0]
-            line.SalesItemLineDetail.Qty = Decimal(2)
-            line.Amount = Decimal("31.50")
+            set_quantity(real_lines(memo)[0], "SalesItemLineDetail", 2, "31.50")
 
         self.transaction(CreditMemo, make, "15.75", change, "31.50")
 
@@ -664,7 +703,7 @@ class CompatRun:
         payment = payment.save(qb=qb)
         r.equal("BillPayment update SyncToken", str(payment.SyncToken), "1")
         r.equal("BillPayment update read back", BillPayment.get(payment.Id, qb=qb).PrivateNote, "paid by check")
-        voided = BillPayment.get(payment.Id, qb=qb).void(qb=qb)["BillPayment"]
+        voided = self.void(BillPayment, payment)
         r.money("BillPayment void zeroes TotalAmt", voided.get("TotalAmt"), "0")
         r.money("voiding the BillPayment restores the bill Balance", Bill.get(bill.Id, qb=qb).Balance, "250.00")
         self.deleted(BillPayment, payment)
@@ -703,9 +742,7 @@ class CompatRun:
             return order
 
         def change(order):
-            line = order.Line[0]
-            line.ItemBasedExpenseLineDetail.Qty = Decimal(5)
-            line.Amount = Decimal("150.00")
+            set_quantity(order.Line[0], "ItemBasedExpenseLineDetail", 5, "150.00")
 
         self.transaction(PurchaseOrder, make, "120.00", change, "150.00")
 
@@ -747,7 +784,16 @@ class CompatRun:
             for line in entry.Line:
                 line.Amount = Decimal("80.00")
 
-        self.transaction(JournalEntry, make, "75.00", change, "80.00")
+        def debits(entry):
+            return sum(
+                Decimal(str(line.Amount))
+                for line in entry.Line
+                if line.JournalEntryLineDetail.PostingType == "Debit"
+            )
+
+        # Intuit documents JournalEntry.TotalAmt as always zero and its
+        # samples leave it out, so the entry is measured by its debit lines.
+        self.transaction(JournalEntry, make, "75.00", change, "80.00", measure=("debit total", debits))
 
     # Query paging, CDC, batch ----------------------------------------------
 
@@ -831,13 +877,14 @@ class CompatRun:
             receipts.append(receipt)
         made = batch_create(receipts, qb=qb)
         r.check("batch create of two purchases", len(made.successes) == 2 and not made.faults,
-                f"{len(made.successes)} successes, faults {made.faults}")
+                f"{len(made.successes)} successes, faults {[str(e) for f in made.faults for e in f.Error]}")
         totals = sorted(Decimal(str(p.TotalAmt)) for p in made.successes)
         r.equal("batch create: purchase totals", totals, [Decimal("11.00"), Decimal("12.00")])
         removed = batch_delete(made.successes, qb=qb)
         r.check("batch delete of two purchases",
                 len(removed.successes) == 2 and all(getattr(p, "status", None) == "Deleted" for p in removed.successes),
-                f"{[(getattr(p, 'status', None), p.Id) for p in removed.successes]}, faults {removed.faults}")
+                f"{[(getattr(p, 'status', None), p.Id) for p in removed.successes]}, "
+                f"faults {[str(e) for f in removed.faults for e in f.Error]}")
 
     def run(self):
         r = self.report
@@ -855,6 +902,7 @@ class CompatRun:
         if not all(hasattr(self, name) for name in ("customer", "vendor", "item")):
             return
         for name, action in (
+            ("requestid and SyncToken conflicts", self.retries_and_conflicts),
             ("Invoice and Payment", self.invoice_and_payment),
             ("SalesReceipt", self.sales_receipt),
             ("Estimate", self.estimate),

@@ -127,6 +127,52 @@ pub fn effects_of(company: &Company, kind: EntityKind, doc: &Map<String, Value>)
     effects
 }
 
+/// The customer or vendor a transaction belongs to, as (kind, id).
+pub fn party(kind: EntityKind, doc: &Map<String, Value>) -> Option<(EntityKind, u64)> {
+    let party_kind = match kind {
+        EntityKind::Invoice
+        | EntityKind::CreditMemo
+        | EntityKind::Payment
+        | EntityKind::SalesReceipt => EntityKind::Customer,
+        EntityKind::Bill | EntityKind::VendorCredit | EntityKind::BillPayment => EntityKind::Vendor,
+        _ => return None,
+    };
+    let id = party_of(kind, doc)?.parse::<u64>().ok()?;
+    Some((party_kind, id))
+}
+
+/// What one transaction adds to its customer's or vendor's open balance:
+/// open invoices and bills count up; unused credits and unapplied payments
+/// count down.
+pub fn balance_contribution(
+    company: &Company,
+    kind: EntityKind,
+    id: u64,
+    doc: &Map<String, Value>,
+) -> Decimal {
+    match kind {
+        EntityKind::Invoice | EntityKind::Bill => amount(doc, "Balance"),
+        EntityKind::CreditMemo => -amount(doc, "Balance"),
+        EntityKind::VendorCredit => applied_to(company, kind, id) - amount(doc, "TotalAmt"),
+        EntityKind::Payment => -amount(doc, "UnappliedAmt"),
+        EntityKind::BillPayment => {
+            let mut net_applied = Decimal::ZERO;
+            for line in lines(doc) {
+                let line_amount = amount(line, "Amount");
+                for (txn_type, _) in links(line) {
+                    match txn_type {
+                        "Bill" => net_applied += line_amount,
+                        "VendorCredit" => net_applied -= line_amount,
+                        _ => {}
+                    }
+                }
+            }
+            net_applied - amount(doc, "TotalAmt")
+        }
+        _ => Decimal::ZERO,
+    }
+}
+
 /// The party a transaction belongs to (its customer or vendor id).
 fn party_of(kind: EntityKind, doc: &Map<String, Value>) -> Option<&str> {
     match kind {

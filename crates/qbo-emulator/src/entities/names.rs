@@ -184,18 +184,18 @@ fn person(
     Ok(())
 }
 
-/// Balances are read-only: an update keeps the stored value; a create may set
-/// an opening balance.
+/// Balances are read-only: the server derives them from the open
+/// transactions (see `effects::party_balance`); an update keeps the stored
+/// value and a create starts at zero.
 fn keep_balance(
     doc: &mut Map<String, Value>,
     previous: Option<&Map<String, Value>>,
     fields: &[&str],
 ) -> Result<(), Fault> {
     for field in fields {
-        let value = match previous {
-            Some(previous) => previous.get(*field).cloned().unwrap_or(json!(0)),
-            None => to_json(amount_field(doc, field)?.unwrap_or(Decimal::ZERO)),
-        };
+        let value = previous
+            .and_then(|previous| previous.get(*field).cloned())
+            .unwrap_or(json!(0));
         doc.insert((*field).to_owned(), value);
     }
     Ok(())

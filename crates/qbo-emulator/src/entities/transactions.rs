@@ -189,6 +189,7 @@ fn txn_date(
     doc: &mut Map<String, Value>,
     now: DateTime<Utc>,
 ) -> Result<NaiveDate, Fault> {
+    drop_blank(doc, "TxnDate");
     match doc.get("TxnDate") {
         None | Some(Value::Null) => {
             let today = company.today(now);
@@ -200,6 +201,19 @@ fn txn_date(
         }
         Some(Value::String(text)) => parse_date(text).ok_or_else(|| invalid_date("TxnDate", text)),
         Some(other) => Err(invalid_date("TxnDate", &other.to_string())),
+    }
+}
+
+/// QBO takes an empty string for a date as "not given" (python-quickbooks
+/// sends `""` for every unset date, and QBO then defaults it), so an empty
+/// date is removed before the defaults apply.
+fn drop_blank(doc: &mut Map<String, Value>, field: &str) {
+    if doc
+        .get(field)
+        .and_then(Value::as_str)
+        .is_some_and(|text| text.trim().is_empty())
+    {
+        doc.remove(field);
     }
 }
 
@@ -1192,6 +1206,7 @@ fn defaults(
     }
     match kind {
         EntityKind::Invoice | EntityKind::Bill => {
+            drop_blank(doc, "DueDate");
             if !doc.contains_key("DueDate") {
                 let term_field = if kind == EntityKind::Invoice {
                     "SalesTermRef"

@@ -62,7 +62,7 @@ pub fn routes(server: Arc<OAuthServer>) -> Router {
 async fn discovery(State(server): State<Arc<OAuthServer>>, headers: HeaderMap) -> Response {
     let base = effective_base_url(&server, &headers);
     let document = json!({
-        "issuer": format!("{base}{}", paths::ISSUER),
+        "issuer": paths::ISSUER,
         "authorization_endpoint": format!("{base}{}", paths::AUTHORIZE),
         "token_endpoint": format!("{base}{}", paths::TOKEN),
         "userinfo_endpoint": format!("{base}{}", paths::USERINFO),
@@ -413,8 +413,7 @@ async fn token(
     };
     match outcome {
         Ok(issued) => {
-            let base = effective_base_url(&server, &headers);
-            let body = server.token_response(&issued, &base, include_hard_expiry);
+            let body = server.token_response(&issued, include_hard_expiry);
             json_response(&server, StatusCode::OK, &body)
         }
         Err((error, description)) => {

@@ -1673,3 +1673,113 @@ async fn deposited_payments_cannot_be_deleted_and_due_dates_follow_terms() {
         "80"
     );
 }
+
+#[tokio::test]
+async fn every_committed_change_reaches_the_webhook_notifier_once() {
+    let api = Api::start().await;
+    let notifier = api.server.emulator().notifier().clone();
+    notifier.configure(
+        Some("http://127.0.0.1:9/webhooks".to_owned()),
+        "verifier".to_owned(),
+        qbo_emulator::webhooks::WebhookFormat::Legacy,
+    );
+    let before = notifier.counters().events_recorded;
+    let customer = api.customer("Webhook Customer").await;
+    let item = api.service_item("Webhook Item").await;
+    let invoice = api.invoice(&customer, &item, "10").await;
+    assert_eq!(notifier.counters().events_recorded - before, 3);
+    // A payment is one change, and the invoice it pays is another.
+    api.create(
+        "Payment",
+        json!({ "CustomerRef": { "value": customer }, "TotalAmt": 10,
+                "Line": [{ "Amount": 10, "LinkedTxn": [{ "TxnId": id(&invoice), "TxnType": "Invoice" }] }] }),
+    )
+    .await;
+    assert_eq!(notifier.counters().events_recorded - before, 5);
+    // A refused write and a requestid replay change nothing and notify nothing.
+    api.post("/customer", &json!({ "DisplayName": "Webhook Customer" }))
+        .await;
+    api.post(
+        "/customer?requestid=hook-1",
+        &json!({ "DisplayName": "Hooked" }),
+    )
+    .await;
+    api.post(
+        "/customer?requestid=hook-1",
+        &json!({ "DisplayName": "Hooked" }),
+    )
+    .await;
+    assert_eq!(notifier.counters().events_recorded - before, 6);
+}
+
+#[tokio::test]
+async fn customer_and_vendor_balances_follow_their_open_transactions() {
+    let api = Api::start().await;
+    let parent = api.customer("Parent Co").await;
+    let job = id(&api
+        .create(
+            "Customer",
+            json!({ "DisplayName": "Parent Co Job", "ParentRef": { "value": parent }, "Job": true }),
+        )
+        .await);
+    let item = api.service_item("Balance Work").await;
+    let invoice = api.invoice(&parent, &item, "100.10").await;
+    api.invoice(&job, &item, "20").await;
+    let balance = |customer: Value| {
+        (
+            number(&customer["Balance"]),
+            number(&customer["BalanceWithJobs"]),
+        )
+    };
+    let read_parent = api.read("Customer", &parent).await;
+    assert_eq!(
+        balance(read_parent.clone()),
+        ("100.1".to_owned(), "120.1".to_owned())
+    );
+    assert_eq!(
+        read_parent["SyncToken"], "0",
+        "a derived balance does not bump the SyncToken"
+    );
+    assert_eq!(read_parent["Job"], false);
+    let job_doc = api.read("Customer", &job).await;
+    assert_eq!(job_doc["FullyQualifiedName"], "Parent Co:Parent Co Job");
+    assert_eq!(job_doc["Job"], true);
+    // A partial payment with money left over, and a credit memo.
+    api.create(
+        "Payment",
+        json!({ "CustomerRef": { "value": parent }, "TotalAmt": 60,
+                "Line": [{ "Amount": 50, "LinkedTxn": [{ "TxnId": id(&invoice), "TxnType": "Invoice" }] }] }),
+    )
+    .await;
+    api.create(
+        "CreditMemo",
+        json!({ "CustomerRef": { "value": parent },
+                "Line": [{ "DetailType": "SalesItemLineDetail", "Amount": 5,
+                           "SalesItemLineDetail": { "ItemRef": { "value": item } } }] }),
+    )
+    .await;
+    // 100.10 − 50 applied − 10 unapplied − 5 credit = 35.10.
+    assert_eq!(
+        balance(api.read("Customer", &parent).await),
+        ("35.1".to_owned(), "55.1".to_owned())
+    );
+
+    let vendor = api.vendor("Balance Vendor").await;
+    let expense = api.account("Balance Expense", "Expense").await;
+    let bill = api
+        .create(
+            "Bill",
+            json!({ "VendorRef": { "value": vendor },
+                    "Line": [{ "DetailType": "AccountBasedExpenseLineDetail", "Amount": 75,
+                               "AccountBasedExpenseLineDetail": { "AccountRef": { "value": expense } } }] }),
+        )
+        .await;
+    assert_eq!(number(&api.read("Vendor", &vendor).await["Balance"]), "75");
+    let bill = api.read("Bill", &id(&bill)).await;
+    api.post(
+        "/bill?operation=delete",
+        &json!({ "Id": id(&bill), "SyncToken": token(&bill) }),
+    )
+    .await;
+    assert_eq!(number(&api.read("Vendor", &vendor).await["Balance"]), "0");
+}

@@ -1,0 +1,3 @@
+//! The one integration-test binary of qbo-client; each area is a module.
+
+mod faults;
