@@ -386,27 +386,31 @@ fn parse_xml_fault(text: &str) -> Result<ParsedFault, UnreadableFault> {
     let mut fault: Option<ParsedFault> = None;
     let mut entry: Option<FaultEntry> = None;
     let mut field: Option<XmlField> = None;
+    // Elements opened and not yet closed: a body that ends inside one was cut.
+    let mut depth: usize = 0;
     let malformed =
         |error: &dyn fmt::Display| UnreadableFault(format!("the XML body is malformed ({error})"));
     loop {
         let event = reader.read_event().map_err(|error| malformed(&error))?;
         match event {
             Event::Start(start) => {
+                depth += 1;
                 open_xml_element(&start, false, &mut fault, &mut entry, &mut field);
             }
             Event::Empty(start) => {
                 open_xml_element(&start, true, &mut fault, &mut entry, &mut field);
             }
-            Event::End(end) => match end.local_name().as_ref() {
-                "Message" | "Detail" => field = None,
-                "Error" => {
-                    if let Some(done) = entry.take() {
-                        push_entry(&mut fault, done);
-                    }
-                    field = None;
-                }
-                _ => {}
-            },
+            Event::End(end) => {
+                depth = depth.checked_sub(1).ok_or_else(|| {
+                    UnreadableFault("the XML body closes an element it never opened".to_owned())
+                })?;
+                close_xml_element(
+                    end.local_name().as_ref(),
+                    &mut fault,
+                    &mut entry,
+                    &mut field,
+                );
+            }
             Event::Text(content) => {
                 append_field(&mut entry, field, &content.xml10_content());
             }
@@ -423,6 +427,11 @@ fn parse_xml_fault(text: &str) -> Result<ParsedFault, UnreadableFault> {
                     Err(error) => return Err(malformed(&error)),
                 };
                 append_field(&mut entry, field, &resolved);
+            }
+            Event::Eof if depth > 0 => {
+                return Err(UnreadableFault(
+                    "the XML body ends before its elements are closed".to_owned(),
+                ));
             }
             Event::Eof => break,
             _ => {}
@@ -462,6 +471,25 @@ fn open_xml_element(
         }
         "Message" if entry.is_some() && !is_empty => *field = Some(XmlField::Message),
         "Detail" if entry.is_some() && !is_empty => *field = Some(XmlField::Detail),
+        _ => {}
+    }
+}
+
+/// Handles a closing tag: ends a message or detail text, or an error entry.
+fn close_xml_element(
+    name: &str,
+    fault: &mut Option<ParsedFault>,
+    entry: &mut Option<FaultEntry>,
+    field: &mut Option<XmlField>,
+) {
+    match name {
+        "Message" | "Detail" => *field = None,
+        "Error" => {
+            if let Some(done) = entry.take() {
+                push_entry(fault, done);
+            }
+            *field = None;
+        }
         _ => {}
     }
 }
@@ -521,6 +549,12 @@ pub fn error_from_response(
     retry_after: Option<Duration>,
 ) -> QboError {
     match parse_fault_body(body) {
+        Ok(fault) if fault.errors.is_empty() => error_without_fault(
+            status,
+            "the fault body lists no errors",
+            intuit_tid,
+            retry_after,
+        ),
         Ok(fault) => classify_fault(status, &fault, intuit_tid, retry_after),
         Err(unreadable) => error_without_fault(status, &unreadable.0, intuit_tid, retry_after),
     }
@@ -678,7 +712,10 @@ pub fn error_from_oauth_response(status: u16, body: &[u8], intuit_tid: Option<&s
     let (Some(error), description) = (field("error"), field("error_description")) else {
         let problem = match std::str::from_utf8(body) {
             Ok(text) if !text.trim().is_empty() => {
-                format!("the token endpoint's answer has no error field: {}", excerpt(text.trim()))
+                format!(
+                    "the token endpoint's answer has no error field: {}",
+                    excerpt(text.trim())
+                )
             }
             _ => "the token endpoint's answer is empty or not text".to_owned(),
         };
@@ -711,17 +748,19 @@ pub fn error_from_oauth_response(status: u16, body: &[u8], intuit_tid: Option<&s
     }
 }
 
-/// Replaces anything that looks like a token (a run of 20 or more token
-/// characters) with `[redacted]`: Intuit's 401 detail quotes the start of the
+/// Replaces anything that looks like a token (a run of 20 or more letters,
+/// digits, `.`, `-` or `_`, with both letters and digits) with `[redacted]`: Intuit's 401 detail quotes the start of the
 /// rejected access token, and tokens must never reach a log line.
 fn redact_tokens(text: &str) -> String {
-    let is_token_char = |character: char| {
-        character.is_ascii_alphanumeric() || matches!(character, '.' | '-' | '_' | '~' | '+' | '/' | '=')
-    };
+    let is_token_char =
+        |character: char| character.is_ascii_alphanumeric() || matches!(character, '.' | '-' | '_');
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();
     let flush = |run: &mut String, out: &mut String| {
-        if run.chars().count() >= 20 {
+        let looks_like_token = run.len() >= 20
+            && run.chars().any(|character| character.is_ascii_digit())
+            && run.chars().any(|character| character.is_ascii_alphabetic());
+        if looks_like_token {
             out.push_str("[redacted]");
         } else {
             out.push_str(run);
@@ -746,7 +785,10 @@ mod tests {
 
     #[test]
     fn joins_without_repeating() {
-        assert_eq!(joined("Stale Object Error", "Stale Object Error : x"), "Stale Object Error : x");
+        assert_eq!(
+            joined("Stale Object Error", "Stale Object Error : x"),
+            "Stale Object Error : x"
+        );
         assert_eq!(joined("A", "B"), "A: B");
         assert_eq!(joined("A", ""), "A");
         assert_eq!(joined("", "B"), "B");
@@ -756,7 +798,10 @@ mod tests {
     fn redacts_token_like_runs_only() {
         let text = "Token expired: AB01730024136xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; code 3200";
         assert_eq!(redact_tokens(text), "Token expired: [redacted]; code 3200");
-        assert_eq!(redact_tokens("message=AuthenticationFailed; errorCode=003200"), "message=AuthenticationFailed; errorCode=003200");
+        assert_eq!(
+            redact_tokens("message=AuthenticationFailed; errorCode=003200"),
+            "message=AuthenticationFailed; errorCode=003200"
+        );
     }
 
     #[test]

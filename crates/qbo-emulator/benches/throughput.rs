@@ -142,7 +142,10 @@ async fn benchmark() {
 
     let server = TestServer::start_with(emulator.clone()).await;
     let tokens = emulator.oauth().mint_tokens("benchmark-client", &realm_id);
-    let token = tokens["access_token"].as_str().unwrap_or_default().to_owned();
+    let token = tokens["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let company_url = server.company_url(&realm_id);
     let http = reqwest::Client::new();
 

@@ -358,10 +358,12 @@ pub fn create_company(
 
 async fn create_company_route(State(emulator): State<Emulator>, body: Bytes) -> Answer {
     let request: NewCompany = parse_body(&body)?;
-    if let Some(name) = &request.name {
-        if name.trim().is_empty() {
-            return Err(ControlError::bad_request("name must not be empty"));
-        }
+    if request
+        .name
+        .as_ref()
+        .is_some_and(|name| name.trim().is_empty())
+    {
+        return Err(ControlError::bad_request("name must not be empty"));
     }
     let size = request.size;
     if size.is_some_and(|size| size > MAX_SEED_SIZE) {

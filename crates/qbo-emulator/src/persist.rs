@@ -57,7 +57,10 @@ pub enum PersistError {
     },
 }
 
-fn io_error(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> PersistError + use<> {
+fn io_error(
+    action: &'static str,
+    path: &Path,
+) -> impl FnOnce(std::io::Error) -> PersistError + use<> {
     let path = path.to_owned();
     move |source| PersistError::Io {
         action,
@@ -313,13 +316,12 @@ fn company_file(company: &Company) -> CompanyFile {
         let docs: Vec<Value> = company.all_of(kind).cloned().collect();
         if kind.is_transaction() {
             for doc in &docs {
-                if let Some(id) = doc.get("Id").and_then(Value::as_str) {
-                    if id
+                if let Some(id) = doc.get("Id").and_then(Value::as_str)
+                    && id
                         .parse::<u64>()
                         .is_ok_and(|id| company.is_voided(kind, id))
-                    {
-                        voided.push((kind.name().to_owned(), id.to_owned()));
-                    }
+                {
+                    voided.push((kind.name().to_owned(), id.to_owned()));
                 }
             }
         }
@@ -403,11 +405,9 @@ pub fn save_changes(emulator: &Emulator) -> Result<usize, PersistError> {
     };
     let companies = companies_dir(&dir);
     fs::create_dir_all(&companies).map_err(io_error("creating", &companies))?;
-    if settings {
-        if let Err(error) = save_settings(emulator, &dir) {
-            persistence.give_back(dirty, true);
-            return Err(error);
-        }
+    if settings && let Err(error) = save_settings(emulator, &dir) {
+        persistence.give_back(dirty, true);
+        return Err(error);
     }
     let mut written = 0;
     let mut pending: BTreeSet<String> = dirty.clone();

@@ -688,7 +688,7 @@ impl<'a> Seeder<'a> {
                 body["PaymentMethodRef"] = method.reference();
             }
         }
-        if index % 9 == 0 {
+        if index.is_multiple_of(9) {
             body["Notes"] = json!(pick(&mut self.rng, &CUSTOMER_NOTES));
         }
         let customer = self.create_setup(EntityKind::Customer, body)?;
@@ -959,10 +959,10 @@ impl<'a> Seeder<'a> {
     }
 
     fn maybe_department(&mut self, body: &mut Value) {
-        if self.chance(1, 2) {
-            if let Some(department) = self.departments.choose(&mut self.rng) {
-                body["DepartmentRef"] = department.reference();
-            }
+        if self.chance(1, 2)
+            && let Some(department) = self.departments.choose(&mut self.rng)
+        {
+            body["DepartmentRef"] = department.reference();
         }
     }
 

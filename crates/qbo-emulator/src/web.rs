@@ -315,15 +315,15 @@ fn read_record(
     realm_id: &str,
     entity: &str,
     id: &str,
-) -> Result<(EntityKind, Map<String, Value>), Response> {
+) -> Result<(EntityKind, Map<String, Value>), String> {
     let Some(kind) = EntityKind::parse(entity) else {
-        return Err(not_found(&format!("Unknown entity type {entity}.")));
+        return Err(format!("Unknown entity type {entity}."));
     };
     let doc = emulator
         .with_company(realm_id, |company| company.read_kind(kind, id).ok())
-        .ok_or_else(|| not_found(&format!("No company with realm id {realm_id}.")))?
+        .ok_or_else(|| format!("No company with realm id {realm_id}."))?
         .and_then(|doc| doc.as_object().cloned())
-        .ok_or_else(|| not_found(&format!("No {} with id {id}.", kind.name())))?;
+        .ok_or_else(|| format!("No {} with id {id}.", kind.name()))?;
     Ok((kind, doc))
 }
 
@@ -334,7 +334,7 @@ async fn record_page(
 ) -> Response {
     let (kind, doc) = match read_record(&emulator, &realm_id, &entity, &id) {
         Ok(found) => found,
-        Err(response) => return response,
+        Err(message) => return not_found(&message),
     };
     let json_text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     let message = query.saved.as_ref().map(|_| ("saved", "Saved."));
@@ -384,7 +384,7 @@ async fn save_record(
 ) -> Response {
     let (kind, doc) = match read_record(&emulator, &realm_id, &entity, &id) {
         Ok(found) => found,
-        Err(response) => return response,
+        Err(message) => return not_found(&message),
     };
     let mode = form.get("mode").map(String::as_str).unwrap_or("fields");
     let json_text = form.get("json").cloned().unwrap_or_default();
@@ -493,7 +493,7 @@ fn remove_or_void(
 ) -> Response {
     let (kind, doc) = match read_record(&emulator, &realm_id, &entity, &id) {
         Ok(found) => found,
-        Err(response) => return response,
+        Err(message) => return not_found(&message),
     };
     let token = form
         .get("SyncToken")

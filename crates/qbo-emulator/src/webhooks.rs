@@ -18,7 +18,7 @@
 
 use std::collections::VecDeque;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -116,29 +116,36 @@ impl Default for WebhookConfig {
 impl WebhookConfig {
     /// `duration` times the time scale, in clock terms. A scale that is not
     /// a positive finite number counts as 1.
-    fn scaled(&self, duration: Duration) -> chrono::Duration {
-        let scale = if self.time_scale.is_finite() && self.time_scale >= 0.0 {
-            self.time_scale
-        } else {
-            1.0
-        };
-        // Float arithmetic is fine here: this is a test speed-up factor on
-        // durations, not money.
-        #[allow(clippy::float_arithmetic)]
-        let seconds = duration.as_secs_f64() * scale;
-        let scaled = Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX);
-        chrono::Duration::from_std(scaled).unwrap_or(chrono::Duration::MAX)
+    #[cfg(test)]
+    fn retry_delay(&self, retries_done: usize) -> chrono::Duration {
+        self.retry_delay_at(self.time_scale, retries_done)
     }
 
-    fn retry_delay(&self, retries_done: usize) -> chrono::Duration {
+    fn retry_delay_at(&self, time_scale: f64, retries_done: usize) -> chrono::Duration {
         let step = self
             .retry_ladder
             .get(retries_done)
             .or(self.retry_ladder.last())
             .copied()
             .unwrap_or(Duration::ZERO);
-        self.scaled(step)
+        scale_duration(time_scale, step)
     }
+}
+
+/// `duration` times `scale`, in clock terms. A scale that is not a positive
+/// finite number counts as 1.
+fn scale_duration(scale: f64, duration: Duration) -> chrono::Duration {
+    let scale = if scale.is_finite() && scale >= 0.0 {
+        scale
+    } else {
+        1.0
+    };
+    // Float arithmetic is fine here: this is a test speed-up factor on
+    // durations, not money.
+    #[allow(clippy::float_arithmetic)]
+    let seconds = duration.as_secs_f64() * scale;
+    let scaled = Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX);
+    chrono::Duration::from_std(scaled).unwrap_or(chrono::Duration::MAX)
 }
 
 /// What the notifier has done so far, for tests and the control API.
@@ -199,6 +206,9 @@ struct Shared {
     wake: Notify,
     stop: watch::Sender<bool>,
     worker_started: AtomicBool,
+    /// The time scale in force (the bits of an f64); starts as the
+    /// configured one and can be changed at run time.
+    time_scale: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -250,6 +260,7 @@ impl Notifier {
     /// A notifier with no endpoint yet. Its worker starts on the current
     /// tokio runtime, or on the first call made inside one.
     pub fn new(clock: Clock, config: WebhookConfig) -> Arc<Notifier> {
+        let time_scale = config.time_scale;
         let client = reqwest::Client::builder()
             .timeout(config.response_timeout)
             .build()
@@ -264,6 +275,7 @@ impl Notifier {
                 wake: Notify::new(),
                 stop,
                 worker_started: AtomicBool::new(false),
+                time_scale: AtomicU64::new(time_scale.to_bits()),
             }),
         });
         notifier.ensure_worker();
@@ -293,6 +305,19 @@ impl Notifier {
         }
         self.ensure_worker();
         self.shared.wake.notify_one();
+    }
+
+    /// Changes the time scale (see [`WebhookConfig::time_scale`]) for windows
+    /// opened and retries booked from now on.
+    pub fn set_time_scale(&self, time_scale: f64) {
+        self.shared
+            .time_scale
+            .store(time_scale.to_bits(), Ordering::Relaxed);
+    }
+
+    /// The time scale in force.
+    pub fn time_scale(&self) -> f64 {
+        self.shared.time_scale()
     }
 
     /// Whether an endpoint is configured.
@@ -352,10 +377,10 @@ impl Notifier {
             }
             if state.window.is_empty() {
                 let closes_at = self.shared.clock.now()
-                    + self
-                        .shared
-                        .config
-                        .scaled(self.shared.config.aggregation_window);
+                    + scale_duration(
+                        self.shared.time_scale(),
+                        self.shared.config.aggregation_window,
+                    );
                 state.window_closes_at = Some(closes_at);
             }
             state.window.push(event);
@@ -420,6 +445,10 @@ impl Drop for Notifier {
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn time_scale(&self) -> f64 {
+        f64::from_bits(self.time_scale.load(Ordering::Relaxed))
     }
 
     /// Closes a due window, then says what the worker should do next.
@@ -487,7 +516,10 @@ impl Shared {
             state.queue.pop_front();
             state.counters.dropped += 1;
         } else {
-            head.next_attempt_at = now + self.config.retry_delay(head.retries_done);
+            head.next_attempt_at = now
+                + self
+                    .config
+                    .retry_delay_at(self.time_scale(), head.retries_done);
             head.retries_done += 1;
         }
     }

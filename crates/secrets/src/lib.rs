@@ -20,7 +20,7 @@ pub use memory::{MemoryVault, SimulatedFailure};
 pub use sensitive::Sensitive;
 pub use tokens::{
     ACCESS_TOKEN_LIFETIME, HARD_CAP_WARNING, IMMINENT_WARNING, LONGEST_ACCEPTED_LIFETIME,
-    REFRESH_TOKEN_HARD_CAP, REFRESH_TOKEN_ROLLING_LIFETIME, ROLLING_EXPIRY_WARNING,
-    RefreshLimit, RefreshWarning, TokenLifetimes, TokenSet, TokenTimeError, WarningUrgency,
+    REFRESH_TOKEN_HARD_CAP, REFRESH_TOKEN_ROLLING_LIFETIME, ROLLING_EXPIRY_WARNING, RefreshLimit,
+    RefreshWarning, TokenLifetimes, TokenSet, TokenTimeError, WarningUrgency,
 };
 pub use vault::{PlatformError, StoredItem, TokenVault, VaultError};

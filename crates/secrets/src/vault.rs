@@ -16,7 +16,8 @@ use crate::{Sensitive, TokenSet};
 /// including inside a tokio runtime, where the asynchronous backend panics ("Cannot start a
 /// runtime from within a runtime"). From async code, call the vault through
 /// `tokio::task::spawn_blocking` so that a slow keyring (or an unlock prompt) does not stall the
-/// runtime's worker threads.
+/// runtime's worker threads: on a desktop whose keyring is locked, the Secret Service shows its
+/// unlock prompt and the call waits for the user's answer.
 ///
 /// Names (`company_id`, `profile`) are 1 to 128 characters from `A-Z a-z 0-9 - _ . : @`.
 /// Deleting something that is not there succeeds, so a disconnect can always be retried.

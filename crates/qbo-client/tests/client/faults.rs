@@ -37,7 +37,10 @@ fn invalid_reference_2500_is_a_validation_error() {
     assert!(detail.starts_with("Something you're trying to use has been made inactive."));
     assert_eq!(intuit_tid.as_deref(), TID);
     let shown = error.to_string();
-    assert!(shown.contains("2500") && shown.contains("1-5f2c-test-tid"), "{shown}");
+    assert!(
+        shown.contains("2500") && shown.contains("1-5f2c-test-tid"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -121,8 +124,16 @@ fn emulator_shaped_faults_map_to_their_kinds() {
     let cases = [
         (400, fault("5010", "ValidationFault"), ErrorKind::Stale),
         (400, fault("610", "ValidationFault"), ErrorKind::NotFound),
-        (400, fault("6190", "ValidationFault"), ErrorKind::SubscriptionLapsed),
-        (401, fault("120", "AuthorizationFault"), ErrorKind::SubscriptionLapsed),
+        (
+            400,
+            fault("6190", "ValidationFault"),
+            ErrorKind::SubscriptionLapsed,
+        ),
+        (
+            401,
+            fault("120", "AuthorizationFault"),
+            ErrorKind::SubscriptionLapsed,
+        ),
         (403, fault("3100", "SERVICE"), ErrorKind::ReconnectNeeded),
         (500, fault("10000", "SystemFault"), ErrorKind::Transient),
         (400, fault("6000", "ValidationFault"), ErrorKind::Validation),
@@ -201,7 +212,13 @@ fn broken_bodies_become_protocol_or_transient_errors() {
     let html = b"<!DOCTYPE html>\n<html><body><h1>Service Unavailable</h1></body></html>";
     let error = error_from_response(503, html, None, None);
     assert!(
-        matches!(error, QboError::Transient { status: Some(503), .. }),
+        matches!(
+            error,
+            QboError::Transient {
+                status: Some(503),
+                ..
+            }
+        ),
         "{error:?}"
     );
     // The same page on a 404 is not something we can act on.
@@ -210,7 +227,12 @@ fn broken_bodies_become_protocol_or_transient_errors() {
         ErrorKind::Protocol
     );
     // JSON without a Fault, invalid UTF-8, nothing at all.
-    for body in [&b"{\"QueryResponse\":{}}"[..], &[0xff, 0xfe, 0x00][..], b"", b"   "] {
+    for body in [
+        &b"{\"QueryResponse\":{}}"[..],
+        &[0xff, 0xfe, 0x00][..],
+        b"",
+        b"   ",
+    ] {
         assert_eq!(
             error_from_response(400, body, None, None).kind(),
             ErrorKind::Protocol
@@ -222,7 +244,12 @@ fn broken_bodies_become_protocol_or_transient_errors() {
         ErrorKind::Throttled
     );
     // Unclosed XML.
-    let error = error_from_response(400, b"<IntuitResponse><Fault><Error code=\"1\">", None, None);
+    let error = error_from_response(
+        400,
+        b"<IntuitResponse><Fault><Error code=\"1\">",
+        None,
+        None,
+    );
     assert_eq!(error.kind(), ErrorKind::Protocol, "{error:?}");
 }
 

@@ -99,7 +99,9 @@ impl Ops {
     /// How many customers have this display name.
     async fn customers_named(&self, name: &str) -> usize {
         let response = self
-            .query(&format!("select * from Customer where DisplayName = '{name}'"))
+            .query(&format!(
+                "select * from Customer where DisplayName = '{name}'"
+            ))
             .await;
         response["Customer"].as_array().map_or(0, Vec::len)
     }
@@ -135,7 +137,10 @@ impl Ops {
 /// Checks QBO's throttling answer: HTTP 429, an XML body with code 3001.
 async fn assert_throttled(response: reqwest::Response) {
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(content_type.contains("xml"), "{content_type}");
     let body = response.text().await.unwrap();
     assert!(body.contains("<Fault type=\"SERVICE\">"), "{body}");
@@ -163,7 +168,9 @@ async fn limits_are_off_by_default() {
 #[tokio::test]
 async fn the_501st_request_in_a_minute_is_throttled() {
     let ops = Ops::start().await;
-    let (status, _) = ops.control_post("/limits", json!({ "enabled": true })).await;
+    let (status, _) = ops
+        .control_post("/limits", json!({ "enabled": true }))
+        .await;
     assert_eq!(status, StatusCode::OK);
     for number in 1..=500 {
         let response = ops.company_info().await;
@@ -211,7 +218,8 @@ async fn a_shortened_window_frees_the_budget_again() {
 #[tokio::test]
 async fn the_11th_concurrent_request_is_throttled() {
     let ops = Arc::new(Ops::start().await);
-    ops.control_post("/limits", json!({ "enabled": true })).await;
+    ops.control_post("/limits", json!({ "enabled": true }))
+        .await;
     // Ten reads that the server holds for a while.
     ops.arm(json!({
         "kind": "timeout", "hold_ms": 1500, "count": 10,
@@ -221,7 +229,9 @@ async fn the_11th_concurrent_request_is_throttled() {
     let mut held = Vec::new();
     for _ in 0..10 {
         let ops = Arc::clone(&ops);
-        held.push(tokio::spawn(async move { ops.company_info().await.status() }));
+        held.push(tokio::spawn(
+            async move { ops.company_info().await.status() },
+        ));
     }
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
@@ -231,7 +241,10 @@ async fn the_11th_concurrent_request_is_throttled() {
         if counters["total"]["in_flight"] == 10 {
             break;
         }
-        assert!(Instant::now() < deadline, "the ten requests never ran at once: {counters}");
+        assert!(
+            Instant::now() < deadline,
+            "the ten requests never ran at once: {counters}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_throttled(ops.company_info().await).await;
@@ -251,7 +264,8 @@ async fn the_11th_concurrent_request_is_throttled() {
 #[tokio::test]
 async fn the_41st_batch_in_a_minute_is_throttled() {
     let ops = Ops::start().await;
-    ops.control_post("/limits", json!({ "enabled": true })).await;
+    ops.control_post("/limits", json!({ "enabled": true }))
+        .await;
     let batch = json!({ "BatchItemRequest": [
         { "bId": "1", "Query": "select * from CompanyInfo" },
     ] });
@@ -269,10 +283,12 @@ async fn status_faults_answer_instead_of_the_handler() {
     let ops = Ops::start().await;
     let customer = json!({ "DisplayName": "Fault Free Gardens" });
 
-    ops.arm(json!({ "kind": "throttle", "method": "POST", "path": "*/customer" })).await;
+    ops.arm(json!({ "kind": "throttle", "method": "POST", "path": "*/customer" }))
+        .await;
     assert_throttled(ops.post("/customer", &customer).await.unwrap()).await;
 
-    ops.arm(json!({ "kind": "internal_error", "path": "*/customer" })).await;
+    ops.arm(json!({ "kind": "internal_error", "path": "*/customer" }))
+        .await;
     let response = ops.post("/customer", &customer).await.unwrap();
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let body: Value = response.json().await.unwrap();
@@ -281,7 +297,13 @@ async fn status_faults_answer_instead_of_the_handler() {
     ops.arm(json!({ "kind": "service_unavailable" })).await;
     let response = ops.post("/customer", &customer).await.unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert!(response.text().await.unwrap().contains("Service Unavailable"));
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Service Unavailable")
+    );
 
     ops.arm(json!({ "kind": "xml_fault", "status": 400 })).await;
     let response = ops.post("/customer", &customer).await.unwrap();
@@ -307,20 +329,32 @@ async fn status_faults_answer_instead_of_the_handler() {
 #[tokio::test]
 async fn faults_match_method_path_and_operation_for_a_count() {
     let ops = Ops::start().await;
-    ops.arm(json!({ "kind": "internal_error", "count": 2, "method": "GET", "path": "*/companyinfo/*" }))
+    ops.arm(
+        json!({ "kind": "internal_error", "count": 2, "method": "GET", "path": "*/companyinfo/*" }),
+    )
+    .await;
+    ops.arm(json!({ "kind": "throttle", "operation": "delete" }))
         .await;
-    ops.arm(json!({ "kind": "throttle", "operation": "delete" })).await;
     let (_, armed) = ops.control_get("/faults").await;
     assert_eq!(armed["faults"].as_array().unwrap().len(), 2);
 
     // Other requests pass untouched.
-    assert_eq!(ops.query("select * from Account").await["Account"].is_array(), true);
-    assert_eq!(ops.company_info().await.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(ops.company_info().await.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(ops.query("select * from Account").await["Account"].is_array());
+    assert_eq!(
+        ops.company_info().await.status(),
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    assert_eq!(
+        ops.company_info().await.status(),
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
     assert_eq!(ops.company_info().await.status(), StatusCode::OK);
 
     let response = ops
-        .post("/invoice?operation=delete", &json!({ "Id": "1", "SyncToken": "0" }))
+        .post(
+            "/invoice?operation=delete",
+            &json!({ "Id": "1", "SyncToken": "0" }),
+        )
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -328,7 +362,9 @@ async fn faults_match_method_path_and_operation_for_a_count() {
     assert_eq!(armed["faults"], json!([]));
 
     // Disarming by id and clearing.
-    let (_, first) = ops.control_post("/faults", json!({ "kind": "throttle", "count": 5 })).await;
+    let (_, first) = ops
+        .control_post("/faults", json!({ "kind": "throttle", "count": 5 }))
+        .await;
     let id = first["id"].as_u64().unwrap();
     let response = ops
         .http
@@ -339,16 +375,24 @@ async fn faults_match_method_path_and_operation_for_a_count() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(ops.company_info().await.status(), StatusCode::OK);
     ops.arm(json!({ "kind": "throttle", "count": 5 })).await;
-    ops.http.delete(ops.control("/faults")).send().await.unwrap();
+    ops.http
+        .delete(ops.control("/faults"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ops.company_info().await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn a_connection_dropped_before_the_commit_writes_nothing() {
     let ops = Ops::start().await;
-    ops.arm(json!({ "kind": "drop_before_commit", "method": "POST", "path": "*/customer" })).await;
+    ops.arm(json!({ "kind": "drop_before_commit", "method": "POST", "path": "*/customer" }))
+        .await;
     let outcome = ops
-        .post("/customer", &json!({ "DisplayName": "Never Stored Nursery" }))
+        .post(
+            "/customer",
+            &json!({ "DisplayName": "Never Stored Nursery" }),
+        )
         .await;
     let error = outcome.expect_err("the connection should drop without an answer");
     assert!(!error.is_status(), "{error}");
@@ -358,29 +402,41 @@ async fn a_connection_dropped_before_the_commit_writes_nothing() {
 #[tokio::test]
 async fn a_connection_dropped_after_the_commit_leaves_exactly_one_object() {
     let ops = Ops::start().await;
-    ops.arm(json!({ "kind": "drop_after_commit", "method": "POST", "path": "*/customer" })).await;
+    ops.arm(json!({ "kind": "drop_after_commit", "method": "POST", "path": "*/customer" }))
+        .await;
     let body = json!({ "DisplayName": "Stored Once Landscaping" });
     let outcome = ops.post("/customer?requestid=retry-me-1", &body).await;
-    assert!(outcome.is_err(), "the connection should drop without an answer");
+    assert!(
+        outcome.is_err(),
+        "the connection should drop without an answer"
+    );
     assert_eq!(ops.customers_named("Stored Once Landscaping").await, 1);
     // A retry with the same requestid gets the first answer, not a second object.
-    let retry = ops.post("/customer?requestid=retry-me-1", &body).await.unwrap();
+    let retry = ops
+        .post("/customer?requestid=retry-me-1", &body)
+        .await
+        .unwrap();
     assert_eq!(retry.status(), StatusCode::OK);
     let retried: Value = retry.json().await.unwrap();
-    assert_eq!(retried["Customer"]["DisplayName"], "Stored Once Landscaping");
+    assert_eq!(
+        retried["Customer"]["DisplayName"],
+        "Stored Once Landscaping"
+    );
     assert_eq!(ops.customers_named("Stored Once Landscaping").await, 1);
 }
 
 #[tokio::test]
 async fn a_held_answer_arrives_late_and_a_garbled_one_does_not_parse() {
     let ops = Ops::start().await;
-    ops.arm(json!({ "kind": "timeout", "hold_ms": 600, "path": "*/companyinfo/*" })).await;
+    ops.arm(json!({ "kind": "timeout", "hold_ms": 600, "path": "*/companyinfo/*" }))
+        .await;
     let started = Instant::now();
     let late = ops.company_info().await;
     assert_eq!(late.status(), StatusCode::OK);
     assert!(started.elapsed() >= Duration::from_millis(600));
 
-    ops.arm(json!({ "kind": "timeout", "hold_ms": 2000, "path": "*/customer" })).await;
+    ops.arm(json!({ "kind": "timeout", "hold_ms": 2000, "path": "*/customer" }))
+        .await;
     let impatient = ops
         .http
         .post(ops.api("/customer"))
@@ -393,9 +449,13 @@ async fn a_held_answer_arrives_late_and_a_garbled_one_does_not_parse() {
     // The write itself went through.
     assert_eq!(ops.customers_named("Slow Answer Supply").await, 1);
 
-    ops.arm(json!({ "kind": "malformed_json", "path": "*/customer" })).await;
+    ops.arm(json!({ "kind": "malformed_json", "path": "*/customer" }))
+        .await;
     let garbled = ops
-        .post("/customer", &json!({ "DisplayName": "Garbled Reply Gardens" }))
+        .post(
+            "/customer",
+            &json!({ "DisplayName": "Garbled Reply Gardens" }),
+        )
         .await
         .unwrap();
     assert_eq!(garbled.status(), StatusCode::OK);
@@ -418,7 +478,10 @@ async fn bad_fault_plans_are_refused() {
     ] {
         let (status, body) = ops.control_post("/faults", plan.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{plan}");
-        assert!(body["error"].as_str().is_some_and(|text| !text.is_empty()), "{body}");
+        assert!(
+            body["error"].as_str().is_some_and(|text| !text.is_empty()),
+            "{body}"
+        );
     }
     let (_, armed) = ops.control_get("/faults").await;
     assert_eq!(armed["faults"], json!([]));
@@ -431,7 +494,8 @@ async fn counters_count_requests_per_endpoint_and_reset() {
         ops.company_info().await;
     }
     ops.query("select * from Account").await;
-    ops.arm(json!({ "kind": "throttle", "path": "*/query" })).await;
+    ops.arm(json!({ "kind": "throttle", "path": "*/query" }))
+        .await;
     let throttled = ops
         .http
         .get(ops.api("/query"))
@@ -456,7 +520,10 @@ async fn counters_count_requests_per_endpoint_and_reset() {
 
     let (_, everything) = ops.control_get("/counters").await;
     assert_eq!(everything["realms"][&ops.realm]["total"]["requests"], 5);
-    assert_eq!(everything["total"]["requests"], 5, "control calls are not counted");
+    assert_eq!(
+        everything["total"]["requests"], 5,
+        "control calls are not counted"
+    );
 
     let (status, reset) = ops.control_post("/counters/reset", json!({})).await;
     assert_eq!(status, StatusCode::OK);
@@ -519,7 +586,12 @@ async fn companies_are_created_listed_and_removed() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body: Value = response.json().await.unwrap();
-    assert!(body["error"].as_str().unwrap().contains("invalid request body"));
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("invalid request body")
+    );
 
     let removed = ops
         .http
@@ -540,8 +612,14 @@ async fn companies_are_created_listed_and_removed() {
 #[tokio::test]
 async fn minted_tokens_open_the_api_for_registered_clients() {
     let ops = Ops::start().await;
-    let (status, body) = ops.control_post("/tokens", json!({ "realm_id": ops.realm })).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "no client registered yet: {body}");
+    let (status, body) = ops
+        .control_post("/tokens", json!({ "realm_id": ops.realm }))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "no client registered yet: {body}"
+    );
 
     let client = json!({
         "client_id": "ABopsTestClient",
@@ -560,14 +638,22 @@ async fn minted_tokens_open_the_api_for_registered_clients() {
     let (_, clients) = ops.control_get("/clients").await;
     assert_eq!(
         clients["clients"][0]["redirect_uris"],
-        json!(["http://localhost:8765/callback", "https://app.example.com/oauth/callback"])
+        json!([
+            "http://localhost:8765/callback",
+            "https://app.example.com/oauth/callback"
+        ])
     );
     let (status, _) = ops
-        .control_post("/clients", json!({ "client_id": "x", "client_secret": "y", "redirect_uris": ["not a url"] }))
+        .control_post(
+            "/clients",
+            json!({ "client_id": "x", "client_secret": "y", "redirect_uris": ["not a url"] }),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
-    let (status, tokens) = ops.control_post("/tokens", json!({ "realm_id": ops.realm })).await;
+    let (status, tokens) = ops
+        .control_post("/tokens", json!({ "realm_id": ops.realm }))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(tokens["token_type"], "bearer");
     assert_eq!(tokens["expires_in"], 3600);
@@ -583,7 +669,9 @@ async fn minted_tokens_open_the_api_for_registered_clients() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 
-    let (status, _) = ops.control_post("/tokens", json!({ "realm_id": "404404" })).await;
+    let (status, _) = ops
+        .control_post("/tokens", json!({ "realm_id": "404404" }))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = ops.control_post("/tokens", json!({})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -597,7 +685,10 @@ async fn the_clock_moves_only_when_told() {
     assert_eq!(before["now"], "2025-01-10T12:00:00.000Z");
 
     let (status, after) = ops
-        .control_post("/clock/advance", json!({ "days": 2, "hours": 3, "seconds": 4 }))
+        .control_post(
+            "/clock/advance",
+            json!({ "days": 2, "hours": 3, "seconds": 4 }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(after["now"], "2025-01-12T15:00:04.000Z");
@@ -607,7 +698,11 @@ async fn the_clock_moves_only_when_told() {
     // The access token's hour is over; a fresh one is stamped with the moved clock too.
     let expired = ops.company_info().await;
     assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
-    let tokens = ops.server.emulator().oauth().mint_tokens("test-client", &ops.realm);
+    let tokens = ops
+        .server
+        .emulator()
+        .oauth()
+        .mint_tokens("test-client", &ops.realm);
     ops.token = tokens["access_token"].as_str().unwrap().to_owned();
     // The API stamps new objects with the moved clock.
     let response = ops
@@ -615,11 +710,18 @@ async fn the_clock_moves_only_when_told() {
         .await
         .unwrap();
     let created: Value = response.json().await.unwrap();
-    let create_time = created["Customer"]["MetaData"]["CreateTime"].as_str().unwrap();
+    let create_time = created["Customer"]["MetaData"]["CreateTime"]
+        .as_str()
+        .unwrap();
     let stamped = DateTime::parse_from_rfc3339(create_time).unwrap();
     assert_eq!(stamped.with_timezone(&Utc), expected);
 
-    for bad in [json!({}), json!({ "days": "two" }), json!({ "weeks": 1 }), json!({ "days": 100_000_000_000_i64 })] {
+    for bad in [
+        json!({}),
+        json!({ "days": "two" }),
+        json!({ "weeks": 1 }),
+        json!({ "days": 100_000_000_000_i64 }),
+    ] {
         let (status, _) = ops.control_post("/clock/advance", bad.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
     }
@@ -670,7 +772,10 @@ async fn notification_with(inbox: &Inbox, needle: &str) -> (String, Value) {
             assert_eq!(signature, qbo_emulator::webhooks::sign(verifier, &body));
             return (signature, serde_json::from_slice(&body).unwrap());
         }
-        assert!(Instant::now() < deadline, "no notification mentions {needle}");
+        assert!(
+            Instant::now() < deadline,
+            "no notification mentions {needle}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -732,7 +837,12 @@ async fn the_web_view_lists_and_edits_records_as_a_quickbooks_user() {
     assert_eq!(created["Customer"]["SyncToken"], "0");
 
     let base = ops.server.base_url();
-    let index = ops.http.get(format!("{base}/_emulator/web")).send().await.unwrap();
+    let index = ops
+        .http
+        .get(format!("{base}/_emulator/web"))
+        .send()
+        .await
+        .unwrap();
     assert!(index.text().await.unwrap().contains(&ops.realm));
     let list = ops
         .http
@@ -746,8 +856,19 @@ async fn the_web_view_lists_and_edits_records_as_a_quickbooks_user() {
     assert!(list.contains(&format!("/_emulator/web/{}/Customer/{id}", ops.realm)));
 
     let record_url = format!("{base}/_emulator/web/{}/Customer/{id}", ops.realm);
-    let page = ops.http.get(&record_url).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("name=\"field.Notes\" value=\"first\""), "{page}");
+    let page = ops
+        .http
+        .get(&record_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("name=\"field.Notes\" value=\"first\""),
+        "{page}"
+    );
 
     // Edit one field, as a user would in QuickBooks.
     let no_redirects = reqwest::Client::builder()
@@ -766,7 +887,12 @@ async fn the_web_view_lists_and_edits_records_as_a_quickbooks_user() {
         .await
         .unwrap();
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
-    let read = ops.get(&format!("/customer/{id}")).await.json::<Value>().await.unwrap();
+    let read = ops
+        .get(&format!("/customer/{id}"))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
     assert_eq!(read["Customer"]["Notes"], "Changed in QuickBooks");
     assert_eq!(read["Customer"]["SyncToken"], "1");
     assert_eq!(read["Customer"]["CompanyName"], "Web Edited Nursery");
@@ -797,13 +923,21 @@ async fn the_web_view_lists_and_edits_records_as_a_quickbooks_user() {
         .await
         .unwrap();
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
-    let read = ops.get(&format!("/customer/{id}")).await.json::<Value>().await.unwrap();
+    let read = ops
+        .get(&format!("/customer/{id}"))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
     assert_eq!(read["Customer"]["Notes"], "second edit");
     assert_eq!(read["Customer"]["SyncToken"], "2");
 
     let missing = ops
         .http
-        .get(format!("{base}/_emulator/web/{}/Customer/999999", ops.realm))
+        .get(format!(
+            "{base}/_emulator/web/{}/Customer/999999",
+            ops.realm
+        ))
         .send()
         .await
         .unwrap();
@@ -813,7 +947,9 @@ async fn the_web_view_lists_and_edits_records_as_a_quickbooks_user() {
 #[tokio::test]
 async fn the_web_view_deletes_and_voids_transactions() {
     let ops = Ops::start().await;
-    let (status, seeded) = ops.control_post("/companies", json!({ "seed": 11, "size": 60 })).await;
+    let (status, seeded) = ops
+        .control_post("/companies", json!({ "seed": 11, "size": 60 }))
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     let realm = seeded["realm_id"].as_str().unwrap().to_owned();
     // A payment taken straight to the bank (one in a deposit cannot be voided).
@@ -829,7 +965,9 @@ async fn the_web_view_deletes_and_voids_transactions() {
                 )
             };
             (
-                pick("Payment", &|doc| doc["DepositToAccountRef"]["name"] == "Business Checking"),
+                pick("Payment", &|doc| {
+                    doc["DepositToAccountRef"]["name"] == "Business Checking"
+                }),
                 pick("Estimate", &|_| true),
             )
         })
@@ -840,7 +978,9 @@ async fn the_web_view_deletes_and_voids_transactions() {
         .build()
         .unwrap();
     let voided = client
-        .post(format!("{base}/_emulator/web/{realm}/Payment/{payment_id}/void"))
+        .post(format!(
+            "{base}/_emulator/web/{realm}/Payment/{payment_id}/void"
+        ))
         .form(&[("SyncToken", payment_token.as_str())])
         .send()
         .await
@@ -856,7 +996,9 @@ async fn the_web_view_deletes_and_voids_transactions() {
     assert_eq!(payment["PrivateNote"], "Voided");
 
     let deleted = client
-        .post(format!("{base}/_emulator/web/{realm}/Estimate/{estimate_id}/delete"))
+        .post(format!(
+            "{base}/_emulator/web/{realm}/Estimate/{estimate_id}/delete"
+        ))
         .form(&[("SyncToken", estimate_token.as_str())])
         .send()
         .await
@@ -865,7 +1007,9 @@ async fn the_web_view_deletes_and_voids_transactions() {
     let gone = ops
         .server
         .emulator()
-        .with_company(&realm, |company| company.read("Estimate", &estimate_id).is_err())
+        .with_company(&realm, |company| {
+            company.read("Estimate", &estimate_id).is_err()
+        })
         .unwrap();
     assert!(gone);
 }

@@ -153,7 +153,10 @@ async fn the_binary_prints_one_ready_line_serves_and_keeps_its_data() {
     );
     let base_url = first.text("base_url");
     assert!(base_url.starts_with("http://127.0.0.1:"), "{base_url}");
-    assert!(!base_url.ends_with(":0"), "port 0 is replaced by the real port");
+    assert!(
+        !base_url.ends_with(":0"),
+        "port 0 is replaced by the real port"
+    );
     let redirect_uri = first.ready["redirect_uris"][0].as_str().unwrap().to_owned();
 
     // Discovery points at this server.
@@ -167,7 +170,10 @@ async fn the_binary_prints_one_ready_line_serves_and_keeps_its_data() {
         .unwrap();
     let token_endpoint = discovery["token_endpoint"].as_str().unwrap().to_owned();
     assert!(token_endpoint.starts_with(&base_url), "{token_endpoint}");
-    let authorization_endpoint = discovery["authorization_endpoint"].as_str().unwrap().to_owned();
+    let authorization_endpoint = discovery["authorization_endpoint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // --auto-approve: the consent page redirects at once with a code for the seeded company.
     let consent = http
@@ -211,7 +217,10 @@ async fn the_binary_prints_one_ready_line_serves_and_keeps_its_data() {
     let invoice_count = invoices["totalCount"].as_u64().unwrap();
     assert!(invoice_count > 0);
     let created = http
-        .post(format!("{base_url}/v3/company/{}/customer", first.text("realm_id")))
+        .post(format!(
+            "{base_url}/v3/company/{}/customer",
+            first.text("realm_id")
+        ))
         .bearer_auth(&token)
         .header("Accept", "application/json")
         .json(&json!({ "DisplayName": "Persisted Patio Co" }))

@@ -33,7 +33,9 @@ fn new_emulator() -> Emulator {
 fn seed_into(emulator: &Emulator, seed: u64, size: usize) -> (String, Documents) {
     let realm_id = emulator.create_company("Seeded Company");
     let summary = emulator
-        .with_company(&realm_id, |company| seed::populate(company, seed, size, now()))
+        .with_company(&realm_id, |company| {
+            seed::populate(company, seed, size, now())
+        })
         .unwrap()
         .unwrap();
     assert_eq!(summary.transactions, size);
@@ -106,7 +108,10 @@ async fn the_same_seed_and_size_give_the_same_documents() {
 #[tokio::test]
 async fn a_small_company_still_has_every_transaction_type() {
     let (_, _, documents) = seeded(9, 12);
-    for kind in EntityKind::ALL.into_iter().filter(|kind| kind.is_transaction()) {
+    for kind in EntityKind::ALL
+        .into_iter()
+        .filter(|kind| kind.is_transaction())
+    {
         assert_eq!(documents[kind.name()].len(), 1, "{kind}");
     }
 }
@@ -118,14 +123,23 @@ async fn a_seeded_company_is_consistent() {
     // Every transaction type, dated across the year before now, exact to the cent.
     let today = now().date_naive();
     let first_day = today - Duration::days(366);
-    for kind in EntityKind::ALL.into_iter().filter(|kind| kind.is_transaction()) {
+    for kind in EntityKind::ALL
+        .into_iter()
+        .filter(|kind| kind.is_transaction())
+    {
         let list = &documents[kind.name()];
         assert!(!list.is_empty(), "no {kind} was seeded");
         for doc in list {
-            let date = NaiveDate::parse_from_str(doc["TxnDate"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+            let date =
+                NaiveDate::parse_from_str(doc["TxnDate"].as_str().unwrap(), "%Y-%m-%d").unwrap();
             assert!(date >= first_day && date < today, "{kind} dated {date}");
             let total = decimal(&doc["TotalAmt"]);
-            assert_eq!(total, total.round_dp(2), "{kind} {} total {total}", doc["Id"]);
+            assert_eq!(
+                total,
+                total.round_dp(2),
+                "{kind} {} total {total}",
+                doc["Id"]
+            );
             assert!(total >= Decimal::ZERO);
         }
     }
@@ -142,7 +156,10 @@ async fn a_seeded_company_is_consistent() {
         let mut credits = Decimal::ZERO;
         for line in entry["Line"].as_array().unwrap() {
             let amount = decimal(&line["Amount"]);
-            match line["JournalEntryLineDetail"]["PostingType"].as_str().unwrap() {
+            match line["JournalEntryLineDetail"]["PostingType"]
+                .as_str()
+                .unwrap()
+            {
                 "Debit" => debits += amount,
                 "Credit" => credits += amount,
                 other => panic!("posting type {other}"),
@@ -188,7 +205,10 @@ async fn a_seeded_company_is_consistent() {
                 partly += 1;
             }
         }
-        assert!(open > 0 && partly > 0 && settled > 0, "{target}: {open} open, {partly} partly paid, {settled} paid");
+        assert!(
+            open > 0 && partly > 0 && settled > 0,
+            "{target}: {open} open, {partly} partly paid, {settled} paid"
+        );
     }
 
     // Deposits take in payments waiting in Undeposited Funds.
@@ -216,15 +236,38 @@ async fn a_seeded_company_is_consistent() {
         .collect();
     assert!(inventory.len() >= 5);
     for item in inventory {
-        assert!(decimal(&item["QtyOnHand"]) >= Decimal::ZERO, "{}", item["Name"]);
+        assert!(
+            decimal(&item["QtyOnHand"]) >= Decimal::ZERO,
+            "{}",
+            item["Name"]
+        );
         for account in ["IncomeAccountRef", "ExpenseAccountRef", "AssetAccountRef"] {
-            assert!(item[account]["value"].is_string(), "{} has no {account}", item["Name"]);
+            assert!(
+                item[account]["value"].is_string(),
+                "{} has no {account}",
+                item["Name"]
+            );
         }
     }
-    for kind in ["Class", "Department", "Term", "PaymentMethod", "TaxCode", "Account"] {
-        assert!(documents[kind].len() >= 3, "only {} {kind}", documents[kind].len());
+    for kind in [
+        "Class",
+        "Department",
+        "Term",
+        "PaymentMethod",
+        "TaxCode",
+        "Account",
+    ] {
+        assert!(
+            documents[kind].len() >= 3,
+            "only {} {kind}",
+            documents[kind].len()
+        );
     }
-    assert!(documents["Item"].iter().any(|item| item["Type"] == "Category"));
+    assert!(
+        documents["Item"]
+            .iter()
+            .any(|item| item["Type"] == "Category")
+    );
 
     // Every reference resolves to a stored object of the right type.
     let ids: HashSet<(String, String)> = documents
@@ -298,15 +341,16 @@ fn check_references(
     match value {
         Value::Object(map) => {
             for (key, inner) in map {
-                if key.ends_with("Ref") && inner.is_object() {
-                    if let Some(target) = referenced_entity(holder, key, inner) {
-                        let id = inner["value"].as_str().unwrap_or_default().to_owned();
-                        assert!(
-                            ids.contains(&(target.to_owned(), id.clone())),
-                            "{holder}.{key} points to missing {target} {id}"
-                        );
-                        *checked += 1;
-                    }
+                if key.ends_with("Ref")
+                    && inner.is_object()
+                    && let Some(target) = referenced_entity(holder, key, inner)
+                {
+                    let id = inner["value"].as_str().unwrap_or_default().to_owned();
+                    assert!(
+                        ids.contains(&(target.to_owned(), id.clone())),
+                        "{holder}.{key} points to missing {target} {id}"
+                    );
+                    *checked += 1;
                 }
                 if key == "LinkedTxn" {
                     for link in inner.as_array().into_iter().flatten() {

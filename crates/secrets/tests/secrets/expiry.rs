@@ -1,9 +1,7 @@
 //! Token expiry rules, with fixed times (API.md §2.5–2.6).
 
 use chrono::TimeDelta;
-use secrets::{
-    RefreshLimit, Sensitive, TokenLifetimes, TokenSet, TokenTimeError, WarningUrgency,
-};
+use secrets::{RefreshLimit, Sensitive, TokenLifetimes, TokenSet, TokenTimeError, WarningUrgency};
 
 use crate::{at, tokens_with};
 
@@ -86,7 +84,9 @@ fn a_refresh_renews_the_rolling_expiry_but_keeps_the_hard_cap() {
     assert_eq!(refreshed.refresh_hard_cap_at, first.refresh_hard_cap_at);
     assert_eq!(refreshed.refresh_token.expose(), "new-refresh");
     assert_eq!(
-        first.refresh_warning(at("2026-04-10T09:00:00Z")).map(|w| w.urgency),
+        first
+            .refresh_warning(at("2026-04-10T09:00:00Z"))
+            .map(|w| w.urgency),
         Some(WarningUrgency::Upcoming)
     );
     assert_eq!(refreshed.refresh_warning(at("2026-04-10T09:00:00Z")), None);
@@ -107,7 +107,10 @@ fn the_five_year_cap_warns_30_days_ahead_and_wins_over_a_later_rolling_expiry() 
         },
     )
     .expect("in range");
-    assert_eq!(tokens.effective_refresh_expires_at(), at("2028-10-11T00:00:00Z"));
+    assert_eq!(
+        tokens.effective_refresh_expires_at(),
+        at("2028-10-11T00:00:00Z")
+    );
     assert_eq!(tokens.refresh_warning(at("2028-09-10T23:59:59Z")), None);
 
     let warning = tokens
@@ -170,7 +173,11 @@ fn implausible_lifetimes_are_refused() {
     ));
     let error = TokenLifetimes::from_seconds(3_600, 8_640_000, Some(20 * 365 * 86_400))
         .expect_err("twenty years is not a plausible cap");
-    assert!(error.to_string().contains("x_refresh_token_hard_expires_in"));
+    assert!(
+        error
+            .to_string()
+            .contains("x_refresh_token_hard_expires_in")
+    );
     let defaults = TokenLifetimes::from_seconds(3_600, 8_640_000, None).expect("valid");
     assert_eq!(defaults, TokenLifetimes::INTUIT_DEFAULT);
 }

@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use secrets::{
-    MemoryVault, Sensitive, SimulatedFailure, StoredItem, TokenVault, VaultError,
-};
+use secrets::{MemoryVault, Sensitive, SimulatedFailure, StoredItem, TokenVault, VaultError};
 
 use crate::{at, tokens_with};
 
@@ -41,11 +39,22 @@ fn client_secrets_are_kept_per_profile_apart_from_tokens() {
         .store_client_secret("sandbox", &Sensitive::new("sandbox-secret".to_owned()))
         .expect("store");
     let production = vault.load_client_secret("production").expect("load");
-    assert_eq!(production.as_ref().map(|s| s.expose().as_str()), Some("prod-secret"));
-    assert!(vault.load("production").expect("load").is_none(), "not a company");
+    assert_eq!(
+        production.as_ref().map(|s| s.expose().as_str()),
+        Some("prod-secret")
+    );
+    assert!(
+        vault.load("production").expect("load").is_none(),
+        "not a company"
+    );
 
     vault.delete_client_secret("production").expect("delete");
-    assert!(vault.load_client_secret("production").expect("load").is_none());
+    assert!(
+        vault
+            .load_client_secret("production")
+            .expect("load")
+            .is_none()
+    );
     assert!(vault.load_client_secret("sandbox").expect("load").is_some());
 }
 
@@ -133,7 +142,8 @@ fn the_vault_is_shared_safely_between_threads() {
             std::thread::spawn(move || {
                 let company = format!("company-{worker}");
                 for round in 0..50 {
-                    let tokens = tokens_with(&format!("w{worker}r{round}"), at("2026-02-01T10:00:00Z"));
+                    let tokens =
+                        tokens_with(&format!("w{worker}r{round}"), at("2026-02-01T10:00:00Z"));
                     vault.store(&company, &tokens).expect("store");
                     let loaded = vault.load(&company).expect("load").expect("present");
                     assert_eq!(loaded, tokens, "each thread sees its own latest write");
@@ -149,6 +159,9 @@ fn the_vault_is_shared_safely_between_threads() {
             .load(&format!("company-{worker}"))
             .expect("load")
             .expect("present");
-        assert_eq!(loaded.access_token.expose(), &format!("w{worker}r49-access"));
+        assert_eq!(
+            loaded.access_token.expose(),
+            &format!("w{worker}r49-access")
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! No public type prints a secret it holds, whatever the format.
 
 use secrets::{
-    KeyringVault, MemoryVault, PlatformError, Sensitive, SimulatedFailure, StoredItem,
-    TokenVault, VaultError,
+    KeyringVault, MemoryVault, PlatformError, Sensitive, SimulatedFailure, StoredItem, TokenVault,
+    VaultError,
 };
 
 use crate::{at, tokens_with};
@@ -71,7 +71,10 @@ fn every_public_type_keeps_a_known_secret_out_of_its_output() {
     let tokens = tokens_with(SECRET, now);
     for rendered in renderings(&tokens) {
         assert_no_secret("TokenSet", &rendered);
-        assert!(rendered.contains("9130350000000000"), "the realm id is shown");
+        assert!(
+            rendered.contains("9130350000000000"),
+            "the realm id is shown"
+        );
     }
 
     let memory = MemoryVault::new();
@@ -88,7 +91,10 @@ fn every_public_type_keeps_a_known_secret_out_of_its_output() {
         .load_client_secret("production")
         .expect("load")
         .expect("stored");
-    assert_no_secret("a loaded client secret", &format!("{client_secret:?} {client_secret}"));
+    assert_no_secret(
+        "a loaded client secret",
+        &format!("{client_secret:?} {client_secret}"),
+    );
 
     let keyring = KeyringVault::new("test.ledgerlink.redaction").expect("a keyring backend");
     assert_no_secret("KeyringVault", &format!("{keyring:?}"));
@@ -96,7 +102,10 @@ fn every_public_type_keeps_a_known_secret_out_of_its_output() {
     let warning = tokens
         .refresh_warning(at("2026-06-05T12:00:00Z"))
         .expect("the rolling expiry is near");
-    assert_no_secret("RefreshWarning", &format!("{warning:?} {}", warning.message()));
+    assert_no_secret(
+        "RefreshWarning",
+        &format!("{warning:?} {}", warning.message()),
+    );
 
     // Errors: build every variant, including ones whose detail came from damaged storage.
     let item = StoredItem::Tokens {

@@ -1,0 +1,498 @@
+//! The per-company pacer: keeps a company's traffic inside Intuit's limits
+//! (API.md §8: 500 requests a minute, 10 in flight, 40 batch requests a
+//! minute) so that steady work never trips a 429, and makes the whole company
+//! wait when a 429 arrives anyway.
+//!
+//! The budget is counted conservatively. A request takes a slot in the window
+//! when it starts, and the slot is freed one window after the request
+//! *finishes* (its answer arrived or it was abandoned). QBO counts a request
+//! from when it admitted it, which lies between our start and our finish, so
+//! our window always covers QBO's and a request we let through is one QBO
+//! would admit.
+//!
+//! Waiting requests are served first come, first served: one waiter at a time
+//! holds the gate and sleeps until its slot is free, the others queue behind
+//! it in order. Time comes from `tokio::time`, so tests run it paused.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// The limits one company's traffic is kept under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PacerConfig {
+    /// Requests (batches included) started per window; 500 at Intuit.
+    pub requests_per_window: u32,
+    /// Batch requests started per window; 40 at Intuit (per realm and app).
+    pub batches_per_window: u32,
+    /// Requests in flight at once; 10 at Intuit.
+    pub max_in_flight: u32,
+    /// The window; a minute at Intuit.
+    pub window: Duration,
+}
+
+impl PacerConfig {
+    /// Intuit's published limits.
+    pub const INTUIT: PacerConfig = PacerConfig {
+        requests_per_window: 500,
+        batches_per_window: 40,
+        max_in_flight: 10,
+        window: Duration::from_secs(60),
+    };
+}
+
+impl Default for PacerConfig {
+    fn default() -> Self {
+        PacerConfig::INTUIT
+    }
+}
+
+/// Which budget a request draws on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestClass {
+    /// A single request: counts against the request budget.
+    Single,
+    /// A batch request: counts against both the request and the batch budget.
+    Batch,
+}
+
+/// One budget: slots still running and the finish times of the rest.
+#[derive(Debug, Default)]
+struct Budget {
+    /// Requests started and not yet finished; each holds a slot.
+    running: u32,
+    /// When each finished request of the window finished, oldest first.
+    finished: VecDeque<Instant>,
+}
+
+impl Budget {
+    fn forget_older_than(&mut self, now: Instant, window: Duration) {
+        while self
+            .finished
+            .front()
+            .is_some_and(|finished| now.saturating_duration_since(*finished) >= window)
+        {
+            self.finished.pop_front();
+        }
+    }
+
+    fn used(&self) -> usize {
+        self.running as usize + self.finished.len()
+    }
+
+    /// When a slot frees up by time alone, if one will.
+    fn next_expiry(&self, window: Duration) -> Option<Instant> {
+        self.finished.front().map(|finished| *finished + window)
+    }
+
+    fn finish(&mut self, now: Instant) {
+        self.running = self.running.saturating_sub(1);
+        self.finished.push_back(now);
+    }
+}
+
+#[derive(Debug, Default)]
+struct PacerState {
+    in_flight: u32,
+    requests: Budget,
+    batches: Budget,
+    /// No request starts before this instant (set by a 429).
+    paused_until: Option<Instant>,
+}
+
+/// What the first waiter must wait for.
+#[derive(Debug, PartialEq, Eq)]
+enum Wait {
+    /// Nothing: it may start now.
+    Nothing,
+    /// A request to finish, or `until` to pass, whichever comes first.
+    FinishOrUntil(Option<Instant>),
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: PacerConfig,
+    state: Mutex<PacerState>,
+    /// Held by the one waiter that is next in line; FIFO-fair.
+    gate: tokio::sync::Mutex<()>,
+    /// Signalled whenever a request finishes.
+    finished: Notify,
+}
+
+/// The pacer of one company. Cheap to clone; clones share the budget.
+#[derive(Clone, Debug)]
+pub struct Pacer {
+    inner: Arc<Inner>,
+}
+
+impl Pacer {
+    /// A pacer with the given limits. A zero limit is treated as one so that
+    /// a misconfiguration slows work down instead of stopping it forever.
+    pub fn new(config: PacerConfig) -> Pacer {
+        let config = PacerConfig {
+            requests_per_window: config.requests_per_window.max(1),
+            batches_per_window: config.batches_per_window.max(1),
+            max_in_flight: config.max_in_flight.max(1),
+            window: config.window,
+        };
+        Pacer {
+            inner: Arc::new(Inner {
+                config,
+                state: Mutex::new(PacerState::default()),
+                gate: tokio::sync::Mutex::new(()),
+                finished: Notify::new(),
+            }),
+        }
+    }
+
+    /// The limits in force.
+    pub fn config(&self) -> &PacerConfig {
+        &self.inner.config
+    }
+
+    fn state(&self) -> MutexGuard<'_, PacerState> {
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits until a request of `class` may start inside every limit, and
+    /// takes its slot. The slot is held until the returned permit is dropped,
+    /// which should happen when the answer has been read. Dropping this
+    /// future while it waits takes nothing.
+    pub async fn acquire(&self, class: RequestClass) -> PacerPermit {
+        let _next_in_line = self.inner.gate.lock().await;
+        loop {
+            // Registered before the state is read so that a request finishing
+            // in between still wakes this waiter.
+            let finished = self.inner.finished.notified();
+            tokio::pin!(finished);
+            finished.as_mut().enable();
+            let wait = {
+                let mut state = self.state();
+                let now = Instant::now();
+                let wait = self.wait_needed(&mut state, class, now);
+                if wait == Wait::Nothing {
+                    state.in_flight += 1;
+                    state.requests.running += 1;
+                    if class == RequestClass::Batch {
+                        state.batches.running += 1;
+                    }
+                    return PacerPermit {
+                        pacer: self.clone(),
+                        class,
+                    };
+                }
+                wait
+            };
+            match wait {
+                Wait::Nothing => {}
+                Wait::FinishOrUntil(Some(deadline)) => {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(deadline) => {}
+                        () = &mut finished => {}
+                    }
+                }
+                Wait::FinishOrUntil(None) => finished.await,
+            }
+        }
+    }
+
+    fn wait_needed(&self, state: &mut PacerState, class: RequestClass, now: Instant) -> Wait {
+        let config = &self.inner.config;
+        if let Some(until) = state.paused_until {
+            if until > now {
+                return Wait::FinishOrUntil(Some(until));
+            }
+            state.paused_until = None;
+        }
+        state.requests.forget_older_than(now, config.window);
+        state.batches.forget_older_than(now, config.window);
+        let mut blocked = false;
+        let mut earliest: Option<Instant> = None;
+        let mut consider = |budget: &Budget, limit: u32| {
+            if budget.used() >= limit as usize {
+                blocked = true;
+                if let Some(expiry) = budget.next_expiry(config.window) {
+                    earliest = Some(earliest.map_or(expiry, |current| current.min(expiry)));
+                }
+            }
+        };
+        consider(&state.requests, config.requests_per_window);
+        if class == RequestClass::Batch {
+            consider(&state.batches, config.batches_per_window);
+        }
+        if state.in_flight >= config.max_in_flight {
+            blocked = true;
+        }
+        if blocked {
+            // With several limits hit, waking at the earliest expiry (or the
+            // next finish) and checking again is simpler than finding the
+            // latest, and costs one extra wake-up at most.
+            Wait::FinishOrUntil(earliest)
+        } else {
+            Wait::Nothing
+        }
+    }
+
+    /// Makes the whole company wait `duration` from now before the next
+    /// request starts (after a 429). A longer pause already in force stays.
+    pub fn pause_for(&self, duration: Duration) {
+        let until = Instant::now() + duration;
+        let mut state = self.state();
+        state.paused_until = Some(
+            state
+                .paused_until
+                .map_or(until, |current| current.max(until)),
+        );
+        drop(state);
+        // Nobody needs waking: a waiter sleeping towards an earlier instant
+        // wakes, sees the pause and sleeps again.
+    }
+
+    /// When the current pause ends, if one is in force.
+    pub fn paused_until(&self) -> Option<Instant> {
+        self.state()
+            .paused_until
+            .filter(|until| *until > Instant::now())
+    }
+
+    /// Requests holding a permit now.
+    pub fn in_flight(&self) -> u32 {
+        self.state().in_flight
+    }
+
+    fn finish(&self, class: RequestClass) {
+        let now = Instant::now();
+        let mut state = self.state();
+        state.in_flight = state.in_flight.saturating_sub(1);
+        state.requests.finish(now);
+        if class == RequestClass::Batch {
+            state.batches.finish(now);
+        }
+        drop(state);
+        self.inner.finished.notify_one();
+    }
+}
+
+/// A started request's slot; dropping it marks the request finished.
+#[derive(Debug)]
+pub struct PacerPermit {
+    pacer: Pacer,
+    class: RequestClass,
+}
+
+impl Drop for PacerPermit {
+    fn drop(&mut self) {
+        self.pacer.finish(self.class);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+
+    #[derive(Debug, Clone, Copy)]
+    struct Span {
+        class: RequestClass,
+        started: Instant,
+    }
+
+    /// The most starts within any half-open window `(t - window, t]`.
+    fn busiest_window(mut starts: Vec<Instant>, window: Duration) -> usize {
+        starts.sort();
+        let mut best = 0;
+        let mut first = 0;
+        for (last, started) in starts.iter().enumerate() {
+            while started.saturating_duration_since(starts[first]) >= window {
+                first += 1;
+            }
+            best = best.max(last + 1 - first);
+        }
+        best
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn two_thousand_concurrent_requests_stay_inside_every_limit() {
+        let config = PacerConfig::INTUIT;
+        let pacer = Pacer::new(config.clone());
+        let running = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let spans = Arc::new(Mutex::new(Vec::new()));
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let began = Instant::now();
+        let mut tasks = Vec::new();
+        for index in 0..2_000 {
+            let class = if index % 20 == 0 {
+                RequestClass::Batch
+            } else {
+                RequestClass::Single
+            };
+            let work = Duration::from_millis(rng.random_range(10..1_000));
+            let (pacer, running, peak, spans) = (
+                pacer.clone(),
+                Arc::clone(&running),
+                Arc::clone(&peak),
+                Arc::clone(&spans),
+            );
+            tasks.push(tokio::spawn(async move {
+                let permit = pacer.acquire(class).await;
+                let now_running = running.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now_running, Ordering::SeqCst);
+                spans.lock().unwrap().push(Span {
+                    class,
+                    started: Instant::now(),
+                });
+                tokio::time::sleep(work).await;
+                running.fetch_sub(1, Ordering::SeqCst);
+                drop(permit);
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let elapsed = began.elapsed();
+        let spans = spans.lock().unwrap().clone();
+        assert_eq!(spans.len(), 2_000);
+        assert!(peak.load(Ordering::SeqCst) <= config.max_in_flight as usize);
+        assert_eq!(
+            peak.load(Ordering::SeqCst),
+            config.max_in_flight as usize,
+            "the pacer should use the concurrency it is given"
+        );
+        let all: Vec<Instant> = spans.iter().map(|span| span.started).collect();
+        let batches: Vec<Instant> = spans
+            .iter()
+            .filter(|span| span.class == RequestClass::Batch)
+            .map(|span| span.started)
+            .collect();
+        // At 10 in flight and about half a second each, requests could start
+        // at about 1,200 a minute: the request budget is what holds them back.
+        assert_eq!(
+            busiest_window(all, config.window),
+            config.requests_per_window as usize
+        );
+        assert!(busiest_window(batches, config.window) <= config.batches_per_window as usize);
+        // 2,000 requests at 500 a minute need a little over three windows
+        // after the first; the pacer must not stall beyond that.
+        assert!(
+            elapsed >= Duration::from_secs(3 * 60) && elapsed < Duration::from_secs(5 * 60),
+            "took {elapsed:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_request_budget_bites_and_frees_a_window_after_the_finish() {
+        let pacer = Pacer::new(PacerConfig {
+            requests_per_window: 5,
+            batches_per_window: 2,
+            max_in_flight: 100,
+            window: Duration::from_secs(60),
+        });
+        let began = Instant::now();
+        let mut starts = Vec::new();
+        for _ in 0..12 {
+            let permit = pacer.acquire(RequestClass::Single).await;
+            starts.push(began.elapsed());
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            drop(permit);
+        }
+        // Five in the first window (0..4 s); the first slot frees at its
+        // finish (1 s) plus a minute.
+        assert_eq!(starts[4], Duration::from_secs(4));
+        assert_eq!(starts[5], Duration::from_secs(61));
+        assert_eq!(starts[10], Duration::from_secs(122));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn batches_have_their_own_budget() {
+        let pacer = Pacer::new(PacerConfig {
+            requests_per_window: 100,
+            batches_per_window: 2,
+            max_in_flight: 100,
+            window: Duration::from_secs(60),
+        });
+        let began = Instant::now();
+        drop(pacer.acquire(RequestClass::Batch).await);
+        drop(pacer.acquire(RequestClass::Batch).await);
+        // Single requests are not held up by the batch budget.
+        drop(pacer.acquire(RequestClass::Single).await);
+        assert_eq!(began.elapsed(), Duration::ZERO);
+        drop(pacer.acquire(RequestClass::Batch).await);
+        assert_eq!(began.elapsed(), Duration::from_secs(60));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn in_flight_limit_waits_for_a_finish() {
+        let pacer = Pacer::new(PacerConfig {
+            max_in_flight: 2,
+            ..PacerConfig::INTUIT
+        });
+        let first = pacer.acquire(RequestClass::Single).await;
+        let _second = pacer.acquire(RequestClass::Single).await;
+        assert_eq!(pacer.in_flight(), 2);
+        let third = {
+            let pacer = pacer.clone();
+            tokio::spawn(async move {
+                let began = Instant::now();
+                let permit = pacer.acquire(RequestClass::Single).await;
+                (began.elapsed(), permit)
+            })
+        };
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert!(!third.is_finished());
+        drop(first);
+        let (waited, _permit) = third.await.unwrap();
+        assert_eq!(waited, Duration::from_secs(5));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_throttle_pauses_the_whole_company() {
+        let pacer = Pacer::new(PacerConfig::INTUIT);
+        let began = Instant::now();
+        pacer.pause_for(Duration::from_secs(60));
+        // A shorter pause does not shorten the one in force.
+        pacer.pause_for(Duration::from_secs(5));
+        assert_eq!(pacer.paused_until(), Some(began + Duration::from_secs(60)));
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let pacer = pacer.clone();
+                tokio::spawn(async move {
+                    drop(pacer.acquire(RequestClass::Single).await);
+                    Instant::now()
+                })
+            })
+            .collect();
+        for waiter in waiters {
+            assert_eq!(waiter.await.unwrap(), began + Duration::from_secs(60));
+        }
+        assert_eq!(pacer.paused_until(), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_abandoned_wait_takes_no_slot() {
+        let pacer = Pacer::new(PacerConfig {
+            max_in_flight: 1,
+            ..PacerConfig::INTUIT
+        });
+        let held = pacer.acquire(RequestClass::Single).await;
+        let gave_up =
+            tokio::time::timeout(Duration::from_secs(1), pacer.acquire(RequestClass::Single)).await;
+        assert!(gave_up.is_err());
+        assert_eq!(pacer.in_flight(), 1);
+        drop(held);
+        assert_eq!(pacer.in_flight(), 0);
+        drop(pacer.acquire(RequestClass::Single).await);
+    }
+}
