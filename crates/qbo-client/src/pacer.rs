@@ -10,9 +10,11 @@
 //! our window always covers QBO's and a request we let through is one QBO
 //! would admit.
 //!
-//! Waiting requests are served first come, first served: one waiter at a time
-//! holds the gate and sleeps until its slot is free, the others queue behind
-//! it in order. Time comes from `tokio::time`, so tests run it paused.
+//! Waiting requests are served first come, first served within their class:
+//! one waiter per class holds that class's gate and sleeps until its slot is
+//! free, the others queue behind it in order. Single requests and batches have
+//! separate gates so that a batch waiting for the batch budget does not hold
+//! up single requests. Time comes from `tokio::time`, so tests run it paused.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -116,8 +118,10 @@ enum Wait {
 struct Inner {
     config: PacerConfig,
     state: Mutex<PacerState>,
-    /// Held by the one waiter that is next in line; FIFO-fair.
-    gate: tokio::sync::Mutex<()>,
+    /// Held by the one single request next in line; FIFO-fair.
+    single_gate: tokio::sync::Mutex<()>,
+    /// Held by the one batch request next in line; FIFO-fair.
+    batch_gate: tokio::sync::Mutex<()>,
     /// Signalled whenever a request finishes.
     finished: Notify,
 }
@@ -142,7 +146,8 @@ impl Pacer {
             inner: Arc::new(Inner {
                 config,
                 state: Mutex::new(PacerState::default()),
-                gate: tokio::sync::Mutex::new(()),
+                single_gate: tokio::sync::Mutex::new(()),
+                batch_gate: tokio::sync::Mutex::new(()),
                 finished: Notify::new(),
             }),
         }
@@ -165,7 +170,11 @@ impl Pacer {
     /// which should happen when the answer has been read. Dropping this
     /// future while it waits takes nothing.
     pub async fn acquire(&self, class: RequestClass) -> PacerPermit {
-        let _next_in_line = self.inner.gate.lock().await;
+        let gate = match class {
+            RequestClass::Single => &self.inner.single_gate,
+            RequestClass::Batch => &self.inner.batch_gate,
+        };
+        let _next_in_line = gate.lock().await;
         loop {
             // Registered before the state is read so that a request finishing
             // in between still wakes this waiter.
@@ -275,7 +284,8 @@ impl Pacer {
             state.batches.finish(now);
         }
         drop(state);
-        self.inner.finished.notify_one();
+        // Both gate holders may be waiting; each rechecks the limits.
+        self.inner.finished.notify_waiters();
     }
 }
 
@@ -431,6 +441,60 @@ mod tests {
         assert_eq!(began.elapsed(), Duration::ZERO);
         drop(pacer.acquire(RequestClass::Batch).await);
         assert_eq!(began.elapsed(), Duration::from_secs(60));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_batch_waiting_for_its_budget_does_not_hold_up_single_requests() {
+        let pacer = Pacer::new(PacerConfig {
+            requests_per_window: 100,
+            batches_per_window: 1,
+            max_in_flight: 10,
+            window: Duration::from_secs(60),
+        });
+        let began = Instant::now();
+        drop(pacer.acquire(RequestClass::Batch).await);
+        let waiting_batch = {
+            let pacer = pacer.clone();
+            tokio::spawn(async move {
+                drop(pacer.acquire(RequestClass::Batch).await);
+                Instant::now()
+            })
+        };
+        tokio::task::yield_now().await;
+        drop(pacer.acquire(RequestClass::Single).await);
+        assert_eq!(began.elapsed(), Duration::ZERO);
+        assert_eq!(
+            waiting_batch.await.unwrap(),
+            began + Duration::from_secs(60)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiters_of_both_classes_wake_when_a_request_finishes() {
+        let pacer = Pacer::new(PacerConfig {
+            max_in_flight: 1,
+            ..PacerConfig::INTUIT
+        });
+        let held = pacer.acquire(RequestClass::Single).await;
+        let waiters: Vec<_> = [RequestClass::Single, RequestClass::Batch]
+            .into_iter()
+            .map(|class| {
+                let pacer = pacer.clone();
+                tokio::spawn(async move {
+                    let permit = pacer.acquire(class).await;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    drop(permit);
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        drop(held);
+        for waiter in waiters {
+            tokio::time::timeout(Duration::from_secs(10), waiter)
+                .await
+                .expect("both waiters get their turn")
+                .unwrap();
+        }
     }
 
     #[tokio::test(start_paused = true)]

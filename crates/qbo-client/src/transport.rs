@@ -301,11 +301,21 @@ impl<T: TokenSource> QboClient<T> {
             .user_agent(config.user_agent.clone())
             .timeout(config.request_timeout)
             .connect_timeout(config.connect_timeout)
+            // QBO does not redirect API calls; following one would send the
+            // bearer token somewhere we did not choose.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(ClientSetupError::Http)?;
         let jitter = match config.jitter_seed {
             Some(seed) => ChaCha8Rng::seed_from_u64(seed),
-            None => ChaCha8Rng::from_os_rng(),
+            // Jitter only spreads retries out, so when the OS has no
+            // randomness to give, the clock is a good enough seed.
+            None => ChaCha8Rng::try_from_os_rng().unwrap_or_else(|_| {
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |since| since.subsec_nanos());
+                ChaCha8Rng::seed_from_u64(u64::from(nanos))
+            }),
         };
         Ok(QboClient {
             inner: Arc::new(ClientInner {

@@ -11,7 +11,7 @@
 //! | `POST /_emulator/clients/{client_id}/redirect_uris` | adds `{"redirect_uri"}` to a client |
 //! | `GET`/`POST /_emulator/limits` | reads / changes the request limits (any subset of the settings) |
 //! | `GET`/`POST`/`DELETE /_emulator/faults` | lists / arms / clears injected faults; `DELETE /_emulator/faults/{id}` disarms one |
-//! | `GET`/`POST /_emulator/webhooks` | reads / sets `{"endpoint_url", "verifier_token", "format"}` |
+//! | `GET`/`POST /_emulator/webhooks` | reads / sets `{"endpoint_url", "verifier_token", "format", "time_scale"?}` |
 //! | `GET /_emulator/clock`, `POST /_emulator/clock/advance` | reads / moves the emulated clock `{"days"?, "hours"?, "minutes"?, "seconds"?}` |
 //! | `GET /_emulator/counters[?realm_id=]`, `POST /_emulator/counters/reset` | reads / resets the request counters |
 //!
@@ -562,6 +562,7 @@ async fn disarm_fault(State(emulator): State<Emulator>, Path(id): Path<String>) 
 async fn read_webhooks(State(emulator): State<Emulator>) -> Answer {
     let settings = emulator.operations().webhook_settings();
     let mut answer = serde_json::to_value(settings).unwrap_or(Value::Null);
+    answer["time_scale"] = json!(emulator.notifier().time_scale());
     answer["counters"] =
         serde_json::to_value(emulator.notifier().counters()).unwrap_or(Value::Null);
     ok(answer)
@@ -576,6 +577,8 @@ struct WebhookChange {
     verifier_token: Option<String>,
     #[serde(default)]
     format: Option<String>,
+    #[serde(default)]
+    time_scale: Option<f64>,
 }
 
 async fn set_webhooks(State(emulator): State<Emulator>, body: Bytes) -> Answer {
@@ -603,13 +606,23 @@ async fn set_webhooks(State(emulator): State<Emulator>, body: Bytes) -> Answer {
             "verifier_token is required to sign notifications",
         ));
     }
+    if let Some(scale) = change.time_scale {
+        if !scale.is_finite() || scale.is_sign_negative() {
+            return Err(ControlError::bad_request(
+                "time_scale must be a number of at least 0 (1 = real time, 0.001 = a thousand times faster)",
+            ));
+        }
+        emulator.notifier().set_time_scale(scale);
+    }
     let settings = WebhookSettings {
         endpoint_url: change.endpoint_url,
         verifier_token,
         format,
     };
     configure_webhooks(&emulator, settings.clone());
-    ok(serde_json::to_value(settings).unwrap_or(Value::Null))
+    let mut answer = serde_json::to_value(settings).unwrap_or(Value::Null);
+    answer["time_scale"] = json!(emulator.notifier().time_scale());
+    ok(answer)
 }
 
 fn clock_answer(emulator: &Emulator) -> Value {

@@ -114,13 +114,13 @@ impl Default for WebhookConfig {
 }
 
 impl WebhookConfig {
-    /// `duration` times the time scale, in clock terms. A scale that is not
-    /// a positive finite number counts as 1.
+    /// The wait before retry number `retries_done + 1`, at the configured scale.
     #[cfg(test)]
     fn retry_delay(&self, retries_done: usize) -> chrono::Duration {
         self.retry_delay_at(self.time_scale, retries_done)
     }
 
+    /// The same wait at a given time scale.
     fn retry_delay_at(&self, time_scale: f64, retries_done: usize) -> chrono::Duration {
         let step = self
             .retry_ladder

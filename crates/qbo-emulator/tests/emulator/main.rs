@@ -8,6 +8,7 @@ mod compat;
 mod oauth;
 mod ops;
 mod ops_binary;
+mod ops_persist;
 mod ops_seed;
 mod query;
 mod webhooks;

@@ -782,18 +782,30 @@ async fn notification_with(inbox: &Inbox, needle: &str) -> (String, Value) {
 
 #[tokio::test]
 async fn webhooks_are_configured_through_the_control_api() {
-    let ops = Ops::start().await;
+    // Real-time windows (a minute), sped up through the control API.
+    let server = TestServer::start(EmulatorConfig::default()).await;
+    let (realm, token) = server.connect_company("Hooked Company");
+    let ops = Ops {
+        server,
+        realm,
+        token,
+        http: reqwest::Client::new(),
+    };
     let (url, inbox, _receiver) = start_receiver().await;
     let (status, settings) = ops
         .control_post(
             "/webhooks",
-            json!({ "endpoint_url": url, "verifier_token": "ops-verifier-token", "format": "legacy" }),
+            json!({
+                "endpoint_url": url, "verifier_token": "ops-verifier-token",
+                "format": "legacy", "time_scale": 0.001,
+            }),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{settings}");
     let (_, read) = ops.control_get("/webhooks").await;
     assert_eq!(read["endpoint_url"], url.as_str());
     assert_eq!(read["format"], "legacy");
+    assert_eq!(read["time_scale"], 0.001);
 
     let response = ops
         .post("/customer", &json!({ "DisplayName": "Hooked Gardens" }))
@@ -810,6 +822,7 @@ async fn webhooks_are_configured_through_the_control_api() {
         json!({ "endpoint_url": "not a url", "verifier_token": "x" }),
         json!({ "endpoint_url": "ftp://example.com/hooks", "verifier_token": "x" }),
         json!({ "format": "smoke-signals" }),
+        json!({ "time_scale": -1 }),
     ] {
         let (status, _) = ops.control_post("/webhooks", bad.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
