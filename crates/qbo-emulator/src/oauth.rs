@@ -380,9 +380,9 @@ impl OAuthServer {
         ]
         .map(str::to_owned)
         .to_vec();
-        let issued = self
-            .store()
-            .create_grant(client_id, Some(realm_id.to_owned()), scopes, now, now);
+        let issued =
+            self.store()
+                .create_grant(client_id, Some(realm_id.to_owned()), scopes, now, now);
         self.token_response(&issued, false)
     }
 

@@ -69,3 +69,46 @@ async fn settings_show_the_real_version_and_folders() {
     app.screenshot("settings").await;
     app.close().await;
 }
+
+/// The page background's red, green and blue, read from the computed style.
+const BACKGROUND: &str = "const rgb = getComputedStyle(document.body).backgroundColor.match(/\\d+/g) || [];\
+    return rgb.slice(0, 3).map(Number);";
+
+fn brightness(rgb: &serde_json::Value) -> u64 {
+    let channels: Vec<u64> = rgb
+        .as_array()
+        .map(|values| {
+            values
+                .iter()
+                .filter_map(serde_json::Value::as_u64)
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(channels.len(), 3, "a background colour: {rgb}");
+    channels.iter().sum::<u64>() / 3
+}
+
+#[tokio::test]
+#[ignore = "needs a display, WebKitWebDriver and tauri-driver; `cargo xtask test` runs it"]
+async fn the_theme_follows_the_os() {
+    let light = Session::start_with_env("theme-light", &[("GTK_THEME", "Adwaita")]).await;
+    light.wait_for_text("status-bar", "Not connected").await;
+    let light_background = brightness(&light.script(BACKGROUND).await);
+    light.screenshot("light").await;
+    light.close().await;
+
+    let dark = Session::start_with_env("theme-dark", &[("GTK_THEME", "Adwaita:dark")]).await;
+    dark.wait_for_text("status-bar", "Not connected").await;
+    let dark_background = brightness(&dark.script(BACKGROUND).await);
+    dark.screenshot("dark").await;
+    dark.close().await;
+
+    assert!(
+        light_background > 200,
+        "a light OS theme gives a light page: {light_background}"
+    );
+    assert!(
+        dark_background < 60,
+        "a dark OS theme gives a dark page: {dark_background}"
+    );
+}

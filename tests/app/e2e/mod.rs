@@ -36,6 +36,11 @@ pub struct Session {
 impl Session {
     /// Starts the app for the scenario `name` with fresh data folders.
     pub async fn start(name: &str) -> Session {
+        Self::start_with_env(name, &[]).await
+    }
+
+    /// Starts the app with extra environment variables, e.g. a GTK theme.
+    pub async fn start_with_env(name: &str, env: &[(&str, &str)]) -> Session {
         let turn = ONE_AT_A_TIME.lock().await;
         let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
         let scratch = target.join("e2e-session").join(name);
@@ -64,6 +69,7 @@ impl Session {
             .env("XDG_DATA_HOME", &data_home)
             .env("XDG_CONFIG_HOME", scratch.join("config"))
             .env("XDG_CACHE_HOME", scratch.join("cache"))
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -121,6 +127,14 @@ impl Session {
             .text()
             .await
             .unwrap_or_else(|error| panic!("[{}] cannot read {test_id}: {error}", self.name))
+    }
+
+    /// Runs a script in the page and returns its JSON result.
+    pub async fn script(&self, script: &str) -> serde_json::Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|error| panic!("[{}] script failed: {error}", self.name))
     }
 
     pub async fn attribute(&self, test_id: &str, attribute: &str) -> Option<String> {

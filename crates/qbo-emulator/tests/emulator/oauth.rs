@@ -249,7 +249,10 @@ async fn discovery_documents_have_intuits_shape_and_this_servers_urls() -> TestR
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         let document: Value = response.json().await?;
         assert_eq!(json_keys(&document), expected_keys, "{path}");
-        assert_eq!(document["issuer"], "https://oauth.platform.intuit.com/op/v1");
+        assert_eq!(
+            document["issuer"],
+            "https://oauth.platform.intuit.com/op/v1"
+        );
         assert_eq!(
             document["authorization_endpoint"],
             format!("{}/connect/oauth2", harness.base)
