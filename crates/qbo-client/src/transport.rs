@@ -454,6 +454,40 @@ impl<T: TokenSource> QboClient<T> {
         entity_object(answer, "QueryResponse")
     }
 
+    /// Sends one call built by another module of this crate (CDC, batch) and
+    /// returns the whole answer body with its `intuit_tid`. `json_body`, when
+    /// given, is sent as `application/json`.
+    pub(crate) async fn send_json(
+        &self,
+        method: Method,
+        segments: Vec<String>,
+        params: Vec<(&'static str, String)>,
+        json_body: Option<&Value>,
+        request_id: Option<&RequestId>,
+        class: RequestClass,
+    ) -> Result<(Value, Option<String>), QboError> {
+        let body = match json_body {
+            None => Body::None,
+            Some(value) => Body::Json(serde_json::to_vec(value).map_err(|error| {
+                QboError::protocol(
+                    None,
+                    format!("the request body could not be encoded: {error}"),
+                    None,
+                )
+            })?),
+        };
+        let call = Call {
+            method,
+            segments,
+            params,
+            body,
+            request_id,
+            class,
+        };
+        let answer = self.execute(&call).await?;
+        Ok((answer.body, answer.intuit_tid))
+    }
+
     async fn write(
         &self,
         entity: &str,

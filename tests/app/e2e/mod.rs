@@ -15,6 +15,7 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -205,8 +206,8 @@ impl Drop for Session {
 async fn connect(url: &str, capabilities: serde_json::Map<String, serde_json::Value>) -> Client {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
-        let attempt = ClientBuilder::rustls()
-            .expect("a TLS configuration")
+        // tauri-driver listens on loopback: plain HTTP, no TLS stack.
+        let attempt = ClientBuilder::new(HttpConnector::new())
             .capabilities(capabilities.clone())
             .connect(url)
             .await;
