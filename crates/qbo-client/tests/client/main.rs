@@ -7,6 +7,7 @@ mod faults;
 mod fuzz_smoke;
 mod model;
 mod query;
+mod secrecy;
 mod support;
 mod tokens;
 mod transport;
