@@ -1,8 +1,11 @@
 //! Intuit's wire format: OAuth, tokens, pacing, retries, entities, query, CDC, batch and webhooks.
 //!
-//! So far: the error taxonomy and fault parser ([`error`]), the per-company
-//! pacer ([`pacer`]), the HTTP transport with retries ([`transport`]) and the
-//! query builder with paging ([`query`]).
+//! Connecting ([`connect`]) and keeping tokens fresh ([`tokens`]); the
+//! per-company pacer ([`pacer`]) and the HTTP transport with retries
+//! ([`transport`]); typed entities ([`model`]); the query builder with paging
+//! ([`query`]); change data capture ([`cdc`]); batches ([`batch`]); webhook
+//! verification and parsing ([`webhooks`]); and one error taxonomy with the
+//! fault parser ([`error`]).
 
 pub mod batch;
 pub mod cdc;

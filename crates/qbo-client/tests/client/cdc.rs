@@ -5,12 +5,12 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use qbo_client::{CdcOutcome, CdcResult, Change, QboClient, QboError, RequestId};
+use qbo_client::{BatchItem, CdcOutcome, CdcResult, Change, QboClient, QboError, RequestId};
 use qbo_emulator::clock::Clock;
 use qbo_emulator::{EmulatorConfig, TestServer};
 use serde_json::{Value, json};
 
-use crate::support::{CLIENT_ID, Emulator, EmulatorTokens};
+use crate::support::{Emulator, EmulatorTokens};
 
 /// The instant the fixed emulator clock starts at (whole seconds, as QBO's
 /// `LastUpdatedTime` has no fraction).
@@ -24,38 +24,12 @@ pub fn start_time() -> DateTime<Utc> {
 /// invoices…) when `seed` is true.
 pub async fn fixed_clock_emulator(config: EmulatorConfig, seed: bool) -> Emulator {
     let server = TestServer::start_with_clock(config, Clock::fixed(start_time())).await;
-    let http = reqwest::Client::new();
     let body = if seed {
         json!({ "seed": 7, "size": 40 })
     } else {
         json!({ "name": "Wire Test Co" })
     };
-    let created: Value = http
-        .post(format!("{}/_emulator/companies", server.base_url()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let realm = created["realm_id"].as_str().unwrap().to_owned();
-    let minted: Value = http
-        .post(format!("{}/_emulator/tokens", server.base_url()))
-        .json(&json!({ "realm_id": realm, "client_id": CLIENT_ID }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = minted["access_token"].as_str().unwrap().to_owned();
-    Emulator {
-        server,
-        realm,
-        token,
-        http,
-    }
+    Emulator::with_company(server, body).await
 }
 
 /// The first `count` objects of an entity type (QBO answers in Id order).
@@ -308,4 +282,31 @@ async fn an_unknown_entity_is_an_error_not_an_empty_answer() {
         matches!(empty, Err(QboError::Validation { .. })),
         "{empty:?}"
     );
+}
+
+#[tokio::test]
+async fn more_than_a_thousand_changes_reach_the_real_cap() -> Result<(), QboError> {
+    let emulator = fixed_clock_emulator(EmulatorConfig::default(), false).await;
+    let client = emulator.client();
+    let clock = emulator.server.emulator().clock().clone();
+    clock.advance(Duration::minutes(1));
+    let changed_since = clock.now();
+    // 34 batches of 30 creates: 1,020 changes.
+    for batch in 0..34 {
+        let items = (0..30)
+            .map(|index| {
+                BatchItem::create(
+                    format!("c{index}"),
+                    "Customer",
+                    json!({"DisplayName": format!("Busy {batch}-{index}")}),
+                )
+            })
+            .collect();
+        let results = client.batch(items, &RequestId::new()).await?;
+        assert!(results.iter().all(|result| result.outcome.is_ok()));
+    }
+    let result = changes(client.cdc(&["Customer", "Vendor"], changed_since).await?);
+    assert_eq!(result.object_count, qbo_client::cdc::CDC_MAX_OBJECTS);
+    assert!(result.truncated);
+    Ok(())
 }

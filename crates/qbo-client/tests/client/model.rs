@@ -21,7 +21,7 @@ use qbo_emulator::{EmulatorConfig, TestServer};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use crate::support::{CLIENT_ID, Emulator, EmulatorTokens};
+use crate::support::{Emulator, EmulatorTokens};
 
 /// The directory of recorded QBO responses shared by the project.
 fn samples_dir() -> PathBuf {
@@ -388,33 +388,7 @@ fn entity_types_name_their_urls() {
 /// An emulator with a company seeded from `seed`, and a client for it.
 async fn seeded(seed: u64, size: usize) -> (Emulator, QboClient<EmulatorTokens>) {
     let server = TestServer::start(EmulatorConfig::default()).await;
-    let http = reqwest::Client::new();
-    let created: Value = http
-        .post(format!("{}/_emulator/companies", server.base_url()))
-        .json(&json!({ "seed": seed, "size": size }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let realm = created["realm_id"].as_str().unwrap().to_owned();
-    let minted: Value = http
-        .post(format!("{}/_emulator/tokens", server.base_url()))
-        .json(&json!({ "realm_id": realm, "client_id": CLIENT_ID }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = minted["access_token"].as_str().unwrap().to_owned();
-    let emulator = Emulator {
-        server,
-        realm,
-        token,
-        http,
-    };
+    let emulator = Emulator::with_company(server, json!({ "seed": seed, "size": size })).await;
     let client = emulator.client();
     (emulator, client)
 }

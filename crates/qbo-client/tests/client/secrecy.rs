@@ -6,6 +6,9 @@
 //! is looked for in the log and in the Debug and Display forms of what the
 //! caller holds.
 
+// The log sink's helpers unwrap too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 

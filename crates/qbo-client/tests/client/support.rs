@@ -106,10 +106,17 @@ impl Emulator {
     /// Starts an emulator with a seeded company (customers, items, invoices…).
     pub async fn start_seeded() -> Emulator {
         let server = TestServer::start(EmulatorConfig::default()).await;
+        Emulator::with_company(server, json!({ "seed": 11, "size": 120 })).await
+    }
+
+    /// Creates a company on `server` from a control-API body (a name, or a
+    /// seed and size) and mints an access token for it, as if the user had
+    /// just connected.
+    pub async fn with_company(server: TestServer, company: Value) -> Emulator {
         let http = reqwest::Client::new();
         let created: Value = http
             .post(format!("{}/_emulator/companies", server.base_url()))
-            .json(&json!({ "seed": 11, "size": 120 }))
+            .json(&company)
             .send()
             .await
             .unwrap()
