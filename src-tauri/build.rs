@@ -4,7 +4,36 @@ fn main() {
     // Every app command is listed here so that tauri-build generates an
     // `allow-…` permission for it; a command missing from a capability file
     // is then refused at the IPC boundary (least privilege).
-    let manifest = tauri_build::AppManifest::new().commands(&["app_info"]);
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "app_info",
+        "list_companies",
+        "add_demo_company",
+        "add_intuit_company",
+        "connect_company",
+        "cancel_connect",
+        "disconnect_company",
+        "remove_company",
+        "sync_now",
+        "cancel_sync",
+        "list_records",
+        "get_record",
+        "save_record",
+        "delete_record",
+        "void_record",
+        "picker_options",
+        "list_conflicts",
+        "get_conflict",
+        "resolve_conflict",
+        "list_history",
+        "undo_change",
+        "export_history_csv",
+        "pending_changes",
+        "get_company_settings",
+        "save_company_settings",
+        "get_app_settings",
+        "save_app_settings",
+        "open_logs_folder",
+    ]);
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("./src-tauri/capabilities/**/*")
         .app_manifest(manifest);

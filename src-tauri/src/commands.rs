@@ -4,14 +4,284 @@
 //! Every command here must also be listed in `src-tauri/build.rs` and allowed
 //! in a capability file, or the webview cannot call it.
 
-use app_core::AppInfo;
+use app_core::{
+    AppInfo, AppSettings, CompanySettings, CompanySummary, ConflictDetail, ConflictSummary, DryRun,
+    HistoryPage, HistoryQuery, IntuitKeysInput, PickerOption, RecordDetail, RecordPage,
+    RecordQuery, ResolutionInput, SaveOutcome, SyncProgress, SyncReport,
+};
+use serde_json::Value;
 use tauri::State;
+use tauri::ipc::Channel;
 
 use crate::error::CommandError;
 use crate::state::AppState;
 
+type Answer<T> = Result<T, CommandError>;
+
 /// The app's version and the folders it keeps its files in.
 #[tauri::command]
-pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandError> {
+pub fn app_info(state: State<'_, AppState>) -> Answer<AppInfo> {
     Ok(state.core.app_info())
+}
+
+/// Every company with its state.
+#[tauri::command]
+pub async fn list_companies(state: State<'_, AppState>) -> Answer<Vec<CompanySummary>> {
+    Ok(state.core.list_companies().await?)
+}
+
+/// Adds and connects the demo company.
+#[tauri::command]
+pub async fn add_demo_company(state: State<'_, AppState>) -> Answer<CompanySummary> {
+    Ok(state.core.add_demo_company().await?)
+}
+
+/// Adds a company with the user's Intuit keys.
+#[tauri::command]
+pub async fn add_intuit_company(
+    state: State<'_, AppState>,
+    input: IntuitKeysInput,
+) -> Answer<CompanySummary> {
+    Ok(state.core.add_intuit_company(input).await?)
+}
+
+/// Connects a company through the system browser.
+#[tauri::command]
+pub async fn connect_company(
+    state: State<'_, AppState>,
+    company_id: String,
+) -> Answer<CompanySummary> {
+    Ok(state
+        .core
+        .connect_company(&company_id, |url| {
+            if let Err(error) = open::that_detached(url.as_str()) {
+                tracing::error!(%error, "the system browser could not be opened");
+            }
+        })
+        .await?)
+}
+
+/// Stops waiting for the browser.
+#[tauri::command]
+pub fn cancel_connect(state: State<'_, AppState>, company_id: String) -> Answer<()> {
+    state.core.cancel_connect(&company_id);
+    Ok(())
+}
+
+/// Revokes a company's connection.
+#[tauri::command]
+pub async fn disconnect_company(
+    state: State<'_, AppState>,
+    company_id: String,
+) -> Answer<CompanySummary> {
+    Ok(state.core.disconnect_company(&company_id).await?)
+}
+
+/// Removes a company and its local data.
+#[tauri::command]
+pub async fn remove_company(state: State<'_, AppState>, company_id: String) -> Answer<()> {
+    Ok(state.core.remove_company(&company_id).await?)
+}
+
+/// Syncs a company now, reporting progress over the channel.
+#[tauri::command]
+pub async fn sync_now(
+    state: State<'_, AppState>,
+    company_id: String,
+    on_progress: Channel<SyncProgress>,
+) -> Answer<SyncReport> {
+    Ok(state
+        .core
+        .sync_now(&company_id, move |progress| {
+            if let Err(error) = on_progress.send(progress) {
+                tracing::debug!(%error, "the progress channel is closed");
+            }
+        })
+        .await?)
+}
+
+/// Cancels a running sync.
+#[tauri::command]
+pub async fn cancel_sync(state: State<'_, AppState>, company_id: String) -> Answer<()> {
+    Ok(state.core.cancel_sync(&company_id).await?)
+}
+
+/// A page of records.
+#[tauri::command]
+pub async fn list_records(
+    state: State<'_, AppState>,
+    company_id: String,
+    query: RecordQuery,
+) -> Answer<RecordPage> {
+    Ok(state.core.list_records(&company_id, query).await?)
+}
+
+/// One record.
+#[tauri::command]
+pub async fn get_record(
+    state: State<'_, AppState>,
+    company_id: String,
+    local_id: String,
+) -> Answer<RecordDetail> {
+    Ok(state.core.get_record(&company_id, &local_id).await?)
+}
+
+/// Saves a new or edited record.
+#[tauri::command]
+pub async fn save_record(
+    state: State<'_, AppState>,
+    company_id: String,
+    local_id: Option<String>,
+    entity_type: String,
+    object: Value,
+) -> Answer<SaveOutcome> {
+    Ok(state
+        .core
+        .save_record(&company_id, local_id.as_deref(), &entity_type, object)
+        .await?)
+}
+
+/// Deletes a record (or makes a list entry inactive).
+#[tauri::command]
+pub async fn delete_record(
+    state: State<'_, AppState>,
+    company_id: String,
+    local_id: String,
+) -> Answer<SaveOutcome> {
+    Ok(state.core.delete_record(&company_id, &local_id).await?)
+}
+
+/// Voids a transaction.
+#[tauri::command]
+pub async fn void_record(
+    state: State<'_, AppState>,
+    company_id: String,
+    local_id: String,
+) -> Answer<SaveOutcome> {
+    Ok(state.core.void_record(&company_id, &local_id).await?)
+}
+
+/// The active entries of a list, for pickers.
+#[tauri::command]
+pub async fn picker_options(
+    state: State<'_, AppState>,
+    company_id: String,
+    entity_type: String,
+) -> Answer<Vec<PickerOption>> {
+    Ok(state.core.picker_options(&company_id, &entity_type).await?)
+}
+
+/// Open conflicts.
+#[tauri::command]
+pub async fn list_conflicts(
+    state: State<'_, AppState>,
+    company_id: String,
+) -> Answer<Vec<ConflictSummary>> {
+    Ok(state.core.list_conflicts(&company_id).await?)
+}
+
+/// One conflict, side by side.
+#[tauri::command]
+pub async fn get_conflict(
+    state: State<'_, AppState>,
+    company_id: String,
+    conflict_id: i64,
+) -> Answer<ConflictDetail> {
+    Ok(state.core.get_conflict(&company_id, conflict_id).await?)
+}
+
+/// Resolves a conflict.
+#[tauri::command]
+pub async fn resolve_conflict(
+    state: State<'_, AppState>,
+    company_id: String,
+    conflict_id: i64,
+    resolution: ResolutionInput,
+) -> Answer<RecordDetail> {
+    Ok(state
+        .core
+        .resolve_conflict(&company_id, conflict_id, resolution)
+        .await?)
+}
+
+/// A page of history.
+#[tauri::command]
+pub async fn list_history(
+    state: State<'_, AppState>,
+    company_id: String,
+    query: HistoryQuery,
+) -> Answer<HistoryPage> {
+    Ok(state.core.list_history(&company_id, query).await?)
+}
+
+/// Undoes one change.
+#[tauri::command]
+pub async fn undo_change(
+    state: State<'_, AppState>,
+    company_id: String,
+    history_id: i64,
+) -> Answer<SaveOutcome> {
+    Ok(state.core.undo_change(&company_id, history_id).await?)
+}
+
+/// Writes the history to a CSV file and returns its path.
+#[tauri::command]
+pub async fn export_history_csv(state: State<'_, AppState>, company_id: String) -> Answer<String> {
+    let path = state.core.export_history_csv(&company_id).await?;
+    Ok(path.display().to_string())
+}
+
+/// The next push, without sending it.
+#[tauri::command]
+pub async fn pending_changes(state: State<'_, AppState>, company_id: String) -> Answer<DryRun> {
+    Ok(state.core.pending_changes(&company_id).await?)
+}
+
+/// A company's settings.
+#[tauri::command]
+pub async fn get_company_settings(
+    state: State<'_, AppState>,
+    company_id: String,
+) -> Answer<CompanySettings> {
+    Ok(state.core.company_settings(&company_id).await?)
+}
+
+/// Saves a company's settings.
+#[tauri::command]
+pub async fn save_company_settings(
+    state: State<'_, AppState>,
+    company_id: String,
+    settings: CompanySettings,
+) -> Answer<CompanySettings> {
+    Ok(state
+        .core
+        .save_company_settings(&company_id, settings)
+        .await?)
+}
+
+/// The app's settings.
+#[tauri::command]
+pub async fn get_app_settings(state: State<'_, AppState>) -> Answer<AppSettings> {
+    Ok(state.core.app_settings().await?)
+}
+
+/// Saves the app's settings.
+#[tauri::command]
+pub async fn save_app_settings(
+    state: State<'_, AppState>,
+    settings: AppSettings,
+) -> Answer<AppSettings> {
+    Ok(state.core.save_app_settings(settings).await?)
+}
+
+/// Opens the log folder in the OS's file manager.
+#[tauri::command]
+pub fn open_logs_folder(state: State<'_, AppState>) -> Answer<()> {
+    let folder = state.core.app_info().log_dir;
+    open::that_detached(&folder).map_err(|error| CommandError {
+        kind: "io".to_owned(),
+        message: format!(
+            "The logs folder {folder} could not be opened ({error}); open it by hand."
+        ),
+    })
 }

@@ -25,3 +25,14 @@ impl CommandError {
         }
     }
 }
+
+impl From<app_core::CoreError> for CommandError {
+    fn from(error: app_core::CoreError) -> Self {
+        // The full chain goes to the log; the webview gets the sentence.
+        tracing::warn!(error = ?error, "a command failed");
+        Self {
+            kind: error.kind().to_owned(),
+            message: error.to_string(),
+        }
+    }
+}

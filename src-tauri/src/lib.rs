@@ -4,10 +4,15 @@
 
 mod commands;
 mod error;
+mod events;
 mod logging;
+mod notify;
 mod state;
+mod tray;
 
-use app_core::AppPaths;
+use std::sync::Arc;
+
+use app_core::{AppCore, AppPaths, CoreOptions, DemoOptions};
 use tauri::{Manager, Runtime};
 
 pub use error::CommandError;
@@ -34,9 +39,15 @@ pub fn run() {
                 data_dir = %paths.data_dir.display(),
                 "Ledgerlink started"
             );
-            app.manage(AppState::new(paths));
+            let core = tauri::async_runtime::block_on(open_core(app.handle(), paths))?;
+            app.manage(AppState::new(core));
+            if let Err(error) = tray::create(app.handle()) {
+                // A desktop without a tray still has the window and the status bar.
+                tracing::warn!(%error, "the tray icon could not be created");
+            }
             Ok(())
         })
+        .plugin(tauri_plugin_notification::init())
         .build(tauri::generate_context!());
     match app {
         Ok(app) => app.run(|_, _| {}),
@@ -50,7 +61,52 @@ pub fn run() {
 /// The app's commands on any runtime, so that tests can drive them on the
 /// mock runtime. The caller manages [`AppState`].
 pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    builder.invoke_handler(tauri::generate_handler![commands::app_info])
+    builder.invoke_handler(tauri::generate_handler![
+        commands::app_info,
+        commands::list_companies,
+        commands::add_demo_company,
+        commands::add_intuit_company,
+        commands::connect_company,
+        commands::cancel_connect,
+        commands::disconnect_company,
+        commands::remove_company,
+        commands::sync_now,
+        commands::cancel_sync,
+        commands::list_records,
+        commands::get_record,
+        commands::save_record,
+        commands::delete_record,
+        commands::void_record,
+        commands::picker_options,
+        commands::list_conflicts,
+        commands::get_conflict,
+        commands::resolve_conflict,
+        commands::list_history,
+        commands::undo_change,
+        commands::export_history_csv,
+        commands::pending_changes,
+        commands::get_company_settings,
+        commands::save_company_settings,
+        commands::get_app_settings,
+        commands::save_app_settings,
+        commands::open_logs_folder,
+    ])
+}
+
+/// Opens the use-cases over the app's folders: real tokens in the OS
+/// keyring, events to the windows, a timer per connected company.
+/// `LEDGERLINK_DEMO_SIZE` makes the demo company smaller or larger (the
+/// end-to-end tests use a small one).
+pub async fn open_core<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    paths: AppPaths,
+) -> Result<AppCore, Box<dyn std::error::Error>> {
+    let vault = secrets::KeyringVault::for_ledgerlink()?;
+    let mut options = CoreOptions::with_vault(Arc::new(vault));
+    options.events = Arc::new(events::WindowEvents::new(app.clone()));
+    options.timers = true;
+    options.demo = DemoOptions::from_env();
+    Ok(AppCore::open(paths, options).await?)
 }
 
 /// The folders the OS gives this app for its data and its logs.

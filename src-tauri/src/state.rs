@@ -1,17 +1,17 @@
 //! The one state object the shell manages.
 
-use app_core::{AppCore, AppPaths};
+use app_core::AppCore;
 
 /// Everything the commands need, shared across all windows.
 #[derive(Debug)]
 pub struct AppState {
+    /// The use-cases; every command delegates to it.
     pub core: AppCore,
 }
 
 impl AppState {
-    pub fn new(paths: AppPaths) -> Self {
-        Self {
-            core: AppCore::new(paths),
-        }
+    /// The state over an opened core.
+    pub fn new(core: AppCore) -> Self {
+        Self { core }
     }
 }

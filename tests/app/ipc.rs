@@ -1,6 +1,8 @@
 //! The IPC boundary on the mock runtime, with the app's real capability files.
 
-use app_core::AppPaths;
+use std::sync::Arc;
+
+use app_core::{AppCore, AppPaths, CoreOptions};
 use ledgerlink_desktop::{AppState, CommandError};
 use serde_json::Value;
 use tauri::ipc::{CallbackFn, InvokeBody};
@@ -12,14 +14,20 @@ fn app(paths: AppPaths) -> App<MockRuntime> {
     let app = ledgerlink_desktop::builder(mock_builder())
         .build(tauri::generate_context!(test = true))
         .expect("the app builds on the mock runtime");
-    app.manage(AppState::new(paths));
+    let options = CoreOptions::with_vault(Arc::new(secrets::MemoryVault::new()));
+    let core = tauri::async_runtime::block_on(AppCore::open(paths, options))
+        .expect("the core opens over a fresh folder");
+    app.manage(AppState::new(core));
     app
 }
 
+/// Folders in a temporary directory that lives as long as the test binary;
+/// each call gets its own.
 fn paths() -> AppPaths {
+    let dir = tempfile::tempdir().expect("a temporary folder").keep();
     AppPaths {
-        data_dir: "/data for the test".into(),
-        log_dir: "/logs for the test".into(),
+        data_dir: dir.join("data for the test"),
+        log_dir: dir.join("logs for the test"),
     }
 }
 
@@ -46,6 +54,17 @@ fn invoke_from(
     url: &str,
     command: &str,
 ) -> Result<Value, Value> {
+    invoke_with(app, window_label, url, command, InvokeBody::default())
+}
+
+/// Invokes `command` with arguments.
+fn invoke_with(
+    app: &App<MockRuntime>,
+    window_label: &str,
+    url: &str,
+    command: &str,
+    body: InvokeBody,
+) -> Result<Value, Value> {
     let window = WebviewWindowBuilder::new(app, window_label, Default::default())
         .build()
         .expect("a mock window");
@@ -56,7 +75,7 @@ fn invoke_from(
             callback: CallbackFn(0),
             error: CallbackFn(1),
             url: url.parse().expect("a valid URL"),
-            body: InvokeBody::default(),
+            body,
             headers: Default::default(),
             invoke_key: INVOKE_KEY.to_string(),
         },
@@ -66,11 +85,35 @@ fn invoke_from(
 
 #[test]
 fn app_info_reports_the_version_and_the_folders() {
-    let app = app(paths());
+    let paths = paths();
+    let app = app(paths.clone());
     let info = invoke(&app, "main", "app_info").expect("the main window may call app_info");
     assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(info["dataDir"], "/data for the test");
-    assert_eq!(info["logDir"], "/logs for the test");
+    assert_eq!(info["dataDir"], paths.data_dir.display().to_string());
+    assert_eq!(info["logDir"], paths.log_dir.display().to_string());
+}
+
+#[test]
+fn the_company_commands_answer_through_the_capability() {
+    let app = app(paths());
+    let companies =
+        invoke(&app, "main", "list_companies").expect("the main window may list companies");
+    assert_eq!(companies, serde_json::json!([]));
+    let refused = invoke_with(
+        &app,
+        "main",
+        local_origin(),
+        "list_conflicts",
+        InvokeBody::Json(serde_json::json!({ "companyId": "no-such-company" })),
+    )
+    .expect_err("an unknown company is an error");
+    assert_eq!(refused["kind"], "unknown_company");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Refresh the company list")
+    );
 }
 
 #[test]

@@ -1,3 +1,847 @@
 //! A headless command-line front end over app-core, for scripts, servers and cron.
 //!
-//! Empty until the sync-engine issue lands: see README.md for the plan of this crate.
+//! Every subcommand is a short delegation to [`app_core::AppCore`]. Output is
+//! a human-readable summary, or with `--json` one JSON document on stdout
+//! that scripts can parse. Errors go to stderr as one sentence that says what
+//! to do, and the exit code tells scripts what kind of failure it was:
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | done |
+//! | 1 | an unexpected failure (see the log on stderr) |
+//! | 2 | bad input: fix the command or the JSON |
+//! | 3 | the company must be (re)connected |
+//! | 4 | busy, throttled or cancelled: try again later |
+//! | 5 | the sync finished but left conflicts open (only with `sync --fail-on-conflicts`) |
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app_core::{
+    AppCore, AppPaths, ChoiceInput, CoreError, CoreOptions, CoreResult, HistoryQuery, RecordQuery,
+    ResolutionInput,
+};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// Keeps an accountant's books and their clients' QuickBooks Online companies in sync.
+#[derive(Debug, Parser)]
+#[command(name = "ledgerlink", version)]
+pub struct Cli {
+    /// The data folder (companies, databases, exports). Defaults to the
+    /// desktop app's folder for this user.
+    #[arg(long, global = true, env = "LEDGERLINK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Print one JSON document instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Add, connect, list, disconnect or remove companies.
+    #[command(subcommand)]
+    Company(CompanyCommand),
+    /// Sync a company once, or keep syncing (--watch).
+    Sync {
+        /// The company (its id, or a unique start of its name).
+        company: String,
+        /// Keep syncing every --interval minutes until stopped.
+        #[arg(long)]
+        watch: bool,
+        /// Minutes between syncs with --watch.
+        #[arg(long, default_value_t = app_core::DEFAULT_SYNC_INTERVAL_MINUTES)]
+        interval: u32,
+        /// Exit with code 5 when conflicts are open after the sync.
+        #[arg(long)]
+        fail_on_conflicts: bool,
+    },
+    /// A company's state: connection, last sync, pending changes, conflicts.
+    Status {
+        /// The company.
+        company: String,
+    },
+    /// List, show, create, edit, delete or void records (JSON in and out).
+    #[command(subcommand)]
+    Records(RecordsCommand),
+    /// List, show or resolve conflicts.
+    #[command(subcommand)]
+    Conflicts(ConflictsCommand),
+    /// The history of applied operations, newest first.
+    History {
+        /// The company.
+        company: String,
+        /// Only this record's history.
+        #[arg(long)]
+        record: Option<String>,
+        /// How many entries.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Undo one change from the history (pushed on the next sync).
+    Undo {
+        /// The company.
+        company: String,
+        /// The history entry's id.
+        history_id: i64,
+    },
+    /// What the next push would send, without sending it.
+    DryRun {
+        /// The company.
+        company: String,
+    },
+}
+
+/// `company …`
+#[derive(Debug, Subcommand)]
+pub enum CompanyCommand {
+    /// Add a company: `demo`, or your Intuit app's keys (or an emulator's).
+    Add(AddCompany),
+    /// Connect a company: prints the consent URL and waits for the browser.
+    Connect {
+        /// The company.
+        company: String,
+    },
+    /// Every company.
+    List,
+    /// Revoke the connection and forget the tokens (local data stays).
+    Disconnect {
+        /// The company.
+        company: String,
+    },
+    /// Remove a company and its local data (QuickBooks is not touched).
+    Remove {
+        /// The company.
+        company: String,
+    },
+}
+
+/// Where a company is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Source {
+    /// The built-in demo company (an embedded QuickBooks emulator).
+    Demo,
+    /// Intuit's sandbox.
+    Sandbox,
+    /// Intuit's production.
+    Production,
+    /// A QuickBooks emulator at --discovery-url.
+    Emulator,
+}
+
+/// `company add …`
+#[derive(Debug, Args)]
+pub struct AddCompany {
+    /// Where the company is.
+    #[arg(value_enum)]
+    pub source: Source,
+    /// A label for the company.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The OpenID discovery URL (required for an emulator).
+    #[arg(long)]
+    pub discovery_url: Option<String>,
+    /// The Accounting API address (an emulator's base URL; Intuit's by default).
+    #[arg(long)]
+    pub api_url: Option<String>,
+    /// Your app's client id.
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// The environment variable holding your app's client secret (never put
+    /// a secret on the command line, where other users can see it).
+    #[arg(long, default_value = "LEDGERLINK_CLIENT_SECRET")]
+    pub client_secret_env: String,
+    /// A hosted https redirect page (production keys need one).
+    #[arg(long)]
+    pub redirect_page: Option<String>,
+}
+
+/// `records …`
+#[derive(Debug, Subcommand)]
+pub enum RecordsCommand {
+    /// List records.
+    List {
+        /// The company.
+        company: String,
+        /// One entity type, e.g. Invoice.
+        #[arg(long = "type")]
+        entity_type: Option<String>,
+        /// Text to find in names, numbers, customers and vendors.
+        #[arg(long)]
+        search: Option<String>,
+        /// Rows to skip.
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
+        /// Rows to return.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Show one record (its local, base and QuickBooks versions).
+    Show {
+        /// The company.
+        company: String,
+        /// The record's local id.
+        local_id: String,
+    },
+    /// Create a record from JSON (a file, or stdin with `-`).
+    Create {
+        /// The company.
+        company: String,
+        /// The entity type, e.g. Invoice.
+        #[arg(long = "type")]
+        entity_type: String,
+        /// The JSON file, or `-` for stdin.
+        #[arg(long, default_value = "-")]
+        file: String,
+    },
+    /// Replace a record's local version with JSON (a file, or stdin with `-`).
+    Edit {
+        /// The company.
+        company: String,
+        /// The record's local id.
+        local_id: String,
+        /// The JSON file, or `-` for stdin.
+        #[arg(long, default_value = "-")]
+        file: String,
+    },
+    /// Delete a transaction (or make a list entry inactive).
+    Delete {
+        /// The company.
+        company: String,
+        /// The record's local id.
+        local_id: String,
+    },
+    /// Void a transaction.
+    Void {
+        /// The company.
+        company: String,
+        /// The record's local id.
+        local_id: String,
+    },
+}
+
+/// `conflicts …`
+#[derive(Debug, Subcommand)]
+pub enum ConflictsCommand {
+    /// Open conflicts.
+    List {
+        /// The company.
+        company: String,
+    },
+    /// One conflict with base, local and QuickBooks values per field.
+    Show {
+        /// The company.
+        company: String,
+        /// The conflict's id.
+        conflict_id: i64,
+    },
+    /// Resolve a conflict.
+    Resolve {
+        /// The company.
+        company: String,
+        /// The conflict's id.
+        conflict_id: i64,
+        /// Take one side for every field.
+        #[arg(long, value_enum, conflicts_with = "choices")]
+        take: Option<Side>,
+        /// A JSON file (or `-`) mapping each field path to "local", "remote"
+        /// or {"value": …}.
+        #[arg(long)]
+        choices: Option<String>,
+    },
+}
+
+/// A whole-record choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Side {
+    /// The app's version.
+    Local,
+    /// QuickBooks' version.
+    Remote,
+    /// Edit versus delete: keep the edited version.
+    KeepLocalVersion,
+    /// Edit versus delete: let the deletion stand.
+    AcceptDelete,
+}
+
+/// What a command printed and how the process should exit.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The exit code.
+    pub code: u8,
+}
+
+/// Runs a parsed command line; never panics, every failure is reported.
+pub async fn run(cli: Cli) -> Outcome {
+    let json_output = cli.json;
+    match execute(cli).await {
+        Ok(code) => Outcome { code },
+        Err(error) => {
+            if json_output {
+                let document =
+                    json!({ "error": { "kind": error.kind(), "message": error.to_string() } });
+                println_out(&document.to_string());
+            }
+            eprintln_err(&format!("ledgerlink: {error}"));
+            Outcome {
+                code: error.exit_code(),
+            }
+        }
+    }
+}
+
+async fn execute(cli: Cli) -> CoreResult<u8> {
+    let data_dir = match cli.data_dir {
+        Some(dir) => dir,
+        None => default_data_dir()?,
+    };
+    let paths = AppPaths {
+        log_dir: data_dir.join("logs"),
+        data_dir,
+    };
+    let vault = secrets::KeyringVault::for_ledgerlink().map_err(CoreError::Vault)?;
+    let mut options = CoreOptions::with_vault(Arc::new(vault));
+    options.demo = app_core::DemoOptions::from_env();
+    let core = AppCore::open(paths, options).await?;
+    let printer = Printer { json: cli.json };
+    match cli.command {
+        Command::Company(command) => company(&core, &printer, command).await,
+        Command::Sync {
+            company,
+            watch,
+            interval,
+            fail_on_conflicts,
+        } => {
+            let id = resolve_company(&core, &company).await?;
+            loop {
+                let report = core
+                    .sync_now(&id, |progress| {
+                        tracing::debug!(?progress, "sync progress");
+                    })
+                    .await?;
+                let summary = core.company(&id).await?;
+                printer.print(&json!({ "report": report, "company": summary }), || {
+                    format!(
+                        "pulled {}, pushed {}, new conflicts {}, failed {}; open conflicts {}, pending {}",
+                        report.pulled,
+                        report.pushed,
+                        report.conflicts_opened,
+                        report.failed.len(),
+                        summary.open_conflicts,
+                        summary.pending_changes
+                    )
+                });
+                if !watch {
+                    if fail_on_conflicts && summary.open_conflicts > 0 {
+                        return Ok(5);
+                    }
+                    return Ok(0);
+                }
+                let minutes = interval.max(app_core::MIN_SYNC_INTERVAL_MINUTES);
+                tokio::time::sleep(Duration::from_secs(u64::from(minutes) * 60)).await;
+            }
+        }
+        Command::Status { company } => {
+            let id = resolve_company(&core, &company).await?;
+            let summary = core.company(&id).await?;
+            printer.print(&summary, || describe_company(&summary));
+            Ok(0)
+        }
+        Command::Records(command) => records(&core, &printer, command).await,
+        Command::Conflicts(command) => conflicts(&core, &printer, command).await,
+        Command::History {
+            company,
+            record,
+            limit,
+        } => {
+            let id = resolve_company(&core, &company).await?;
+            let page = core
+                .list_history(
+                    &id,
+                    HistoryQuery {
+                        local_id: record,
+                        offset: 0,
+                        limit,
+                    },
+                )
+                .await?;
+            printer.print(&page, || {
+                page.rows
+                    .iter()
+                    .map(|row| {
+                        format!(
+                            "{:>6}  {}  {:<5} {:<8} {}",
+                            row.id,
+                            row.at,
+                            row.direction.as_str(),
+                            row.operation,
+                            row.summary
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+            Ok(0)
+        }
+        Command::Undo {
+            company,
+            history_id,
+        } => {
+            let id = resolve_company(&core, &company).await?;
+            let outcome = core.undo_change(&id, history_id).await?;
+            printer.print(&outcome, || {
+                format!(
+                    "queued the undo of entry {history_id} for the next sync ({})",
+                    outcome.record.row.local_id
+                )
+            });
+            Ok(0)
+        }
+        Command::DryRun { company } => {
+            let id = resolve_company(&core, &company).await?;
+            let dry_run = core.pending_changes(&id).await?;
+            printer.print(&dry_run, || {
+                let mut lines: Vec<String> = dry_run
+                    .operations
+                    .iter()
+                    .map(|operation| format!("{:<10} {}", operation.operation, operation.label))
+                    .collect();
+                for held in &dry_run.issues {
+                    for issue in &held.issues {
+                        lines.push(format!("held back  {}: {}", held.label, issue.message));
+                    }
+                }
+                if lines.is_empty() {
+                    lines.push("nothing to push".to_owned());
+                }
+                lines.join("\n")
+            });
+            Ok(0)
+        }
+    }
+}
+
+async fn company(core: &AppCore, printer: &Printer, command: CompanyCommand) -> CoreResult<u8> {
+    match command {
+        CompanyCommand::Add(add) => {
+            let summary = match add.source {
+                Source::Demo => core.add_demo_company().await?,
+                source => {
+                    let secret = std::env::var(&add.client_secret_env).map_err(|_| {
+                        CoreError::Invalid(format!(
+                            "Put your app's client secret in the environment variable {} (or name another with --client-secret-env).",
+                            add.client_secret_env
+                        ))
+                    })?;
+                    let environment = match source {
+                        Source::Sandbox => "sandbox",
+                        Source::Production => "production",
+                        _ => "emulator",
+                    };
+                    core.add_company(app_core::NewCompany {
+                        name: add.name.unwrap_or_else(|| "QuickBooks company".to_owned()),
+                        environment: environment.to_owned(),
+                        discovery_url: add.discovery_url,
+                        api_base_url: add.api_url,
+                        client_id: add.client_id.unwrap_or_default(),
+                        client_secret: secrets::Sensitive::new(secret),
+                        redirect_page: add.redirect_page,
+                    })
+                    .await?
+                }
+            };
+            printer.print(&summary, || {
+                format!("added {} ({})", summary.name, summary.id)
+            });
+            Ok(0)
+        }
+        CompanyCommand::Connect { company } => {
+            let id = resolve_company(core, &company).await?;
+            let summary = core
+                .connect_company(&id, |url| {
+                    eprintln_err(&format!(
+                        "Open this address in a browser and approve the connection:\n{url}"
+                    ));
+                })
+                .await?;
+            printer.print(&summary, || format!("connected {}", summary.name));
+            Ok(0)
+        }
+        CompanyCommand::List => {
+            let companies = core.list_companies().await?;
+            printer.print(&companies, || {
+                if companies.is_empty() {
+                    return "no companies yet: add one with `ledgerlink company add demo`"
+                        .to_owned();
+                }
+                companies
+                    .iter()
+                    .map(describe_company)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+            Ok(0)
+        }
+        CompanyCommand::Disconnect { company } => {
+            let id = resolve_company(core, &company).await?;
+            let summary = core.disconnect_company(&id).await?;
+            printer.print(&summary, || format!("disconnected {}", summary.name));
+            Ok(0)
+        }
+        CompanyCommand::Remove { company } => {
+            let id = resolve_company(core, &company).await?;
+            core.remove_company(&id).await?;
+            printer.print(&json!({ "removed": id }), || format!("removed {id}"));
+            Ok(0)
+        }
+    }
+}
+
+async fn records(core: &AppCore, printer: &Printer, command: RecordsCommand) -> CoreResult<u8> {
+    match command {
+        RecordsCommand::List {
+            company,
+            entity_type,
+            search,
+            offset,
+            limit,
+        } => {
+            let id = resolve_company(core, &company).await?;
+            let page = core
+                .list_records(
+                    &id,
+                    RecordQuery {
+                        entity_type,
+                        states: Vec::new(),
+                        search,
+                        date_from: None,
+                        date_to: None,
+                        sort: local_sort_default(),
+                        descending: true,
+                        offset,
+                        limit,
+                    },
+                )
+                .await?;
+            printer.print(&page, || {
+                let mut lines: Vec<String> = page
+                    .rows
+                    .iter()
+                    .map(|row| {
+                        format!(
+                            "{}  {:<13} {:<8} {:<10} {:>12}  {}",
+                            row.local_id,
+                            row.entity_type,
+                            row.state.as_str(),
+                            row.doc_number.as_deref().unwrap_or(""),
+                            row.amount.as_deref().unwrap_or(""),
+                            row.name
+                                .as_deref()
+                                .or(row.counterparty.as_deref())
+                                .unwrap_or("")
+                        )
+                    })
+                    .collect();
+                lines.push(format!("{} of {} records", page.rows.len(), page.total));
+                lines.join("\n")
+            });
+            Ok(0)
+        }
+        RecordsCommand::Show { company, local_id } => {
+            let id = resolve_company(core, &company).await?;
+            let detail = core.get_record(&id, &local_id).await?;
+            printer.print(&detail, || {
+                serde_json::to_string_pretty(&detail.local).unwrap_or_default()
+            });
+            Ok(0)
+        }
+        RecordsCommand::Create {
+            company,
+            entity_type,
+            file,
+        } => {
+            let id = resolve_company(core, &company).await?;
+            let object = read_json(&file)?;
+            let outcome = core.save_record(&id, None, &entity_type, object).await?;
+            print_save(printer, &outcome, "created");
+            Ok(0)
+        }
+        RecordsCommand::Edit {
+            company,
+            local_id,
+            file,
+        } => {
+            let id = resolve_company(core, &company).await?;
+            let object = read_json(&file)?;
+            let detail = core.get_record(&id, &local_id).await?;
+            let outcome = core
+                .save_record(&id, Some(&local_id), &detail.row.entity_type, object)
+                .await?;
+            print_save(printer, &outcome, "saved");
+            Ok(0)
+        }
+        RecordsCommand::Delete { company, local_id } => {
+            let id = resolve_company(core, &company).await?;
+            let outcome = core.delete_record(&id, &local_id).await?;
+            print_save(printer, &outcome, "deleted");
+            Ok(0)
+        }
+        RecordsCommand::Void { company, local_id } => {
+            let id = resolve_company(core, &company).await?;
+            let outcome = core.void_record(&id, &local_id).await?;
+            print_save(printer, &outcome, "voided");
+            Ok(0)
+        }
+    }
+}
+
+async fn conflicts(core: &AppCore, printer: &Printer, command: ConflictsCommand) -> CoreResult<u8> {
+    match command {
+        ConflictsCommand::List { company } => {
+            let id = resolve_company(core, &company).await?;
+            let conflicts = core.list_conflicts(&id).await?;
+            printer.print(&conflicts, || {
+                if conflicts.is_empty() {
+                    return "no open conflicts".to_owned();
+                }
+                conflicts
+                    .iter()
+                    .map(|conflict| {
+                        format!(
+                            "{:>5}  {:<25} {} field(s)  {}",
+                            conflict.id,
+                            conflict.kind.as_str(),
+                            conflict.field_count,
+                            conflict.label
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+            Ok(0)
+        }
+        ConflictsCommand::Show {
+            company,
+            conflict_id,
+        } => {
+            let id = resolve_company(core, &company).await?;
+            let detail = core.get_conflict(&id, conflict_id).await?;
+            printer.print(&detail, || {
+                let mut lines = vec![format!(
+                    "{} ({})",
+                    detail.summary.label,
+                    detail.summary.kind.as_str()
+                )];
+                for field in &detail.fields {
+                    lines.push(format!(
+                        "{}\n  base:       {}\n  local:      {}\n  QuickBooks: {}",
+                        field.path,
+                        show(field.base.as_ref()),
+                        show(field.local.as_ref()),
+                        show(field.remote.as_ref())
+                    ));
+                }
+                lines.join("\n")
+            });
+            Ok(0)
+        }
+        ConflictsCommand::Resolve {
+            company,
+            conflict_id,
+            take,
+            choices,
+        } => {
+            let id = resolve_company(core, &company).await?;
+            let resolution = match (take, choices) {
+                (Some(Side::Local), None) => ResolutionInput::TakeLocal,
+                (Some(Side::Remote), None) => ResolutionInput::TakeRemote,
+                (Some(Side::KeepLocalVersion), None) => ResolutionInput::KeepLocalVersion,
+                (Some(Side::AcceptDelete), None) => ResolutionInput::AcceptDelete,
+                (None, Some(file)) => ResolutionInput::Fields {
+                    choices: parse_choices(read_json(&file)?)?,
+                },
+                _ => {
+                    return Err(CoreError::Invalid(
+                        "Say how to resolve: --take local|remote|keep-local-version|accept-delete, or --choices FILE.".to_owned(),
+                    ));
+                }
+            };
+            let detail = core.resolve_conflict(&id, conflict_id, resolution).await?;
+            printer.print(&detail, || {
+                format!(
+                    "resolved; {} is pushed on the next sync",
+                    detail.row.local_id
+                )
+            });
+            Ok(0)
+        }
+    }
+}
+
+/// Reads per-field choices: `{"path": "local" | "remote" | {"value": …}}`.
+fn parse_choices(document: Value) -> CoreResult<std::collections::BTreeMap<String, ChoiceInput>> {
+    let Value::Object(members) = document else {
+        return Err(CoreError::Invalid(
+            "The choices must be a JSON object mapping field paths to \"local\", \"remote\" or {\"value\": …}.".to_owned(),
+        ));
+    };
+    let mut choices = std::collections::BTreeMap::new();
+    for (path, choice) in members {
+        let parsed = match &choice {
+            Value::String(side) if side == "local" => ChoiceInput::Local,
+            Value::String(side) if side == "remote" => ChoiceInput::Remote,
+            Value::Object(object) if object.contains_key("value") => ChoiceInput::Value {
+                value: object.get("value").cloned().unwrap_or(Value::Null),
+            },
+            _ => {
+                return Err(CoreError::Invalid(format!(
+                    "The choice for {path} must be \"local\", \"remote\" or {{\"value\": …}}."
+                )));
+            }
+        };
+        choices.insert(path, parsed);
+    }
+    Ok(choices)
+}
+
+fn print_save(printer: &Printer, outcome: &app_core::SaveOutcome, verb: &str) {
+    printer.print(outcome, || {
+        let mut lines = vec![format!(
+            "{verb} {} ({}); it reaches QuickBooks on the next sync",
+            outcome.record.row.local_id, outcome.record.row.entity_type
+        )];
+        for issue in &outcome.issues {
+            lines.push(format!("  {}: {}", issue.field, issue.message));
+        }
+        lines.join("\n")
+    });
+}
+
+fn local_sort_default() -> app_core::RecordSort {
+    app_core::RecordSort::Updated
+}
+
+fn show(value: Option<&Value>) -> String {
+    value.map_or_else(|| "(absent)".to_owned(), ToString::to_string)
+}
+
+fn describe_company(summary: &app_core::CompanySummary) -> String {
+    let state = if summary.syncing {
+        "syncing".to_owned()
+    } else {
+        summary.connection.as_str().replace('_', " ")
+    };
+    format!(
+        "{}  {:<30} {:<16} last sync {}  conflicts {}  pending {}{}",
+        summary.id,
+        summary.name,
+        state,
+        summary.last_sync_at.as_deref().unwrap_or("never"),
+        summary.open_conflicts,
+        summary.pending_changes,
+        summary
+            .last_sync_error
+            .as_deref()
+            .map(|error| format!("\n    {error}"))
+            .unwrap_or_default()
+    )
+}
+
+/// Finds a company by id, or by a case-insensitive start of its name that
+/// only one company has.
+async fn resolve_company(core: &AppCore, wanted: &str) -> CoreResult<String> {
+    let companies = core.list_companies().await?;
+    if let Some(company) = companies.iter().find(|company| company.id == wanted) {
+        return Ok(company.id.clone());
+    }
+    let lowered = wanted.to_lowercase();
+    let matches: Vec<_> = companies
+        .iter()
+        .filter(|company| company.name.to_lowercase().starts_with(&lowered))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one.id.clone()),
+        [] => Err(CoreError::Invalid(format!(
+            "No company is called \"{wanted}\"; `ledgerlink company list` shows them."
+        ))),
+        _ => Err(CoreError::Invalid(format!(
+            "More than one company starts with \"{wanted}\"; use its id from `ledgerlink company list`."
+        ))),
+    }
+}
+
+fn read_json(file: &str) -> CoreResult<Value> {
+    let mut text = String::new();
+    if file == "-" {
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|source| CoreError::Io {
+                what: "Reading JSON from stdin".to_owned(),
+                source,
+            })?;
+    } else {
+        text = std::fs::read_to_string(file).map_err(|source| CoreError::Io {
+            what: format!("Reading {file}"),
+            source,
+        })?;
+    }
+    serde_json::from_str(&text)
+        .map_err(|error| CoreError::Invalid(format!("The JSON in {file} cannot be read: {error}.")))
+}
+
+fn default_data_dir() -> CoreResult<PathBuf> {
+    let home = std::env::var_os("HOME")
+        .or_else(|| std::env::var_os("APPDATA"))
+        .map(PathBuf::from)
+        .ok_or_else(|| {
+            CoreError::Invalid("No home folder is known; pass --data-dir.".to_owned())
+        })?;
+    let dir = if cfg!(target_os = "macos") {
+        home.join("Library/Application Support/app.ledgerlink.desktop")
+    } else if cfg!(windows) {
+        home.join("app.ledgerlink.desktop")
+    } else {
+        std::env::var_os("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| home.join(".local/share"))
+            .join("app.ledgerlink.desktop")
+    };
+    Ok(dir)
+}
+
+/// Prints text or JSON.
+struct Printer {
+    json: bool,
+}
+
+impl Printer {
+    fn print<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) {
+        if self.json {
+            match serde_json::to_string_pretty(value) {
+                Ok(document) => println_out(&document),
+                Err(error) => eprintln_err(&format!(
+                    "ledgerlink: the output cannot be written as JSON: {error}"
+                )),
+            }
+        } else {
+            println_out(&text());
+        }
+    }
+}
+
+fn println_out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{text}");
+}
+
+fn eprintln_err(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{text}");
+}

@@ -1,3 +1,19 @@
 //! The SQLite store: migrations and one database file per company; the only crate with SQL.
 //!
-//! Empty until its issue lands: see README.md for the plan of this crate.
+//! [`AppStore`] keeps the companies and app settings (`app.sqlite`);
+//! [`CompanyStore`] keeps one company's records with their base, local and
+//! remote versions, the outbox, conflicts, history and sync bookmarks. Every
+//! change the engine makes goes through [`CompanyStore::commit`] as one
+//! [`Changeset`], applied in one SQLite transaction, so a crash leaves either
+//! all of it or none.
+
+mod app;
+mod company;
+mod connect;
+mod error;
+mod types;
+
+pub use app::AppStore;
+pub use company::{CompanyStore, company_database_path};
+pub use error::StoreError;
+pub use types::*;

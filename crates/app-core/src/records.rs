@@ -1,0 +1,525 @@
+//! Records, conflicts, history, the next push and settings of one company.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use local_store::{ConflictRow, HistoryEntry, HistoryFilter, RecordFilter, RecordRow, RecordState};
+use serde_json::Value;
+use sync_engine::{Choice, FieldConflict, FieldPath, LocalEdit, Resolution, entities};
+
+use crate::error::CoreError;
+use crate::views::{
+    AppSettings, ChoiceInput, CompanySettings, ConflictDetail, ConflictSummary, DryRun,
+    FieldConflictView, HistoryPage, HistoryQuery, HistoryRow, MIN_SYNC_INTERVAL_MINUTES,
+    PickerOption, PlannedOperation, RecordDetail, RecordIssues, RecordListRow, RecordPage,
+    RecordQuery, ResolutionInput, SaveOutcome,
+};
+use crate::{AppCore, CoreResult, companies::company_settings};
+
+/// The most rows one page may hold.
+const MAX_PAGE: u32 = 1_000;
+
+/// The app setting key of the theme.
+const THEME_SETTING: &str = "theme";
+
+impl AppCore {
+    /// A page of records.
+    pub async fn list_records(
+        &self,
+        company_id: &str,
+        query: RecordQuery,
+    ) -> CoreResult<RecordPage> {
+        let store = self.company_store(company_id).await?;
+        let filter = RecordFilter {
+            entity_type: query.entity_type.filter(|entity| !entity.is_empty()),
+            states: query.states.clone(),
+            search: query
+                .search
+                .map(|text| text.trim().to_owned())
+                .filter(|text| !text.is_empty()),
+            date_from: parse_date("from", query.date_from.as_deref())?,
+            date_to: parse_date("to", query.date_to.as_deref())?,
+            include_deleted: query.states.contains(&RecordState::Deleted),
+            sort: query.sort,
+            descending: query.descending,
+            offset: u64::from(query.offset),
+            limit: u64::from(query.limit.clamp(1, MAX_PAGE)),
+        };
+        let rows = store.records(&filter).await?;
+        let total = store.count_records(&filter).await?;
+        Ok(RecordPage {
+            rows: rows.iter().map(RecordListRow::from_row).collect(),
+            total: u32::try_from(total).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// One record with its versions.
+    pub async fn get_record(&self, company_id: &str, local_id: &str) -> CoreResult<RecordDetail> {
+        let store = self.company_store(company_id).await?;
+        let row = store
+            .record(local_id)
+            .await?
+            .ok_or_else(|| CoreError::Invalid(format!("No record {local_id} exists here.")))?;
+        self.detail(company_id, row).await
+    }
+
+    /// Saves a new record (`local_id` None) or an edit; it reaches QuickBooks
+    /// on the next sync, unless the returned issues hold it back.
+    pub async fn save_record(
+        &self,
+        company_id: &str,
+        local_id: Option<&str>,
+        entity_type: &str,
+        object: Value,
+    ) -> CoreResult<SaveOutcome> {
+        if !object.is_object() {
+            return Err(CoreError::Invalid(
+                "A record must be a JSON object with QuickBooks' field names.".to_owned(),
+            ));
+        }
+        let engine = self.engine(company_id).await?;
+        let edit = match local_id {
+            Some(local_id) => engine.edit_local(local_id, object).await?,
+            None => engine.create_local(entity_type, object).await?,
+        };
+        self.outcome(company_id, edit).await
+    }
+
+    /// Deletes a record (a transaction) or makes it inactive (a list entry),
+    /// in QuickBooks on the next sync.
+    pub async fn delete_record(&self, company_id: &str, local_id: &str) -> CoreResult<SaveOutcome> {
+        let engine = self.engine(company_id).await?;
+        let edit = engine.delete_local(local_id).await?;
+        self.outcome(company_id, edit).await
+    }
+
+    /// Voids a transaction QuickBooks can void, on the next sync.
+    pub async fn void_record(&self, company_id: &str, local_id: &str) -> CoreResult<SaveOutcome> {
+        let engine = self.engine(company_id).await?;
+        let edit = engine.void_local(local_id).await?;
+        self.outcome(company_id, edit).await
+    }
+
+    /// The active entries of a list, for pickers.
+    pub async fn picker_options(
+        &self,
+        company_id: &str,
+        entity_type: &str,
+    ) -> CoreResult<Vec<PickerOption>> {
+        if !entities::is_master(entity_type) {
+            return Err(CoreError::Invalid(format!(
+                "{entity_type} is not a list QuickBooks references; choose Account, Customer, Vendor, Employee, Item, Class, Department, Term, PaymentMethod or TaxCode."
+            )));
+        }
+        let store = self.company_store(company_id).await?;
+        let mut options: Vec<PickerOption> = store
+            .records_of(&[entity_type])
+            .await?
+            .into_iter()
+            .filter(|row| row.active && row.state != RecordState::Deleted)
+            .filter_map(|row| {
+                let object = row.local.as_ref().or(row.remote.as_ref())?;
+                let id = row.qbo_id.clone()?;
+                let detail = ["AccountType", "Type"]
+                    .iter()
+                    .find_map(|key| object.get(*key).and_then(Value::as_str))
+                    .map(str::to_owned);
+                Some(PickerOption {
+                    id,
+                    name: row.summary.name.clone().unwrap_or_default(),
+                    entity_type: row.entity_type.clone(),
+                    detail,
+                })
+            })
+            .collect();
+        options.sort_by(|left, right| {
+            left.name
+                .to_lowercase()
+                .cmp(&right.name.to_lowercase())
+                .then_with(|| left.id.cmp(&right.id))
+        });
+        Ok(options)
+    }
+
+    /// Open conflicts, oldest first.
+    pub async fn list_conflicts(&self, company_id: &str) -> CoreResult<Vec<ConflictSummary>> {
+        let store = self.company_store(company_id).await?;
+        Ok(store
+            .open_conflicts()
+            .await?
+            .iter()
+            .map(conflict_summary)
+            .collect())
+    }
+
+    /// One conflict, side by side.
+    pub async fn get_conflict(
+        &self,
+        company_id: &str,
+        conflict_id: i64,
+    ) -> CoreResult<ConflictDetail> {
+        let store = self.company_store(company_id).await?;
+        let conflict = store.conflict(conflict_id).await?.ok_or_else(|| {
+            CoreError::Invalid(format!(
+                "Conflict {conflict_id} does not exist (it may have been resolved already)."
+            ))
+        })?;
+        Ok(ConflictDetail {
+            summary: conflict_summary(&conflict),
+            base: conflict.base.clone(),
+            local: conflict.local.clone(),
+            remote: conflict.remote.clone(),
+            fields: conflict_fields(&conflict)
+                .into_iter()
+                .map(|field| FieldConflictView {
+                    path: field.path.to_string(),
+                    base: field.base,
+                    local: field.local,
+                    remote: field.remote,
+                })
+                .collect(),
+        })
+    }
+
+    /// Resolves a conflict; the result is pushed on the next sync.
+    pub async fn resolve_conflict(
+        &self,
+        company_id: &str,
+        conflict_id: i64,
+        resolution: ResolutionInput,
+    ) -> CoreResult<RecordDetail> {
+        let resolution = match resolution {
+            ResolutionInput::Fields { choices } => {
+                let mut parsed = BTreeMap::new();
+                for (path, choice) in choices {
+                    let path = FieldPath::from_str(&path).map_err(|_| {
+                        CoreError::Invalid(format!("\"{path}\" is not a field of this record."))
+                    })?;
+                    let choice = match choice {
+                        ChoiceInput::Local => Choice::Local,
+                        ChoiceInput::Remote => Choice::Remote,
+                        ChoiceInput::Value { value } => Choice::Value(value),
+                    };
+                    parsed.insert(path, choice);
+                }
+                Resolution::Fields(parsed)
+            }
+            ResolutionInput::TakeLocal => Resolution::TakeLocal,
+            ResolutionInput::TakeRemote => Resolution::TakeRemote,
+            ResolutionInput::KeepLocalVersion => Resolution::KeepLocalVersion,
+            ResolutionInput::AcceptDelete => Resolution::AcceptDelete,
+        };
+        let engine = self.engine(company_id).await?;
+        let row = engine.resolve_conflict(conflict_id, resolution).await?;
+        self.notify_companies().await;
+        self.detail(company_id, row).await
+    }
+
+    /// A page of history, newest first.
+    pub async fn list_history(
+        &self,
+        company_id: &str,
+        query: HistoryQuery,
+    ) -> CoreResult<HistoryPage> {
+        let store = self.company_store(company_id).await?;
+        let limit = query.limit.clamp(1, MAX_PAGE);
+        let filter = HistoryFilter {
+            local_id: query.local_id.clone(),
+            offset: u64::from(query.offset),
+            limit: u64::from(limit),
+        };
+        let entries = store.history(&filter).await?;
+        let total = store.count_history(query.local_id.as_deref()).await?;
+        Ok(HistoryPage {
+            rows: entries.iter().map(history_row).collect(),
+            total: u32::try_from(total).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// Undoes one change by queueing its inverse as a local change.
+    pub async fn undo_change(&self, company_id: &str, history_id: i64) -> CoreResult<SaveOutcome> {
+        let engine = self.engine(company_id).await?;
+        let edit = engine.undo(history_id).await?;
+        self.outcome(company_id, edit).await
+    }
+
+    /// Writes the whole history to a CSV file in the exports folder and
+    /// returns its path.
+    pub async fn export_history_csv(&self, company_id: &str) -> CoreResult<std::path::PathBuf> {
+        let row = self.company_row(company_id).await?;
+        let store = self.company_store(company_id).await?;
+        let dir = self.exports_dir();
+        let io = |what: String| move |source| CoreError::Io { what, source };
+        std::fs::create_dir_all(&dir)
+            .map_err(io(format!("Creating the exports folder {}", dir.display())))?;
+        let stamp = self.now().format("%Y%m%d-%H%M%S");
+        let slug: String = row
+            .name
+            .chars()
+            .map(|character| {
+                if character.is_ascii_alphanumeric() {
+                    character.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let path = dir.join(format!("history-{slug}-{stamp}.csv"));
+        let mut writer = csv::Writer::from_path(&path).map_err(|error| CoreError::Io {
+            what: format!("Writing {}", path.display()),
+            source: std::io::Error::other(error),
+        })?;
+        let written = |error: csv::Error| CoreError::Io {
+            what: format!("Writing {}", path.display()),
+            source: std::io::Error::other(error),
+        };
+        writer
+            .write_record([
+                "time",
+                "direction",
+                "operation",
+                "entity",
+                "quickbooks_id",
+                "record",
+                "summary",
+                "changed_fields",
+            ])
+            .map_err(written)?;
+        let mut offset = 0;
+        loop {
+            let entries = store
+                .history(&HistoryFilter {
+                    local_id: None,
+                    offset,
+                    limit: u64::from(MAX_PAGE),
+                })
+                .await?;
+            if entries.is_empty() {
+                break;
+            }
+            offset += entries.len() as u64;
+            for entry in &entries {
+                let fields = changed_paths(
+                    &entry.entity_type,
+                    entry.before.as_ref(),
+                    entry.after.as_ref(),
+                )
+                .join("; ");
+                writer
+                    .write_record([
+                        entry.at.to_rfc3339().as_str(),
+                        entry.direction.as_str(),
+                        entry.operation.as_str(),
+                        entry.entity_type.as_str(),
+                        entry.qbo_id.as_deref().unwrap_or(""),
+                        entry.local_id.as_str(),
+                        entry.summary.as_str(),
+                        fields.as_str(),
+                    ])
+                    .map_err(written)?;
+            }
+        }
+        writer
+            .flush()
+            .map_err(io(format!("Writing {}", path.display())))?;
+        Ok(path)
+    }
+
+    /// The next push, computed without sending anything.
+    pub async fn pending_changes(&self, company_id: &str) -> CoreResult<DryRun> {
+        let engine = self.engine(company_id).await?;
+        let dry_run = engine.dry_run().await?;
+        Ok(DryRun {
+            operations: dry_run
+                .operations
+                .into_iter()
+                .map(|operation| PlannedOperation {
+                    local_id: operation.local_id,
+                    entity_type: operation.entity_type,
+                    operation: operation.operation,
+                    label: operation.label,
+                    fields: operation.fields,
+                })
+                .collect(),
+            issues: dry_run
+                .held_back
+                .into_iter()
+                .map(|held| RecordIssues {
+                    local_id: held.local_id,
+                    label: held.label,
+                    issues: held.issues,
+                })
+                .collect(),
+        })
+    }
+
+    /// A company's settings.
+    pub async fn company_settings(&self, company_id: &str) -> CoreResult<CompanySettings> {
+        Ok(company_settings(&self.company_row(company_id).await?))
+    }
+
+    /// Saves a company's settings; a new interval applies from now on.
+    pub async fn save_company_settings(
+        &self,
+        company_id: &str,
+        settings: CompanySettings,
+    ) -> CoreResult<CompanySettings> {
+        if settings.sync_interval_minutes < MIN_SYNC_INTERVAL_MINUTES {
+            return Err(CoreError::Invalid(format!(
+                "Sync at most every {MIN_SYNC_INTERVAL_MINUTES} minutes: QuickBooks meters every request."
+            )));
+        }
+        if let Some(endpoint) = &settings.webhook_endpoint {
+            if !endpoint.trim().is_empty() && url::Url::parse(endpoint).is_err() {
+                return Err(CoreError::Invalid(format!(
+                    "The webhook endpoint \"{endpoint}\" is not a URL."
+                )));
+            }
+        }
+        let mut row = self.company_row(company_id).await?;
+        row.settings = serde_json::to_value(&settings)
+            .map_err(|error| CoreError::Invalid(error.to_string()))?;
+        self.app_store().update_company(&row).await?;
+        if let Some(runtime) = self.inner.companies.lock().await.get(company_id).cloned() {
+            // The engine picks the new auto-create choice up when next built.
+            runtime.set_engine(None);
+            if self.inner.options.timers {
+                self.start_timer(company_id, &runtime).await;
+            }
+        }
+        Ok(settings)
+    }
+
+    /// The app's settings.
+    pub async fn app_settings(&self) -> CoreResult<AppSettings> {
+        let theme = self.app_store().setting(THEME_SETTING).await?;
+        Ok(AppSettings {
+            theme: theme.unwrap_or_else(|| AppSettings::default().theme),
+        })
+    }
+
+    /// Saves the app's settings.
+    pub async fn save_app_settings(&self, settings: AppSettings) -> CoreResult<AppSettings> {
+        if !["system", "light", "dark"].contains(&settings.theme.as_str()) {
+            return Err(CoreError::Invalid(format!(
+                "The theme must be system, light or dark, not \"{}\".",
+                settings.theme
+            )));
+        }
+        self.app_store()
+            .set_setting(THEME_SETTING, &settings.theme)
+            .await?;
+        Ok(settings)
+    }
+
+    async fn company_store(&self, company_id: &str) -> CoreResult<local_store::CompanyStore> {
+        let row = self.company_row(company_id).await?;
+        Ok(self.runtime(&row).await?.store.clone())
+    }
+
+    async fn engine(&self, company_id: &str) -> CoreResult<std::sync::Arc<crate::CompanyEngine>> {
+        let row = self.company_row(company_id).await?;
+        let runtime = self.runtime(&row).await?;
+        self.ensure_engine(&row, &runtime).await
+    }
+
+    async fn outcome(&self, company_id: &str, edit: LocalEdit) -> CoreResult<SaveOutcome> {
+        let record = self.detail(company_id, edit.record).await?;
+        self.notify_companies().await;
+        Ok(SaveOutcome {
+            record,
+            issues: edit.issues,
+        })
+    }
+
+    async fn detail(&self, company_id: &str, row: RecordRow) -> CoreResult<RecordDetail> {
+        let store = self.company_store(company_id).await?;
+        let conflict_id = store
+            .conflict_for(&row.local_id)
+            .await?
+            .map(|conflict| conflict.id);
+        let live = row.state != RecordState::Deleted && !row.remote_deleted;
+        let voided = row.intent == local_store::Intent::Void;
+        Ok(RecordDetail {
+            can_void: live && !voided && entities::can_void(&row.entity_type),
+            can_delete: live
+                && row.intent != local_store::Intent::Delete
+                && (row.active || !entities::is_master(&row.entity_type)),
+            row: RecordListRow::from_row(&row),
+            local: row.local,
+            base: row.base,
+            remote: row.remote,
+            conflict_id,
+        })
+    }
+}
+
+fn parse_date(which: &str, text: Option<&str>) -> CoreResult<Option<NaiveDate>> {
+    match text.map(str::trim).filter(|text| !text.is_empty()) {
+        None => Ok(None),
+        Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                CoreError::Invalid(format!(
+                    "The \"{which}\" date \"{text}\" is not a date; use YYYY-MM-DD."
+                ))
+            }),
+    }
+}
+
+fn conflict_fields(conflict: &ConflictRow) -> Vec<FieldConflict> {
+    serde_json::from_value(conflict.fields.clone()).unwrap_or_default()
+}
+
+fn conflict_summary(conflict: &ConflictRow) -> ConflictSummary {
+    let object = conflict
+        .local
+        .as_ref()
+        .or(conflict.remote.as_ref())
+        .or(conflict.base.as_ref());
+    let label = object.map_or_else(
+        || conflict.entity_type.clone(),
+        |object| entities::display_label(&conflict.entity_type, object),
+    );
+    ConflictSummary {
+        id: conflict.id,
+        local_id: conflict.local_id.clone(),
+        entity_type: conflict.entity_type.clone(),
+        label,
+        kind: conflict.kind,
+        field_count: u32::try_from(conflict_fields(conflict).len()).unwrap_or(u32::MAX),
+        opened_at: conflict.opened_at.to_rfc3339(),
+    }
+}
+
+fn history_row(entry: &HistoryEntry) -> HistoryRow {
+    let undoable_operation = matches!(
+        entry.operation.as_str(),
+        "create" | "update" | "delete" | "void" | "merge" | "resolve" | "inactivate"
+    );
+    HistoryRow {
+        id: entry.id,
+        at: entry.at.to_rfc3339(),
+        local_id: entry.local_id.clone(),
+        entity_type: entry.entity_type.clone(),
+        qbo_id: entry.qbo_id.clone(),
+        direction: entry.direction,
+        operation: entry.operation.clone(),
+        summary: entry.summary.clone(),
+        before: entry.before.clone(),
+        after: entry.after.clone(),
+        can_undo: undoable_operation && (entry.before.is_some() || entry.operation == "create"),
+    }
+}
+
+/// The fields that differ between two versions, for the export.
+fn changed_paths(entity: &str, before: Option<&Value>, after: Option<&Value>) -> Vec<String> {
+    match (before, after) {
+        (Some(before), Some(after)) => sync_engine::merge::changed_fields(entity, before, after)
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        _ => Vec::new(),
+    }
+}

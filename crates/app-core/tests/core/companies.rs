@@ -1,0 +1,99 @@
+//! Adding, validating, settings and removing companies.
+
+use app_core::{CompanySettings, IntuitKeysInput};
+
+use crate::support::open;
+
+#[tokio::test]
+async fn bad_keys_are_refused_with_what_to_do_and_nothing_is_saved() {
+    let opened = open().await;
+    let core = &opened.core;
+    let input = |environment: &str, secret: &str, page: Option<&str>| IntuitKeysInput {
+        name: "Client A".to_owned(),
+        client_id: "ABC".to_owned(),
+        client_secret: secret.to_owned(),
+        environment: environment.to_owned(),
+        redirect_page: page.map(str::to_owned),
+    };
+    let error = core
+        .add_intuit_company(input("staging", "s", None))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), "invalid");
+    assert!(error.to_string().contains("sandbox"));
+    let error = core
+        .add_intuit_company(input("sandbox", " ", None))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("client secret"));
+    let error = core
+        .add_intuit_company(input("production", "s", Some("http://example.test/cb")))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("https"));
+    assert!(core.list_companies().await.unwrap().is_empty());
+
+    let added = core
+        .add_intuit_company(input("sandbox", "shh", None))
+        .await
+        .unwrap();
+    assert_eq!(added.connection, app_core::ConnectionState::NotConnected);
+    // The secret is in the vault, never in the database.
+    use secrets::TokenVault;
+    assert_eq!(
+        opened
+            .vault
+            .load_client_secret(&added.id)
+            .unwrap()
+            .unwrap()
+            .expose(),
+        "shh"
+    );
+    let database = std::fs::read(opened.dir.path().join("data/app.sqlite")).unwrap();
+    assert!(!database.windows(3).any(|window| window == b"shh"));
+    // Syncing a company that was never connected says to connect first.
+    let error = core.sync_now(&added.id, |_| {}).await.unwrap_err();
+    assert_eq!(error.kind(), "not_connected");
+
+    let settings = core.company_settings(&added.id).await.unwrap();
+    assert_eq!(
+        settings.sync_interval_minutes,
+        app_core::DEFAULT_SYNC_INTERVAL_MINUTES
+    );
+    let too_often = CompanySettings {
+        sync_interval_minutes: 1,
+        ..settings.clone()
+    };
+    assert!(
+        core.save_company_settings(&added.id, too_often)
+            .await
+            .is_err()
+    );
+    let changed = CompanySettings {
+        sync_interval_minutes: 30,
+        auto_create_parties: false,
+        ..settings
+    };
+    core.save_company_settings(&added.id, changed.clone())
+        .await
+        .unwrap();
+    assert_eq!(core.company_settings(&added.id).await.unwrap(), changed);
+
+    core.remove_company(&added.id).await.unwrap();
+    assert!(core.list_companies().await.unwrap().is_empty());
+    assert!(
+        opened
+            .vault
+            .load_client_secret(&added.id)
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_company_is_a_clear_error() {
+    let opened = open().await;
+    let error = opened.core.list_conflicts("nope").await.unwrap_err();
+    assert_eq!(error.kind(), "unknown_company");
+    assert_eq!(error.exit_code(), 2);
+}

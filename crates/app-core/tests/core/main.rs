@@ -1,0 +1,6 @@
+//! The use-cases end to end: a real data folder, the embedded demo emulator,
+//! real SQLite files, an in-memory vault.
+
+mod companies;
+mod demo;
+mod support;

@@ -1,0 +1,61 @@
+//! Opening a core over a temporary data folder.
+
+// Helpers outside #[test] functions unwrap too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use app_core::{AppCore, AppPaths, CoreOptions, DemoOptions};
+use secrets::MemoryVault;
+use tempfile::TempDir;
+
+/// A core and the folder it lives in (removed when dropped).
+pub struct Core {
+    pub core: AppCore,
+    pub dir: TempDir,
+    pub vault: Arc<MemoryVault>,
+}
+
+pub async fn open() -> Core {
+    let dir = tempfile::tempdir().unwrap();
+    open_in(dir).await
+}
+
+pub async fn open_in(dir: TempDir) -> Core {
+    let vault = Arc::new(MemoryVault::new());
+    let mut options = CoreOptions::with_vault(vault.clone());
+    options.demo = DemoOptions { seed: 7, size: 30 };
+    let paths = AppPaths {
+        data_dir: dir.path().join("data"),
+        log_dir: dir.path().join("logs"),
+    };
+    let core = AppCore::open(paths, options).await.unwrap();
+    Core { core, dir, vault }
+}
+
+/// Reads from the demo emulator as "the client in QuickBooks".
+pub async fn demo_query(core: &AppCore, realm: &str, statement: &str) -> serde_json::Value {
+    let base = core.demo_address().await.unwrap();
+    let http = reqwest::Client::new();
+    let minted: serde_json::Value = http
+        .post(format!("{base}/_emulator/tokens"))
+        .json(&serde_json::json!({ "realm_id": realm }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = minted["access_token"].as_str().unwrap().to_owned();
+    http.post(format!("{base}/v3/company/{realm}/query?minorversion=75"))
+        .bearer_auth(token)
+        .header("Content-Type", "application/text")
+        .header("Accept", "application/json")
+        .body(statement.to_owned())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}

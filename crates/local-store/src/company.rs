@@ -1,0 +1,554 @@
+//! One company's database.
+
+use std::path::{Path, PathBuf};
+
+use rust_decimal::Decimal;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+
+use crate::connect::{open, parse_json, parse_optional_time, parse_time, time_text};
+use crate::{
+    Changeset, Committed, ConflictKind, ConflictRow, Direction, HistoryEntry, HistoryFilter,
+    Intent, OpKind, OutboxEntry, RecordFilter, RecordRow, RecordSort, RecordState, RecordSummary,
+    StoreError,
+};
+
+static COMPANY_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/company");
+
+/// Where a company's database lives under the app's data folder.
+pub fn company_database_path(data_dir: &Path, company_id: &str) -> PathBuf {
+    data_dir
+        .join("companies")
+        .join(format!("{company_id}.sqlite"))
+}
+
+/// One company's records, outbox, conflicts, history and bookmarks.
+#[derive(Debug, Clone)]
+pub struct CompanyStore {
+    pool: SqlitePool,
+}
+
+/// The scale of `amount_key`: amounts to 10^-6, exactly, as an integer.
+const AMOUNT_KEY_SCALE: u32 = 6;
+
+impl CompanyStore {
+    /// Opens (or creates) a company database.
+    pub async fn open(path: &Path) -> Result<CompanyStore, StoreError> {
+        Ok(CompanyStore {
+            pool: open(path, &COMPANY_MIGRATIONS).await?,
+        })
+    }
+
+    /// Closes the database, waiting for its connections to finish.
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
+    /// One record.
+    pub async fn record(&self, local_id: &str) -> Result<Option<RecordRow>, StoreError> {
+        let row = sqlx::query("SELECT * FROM records WHERE local_id = ?")
+            .bind(local_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::query("reading a record"))?;
+        row.as_ref().map(record_from_row).transpose()
+    }
+
+    /// The record of a QuickBooks object.
+    pub async fn record_by_qbo_id(
+        &self,
+        entity: &str,
+        qbo_id: &str,
+    ) -> Result<Option<RecordRow>, StoreError> {
+        let row = sqlx::query("SELECT * FROM records WHERE entity_type = ? AND qbo_id = ?")
+            .bind(entity)
+            .bind(qbo_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::query("reading a record"))?;
+        row.as_ref().map(record_from_row).transpose()
+    }
+
+    /// A page of records.
+    pub async fn records(&self, filter: &RecordFilter) -> Result<Vec<RecordRow>, StoreError> {
+        let mut query = QueryBuilder::<Sqlite>::new("SELECT * FROM records");
+        push_where(&mut query, filter);
+        let direction = if filter.descending { "DESC" } else { "ASC" };
+        let column = match filter.sort {
+            RecordSort::TxnDate => "txn_date",
+            RecordSort::Name => "name COLLATE NOCASE",
+            RecordSort::DocNumber => "doc_number",
+            RecordSort::Amount => "amount_key",
+            RecordSort::Updated => "updated_key",
+        };
+        query.push(format!(
+            " ORDER BY {column} {direction}, local_id {direction}"
+        ));
+        query.push(" LIMIT ");
+        query.push_bind(i64::try_from(filter.limit).unwrap_or(i64::MAX));
+        query.push(" OFFSET ");
+        query.push_bind(i64::try_from(filter.offset).unwrap_or(i64::MAX));
+        let rows = query
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::query("listing records"))?;
+        rows.iter().map(record_from_row).collect()
+    }
+
+    /// How many records match (ignoring offset and limit).
+    pub async fn count_records(&self, filter: &RecordFilter) -> Result<u64, StoreError> {
+        let mut query = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM records");
+        push_where(&mut query, filter);
+        let count: i64 = query
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::query("counting records"))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// Records whose local version has not reached QuickBooks.
+    pub async fn pending_records(&self) -> Result<Vec<RecordRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM records WHERE state IN ('pending', 'error') ORDER BY local_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::query("listing pending records"))?;
+        rows.iter().map(record_from_row).collect()
+    }
+
+    /// Every record of the given entity types.
+    pub async fn records_of(&self, entities: &[&str]) -> Result<Vec<RecordRow>, StoreError> {
+        if entities.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = QueryBuilder::<Sqlite>::new("SELECT * FROM records WHERE entity_type IN (");
+        let mut separated = query.separated(", ");
+        for entity in entities {
+            separated.push_bind(*entity);
+        }
+        query.push(") ORDER BY local_id");
+        let rows = query
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::query("listing records by type"))?;
+        rows.iter().map(record_from_row).collect()
+    }
+
+    /// The outbox, oldest first.
+    pub async fn outbox(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM outbox ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::query("reading the outbox"))?;
+        rows.iter().map(outbox_from_row).collect()
+    }
+
+    /// Open conflicts, oldest first.
+    pub async fn open_conflicts(&self) -> Result<Vec<ConflictRow>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM conflicts WHERE resolved_at IS NULL ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::query("listing conflicts"))?;
+        rows.iter().map(conflict_from_row).collect()
+    }
+
+    /// One conflict.
+    pub async fn conflict(&self, id: i64) -> Result<Option<ConflictRow>, StoreError> {
+        let row = sqlx::query("SELECT * FROM conflicts WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::query("reading a conflict"))?;
+        row.as_ref().map(conflict_from_row).transpose()
+    }
+
+    /// A record's open conflict.
+    pub async fn conflict_for(&self, local_id: &str) -> Result<Option<ConflictRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT * FROM conflicts WHERE local_id = ? AND resolved_at IS NULL ORDER BY id DESC LIMIT 1",
+        )
+        .bind(local_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::query("reading a conflict"))?;
+        row.as_ref().map(conflict_from_row).transpose()
+    }
+
+    /// History, newest first.
+    pub async fn history(&self, filter: &HistoryFilter) -> Result<Vec<HistoryEntry>, StoreError> {
+        let mut query = QueryBuilder::<Sqlite>::new("SELECT * FROM history");
+        if let Some(local_id) = &filter.local_id {
+            query.push(" WHERE local_id = ");
+            query.push_bind(local_id.clone());
+        }
+        query.push(" ORDER BY id DESC LIMIT ");
+        query.push_bind(i64::try_from(filter.limit).unwrap_or(i64::MAX));
+        query.push(" OFFSET ");
+        query.push_bind(i64::try_from(filter.offset).unwrap_or(i64::MAX));
+        let rows = query
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::query("reading history"))?;
+        rows.iter().map(history_from_row).collect()
+    }
+
+    /// How many history entries there are (of one record, or all).
+    pub async fn count_history(&self, local_id: Option<&str>) -> Result<u64, StoreError> {
+        let count: i64 = match local_id {
+            Some(local_id) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM history WHERE local_id = ?")
+                    .bind(local_id)
+                    .fetch_one(&self.pool)
+                    .await
+            }
+            None => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM history")
+                    .fetch_one(&self.pool)
+                    .await
+            }
+        }
+        .map_err(StoreError::query("counting history"))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// One history entry.
+    pub async fn history_entry(&self, id: i64) -> Result<Option<HistoryEntry>, StoreError> {
+        let row = sqlx::query("SELECT * FROM history WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::query("reading history"))?;
+        row.as_ref().map(history_from_row).transpose()
+    }
+
+    /// A sync bookmark.
+    pub async fn bookmark(&self, key: &str) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar("SELECT value FROM bookmarks WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::query("reading a bookmark"))
+    }
+
+    /// Applies a changeset in one transaction: all of it, or nothing.
+    pub async fn commit(&self, changes: Changeset) -> Result<Committed, StoreError> {
+        let failed = StoreError::query;
+        let mut transaction = self
+            .pool
+            .begin()
+            .await
+            .map_err(failed("starting a transaction"))?;
+        let mut committed = Committed::default();
+        for record in &changes.records {
+            let amount_key = record.summary.amount.and_then(amount_key);
+            let updated = match (record.local_updated_at, record.remote_updated_at) {
+                (Some(local), Some(remote)) => Some(local.max(remote)),
+                (local, remote) => local.or(remote),
+            };
+            sqlx::query(
+                "INSERT OR REPLACE INTO records (local_id, entity_type, qbo_id, sync_token,
+                    base_json, local_json, remote_json, state, intent, remote_deleted, active,
+                    name, doc_number, txn_date, amount, amount_key, counterparty, error,
+                    local_updated_at, remote_updated_at, updated_key)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&record.local_id)
+            .bind(&record.entity_type)
+            .bind(&record.qbo_id)
+            .bind(&record.sync_token)
+            .bind(record.base.as_ref().map(ToString::to_string))
+            .bind(record.local.as_ref().map(ToString::to_string))
+            .bind(record.remote.as_ref().map(ToString::to_string))
+            .bind(record.state.as_str())
+            .bind(record.intent.as_str())
+            .bind(record.remote_deleted)
+            .bind(record.active)
+            .bind(&record.summary.name)
+            .bind(&record.summary.doc_number)
+            .bind(record.summary.txn_date.map(|date| date.to_string()))
+            .bind(record.summary.amount.map(|amount| amount.to_string()))
+            .bind(amount_key)
+            .bind(&record.summary.counterparty)
+            .bind(&record.error)
+            .bind(record.local_updated_at.as_ref().map(time_text))
+            .bind(record.remote_updated_at.as_ref().map(time_text))
+            .bind(updated.as_ref().map(time_text))
+            .execute(&mut *transaction)
+            .await
+            .map_err(failed("saving a record"))?;
+        }
+        for local_id in &changes.removed_records {
+            sqlx::query("DELETE FROM records WHERE local_id = ?")
+                .bind(local_id)
+                .execute(&mut *transaction)
+                .await
+                .map_err(failed("removing a record"))?;
+        }
+        for entry in &changes.outbox_added {
+            let id = sqlx::query(
+                "INSERT INTO outbox (local_id, entity_type, operation, request_id, payload, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&entry.local_id)
+            .bind(&entry.entity_type)
+            .bind(entry.operation.as_str())
+            .bind(&entry.request_id)
+            .bind(entry.payload.to_string())
+            .bind(time_text(&entry.created_at))
+            .execute(&mut *transaction)
+            .await
+            .map_err(failed("queueing an operation"))?
+            .last_insert_rowid();
+            committed.outbox_ids.push(id);
+        }
+        for id in &changes.outbox_done {
+            sqlx::query("DELETE FROM outbox WHERE id = ?")
+                .bind(id)
+                .execute(&mut *transaction)
+                .await
+                .map_err(failed("completing an operation"))?;
+        }
+        for (id, error) in &changes.outbox_attempts {
+            sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?")
+                .bind(error)
+                .bind(id)
+                .execute(&mut *transaction)
+                .await
+                .map_err(failed("counting an attempt"))?;
+        }
+        for conflict in &changes.conflicts_opened {
+            let id = sqlx::query(
+                "INSERT INTO conflicts (local_id, entity_type, kind, base_json, local_json,
+                    remote_json, fields, opened_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&conflict.local_id)
+            .bind(&conflict.entity_type)
+            .bind(conflict.kind.as_str())
+            .bind(conflict.base.as_ref().map(ToString::to_string))
+            .bind(conflict.local.as_ref().map(ToString::to_string))
+            .bind(conflict.remote.as_ref().map(ToString::to_string))
+            .bind(conflict.fields.to_string())
+            .bind(time_text(&conflict.opened_at))
+            .execute(&mut *transaction)
+            .await
+            .map_err(failed("opening a conflict"))?
+            .last_insert_rowid();
+            committed.conflict_ids.push(id);
+        }
+        for (id, resolution, at) in &changes.conflicts_resolved {
+            sqlx::query("UPDATE conflicts SET resolved_at = ?, resolution = ? WHERE id = ?")
+                .bind(time_text(at))
+                .bind(resolution.to_string())
+                .bind(id)
+                .execute(&mut *transaction)
+                .await
+                .map_err(failed("resolving a conflict"))?;
+        }
+        for entry in &changes.history {
+            let id = sqlx::query(
+                "INSERT INTO history (at, local_id, entity_type, qbo_id, direction, operation,
+                    before_json, after_json, request_id, summary)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(time_text(&entry.at))
+            .bind(&entry.local_id)
+            .bind(&entry.entity_type)
+            .bind(&entry.qbo_id)
+            .bind(entry.direction.as_str())
+            .bind(&entry.operation)
+            .bind(entry.before.as_ref().map(ToString::to_string))
+            .bind(entry.after.as_ref().map(ToString::to_string))
+            .bind(&entry.request_id)
+            .bind(&entry.summary)
+            .execute(&mut *transaction)
+            .await
+            .map_err(failed("writing history"))?
+            .last_insert_rowid();
+            committed.history_ids.push(id);
+        }
+        for (key, value) in &changes.bookmarks {
+            sqlx::query(
+                "INSERT INTO bookmarks (key, value) VALUES (?, ?)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(&mut *transaction)
+            .await
+            .map_err(failed("saving a bookmark"))?;
+        }
+        transaction
+            .commit()
+            .await
+            .map_err(failed("committing a transaction"))?;
+        Ok(committed)
+    }
+}
+
+/// An amount as an exact integer key at a fixed scale; None beyond i64.
+fn amount_key(amount: Decimal) -> Option<i64> {
+    let mut scaled = amount;
+    scaled.rescale(AMOUNT_KEY_SCALE);
+    i64::try_from(scaled.mantissa()).ok()
+}
+
+fn push_where(query: &mut QueryBuilder<'_, Sqlite>, filter: &RecordFilter) {
+    query.push(" WHERE 1 = 1");
+    if let Some(entity) = &filter.entity_type {
+        query.push(" AND entity_type = ");
+        query.push_bind(entity.clone());
+    }
+    if !filter.states.is_empty() {
+        query.push(" AND state IN (");
+        let mut separated = query.separated(", ");
+        for state in &filter.states {
+            separated.push_bind(state.as_str());
+        }
+        query.push(")");
+    } else if !filter.include_deleted {
+        query.push(" AND state <> 'deleted'");
+    }
+    if let Some(search) = &filter.search {
+        let pattern = format!(
+            "%{}%",
+            search
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        query.push(" AND (lower(coalesce(name, '')) LIKE ");
+        query.push_bind(pattern.clone());
+        query.push(" ESCAPE '\\' OR lower(coalesce(doc_number, '')) LIKE ");
+        query.push_bind(pattern.clone());
+        query.push(" ESCAPE '\\' OR lower(coalesce(counterparty, '')) LIKE ");
+        query.push_bind(pattern);
+        query.push(" ESCAPE '\\')");
+    }
+    if let Some(from) = filter.date_from {
+        query.push(" AND txn_date >= ");
+        query.push_bind(from.to_string());
+    }
+    if let Some(to) = filter.date_to {
+        query.push(" AND txn_date <= ");
+        query.push_bind(to.to_string());
+    }
+}
+
+fn text(row: &SqliteRow, column: &'static str) -> Result<Option<String>, StoreError> {
+    row.try_get::<Option<String>, _>(column)
+        .map_err(StoreError::query("reading a row"))
+}
+
+fn required(row: &SqliteRow, column: &'static str, what: &str) -> Result<String, StoreError> {
+    text(row, column)?.ok_or_else(|| StoreError::Damaged {
+        what: format!("{what} without {column}"),
+    })
+}
+
+fn integer(row: &SqliteRow, column: &'static str) -> Result<i64, StoreError> {
+    row.try_get::<i64, _>(column)
+        .map_err(StoreError::query("reading a row"))
+}
+
+fn record_from_row(row: &SqliteRow) -> Result<RecordRow, StoreError> {
+    let local_id = required(row, "local_id", "a record")?;
+    let what = |column: &str| format!("the {column} of record {local_id}");
+    let amount = text(row, "amount")?
+        .map(|amount| {
+            amount.parse::<Decimal>().map_err(|_| StoreError::Damaged {
+                what: what("amount"),
+            })
+        })
+        .transpose()?;
+    let txn_date = text(row, "txn_date")?
+        .map(|date| {
+            date.parse()
+                .map_err(|_| StoreError::Damaged { what: what("date") })
+        })
+        .transpose()?;
+    Ok(RecordRow {
+        entity_type: required(row, "entity_type", "a record")?,
+        qbo_id: text(row, "qbo_id")?,
+        sync_token: text(row, "sync_token")?,
+        base: parse_json(text(row, "base_json")?, &what("base version"))?,
+        local: parse_json(text(row, "local_json")?, &what("local version"))?,
+        remote: parse_json(text(row, "remote_json")?, &what("QuickBooks version"))?,
+        state: RecordState::parse(&required(row, "state", "a record")?)?,
+        intent: Intent::parse(&required(row, "intent", "a record")?)?,
+        remote_deleted: integer(row, "remote_deleted")? != 0,
+        active: integer(row, "active")? != 0,
+        summary: RecordSummary {
+            name: text(row, "name")?,
+            doc_number: text(row, "doc_number")?,
+            txn_date,
+            amount,
+            counterparty: text(row, "counterparty")?,
+        },
+        error: text(row, "error")?,
+        local_updated_at: parse_optional_time(text(row, "local_updated_at")?, &what("local time"))?,
+        remote_updated_at: parse_optional_time(
+            text(row, "remote_updated_at")?,
+            &what("QuickBooks time"),
+        )?,
+        local_id,
+    })
+}
+
+fn outbox_from_row(row: &SqliteRow) -> Result<OutboxEntry, StoreError> {
+    let id = integer(row, "id")?;
+    let what = format!("outbox entry {id}");
+    Ok(OutboxEntry {
+        id,
+        local_id: required(row, "local_id", &what)?,
+        entity_type: required(row, "entity_type", &what)?,
+        operation: OpKind::parse(&required(row, "operation", &what)?)?,
+        request_id: required(row, "request_id", &what)?,
+        payload: parse_json(text(row, "payload")?, &what)?.unwrap_or_default(),
+        created_at: parse_time(&required(row, "created_at", &what)?, &what)?,
+        attempts: u32::try_from(integer(row, "attempts")?).unwrap_or(0),
+        last_error: text(row, "last_error")?,
+    })
+}
+
+fn conflict_from_row(row: &SqliteRow) -> Result<ConflictRow, StoreError> {
+    let id = integer(row, "id")?;
+    let what = format!("conflict {id}");
+    Ok(ConflictRow {
+        id,
+        local_id: required(row, "local_id", &what)?,
+        entity_type: required(row, "entity_type", &what)?,
+        kind: ConflictKind::parse(&required(row, "kind", &what)?)?,
+        base: parse_json(text(row, "base_json")?, &what)?,
+        local: parse_json(text(row, "local_json")?, &what)?,
+        remote: parse_json(text(row, "remote_json")?, &what)?,
+        fields: parse_json(text(row, "fields")?, &what)?.unwrap_or_default(),
+        opened_at: parse_time(&required(row, "opened_at", &what)?, &what)?,
+        resolved_at: parse_optional_time(text(row, "resolved_at")?, &what)?,
+        resolution: parse_json(text(row, "resolution")?, &what)?,
+    })
+}
+
+fn history_from_row(row: &SqliteRow) -> Result<HistoryEntry, StoreError> {
+    let id = integer(row, "id")?;
+    let what = format!("history entry {id}");
+    Ok(HistoryEntry {
+        id,
+        at: parse_time(&required(row, "at", &what)?, &what)?,
+        local_id: required(row, "local_id", &what)?,
+        entity_type: required(row, "entity_type", &what)?,
+        qbo_id: text(row, "qbo_id")?,
+        direction: Direction::parse(&required(row, "direction", &what)?)?,
+        operation: required(row, "operation", &what)?,
+        before: parse_json(text(row, "before_json")?, &what)?,
+        after: parse_json(text(row, "after_json")?, &what)?,
+        request_id: text(row, "request_id")?,
+        summary: required(row, "summary", &what)?,
+    })
+}

@@ -1,0 +1,87 @@
+//! Opening a database file with the settings every store uses.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::SqlitePool;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::StoreError;
+
+/// How long a writer waits for another before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens (creating if missing) the database at `path` and runs `migrator`.
+pub(crate) async fn open(path: &Path, migrator: &Migrator) -> Result<SqlitePool, StoreError> {
+    if let Some(parent) = path.parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).map_err(|error| StoreError::Open {
+                path: path.to_path_buf(),
+                source: sqlx::Error::Io(error),
+            })?;
+        }
+    }
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        // WAL lets the UI read while a sync writes.
+        .journal_mode(SqliteJournalMode::Wal)
+        // With WAL, NORMAL is still safe against corruption on power loss.
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(BUSY_TIMEOUT);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    migrator
+        .run(&pool)
+        .await
+        .map_err(|source| StoreError::Migrate {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(pool)
+}
+
+/// A time as stored: RFC 3339 in UTC with microseconds, so text order is time order.
+pub(crate) fn time_text(time: &DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Reads a stored time.
+pub(crate) fn parse_time(text: &str, what: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|time| time.with_timezone(&Utc))
+        .map_err(|_| StoreError::Damaged {
+            what: format!("{what} \"{text}\" is not a time"),
+        })
+}
+
+/// Reads an optional stored time.
+pub(crate) fn parse_optional_time(
+    text: Option<String>,
+    what: &str,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    text.map(|text| parse_time(&text, what)).transpose()
+}
+
+/// Reads stored JSON.
+pub(crate) fn parse_json(
+    text: Option<String>,
+    what: &str,
+) -> Result<Option<serde_json::Value>, StoreError> {
+    text.map(|text| {
+        serde_json::Value::from_str(&text).map_err(|error| StoreError::Damaged {
+            what: format!("{what} is not JSON ({error})"),
+        })
+    })
+    .transpose()
+}

@@ -1,0 +1,172 @@
+//! The run: one company's sync cycle and its local edits, over a
+//! [`CompanyStore`] and a [`QboClient`].
+//!
+//! A cycle (1) resends what the outbox holds with the request ids stored
+//! before the first send, so a crash after QuickBooks committed a write never
+//! duplicates it; (2) pulls — paged queries per entity type on a first sync,
+//! then one CDC request per cycle, narrowed when an answer is truncated, and a
+//! full re-scan when the bookmark is older than CDC's 30 days — reconciling
+//! every remote change against the base and local versions; (3) pushes:
+//! creates or reactivates the customers and vendors records name, validates,
+//! writes the outbox and sends it in batches, committing each answer with its
+//! record. Every step commits one [`local_store::Changeset`], so a crash or a
+//! cancel between steps leaves the books consistent and the next cycle
+//! continues from there.
+
+mod local;
+mod pull;
+mod push;
+mod reconcile;
+mod types;
+
+use std::sync::Arc;
+
+use local_store::{Changeset, Committed, CompanyStore, RecordRow};
+use qbo_client::{Clock, QboClient, TokenSource};
+use tokio::sync::Mutex;
+
+pub use types::{
+    CancelFlag, DryRun, EngineConfig, EngineError, HeldBack, LocalEdit, PlannedOp, RecordFailure,
+    Resolution, SyncPhase, SyncProgress, SyncReport,
+};
+
+/// The callback that receives progress.
+pub type ProgressFn<'a> = &'a (dyn Fn(SyncProgress) + Send + Sync);
+
+/// One company's sync engine. One sync runs at a time; local edits may be
+/// made while a sync runs (each is one short transaction, and the sync
+/// merges an edit made while its push was in flight).
+pub struct Engine<T: TokenSource> {
+    store: CompanyStore,
+    client: QboClient<T>,
+    clock: Arc<dyn Clock>,
+    config: EngineConfig,
+    /// Held for a whole sync.
+    syncing: Mutex<()>,
+    /// Held around every read-modify-commit of records, by syncs and local
+    /// edits alike, so neither overwrites the other's change.
+    writing: Mutex<()>,
+}
+
+impl<T: TokenSource> std::fmt::Debug for Engine<T> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Engine")
+            .field("realm_id", &self.client.realm_id())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: TokenSource + 'static> Engine<T> {
+    /// An engine over one company's store and client. `clock` gives "now"
+    /// for history, conflicts and the CDC bookmark's age.
+    pub fn new(
+        store: CompanyStore,
+        client: QboClient<T>,
+        clock: Arc<dyn Clock>,
+        config: EngineConfig,
+    ) -> Self {
+        Engine {
+            store,
+            client,
+            clock,
+            config,
+            syncing: Mutex::new(()),
+            writing: Mutex::new(()),
+        }
+    }
+
+    /// The company's store.
+    pub fn store(&self) -> &CompanyStore {
+        &self.store
+    }
+
+    /// The company's QuickBooks client.
+    pub fn client(&self) -> &QboClient<T> {
+        &self.client
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// One full cycle: recover the outbox, pull, push. Fails at once with
+    /// [`EngineError::AlreadySyncing`] while another sync runs. A throttled
+    /// or unreachable QuickBooks stops the cycle with [`EngineError::Qbo`];
+    /// the outbox keeps what was not confirmed for the next cycle.
+    pub async fn sync(
+        &self,
+        progress: ProgressFn<'_>,
+        cancel: &CancelFlag,
+    ) -> Result<SyncReport, EngineError> {
+        let _running = self
+            .syncing
+            .try_lock()
+            .map_err(|_| EngineError::AlreadySyncing)?;
+        let mut report = SyncReport::default();
+        self.recover(&mut report, progress, cancel).await?;
+        self.pull_changes(&mut report, progress, cancel).await?;
+        self.push(&mut report, progress, cancel).await?;
+        progress(SyncProgress {
+            phase: SyncPhase::Done,
+            entity: None,
+            done: report.pulled + report.pushed,
+            total: None,
+        });
+        Ok(report)
+    }
+
+    /// Pull only (a verified webhook asks for this). Fails at once with
+    /// [`EngineError::AlreadySyncing`] while a sync runs.
+    pub async fn pull(
+        &self,
+        progress: ProgressFn<'_>,
+        cancel: &CancelFlag,
+    ) -> Result<SyncReport, EngineError> {
+        let _running = self
+            .syncing
+            .try_lock()
+            .map_err(|_| EngineError::AlreadySyncing)?;
+        let mut report = SyncReport::default();
+        self.pull_changes(&mut report, progress, cancel).await?;
+        progress(SyncProgress {
+            phase: SyncPhase::Done,
+            entity: None,
+            done: report.pulled,
+            total: None,
+        });
+        Ok(report)
+    }
+
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Commits a changeset unless it is empty.
+    async fn commit(&self, changes: Changeset) -> Result<Committed, EngineError> {
+        if changes.is_empty() {
+            return Ok(Committed::default());
+        }
+        Ok(self.store.commit(changes).await?)
+    }
+
+    /// A record that must exist.
+    async fn existing(&self, local_id: &str) -> Result<RecordRow, EngineError> {
+        self.store.record(local_id).await?.ok_or_else(|| {
+            EngineError::NotFound(format!(
+                "No record {local_id} in this company; it may have been removed. Refresh the list."
+            ))
+        })
+    }
+}
+
+/// Checks the flag at a safe point.
+fn check_cancel(cancel: &CancelFlag) -> Result<(), EngineError> {
+    if cancel.is_cancelled() {
+        Err(EngineError::Cancelled)
+    } else {
+        Ok(())
+    }
+}

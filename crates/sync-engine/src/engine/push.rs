@@ -1,0 +1,953 @@
+//! Pushing: finishing the outbox, creating the customers and vendors that
+//! records name, then validating, planning and sending local changes —
+//! lists first, then transactions — with every request id written to the
+//! store before its first send.
+//!
+//! Operations go out in batches of up to 30 under one batch `requestid`,
+//! stored (with each item's `bId`) in the payload of every outbox entry of
+//! the batch. QuickBooks answers a batch sent again under the same id with
+//! its first answer, so an unconfirmed batch is resent exactly as it was —
+//! same id, same items, same `bId`s — and an item QuickBooks already ran is
+//! never run twice. Once a batch has an answer its id is spent (QuickBooks
+//! would replay a refusal too): an item that failed is planned afresh, with
+//! a new id, on a later cycle.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use local_store::{Direction, Intent, NewOutboxEntry, OpKind, OutboxEntry, RecordRow, RecordState};
+use qbo_client::{
+    BatchAnswer, BatchItem, BatchItemResult, ErrorKind, QboError, RequestId, TokenSource,
+};
+use serde_json::{Value, json};
+
+use super::pull::{Remote, Staged};
+use super::reconcile::{apply_answer, history, label_of, qbo_id_of, refresh_columns, shown};
+use super::{
+    CancelFlag, Engine, EngineError, ProgressFn, RecordFailure, SyncPhase, SyncProgress,
+    SyncReport, check_cancel,
+};
+use crate::entities::{TRANSACTION_ENTITIES, is_master};
+use crate::names::{NameDirectory, NameEntry, NameKind, NameResolution, resolve_party_name};
+use crate::plan::{Operation, PendingChange, plan};
+use crate::validate::{IssueCode, ReferenceIndex, validate};
+
+/// How an error stored by a QuickBooks refusal begins. Such a record is not
+/// sent again until someone changes it (sending it unchanged would be
+/// refused again, every cycle).
+pub(crate) const REFUSED_PREFIX: &str = "QuickBooks refused";
+
+/// Whether a record's error is a QuickBooks refusal (not a local check).
+pub(crate) fn refused_by_quickbooks(record: &RecordRow) -> bool {
+    record.state == RecordState::Error
+        && record
+            .error
+            .as_deref()
+            .is_some_and(|error| error.starts_with(REFUSED_PREFIX))
+}
+
+/// One outbox entry on its way (read back from the store, or just written).
+#[derive(Debug, Clone)]
+pub(crate) struct Queued {
+    id: i64,
+    local_id: String,
+    entity: String,
+    kind: OpKind,
+    own_request_id: String,
+    payload: Value,
+}
+
+impl From<OutboxEntry> for Queued {
+    fn from(entry: OutboxEntry) -> Queued {
+        Queued {
+            id: entry.id,
+            local_id: entry.local_id,
+            entity: entry.entity_type,
+            kind: entry.operation,
+            own_request_id: entry.request_id,
+            payload: entry.payload,
+        }
+    }
+}
+
+impl Queued {
+    /// The batch's request id, or the entry's own for an entry sent alone.
+    fn batch_request_id(&self) -> String {
+        self.payload
+            .pointer("/batch/requestId")
+            .and_then(Value::as_str)
+            .map_or_else(|| self.own_request_id.clone(), str::to_owned)
+    }
+
+    /// The item's `bId`.
+    fn batch_id(&self) -> String {
+        self.payload
+            .pointer("/batch/bId")
+            .and_then(Value::as_str)
+            .map_or_else(|| "1".to_owned(), str::to_owned)
+    }
+
+    fn body(&self) -> Value {
+        self.payload.get("body").cloned().unwrap_or(Value::Null)
+    }
+
+    /// The local version the operation was built from.
+    fn planned(&self) -> Option<&Value> {
+        self.payload
+            .get("planned")
+            .filter(|planned| !planned.is_null())
+    }
+
+    fn batch_item(&self) -> BatchItem {
+        let body = self.body();
+        let id = qbo_id_of(&body).unwrap_or_default();
+        let token = super::reconcile::sync_token_of(&body).unwrap_or_default();
+        let batch_id = self.batch_id();
+        match self.kind {
+            OpKind::Create => BatchItem::create(batch_id, &self.entity, body),
+            OpKind::Update | OpKind::Deactivate => {
+                if body.get("sparse") == Some(&Value::Bool(false)) {
+                    BatchItem::update(batch_id, &self.entity, body)
+                } else {
+                    BatchItem::sparse_update(batch_id, &self.entity, body)
+                }
+            }
+            OpKind::Delete => BatchItem::delete(batch_id, &self.entity, &id, &token),
+            OpKind::Void => BatchItem::void(batch_id, &self.entity, &id, &token),
+        }
+    }
+}
+
+/// Outbox entries grouped by the batch they were sent in, oldest first.
+fn group_batches(entries: Vec<Queued>) -> Vec<(String, Vec<Queued>)> {
+    let mut groups: Vec<(String, Vec<Queued>)> = Vec::new();
+    for entry in entries {
+        let request_id = entry.batch_request_id();
+        match groups.iter_mut().find(|(known, _)| *known == request_id) {
+            Some((_, members)) => members.push(entry),
+            None => groups.push((request_id, vec![entry])),
+        }
+    }
+    groups
+}
+
+/// Which records a wave sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wave {
+    /// Lists (so that transactions can reference what they create).
+    Lists,
+    /// Transactions.
+    Transactions,
+}
+
+impl Wave {
+    fn includes(self, entity: &str) -> bool {
+        match self {
+            Wave::Lists => is_master(entity),
+            Wave::Transactions => TRANSACTION_ENTITIES.contains(&entity),
+        }
+    }
+}
+
+/// A party reference that names a customer or vendor without an id.
+#[derive(Debug, Clone)]
+struct NamedParty {
+    field: &'static str,
+    kind: NameKind,
+    name: String,
+}
+
+/// The top-level references to customers and vendors that carry a name but
+/// no id (a bill typed with a new supplier's name).
+fn named_parties(entity: &str, object: &Value) -> Vec<NamedParty> {
+    let mut found = Vec::new();
+    let fields: &[(&'static str, NameKind)] = match entity {
+        "Invoice" | "SalesReceipt" | "Estimate" | "CreditMemo" | "Payment" => {
+            &[("CustomerRef", NameKind::Customer)]
+        }
+        "Bill" | "VendorCredit" | "PurchaseOrder" | "BillPayment" => {
+            &[("VendorRef", NameKind::Vendor)]
+        }
+        "Purchase" => &[("EntityRef", NameKind::Vendor)],
+        _ => &[],
+    };
+    for (field, default_kind) in fields {
+        let Some(reference) = object.get(*field) else {
+            continue;
+        };
+        let has_id = match reference.get("value") {
+            Some(Value::String(id)) => !id.trim().is_empty(),
+            Some(Value::Number(_)) => true,
+            _ => false,
+        };
+        let name = reference
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .unwrap_or_default();
+        if has_id || name.is_empty() {
+            continue;
+        }
+        let kind = match reference.get("type").and_then(Value::as_str) {
+            Some("Customer") => NameKind::Customer,
+            Some("Employee") => continue,
+            Some("Vendor") => NameKind::Vendor,
+            _ => *default_kind,
+        };
+        found.push(NamedParty {
+            field,
+            kind,
+            name: name.to_owned(),
+        });
+    }
+    found
+}
+
+/// Points a reference at a party by id.
+fn bind_reference(object: &mut Value, field: &str, id: &str, name: &str) {
+    if let Some(reference) = object.get_mut(field).and_then(Value::as_object_mut) {
+        reference.insert("value".to_owned(), json!(id));
+        reference.insert("name".to_owned(), json!(name));
+    }
+}
+
+/// A party's display name.
+fn display_name(object: &Value) -> String {
+    object
+        .get("DisplayName")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The shared name space of customers, vendors and employees.
+struct Names {
+    directory: NameDirectory,
+    names: HashMap<String, String>,
+}
+
+impl Names {
+    /// The display name of a party id, or `fallback`.
+    fn name_of(&self, id: &str, fallback: &str) -> String {
+        self.names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| fallback.to_owned())
+    }
+}
+
+/// What sending one batch came to.
+#[derive(Debug, Default)]
+struct Sent {
+    /// Records QuickBooks had a newer version of were merged and wait for
+    /// another push.
+    replan: bool,
+}
+
+impl<T: TokenSource + 'static> Engine<T> {
+    /// Step 1 of a cycle: resends every outbox entry that has no confirmed
+    /// answer yet, in its original batch under its original request id.
+    pub(crate) async fn recover(
+        &self,
+        report: &mut SyncReport,
+        progress: ProgressFn<'_>,
+        cancel: &CancelFlag,
+    ) -> Result<(), EngineError> {
+        let outbox: Vec<Queued> = self
+            .store
+            .outbox()
+            .await?
+            .into_iter()
+            .map(Queued::from)
+            .collect();
+        if outbox.is_empty() {
+            return Ok(());
+        }
+        let total = u64::try_from(outbox.len()).ok();
+        let mut done = 0_u64;
+        for (request_id, entries) in group_batches(outbox) {
+            check_cancel(cancel)?;
+            progress(SyncProgress {
+                phase: SyncPhase::Recovering,
+                entity: None,
+                done,
+                total,
+            });
+            done += u64::try_from(entries.len()).unwrap_or(0);
+            self.send_batch(&request_id, entries, report).await?;
+        }
+        progress(SyncProgress {
+            phase: SyncPhase::Recovering,
+            entity: None,
+            done,
+            total,
+        });
+        Ok(())
+    }
+
+    /// Step 3 of a cycle.
+    pub(crate) async fn push(
+        &self,
+        report: &mut SyncReport,
+        progress: ProgressFn<'_>,
+        cancel: &CancelFlag,
+    ) -> Result<(), EngineError> {
+        if self.config.auto_create_parties {
+            self.prepare_parties().await?;
+        }
+        // A second round sends what a stale answer merged in the first.
+        for _round in 0..2 {
+            let mut replan = self
+                .push_wave(Wave::Lists, report, progress, cancel)
+                .await?;
+            replan |= self
+                .push_wave(Wave::Transactions, report, progress, cancel)
+                .await?;
+            if !replan {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every list entry QuickBooks has, for reference checks.
+    pub(crate) async fn reference_index(&self) -> Result<ReferenceIndex, EngineError> {
+        let masters = self
+            .store
+            .records_of(crate::entities::MASTER_ENTITIES)
+            .await?;
+        Ok(ReferenceIndex::from_records(masters.iter().filter_map(
+            |record| {
+                let qbo_id = record.qbo_id.as_deref()?;
+                if record.state == RecordState::Deleted || record.remote_deleted {
+                    return None;
+                }
+                Some((
+                    record.entity_type.as_str(),
+                    qbo_id,
+                    shown(record)?,
+                    record.active,
+                ))
+            },
+        )))
+    }
+
+    /// Every customer, vendor and employee name QuickBooks has, and the
+    /// display name of each id (the three lists share one id sequence).
+    async fn name_directory(&self) -> Result<Names, EngineError> {
+        let people = self
+            .store
+            .records_of(&["Customer", "Vendor", "Employee"])
+            .await?;
+        let entries = people
+            .iter()
+            .filter(|record| record.state != RecordState::Deleted)
+            .filter_map(|record| {
+                let kind = match record.entity_type.as_str() {
+                    "Customer" => NameKind::Customer,
+                    "Vendor" => NameKind::Vendor,
+                    _ => NameKind::Employee,
+                };
+                Some(NameEntry {
+                    id: record.qbo_id.clone()?,
+                    kind,
+                    display_name: display_name(shown(record)?),
+                    active: record.active,
+                })
+            })
+            .collect::<Vec<_>>();
+        let names = entries
+            .iter()
+            .map(|entry| (entry.id.clone(), entry.display_name.clone()))
+            .collect();
+        Ok(Names {
+            directory: NameDirectory::new(entries),
+            names,
+        })
+    }
+
+    /// Records waiting to be sent (not in conflict, not refused as they are).
+    async fn sendable(&self) -> Result<Vec<RecordRow>, EngineError> {
+        Ok(self
+            .store
+            .pending_records()
+            .await?
+            .into_iter()
+            .filter(|record| record.state != RecordState::Conflict)
+            .filter(|record| !refused_by_quickbooks(record))
+            .collect())
+    }
+
+    /// Before the lists are sent: every customer or vendor that a waiting
+    /// transaction names without an id is found, reactivated or created as a
+    /// new local list entry (never colliding with a name of another list,
+    /// PITFALLS 9), and the reference is pointed at it.
+    async fn prepare_parties(&self) -> Result<(), EngineError> {
+        let _writing = self.writing.lock().await;
+        let waiting: Vec<RecordRow> = self
+            .sendable()
+            .await?
+            .into_iter()
+            .filter(|record| Wave::Transactions.includes(&record.entity_type))
+            .filter(|record| record.intent == Intent::None)
+            .collect();
+        let mut directory: Option<Names> = None;
+        let mut reactivated: HashSet<String> = HashSet::new();
+        let mut staged = Staged::default();
+        let now = self.now();
+        // New parties not yet in QuickBooks, by list and name.
+        let mut unsent: HashMap<(&'static str, String), RecordRow> = HashMap::new();
+        for record in self.store.records_of(&["Customer", "Vendor"]).await? {
+            if record.qbo_id.is_none() && record.state != RecordState::Deleted {
+                let name = shown(&record).map(display_name).unwrap_or_default();
+                let list = if record.entity_type == "Customer" {
+                    "Customer"
+                } else {
+                    "Vendor"
+                };
+                unsent.insert((list, name.trim().to_lowercase()), record);
+            }
+        }
+        for mut record in waiting {
+            let Some(mut local) = record.local.clone() else {
+                continue;
+            };
+            let wanted = named_parties(&record.entity_type, &local);
+            if wanted.is_empty() {
+                continue;
+            }
+            let directory = match &mut directory {
+                Some(directory) => directory,
+                None => directory.insert(self.name_directory().await?),
+            };
+            let label = label_of(&record);
+            for party in wanted {
+                match resolve_party_name(&party.name, party.kind, &directory.directory) {
+                    NameResolution::Existing { id } => {
+                        let name = directory.name_of(&id, &party.name);
+                        bind_reference(&mut local, party.field, &id, &name);
+                    }
+                    NameResolution::Reactivate { id } if reactivated.contains(&id) => {
+                        let name = directory.name_of(&id, &party.name);
+                        bind_reference(&mut local, party.field, &id, &name);
+                    }
+                    NameResolution::Reactivate { id } => {
+                        let entity = party.kind.entity();
+                        let found = match staged_record(&staged, entity, &id) {
+                            Some(found) => Some(found),
+                            None => self.store.record_by_qbo_id(entity, &id).await?,
+                        };
+                        let Some(mut existing) = found else {
+                            continue;
+                        };
+                        let before = existing.local.clone();
+                        if let Some(object) = existing.local.as_mut().and_then(Value::as_object_mut)
+                        {
+                            object.insert("Active".to_owned(), json!(true));
+                        }
+                        existing.state = RecordState::Pending;
+                        existing.intent = Intent::None;
+                        existing.local_updated_at = Some(now);
+                        refresh_columns(&mut existing);
+                        let name = shown(&existing).map(display_name).unwrap_or_default();
+                        staged.changes.history.push(history(
+                            &existing,
+                            now,
+                            Direction::Local,
+                            "update",
+                            before,
+                            existing.local.clone(),
+                            format!(
+                                "{} made active again for {label} ({})",
+                                label_of(&existing),
+                                party.field
+                            ),
+                        ));
+                        staged.put(existing);
+                        reactivated.insert(id.clone());
+                        bind_reference(&mut local, party.field, &id, &name);
+                    }
+                    NameResolution::Create { display_name } => {
+                        let list = party.kind.entity();
+                        let key = (list, display_name.trim().to_lowercase());
+                        if !unsent.contains_key(&key) {
+                            let mut created =
+                                RecordRow::new(uuid::Uuid::new_v4().to_string(), list);
+                            created.local = Some(json!({ "DisplayName": display_name }));
+                            created.state = RecordState::Pending;
+                            created.local_updated_at = Some(now);
+                            refresh_columns(&mut created);
+                            staged.changes.history.push(history(
+                                &created,
+                                now,
+                                Direction::Local,
+                                "create",
+                                None,
+                                created.local.clone(),
+                                format!(
+                                    "{} created for {label} ({}), which names it",
+                                    label_of(&created),
+                                    party.field
+                                ),
+                            ));
+                            staged.put(created.clone());
+                            unsent.insert(key, created);
+                        }
+                        // The reference keeps naming the party, now by the
+                        // name it is created under; it gets the id once
+                        // QuickBooks has the party.
+                        if let Some(reference) =
+                            local.get_mut(party.field).and_then(Value::as_object_mut)
+                        {
+                            reference.insert("name".to_owned(), json!(display_name));
+                        }
+                    }
+                }
+            }
+            if record.local.as_ref() != Some(&local) {
+                record.local = Some(local);
+                refresh_columns(&mut record);
+                staged.put(record);
+            }
+        }
+        self.commit(staged.changes).await?;
+        Ok(())
+    }
+
+    /// Validates, plans, queues and sends one wave. Returns whether a stale
+    /// answer left records to send again.
+    async fn push_wave(
+        &self,
+        wave: Wave,
+        report: &mut SyncReport,
+        progress: ProgressFn<'_>,
+        cancel: &CancelFlag,
+    ) -> Result<bool, EngineError> {
+        check_cancel(cancel)?;
+        let writing = self.writing.lock().await;
+        let candidates: Vec<RecordRow> = self
+            .sendable()
+            .await?
+            .into_iter()
+            .filter(|record| wave.includes(&record.entity_type))
+            .collect();
+        if candidates.is_empty() {
+            return Ok(false);
+        }
+        let now = self.now();
+        let refs = self.reference_index().await?;
+        let directory = if wave == Wave::Transactions {
+            Some(self.name_directory().await?)
+        } else {
+            None
+        };
+        let mut staged = Staged::default();
+        let mut ready: Vec<RecordRow> = Vec::new();
+        for mut record in candidates {
+            let Some(mut local) = record.local.clone() else {
+                continue;
+            };
+            if let Some(directory) = &directory {
+                for party in named_parties(&record.entity_type, &local) {
+                    if let NameResolution::Existing { id } =
+                        resolve_party_name(&party.name, party.kind, &directory.directory)
+                    {
+                        let name = directory.name_of(&id, &party.name);
+                        bind_reference(&mut local, party.field, &id, &name);
+                    }
+                }
+            }
+            if record.local.as_ref() != Some(&local) {
+                record.local = Some(local.clone());
+                refresh_columns(&mut record);
+                staged.put(record.clone());
+            }
+            let problems = if record.intent == Intent::None {
+                self.blocking_problems(&record.entity_type, &local, &refs)
+            } else {
+                Vec::new()
+            };
+            if !problems.is_empty() {
+                let message = problems.join(" ");
+                report.failed.push(RecordFailure {
+                    local_id: record.local_id.clone(),
+                    entity: record.entity_type.clone(),
+                    label: label_of(&record),
+                    message: message.clone(),
+                });
+                if record.state != RecordState::Error || record.error.as_deref() != Some(&message) {
+                    record.state = RecordState::Error;
+                    record.error = Some(message);
+                    staged.put(record);
+                }
+                continue;
+            }
+            ready.push(record);
+        }
+        let changes: Vec<PendingChange<'_>> = ready
+            .iter()
+            .filter_map(|record| {
+                Some(PendingChange {
+                    local_id: &record.local_id,
+                    entity_type: &record.entity_type,
+                    qbo_id: record.qbo_id.as_deref(),
+                    sync_token: record.sync_token.as_deref(),
+                    base: record.base.as_ref(),
+                    local: record.local.as_ref()?,
+                    intent: record.intent,
+                })
+            })
+            .collect();
+        let planned = plan(&changes);
+        let refused: BTreeMap<&str, &str> = planned
+            .refused
+            .iter()
+            .map(|(local_id, reason)| (local_id.as_str(), reason.as_str()))
+            .collect();
+        let operations: BTreeMap<&str, &Operation> = planned
+            .operations
+            .iter()
+            .map(|operation| (operation.local_id.as_str(), operation))
+            .collect();
+        for record in &ready {
+            let mut record = record.clone();
+            if let Some(reason) = refused.get(record.local_id.as_str()) {
+                report.failed.push(RecordFailure {
+                    local_id: record.local_id.clone(),
+                    entity: record.entity_type.clone(),
+                    label: label_of(&record),
+                    message: (*reason).to_owned(),
+                });
+                record.state = RecordState::Error;
+                record.error = Some((*reason).to_owned());
+                staged.put(record);
+            } else if !operations.contains_key(record.local_id.as_str()) {
+                // Nothing QuickBooks would see changed (an edit undone by
+                // hand, or a delete of something never sent).
+                if record.intent != Intent::None && record.qbo_id.is_none() {
+                    record.state = RecordState::Deleted;
+                } else {
+                    record.state = RecordState::Synced;
+                }
+                record.intent = Intent::None;
+                record.error = None;
+                staged.put(record);
+            } else if record.state == RecordState::Error {
+                record.state = RecordState::Pending;
+                record.error = None;
+                staged.put(record);
+            }
+        }
+        let by_local: HashMap<&str, &RecordRow> = ready
+            .iter()
+            .map(|record| (record.local_id.as_str(), record))
+            .collect();
+        let mut batches: Vec<(String, Vec<NewOutboxEntry>)> = Vec::new();
+        for batch in planned.batches(self.config.batch_size.clamp(1, 30)) {
+            let request_id = RequestId::new().to_string();
+            let entries = batch
+                .iter()
+                .enumerate()
+                .map(|(index, operation)| NewOutboxEntry {
+                    local_id: operation.local_id.clone(),
+                    entity_type: operation.entity.clone(),
+                    operation: operation.kind,
+                    request_id: RequestId::new().to_string(),
+                    payload: json!({
+                        "body": operation.body,
+                        "batch": {"requestId": request_id, "bId": (index + 1).to_string()},
+                        "planned": by_local
+                            .get(operation.local_id.as_str())
+                            .and_then(|record| record.local.clone()),
+                    }),
+                    created_at: now,
+                })
+                .collect();
+            batches.push((request_id, entries));
+        }
+        staged.changes.outbox_added = batches
+            .iter()
+            .flat_map(|(_, entries)| entries.iter().cloned())
+            .collect();
+        let committed = self.commit(staged.changes).await?;
+        drop(writing);
+        let mut ids = committed.outbox_ids.into_iter();
+        let total = u64::try_from(planned.operations.len()).ok();
+        let mut done = 0_u64;
+        let mut replan = false;
+        for (request_id, entries) in batches {
+            let queued: Vec<Queued> = entries
+                .into_iter()
+                .filter_map(|entry| {
+                    Some(Queued {
+                        id: ids.next()?,
+                        local_id: entry.local_id,
+                        entity: entry.entity_type,
+                        kind: entry.operation,
+                        own_request_id: entry.request_id,
+                        payload: entry.payload,
+                    })
+                })
+                .collect();
+            // A cancel here leaves the rest queued; the next cycle's
+            // recovery sends it.
+            check_cancel(cancel)?;
+            progress(SyncProgress {
+                phase: SyncPhase::Pushing,
+                entity: queued.first().map(|entry| entry.entity.clone()),
+                done,
+                total,
+            });
+            done += u64::try_from(queued.len()).unwrap_or(0);
+            replan |= self.send_batch(&request_id, queued, report).await?.replan;
+        }
+        progress(SyncProgress {
+            phase: SyncPhase::Pushing,
+            entity: None,
+            done,
+            total,
+        });
+        Ok(replan)
+    }
+
+    /// The messages of the issues that stop a record's push.
+    fn blocking_problems(&self, entity: &str, local: &Value, refs: &ReferenceIndex) -> Vec<String> {
+        let mut problems = Vec::new();
+        for issue in validate(entity, local, refs) {
+            if issue.code.blocks_push() {
+                problems.push(issue.message);
+            } else if issue.code == IssueCode::AutoCreate {
+                // Still only a name: the party is not in QuickBooks yet.
+                problems.push(if self.config.auto_create_parties {
+                    format!(
+                        "{} Waiting for it to reach QuickBooks ({}).",
+                        issue.message, issue.field
+                    )
+                } else {
+                    format!(
+                        "{}: {} names a party QuickBooks does not have. Choose an existing one (automatic creation is off for this company).",
+                        crate::entities::display_label(entity, local),
+                        issue.field
+                    )
+                });
+            }
+        }
+        problems
+    }
+
+    /// Sends one batch and commits every answer with its record.
+    async fn send_batch(
+        &self,
+        request_id: &str,
+        entries: Vec<Queued>,
+        report: &mut SyncReport,
+    ) -> Result<Sent, EngineError> {
+        if entries.is_empty() {
+            return Ok(Sent::default());
+        }
+        let request = RequestId::parse(request_id).unwrap_or_default();
+        let items: Vec<BatchItem> = entries.iter().map(Queued::batch_item).collect();
+        let results = match self.client.batch(items, &request).await {
+            Ok(results) => results,
+            Err(error) => return self.batch_failed(entries, error, report).await,
+        };
+        // Stale items: read QuickBooks' version before taking the lock.
+        let mut fresh: HashMap<i64, Result<Value, QboError>> = HashMap::new();
+        for (entry, result) in entries.iter().zip(&results) {
+            if matches!(&result.outcome, Err(error) if error.kind() == ErrorKind::Stale) {
+                let id = qbo_id_of(&entry.body()).unwrap_or_default();
+                fresh.insert(entry.id, self.client.get_entity(&entry.entity, &id).await);
+            }
+        }
+        let _writing = self.writing.lock().await;
+        let now = self.now();
+        let mut staged = Staged::default();
+        let mut sent = Sent::default();
+        let mut stop: Option<QboError> = None;
+        for (entry, result) in entries.iter().zip(results) {
+            let BatchItemResult { outcome, .. } = result;
+            let record = match self.current(&staged, &entry.local_id).await? {
+                Some(record) => record,
+                None => {
+                    // The record was forgotten meanwhile; nothing to update.
+                    staged.changes.outbox_done.push(entry.id);
+                    continue;
+                }
+            };
+            let label = label_of(&record);
+            let failure = |message: String| RecordFailure {
+                local_id: record.local_id.clone(),
+                entity: record.entity_type.clone(),
+                label: label.clone(),
+                message,
+            };
+            match outcome {
+                Ok(BatchAnswer::Entity { object, .. }) => {
+                    let (updated, entry_history) = apply_answer(
+                        record,
+                        entry.kind,
+                        entry.planned(),
+                        &object,
+                        now,
+                        request_id,
+                    );
+                    staged.put(updated);
+                    staged.changes.history.push(entry_history);
+                    staged.changes.outbox_done.push(entry.id);
+                    report.pushed += 1;
+                }
+                Ok(BatchAnswer::Query(_)) => {
+                    staged.changes.outbox_done.push(entry.id);
+                    report.failed.push(failure(
+                        "QuickBooks answered a write with a query result; the change is sent again on the next sync.".to_owned(),
+                    ));
+                }
+                Err(error) => match error.kind() {
+                    ErrorKind::Stale => {
+                        staged.changes.outbox_done.push(entry.id);
+                        let qbo_id = record.qbo_id.clone().unwrap_or_default();
+                        let entity = record.entity_type.clone();
+                        match fresh.remove(&entry.id) {
+                            Some(Ok(object)) => {
+                                self.stage_remote(
+                                    &mut staged,
+                                    &entity,
+                                    &qbo_id,
+                                    Remote::Upserted(&object),
+                                    true,
+                                    report,
+                                )
+                                .await?;
+                                sent.replan = true;
+                            }
+                            Some(Err(read_error)) if read_error.kind() == ErrorKind::NotFound => {
+                                self.stage_remote(
+                                    &mut staged,
+                                    &entity,
+                                    &qbo_id,
+                                    Remote::Deleted,
+                                    true,
+                                    report,
+                                )
+                                .await?;
+                            }
+                            _ => report.failed.push(failure(format!(
+                                "QuickBooks has a newer version of {label}; it is merged on the next sync."
+                            ))),
+                        }
+                    }
+                    ErrorKind::Validation | ErrorKind::NotFound => {
+                        staged.changes.outbox_done.push(entry.id);
+                        let message = format!(
+                            "{REFUSED_PREFIX} {label}: {error}. Correct the record and save it to send it again."
+                        );
+                        report.failed.push(failure(message.clone()));
+                        let mut record = record.clone();
+                        record.state = RecordState::Error;
+                        record.error = Some(message);
+                        staged.put(record);
+                    }
+                    ErrorKind::Transient | ErrorKind::Throttled | ErrorKind::Protocol => {
+                        // This batch's id is spent: the change is planned
+                        // again, with a new id, on the next cycle.
+                        staged.changes.outbox_done.push(entry.id);
+                        report.failed.push(failure(format!(
+                            "{error}. The change is sent again on the next sync."
+                        )));
+                        stop.get_or_insert(error);
+                    }
+                    ErrorKind::AuthExpired
+                    | ErrorKind::ReconnectNeeded
+                    | ErrorKind::SubscriptionLapsed => {
+                        staged
+                            .changes
+                            .outbox_attempts
+                            .push((entry.id, Some(error.to_string())));
+                        stop.get_or_insert(error);
+                    }
+                },
+            }
+        }
+        self.commit(staged.changes).await?;
+        match stop {
+            Some(error) => Err(EngineError::Qbo(error)),
+            None => Ok(sent),
+        }
+    }
+
+    /// A record as staged in this step, else as stored.
+    async fn current(
+        &self,
+        staged: &Staged,
+        local_id: &str,
+    ) -> Result<Option<RecordRow>, EngineError> {
+        match staged.get(local_id) {
+            Some(record) => Ok(Some(record.clone())),
+            None => Ok(self.store.record(local_id).await?),
+        }
+    }
+
+    /// A batch without an answer. When QuickBooks may have run it (no answer
+    /// arrived, or one that could not be read) or never saw it (throttled,
+    /// refused token), the entries stay for the next cycle's recovery and
+    /// the cycle stops. A batch refused as a whole spent its id: its records
+    /// are marked refused.
+    async fn batch_failed(
+        &self,
+        entries: Vec<Queued>,
+        error: QboError,
+        report: &mut SyncReport,
+    ) -> Result<Sent, EngineError> {
+        let _writing = self.writing.lock().await;
+        let mut staged = Staged::default();
+        let keep = matches!(
+            error.kind(),
+            ErrorKind::Transient
+                | ErrorKind::Throttled
+                | ErrorKind::Protocol
+                | ErrorKind::AuthExpired
+                | ErrorKind::ReconnectNeeded
+                | ErrorKind::SubscriptionLapsed
+        );
+        for entry in &entries {
+            if keep {
+                staged
+                    .changes
+                    .outbox_attempts
+                    .push((entry.id, Some(error.to_string())));
+                continue;
+            }
+            staged.changes.outbox_done.push(entry.id);
+            if let Some(mut record) = self.store.record(&entry.local_id).await? {
+                let label = label_of(&record);
+                let message = format!(
+                    "{REFUSED_PREFIX} {label}: {error}. Correct the record and save it to send it again."
+                );
+                report.failed.push(RecordFailure {
+                    local_id: record.local_id.clone(),
+                    entity: record.entity_type.clone(),
+                    label,
+                    message: message.clone(),
+                });
+                record.state = RecordState::Error;
+                record.error = Some(message);
+                staged.put(record);
+            }
+        }
+        self.commit(staged.changes).await?;
+        if keep {
+            Err(EngineError::Qbo(error))
+        } else {
+            Ok(Sent::default())
+        }
+    }
+}
+
+/// A staged record by QuickBooks id.
+fn staged_record(staged: &Staged, entity: &str, qbo_id: &str) -> Option<RecordRow> {
+    staged
+        .changes
+        .records
+        .iter()
+        .find(|record| record.entity_type == entity && record.qbo_id.as_deref() == Some(qbo_id))
+        .cloned()
+}

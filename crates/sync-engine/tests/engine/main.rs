@@ -1,0 +1,6 @@
+//! The sync engine's integration tests: scenarios against the emulator and
+//! a seeded simulation of both sides.
+
+mod scenarios;
+mod simulation;
+mod support;
