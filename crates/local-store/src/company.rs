@@ -251,11 +251,26 @@ impl CompanyStore {
                 (local, remote) => local.or(remote),
             };
             sqlx::query(
-                "INSERT OR REPLACE INTO records (local_id, entity_type, qbo_id, sync_token,
+                // An upsert by local id, not INSERT OR REPLACE: a second
+                // record for the same QuickBooks object must fail on the
+                // unique index instead of silently replacing the first.
+                "INSERT INTO records (local_id, entity_type, qbo_id, sync_token,
                     base_json, local_json, remote_json, state, intent, remote_deleted, active,
                     name, doc_number, txn_date, amount, amount_key, counterparty, error,
                     local_updated_at, remote_updated_at, updated_key)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (local_id) DO UPDATE SET
+                    entity_type = excluded.entity_type, qbo_id = excluded.qbo_id,
+                    sync_token = excluded.sync_token, base_json = excluded.base_json,
+                    local_json = excluded.local_json, remote_json = excluded.remote_json,
+                    state = excluded.state, intent = excluded.intent,
+                    remote_deleted = excluded.remote_deleted, active = excluded.active,
+                    name = excluded.name, doc_number = excluded.doc_number,
+                    txn_date = excluded.txn_date, amount = excluded.amount,
+                    amount_key = excluded.amount_key, counterparty = excluded.counterparty,
+                    error = excluded.error, local_updated_at = excluded.local_updated_at,
+                    remote_updated_at = excluded.remote_updated_at,
+                    updated_key = excluded.updated_key",
             )
             .bind(&record.local_id)
             .bind(&record.entity_type)

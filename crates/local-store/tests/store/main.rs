@@ -1,0 +1,4 @@
+//! The store on real SQLite files in a temporary folder.
+
+mod changeset;
+mod queries;
