@@ -118,7 +118,8 @@ impl<T: TokenSource + 'static> Engine<T> {
         Ok(report)
     }
 
-    /// Pull only (a verified webhook asks for this). Fails at once with
+    /// Pull only (a verified webhook asks for this), after resending what
+    /// the outbox holds unconfirmed. Fails at once with
     /// [`EngineError::AlreadySyncing`] while a sync runs.
     pub async fn pull(
         &self,
@@ -130,6 +131,9 @@ impl<T: TokenSource + 'static> Engine<T> {
             .try_lock()
             .map_err(|_| EngineError::AlreadySyncing)?;
         let mut report = SyncReport::default();
+        // An unconfirmed create must be settled before its object can come
+        // back in a pull, or it would arrive as a second record.
+        self.recover(&mut report, progress, cancel).await?;
         self.pull_changes(&mut report, progress, cancel).await?;
         progress(SyncProgress {
             phase: SyncPhase::Done,

@@ -4,6 +4,7 @@
 //! - `cargo xtask test`     the same set-up, then every check; one summary line at the end.
 //! - `cargo xtask dev`      the app against the Vite dev server, with hot reload of the UI.
 //! - `cargo xtask codegen`  regenerates the TypeScript IPC types (`--check` fails on stale files).
+//! - `cargo xtask bench`    the benchmarks in release, each reported as a ratio to its limit.
 //!
 //! It uses only the standard library so that it builds in seconds on a fresh
 //! machine, before anything else is installed.
@@ -19,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "usage: cargo xtask <run | test | dev | codegen [--check] | setup [--for-tests]>";
+    "usage: cargo xtask <run | test | dev | codegen [--check] | bench | setup [--for-tests]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         Some("dev") => dev(&root),
         Some("test") => steps::test(&root),
         Some("codegen") => codegen::run(&root, args.iter().any(|a| a == "--check")),
+        Some("bench") => bench(&root),
         Some("setup") => setup::ensure(&root, args.iter().any(|a| a == "--for-tests")),
         _ => Err(USAGE.to_owned()),
     };
@@ -39,6 +41,14 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The benchmarks, in release: the three-way merge, the sync (first pull,
+/// a push under Intuit's limits, an idle cycle) and the emulator's own.
+/// Never part of `test`: they measure, they do not pass or fail on time.
+fn bench(root: &Path) -> Result<(), String> {
+    steps::cargo(root, &["bench", "--package", "sync-engine", "--bench", "merge", "--bench", "sync"])?;
+    steps::cargo(root, &["bench", "--package", "qbo-emulator"])
 }
 
 /// Set-up, then the UI build, then the app with the built UI embedded.

@@ -108,6 +108,18 @@ impl<T: TokenSource + 'static> Engine<T> {
         Ok(issues)
     }
 
+    /// Whether an operation for the record waits in the outbox: its create
+    /// may already have reached QuickBooks, so the record cannot simply be
+    /// forgotten; a delete is queued behind it instead.
+    async fn in_flight(&self, local_id: &str) -> Result<bool, EngineError> {
+        Ok(self
+            .store
+            .outbox()
+            .await?
+            .iter()
+            .any(|entry| entry.local_id == local_id))
+    }
+
     /// A record that local changes may touch.
     async fn editable(&self, local_id: &str) -> Result<RecordRow, EngineError> {
         let record = self.existing(local_id).await?;
@@ -214,7 +226,7 @@ impl<T: TokenSource + 'static> Engine<T> {
         let label = label_of(&record);
         let before = record.local.clone();
         let now = self.now();
-        if record.qbo_id.is_none() {
+        if record.qbo_id.is_none() && !self.in_flight(&record.local_id).await? {
             let entry = history(
                 &record,
                 now,
@@ -498,7 +510,7 @@ impl<T: TokenSource + 'static> Engine<T> {
                 if record.state == RecordState::Deleted {
                     return Err(refused(format!("{label} is already deleted.")));
                 }
-                if record.qbo_id.is_none() {
+                if record.qbo_id.is_none() && !self.in_flight(&record.local_id).await? {
                     let now = self.now();
                     let history_entry = history(
                         &record,

@@ -265,7 +265,8 @@ impl<T: TokenSource + 'static> Engine<T> {
     ) -> Result<HashSet<String>, EngineError> {
         check_cancel(cancel)?;
         let query = scan_query(entity);
-        let total = if QUERY_ONLY_ENTITIES.contains(&entity) {
+        // The company's own settings are one object each; no count needed.
+        let total = if matches!(entity, "CompanyInfo" | "Preferences") {
             None
         } else {
             Some(self.client.count(&query).await?)

@@ -688,15 +688,15 @@ impl<T: TokenSource + 'static> Engine<T> {
                     })
                 })
                 .collect();
-            // A cancel here leaves the rest queued; the next cycle's
-            // recovery sends it.
-            check_cancel(cancel)?;
             progress(SyncProgress {
                 phase: SyncPhase::Pushing,
                 entity: queued.first().map(|entry| entry.entity.clone()),
                 done,
                 total,
             });
+            // A cancel here leaves the rest queued; the next cycle's
+            // recovery sends it.
+            check_cancel(cancel)?;
             done += u64::try_from(queued.len()).unwrap_or(0);
             replan |= self.send_batch(&request_id, queued, report).await?.replan;
         }

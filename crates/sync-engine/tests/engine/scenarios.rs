@@ -1,9 +1,11 @@
-//! Two-way sync scenarios against the emulator, each with real local books.
+//! Two-way sync scenarios against the emulator, each with real local books
+//! (the list: creates, edits, merges, conflicts, deletes, voids,
+//! references, auto-create, restarts, throttling, CDC limits).
 
 use serde_json::{Value, json};
 use sync_engine::{CancelFlag, EngineConfig, FieldPath, Resolution};
 
-use crate::support::{Harness, first_active, local_by_qbo_id, local_rows, sync};
+use crate::simulation::harness::{Harness, first_active, local_by_qbo_id, local_rows, sync};
 
 fn invoice_for(customer: &Value, item: &Value, note: &str) -> Value {
     json!({
@@ -18,7 +20,7 @@ fn invoice_for(customer: &Value, item: &Value, note: &str) -> Value {
     })
 }
 
-async fn sellable_item(engine: &sync_engine::Engine<crate::support::StaticToken>) -> Value {
+async fn sellable_item(engine: &sync_engine::Engine<crate::simulation::harness::StaticToken>) -> Value {
     first_active(engine, "Item", |item| {
         matches!(
             item["Type"].as_str(),
@@ -49,11 +51,11 @@ async fn a_first_sync_brings_every_object_and_a_second_changes_nothing() {
             .count() as u64;
         assert_eq!(local, remote, "{entity}");
     }
-    let writes_before = harness.counters().await["requests"].as_u64().unwrap();
+    let writes_before = harness.server.emulator().operations().counters.snapshot().total.requests;
     let again = sync(&engine).await;
     assert_eq!(again.pulled, 0);
     assert_eq!(again.pushed, 0);
-    let writes_after = harness.counters().await["requests"].as_u64().unwrap();
+    let writes_after = harness.server.emulator().operations().counters.snapshot().total.requests;
     // An idle cycle is one CDC request.
     assert_eq!(
         writes_after - writes_before,
@@ -635,7 +637,7 @@ async fn a_throttled_push_waits_and_completes() {
         .await;
     let report = sync(&engine).await;
     assert_eq!(report.pushed, 1);
-    assert!(harness.counters().await["throttled"].as_u64().unwrap_or(1) >= 1);
+    assert!(harness.server.emulator().operations().counters.snapshot().total.throttled >= 1);
 }
 
 #[tokio::test]
@@ -710,7 +712,7 @@ async fn a_capped_change_capture_is_split_until_nothing_is_missed() {
 
 #[tokio::test]
 async fn a_bookmark_older_than_thirty_days_triggers_a_full_rescan() {
-    let start = crate::support::start_time();
+    let start = crate::simulation::harness::start_time();
     let harness = Harness::start_with(
         qbo_emulator::EmulatorConfig::default(),
         Some((17, 10)),

@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use sync_engine::{CancelFlag, Engine, Resolution};
 
-use crate::support::{Harness, StaticToken, local_rows};
+use harness::{Harness, StaticToken, local_rows};
 
 const DEFAULT_SEEDS: u64 = 200;
 const STEPS: usize = 14;
@@ -411,5 +411,269 @@ impl World {
             }
         }
         Ok(())
+    }
+}
+
+/// The simulation's own harness: an emulator, real books, a second client.
+#[allow(clippy::unwrap_used, dead_code)]
+pub mod harness {
+
+    use std::path::PathBuf;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use chrono::{DateTime, TimeZone, Utc};
+    use local_store::{CompanyStore, RecordFilter, RecordRow};
+    use qbo_client::{ClientConfig, QboClient, QboError, RequestId, TokenSource};
+    use qbo_emulator::clock::Clock as EmulatorClock;
+    use qbo_emulator::{EmulatorConfig, TestServer};
+    use serde_json::{Value, json};
+    use sync_engine::{CancelFlag, Engine, EngineConfig, SyncReport};
+    use tempfile::TempDir;
+
+    /// A token minted through the control API; the emulator never expires it
+    /// within a test unless its clock is moved.
+    #[derive(Debug, Clone)]
+    pub struct StaticToken(pub String);
+
+    impl TokenSource for StaticToken {
+        async fn access_token(&self) -> Result<String, QboError> {
+            Ok(self.0.clone())
+        }
+
+        async fn refresh_after_unauthorized(&self, _rejected: &str) -> Result<(), QboError> {
+            Err(QboError::ReconnectNeeded {
+                message: "the test token was refused".to_owned(),
+                intuit_tid: None,
+            })
+        }
+    }
+
+    /// One emulated company, and the folder the local books live in.
+    pub struct Harness {
+        pub server: TestServer,
+        pub realm: String,
+        pub token: String,
+        pub dir: TempDir,
+        pub http: reqwest::Client,
+    }
+
+    pub fn start_time() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 2, 17, 0, 0).single().unwrap()
+    }
+
+    impl Harness {
+        /// An emulator with one company: seeded (`size` transactions) or empty.
+        pub async fn start(seed: Option<(u64, usize)>) -> Harness {
+            Harness::start_with(EmulatorConfig::default(), seed, None).await
+        }
+
+        /// Same, on a fixed clock a test can move.
+        pub async fn start_with(
+            config: EmulatorConfig,
+            seed: Option<(u64, usize)>,
+            fixed: Option<DateTime<Utc>>,
+        ) -> Harness {
+            let clock = fixed.map_or_else(EmulatorClock::real, EmulatorClock::fixed);
+            let server = TestServer::start_with_clock(config, clock).await;
+            let http = reqwest::Client::new();
+            let body = match seed {
+                Some((seed, size)) => json!({ "seed": seed, "size": size }),
+                None => json!({ "name": "Scenario Books Ltd" }),
+            };
+            let created: Value = http
+                .post(format!("{}/_emulator/companies", server.base_url()))
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let realm = created["realm_id"].as_str().unwrap().to_owned();
+            let mut harness = Harness {
+                server,
+                realm,
+                token: String::new(),
+                dir: tempfile::tempdir().unwrap(),
+                http,
+            };
+            harness.token = harness.mint().await;
+            harness
+        }
+
+        /// A fresh access token (after the clock moved past the old one's hour).
+        pub async fn mint(&self) -> String {
+            let minted: Value = self
+                .http
+                .post(self.control("tokens"))
+                .json(&json!({ "realm_id": self.realm, "client_id": "test-client" }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            minted["access_token"].as_str().unwrap().to_owned()
+        }
+
+        pub fn control(&self, path: &str) -> String {
+            format!("{}/_emulator/{path}", self.server.base_url())
+        }
+
+        pub fn config() -> ClientConfig {
+            ClientConfig {
+                backoff_base: Duration::from_millis(5),
+                backoff_max: Duration::from_millis(40),
+                default_throttle_wait: Duration::from_millis(200),
+                request_timeout: Duration::from_secs(3),
+                max_transient_retries: 2,
+                jitter_seed: Some(7),
+                ..ClientConfig::default()
+            }
+        }
+
+        /// A client for the company ("the client in QuickBooks" uses one too).
+        pub fn client(&self) -> QboClient<StaticToken> {
+            QboClient::new(
+                &self.server.base_url(),
+                &self.realm,
+                StaticToken(self.token.clone()),
+                Harness::config(),
+            )
+            .unwrap()
+        }
+
+        pub fn database(&self, name: &str) -> PathBuf {
+            self.dir.path().join(format!("{name}.sqlite"))
+        }
+
+        /// An engine over the local books called `name` (the same name reopens them).
+        pub async fn engine(&self, name: &str) -> Engine<StaticToken> {
+            self.engine_with(name, EngineConfig::default()).await
+        }
+
+        pub async fn engine_with(&self, name: &str, config: EngineConfig) -> Engine<StaticToken> {
+            let store = CompanyStore::open(&self.database(name)).await.unwrap();
+            let emulator = self.server.emulator().clone();
+            let clock = Arc::new(move || emulator.clock().now());
+            Engine::new(store, self.client(), clock, config)
+        }
+
+        pub async fn arm(&self, plan: Value) {
+            let response = self
+                .http
+                .post(self.control("faults"))
+                .json(&plan)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 201, "{plan}");
+        }
+
+        pub async fn clear_faults(&self) {
+            self.http
+                .delete(self.control("faults"))
+                .send()
+                .await
+                .unwrap();
+        }
+
+        pub async fn counters(&self) -> Value {
+            self.http
+                .get(self.control(&format!("counters?realm_id={}", self.realm)))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        }
+
+        pub async fn advance_days(&self, days: i64) {
+            self.http
+                .post(self.control("clock/advance"))
+                .json(&json!({ "days": days }))
+                .send()
+                .await
+                .unwrap();
+        }
+
+        /// All rows of a query, as "the client in QuickBooks" sees them.
+        pub async fn remote_rows(&self, statement: &str, entity: &str) -> Vec<Value> {
+            let answer = self.client().query(statement).await.unwrap();
+            answer
+                .get(entity)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        }
+
+        pub async fn remote(&self, entity: &str, id: &str) -> Value {
+            self.client().get_entity(entity, id).await.unwrap()
+        }
+
+        /// An edit made in QuickBooks by someone else (sparse).
+        pub async fn remote_edit(&self, entity: &str, id: &str, fields: Value) -> Value {
+            let current = self.remote(entity, id).await;
+            let mut body = fields;
+            body["Id"] = current["Id"].clone();
+            body["SyncToken"] = current["SyncToken"].clone();
+            self.client()
+                .sparse_update(entity, &body, &RequestId::new())
+                .await
+                .unwrap()
+        }
+
+        pub async fn remote_create(&self, entity: &str, body: Value) -> Value {
+            self.client()
+                .create(entity, &body, &RequestId::new())
+                .await
+                .unwrap()
+        }
+    }
+
+    pub async fn sync(engine: &Engine<StaticToken>) -> SyncReport {
+        engine.sync(&|_| {}, &CancelFlag::new()).await.unwrap()
+    }
+
+    /// Every local record of a type.
+    pub async fn local_rows(engine: &Engine<StaticToken>, entity: &str) -> Vec<RecordRow> {
+        engine
+            .store()
+            .records(&RecordFilter {
+                entity_type: Some(entity.to_owned()),
+                include_deleted: true,
+                limit: 1_000_000,
+                ..RecordFilter::default()
+            })
+            .await
+            .unwrap()
+    }
+
+    pub async fn local_by_qbo_id(
+        engine: &Engine<StaticToken>,
+        entity: &str,
+        id: &str,
+    ) -> RecordRow {
+        engine
+            .store()
+            .record_by_qbo_id(entity, id)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// The first active record of a list (an account of a type, a customer…).
+    pub async fn first_active(
+        engine: &Engine<StaticToken>,
+        entity: &str,
+        pick: impl Fn(&Value) -> bool,
+    ) -> RecordRow {
+        local_rows(engine, entity)
+            .await
+            .into_iter()
+            .find(|row| row.active && row.local.as_ref().is_some_and(&pick))
+            .unwrap()
     }
 }
