@@ -13,13 +13,16 @@ const backendInfo = {
   logDir: '/home/ada/.local/share/app.ledgerlink.desktop/logs',
 };
 
-/** A mocked Rust side that answers app_info and counts the calls. */
+/** A mocked Rust side that answers app_info (and an empty company list) and counts the calls. */
 function mockBackend(answer: () => unknown): { calls: string[] } {
   const calls: string[] = [];
   mockIPC((command) => {
     calls.push(command);
     if (command === 'app_info') {
       return answer();
+    }
+    if (command === 'list_companies') {
+      return [];
     }
     throw { kind: 'internal', message: `No mock for ${command}` };
   });
@@ -38,13 +41,13 @@ afterEach(() => {
 });
 
 describe('App frame', () => {
-  it('opens on Companies with an honest empty state and the status bar', async () => {
+  it('opens on Companies with the welcome (no companies yet) and the status bar', async () => {
     mockBackend(() => backendInfo);
     renderApp();
 
     expect(screen.getByTestId('page-title').textContent).toBe('Companies');
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Companies');
-    expect(screen.getByText('No companies yet')).toBeTruthy();
+    expect(await screen.findByTestId('welcome-try-demo')).toBeTruthy();
 
     const statusBar = screen.getByTestId('status-bar');
     expect(statusBar.textContent).toContain('Not connected');
@@ -60,12 +63,12 @@ describe('App frame', () => {
       ['nav-records', 'Records', 'No records to show'],
       ['nav-conflicts', 'Conflicts', 'No conflicts'],
       ['nav-history', 'History', 'No sync history yet'],
-      ['nav-companies', 'Companies', 'No companies yet'],
+      ['nav-companies', 'Companies', 'Try the demo company'],
     ];
     for (const [testId, title, emptyState] of expectations) {
       await user.click(screen.getByTestId(testId));
       expect(screen.getByTestId('page-title').textContent).toBe(title);
-      expect(screen.getByText(emptyState)).toBeTruthy();
+      expect((await screen.findAllByText(emptyState)).length).toBeGreaterThan(0);
       expect(screen.getByTestId(testId).getAttribute('aria-current')).toBe('page');
     }
   });
@@ -83,7 +86,7 @@ describe('App frame', () => {
 
     await user.click(screen.getByTestId('nav-history'));
     await user.click(screen.getByTestId('nav-settings'));
-    expect(backend.calls).toEqual(['app_info']);
+    expect(backend.calls.filter((command) => command === 'app_info')).toEqual(['app_info']);
   });
 
   it('shows a failed app_info in an alert on Settings and keeps the frame usable', async () => {

@@ -260,13 +260,14 @@ impl AppCore {
         };
         lock(&self.inner.connects).remove(company_id);
         let (realm_id, tokens) = outcome?;
-        if let Some(previous) = &row.realm_id {
-            if row.kind != CompanyKind::Demo && previous != &realm_id {
-                return Err(CoreError::Invalid(format!(
-                    "You chose a different QuickBooks company (realm {realm_id}) than the one {} is linked to (realm {previous}). Connect again and pick the same company, or add the other one as a new company.",
-                    row.name
-                )));
-            }
+        if let Some(previous) = &row.realm_id
+            && row.kind != CompanyKind::Demo
+            && previous != &realm_id
+        {
+            return Err(CoreError::Invalid(format!(
+                "You chose a different QuickBooks company (realm {realm_id}) than the one {} is linked to (realm {previous}). Connect again and pick the same company, or add the other one as a new company.",
+                row.name
+            )));
         }
         self.vault_for(&row).store(company_id, &tokens)?;
         row.realm_id = Some(realm_id);
@@ -525,7 +526,7 @@ impl AppCore {
             )
             .await
             {
-                Ok(manager) => CompanyTokens::Managed(manager),
+                Ok(manager) => CompanyTokens::Managed(Box::new(manager)),
                 Err(error) => {
                     tracing::warn!(%error, company = %row.id, "no usable tokens");
                     CompanyTokens::Missing {

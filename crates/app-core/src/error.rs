@@ -43,13 +43,13 @@ pub enum CoreError {
     Store(#[from] StoreError),
     /// The sync engine refused or failed.
     #[error(transparent)]
-    Engine(EngineError),
+    Engine(Box<EngineError>),
     /// QuickBooks (or the way to it) failed.
     #[error("{0}")]
-    Qbo(QboError),
+    Qbo(Box<QboError>),
     /// Connecting failed.
     #[error(transparent)]
-    Connect(#[from] ConnectError),
+    Connect(Box<ConnectError>),
     /// The OS keyring failed.
     #[error(transparent)]
     Vault(#[from] VaultError),
@@ -78,7 +78,7 @@ impl CoreError {
             CoreError::AlreadySyncing { .. } => "already_syncing",
             CoreError::Cancelled => "cancelled",
             CoreError::Store(_) => "store",
-            CoreError::Engine(error) => match error {
+            CoreError::Engine(error) => match error.as_ref() {
                 EngineError::NotFound(_) => "not_found",
                 EngineError::Refused(_) => "refused",
                 EngineError::Cancelled => "cancelled",
@@ -126,14 +126,20 @@ impl From<EngineError> for CoreError {
         match error {
             EngineError::Cancelled => CoreError::Cancelled,
             EngineError::Store(error) => CoreError::Store(error),
-            EngineError::Qbo(error) => CoreError::Qbo(error),
-            other => CoreError::Engine(other),
+            EngineError::Qbo(error) => CoreError::Qbo(Box::new(error)),
+            other => CoreError::Engine(Box::new(other)),
         }
     }
 }
 
 impl From<QboError> for CoreError {
     fn from(error: QboError) -> Self {
-        CoreError::Qbo(error)
+        CoreError::Qbo(Box::new(error))
+    }
+}
+
+impl From<ConnectError> for CoreError {
+    fn from(error: ConnectError) -> Self {
+        CoreError::Connect(Box::new(error))
     }
 }

@@ -370,12 +370,13 @@ impl AppCore {
                 "Sync at most every {MIN_SYNC_INTERVAL_MINUTES} minutes: QuickBooks meters every request."
             )));
         }
-        if let Some(endpoint) = &settings.webhook_endpoint {
-            if !endpoint.trim().is_empty() && url::Url::parse(endpoint).is_err() {
-                return Err(CoreError::Invalid(format!(
-                    "The webhook endpoint \"{endpoint}\" is not a URL."
-                )));
-            }
+        if let Some(endpoint) = &settings.webhook_endpoint
+            && !endpoint.trim().is_empty()
+            && url::Url::parse(endpoint).is_err()
+        {
+            return Err(CoreError::Invalid(format!(
+                "The webhook endpoint \"{endpoint}\" is not a URL."
+            )));
         }
         let mut row = self.company_row(company_id).await?;
         row.settings = serde_json::to_value(&settings)

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 #[derive(Debug)]
 pub enum CompanyTokens {
     /// Connected: tokens from the vault, refreshed as needed.
-    Managed(TokenManager),
+    Managed(Box<TokenManager>),
     /// Not connected, or disconnected.
     Missing {
         /// The company's name, for the message.

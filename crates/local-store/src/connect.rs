@@ -16,13 +16,13 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Opens (creating if missing) the database at `path` and runs `migrator`.
 pub(crate) async fn open(path: &Path, migrator: &Migrator) -> Result<SqlitePool, StoreError> {
-    if let Some(parent) = path.parent() {
-        if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent).map_err(|error| StoreError::Open {
-                path: path.to_path_buf(),
-                source: sqlx::Error::Io(error),
-            })?;
-        }
+    if let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|error| StoreError::Open {
+            path: path.to_path_buf(),
+            source: sqlx::Error::Io(error),
+        })?;
     }
     let options = SqliteConnectOptions::new()
         .filename(path)

@@ -71,8 +71,16 @@ fn client(server: &TestServer, realm: &str, token: &str, pacer: PacerConfig) -> 
     QboClient::new(&server.base_url(), realm, Token(token.to_owned()), config).unwrap()
 }
 
-async fn engine(server: &TestServer, realm: &str, token: &str, pacer: PacerConfig, dir: &tempfile::TempDir) -> Engine<Token> {
-    let store = CompanyStore::open(&dir.path().join("books.sqlite")).await.unwrap();
+async fn engine(
+    server: &TestServer,
+    realm: &str,
+    token: &str,
+    pacer: PacerConfig,
+    dir: &tempfile::TempDir,
+) -> Engine<Token> {
+    let store = CompanyStore::open(&dir.path().join("books.sqlite"))
+        .await
+        .unwrap();
     Engine::new(
         store,
         client(server, realm, token, pacer),
@@ -101,7 +109,10 @@ async fn main() {
     let server = TestServer::start(EmulatorConfig::default()).await;
     let seeding = Instant::now();
     let (realm, token) = company(&server, json!({ "seed": 5, "size": transactions })).await;
-    println!("seeded {transactions} transactions in {:.1} s", seeding.elapsed().as_secs_f64());
+    println!(
+        "seeded {transactions} transactions in {:.1} s",
+        seeding.elapsed().as_secs_f64()
+    );
     let raw_client = client(&server, &realm, &token, unlimited());
     let raw_started = Instant::now();
     let mut raw_rows = 0usize;
@@ -125,11 +136,22 @@ async fn main() {
     );
 
     // 3. An idle cycle.
-    let requests = |server: &TestServer| server.emulator().operations().counters.snapshot().total.requests;
+    let requests = |server: &TestServer| {
+        server
+            .emulator()
+            .operations()
+            .counters
+            .snapshot()
+            .total
+            .requests
+    };
     let before = requests(&server);
     books.sync(&|_| {}, &CancelFlag::new()).await.unwrap();
     let idle = requests(&server) - before;
-    println!("idle cycle: {idle} request(s) (limit 1) → {:.2} of the limit", idle as f64);
+    println!(
+        "idle cycle: {idle} request(s) (limit 1) → {:.2} of the limit",
+        idle as f64
+    );
     drop(books);
     drop(server);
 
@@ -153,7 +175,11 @@ async fn main() {
     };
     let setup = client(&server, &realm, &token, unlimited());
     let customer = setup
-        .create("Customer", &json!({"DisplayName": "Bench Customer"}), &qbo_client::RequestId::new())
+        .create(
+            "Customer",
+            &json!({"DisplayName": "Bench Customer"}),
+            &qbo_client::RequestId::new(),
+        )
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -179,9 +205,19 @@ async fn main() {
     let batches = creates.div_ceil(30) as f64;
     // The ceiling: batches per window bound the rate (requests per window
     // too, counting a batch as one request).
-    let per_window = f64::from(PacerConfig::INTUIT.batches_per_window.min(PacerConfig::INTUIT.requests_per_window));
+    let per_window = f64::from(
+        PacerConfig::INTUIT
+            .batches_per_window
+            .min(PacerConfig::INTUIT.requests_per_window),
+    );
     let ceiling = (batches / per_window).floor() * window.as_secs_f64();
-    let throttled = server.emulator().operations().counters.snapshot().total.throttled;
+    let throttled = server
+        .emulator()
+        .operations()
+        .counters
+        .snapshot()
+        .total
+        .throttled;
     println!(
         "push of {creates} creates ({} pushed, {throttled} throttled): {push:.1} s; ceiling {ceiling:.1} s; ratio {:.2} (limit 1.50) → {:.2} of the limit",
         report.pushed,

@@ -152,21 +152,21 @@ pub fn resolve_party_name(
     directory: &NameDirectory,
 ) -> NameResolution {
     let resolution = directory.resolve(wanted, kind);
-    if let NameResolution::Create { display_name } = &resolution {
-        if display_name != wanted.trim() {
-            let label = kind.entity();
-            let variant = format!("{} ({label})", wanted.trim());
-            if let Some(entry) = directory.find(&variant, kind) {
-                return if entry.active {
-                    NameResolution::Existing {
-                        id: entry.id.clone(),
-                    }
-                } else {
-                    NameResolution::Reactivate {
-                        id: entry.id.clone(),
-                    }
-                };
-            }
+    if let NameResolution::Create { display_name } = &resolution
+        && display_name != wanted.trim()
+    {
+        let label = kind.entity();
+        let variant = format!("{} ({label})", wanted.trim());
+        if let Some(entry) = directory.find(&variant, kind) {
+            return if entry.active {
+                NameResolution::Existing {
+                    id: entry.id.clone(),
+                }
+            } else {
+                NameResolution::Reactivate {
+                    id: entry.id.clone(),
+                }
+            };
         }
     }
     resolution

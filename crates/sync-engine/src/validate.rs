@@ -193,28 +193,24 @@ fn required(entity: &str, object: &Value, label: &str, issues: &mut Vec<Validati
             );
         }
     }
-    if entity == "JournalEntry" {
-        if let Some(Value::Array(lines)) = object.get("Line") {
-            if lines.len() < 2 {
-                issue(
-                    issues,
-                    "Line",
-                    IssueCode::Required,
-                    format!("{label} needs at least two lines, a debit and a credit."),
-                );
-            }
-        }
+    if entity == "JournalEntry"
+        && let Some(Value::Array(lines)) = object.get("Line")
+        && lines.len() < 2
+    {
+        issue(
+            issues,
+            "Line",
+            IssueCode::Required,
+            format!("{label} needs at least two lines, a debit and a credit."),
+        );
     }
 }
 
 fn field_words(key: &str) -> String {
-    let words = entity_words(key.trim_end_matches("Ref"));
-    let lowered = words.to_lowercase();
-    if key.ends_with("Ref") {
-        format!("a {lowered}")
-    } else {
-        format!("a {lowered}")
-    }
+    format!(
+        "a {}",
+        entity_words(key.trim_end_matches("Ref")).to_lowercase()
+    )
 }
 
 fn walk_references(

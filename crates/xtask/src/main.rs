@@ -47,7 +47,18 @@ fn main() -> ExitCode {
 /// a push under Intuit's limits, an idle cycle) and the emulator's own.
 /// Never part of `test`: they measure, they do not pass or fail on time.
 fn bench(root: &Path) -> Result<(), String> {
-    steps::cargo(root, &["bench", "--package", "sync-engine", "--bench", "merge", "--bench", "sync"])?;
+    steps::cargo(
+        root,
+        &[
+            "bench",
+            "--package",
+            "sync-engine",
+            "--bench",
+            "merge",
+            "--bench",
+            "sync",
+        ],
+    )?;
     steps::cargo(root, &["bench", "--package", "qbo-emulator"])
 }
 

@@ -1,5 +1,8 @@
 //! Changesets apply all or nothing; rows round-trip; the pragmas hold.
 
+// Helpers outside #[test] functions unwrap too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use chrono::{TimeZone, Utc};
 use local_store::{
     AppStore, Changeset, CompanyKind, CompanyRow, CompanyStore, ConflictKind, ConnectionState,
@@ -9,7 +12,9 @@ use local_store::{
 use serde_json::json;
 
 fn at(minute: u32) -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 10, minute, 0).single().unwrap()
+    Utc.with_ymd_and_hms(2026, 3, 2, 10, minute, 0)
+        .single()
+        .unwrap()
 }
 
 fn invoice(local_id: &str, qbo_id: Option<&str>) -> RecordRow {
@@ -71,23 +76,42 @@ async fn a_changeset_round_trips_every_row_and_survives_a_reopen() {
 
     let store = CompanyStore::open(&path).await.unwrap();
     assert_eq!(store.record("a").await.unwrap().unwrap(), record);
-    assert_eq!(store.record_by_qbo_id("Invoice", "7").await.unwrap().unwrap().local_id, "a");
+    assert_eq!(
+        store
+            .record_by_qbo_id("Invoice", "7")
+            .await
+            .unwrap()
+            .unwrap()
+            .local_id,
+        "a"
+    );
     let outbox = store.outbox().await.unwrap();
     assert_eq!(outbox[0].request_id, "req-1");
     assert_eq!(outbox[0].operation, OpKind::Void);
     let conflict = store.conflict_for("a").await.unwrap().unwrap();
     assert_eq!(conflict.kind, ConflictKind::EditEdit);
     assert_eq!(conflict.remote, None);
-    let history = store.history(&HistoryFilter { local_id: None, offset: 0, limit: 10 }).await.unwrap();
+    let history = store
+        .history(&HistoryFilter {
+            local_id: None,
+            offset: 0,
+            limit: 10,
+        })
+        .await
+        .unwrap();
     assert_eq!(history[0].summary, "Invoice a voided here");
     assert_eq!(store.count_history(Some("a")).await.unwrap(), 1);
-    assert_eq!(store.bookmark("cdc_since").await.unwrap().as_deref(), Some("2026-03-01T00:00:00Z"));
+    assert_eq!(
+        store.bookmark("cdc_since").await.unwrap().as_deref(),
+        Some("2026-03-01T00:00:00Z")
+    );
     assert_eq!(store.pending_records().await.unwrap().len(), 1);
 
     // Done operations leave the outbox; resolved conflicts leave the open list.
     let mut done = Changeset::default();
     done.outbox_done.push(outbox[0].id);
-    done.conflicts_resolved.push((conflict.id, json!("TakeLocal"), at(5)));
+    done.conflicts_resolved
+        .push((conflict.id, json!("TakeLocal"), at(5)));
     store.commit(done).await.unwrap();
     assert!(store.outbox().await.unwrap().is_empty());
     assert!(store.open_conflicts().await.unwrap().is_empty());
@@ -96,7 +120,9 @@ async fn a_changeset_round_trips_every_row_and_survives_a_reopen() {
 #[tokio::test]
 async fn a_failing_changeset_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let store = CompanyStore::open(&dir.path().join("c.sqlite")).await.unwrap();
+    let store = CompanyStore::open(&dir.path().join("c.sqlite"))
+        .await
+        .unwrap();
     let changes = Changeset {
         records: vec![invoice("kept-out", Some("1"))],
         // An operation for a record that does not exist breaks the foreign key.
@@ -119,10 +145,26 @@ async fn a_failing_changeset_changes_nothing() {
 #[tokio::test]
 async fn one_qbo_object_has_one_record() {
     let dir = tempfile::tempdir().unwrap();
-    let store = CompanyStore::open(&dir.path().join("c.sqlite")).await.unwrap();
-    store.commit(Changeset { records: vec![invoice("a", Some("7"))], ..Changeset::default() }).await.unwrap();
-    let duplicate = store.commit(Changeset { records: vec![invoice("b", Some("7"))], ..Changeset::default() }).await;
-    assert!(duplicate.is_err(), "the same QuickBooks id twice must be refused");
+    let store = CompanyStore::open(&dir.path().join("c.sqlite"))
+        .await
+        .unwrap();
+    store
+        .commit(Changeset {
+            records: vec![invoice("a", Some("7"))],
+            ..Changeset::default()
+        })
+        .await
+        .unwrap();
+    let duplicate = store
+        .commit(Changeset {
+            records: vec![invoice("b", Some("7"))],
+            ..Changeset::default()
+        })
+        .await;
+    assert!(
+        duplicate.is_err(),
+        "the same QuickBooks id twice must be refused"
+    );
 }
 
 #[tokio::test]
@@ -155,7 +197,10 @@ async fn the_app_database_keeps_companies_and_settings() {
     drop(store);
     let store = AppStore::open(&path).await.unwrap();
     assert_eq!(store.companies().await.unwrap(), vec![company]);
-    assert_eq!(store.setting("theme").await.unwrap().as_deref(), Some("light"));
+    assert_eq!(
+        store.setting("theme").await.unwrap().as_deref(),
+        Some("light")
+    );
     store.remove_company("c1").await.unwrap();
     assert!(store.company("c1").await.unwrap().is_none());
 }
@@ -167,10 +212,18 @@ async fn wal_foreign_keys_and_migrations_are_in_place() {
     CompanyStore::open(&path).await.unwrap().close().await;
     // Opening again runs no migration twice.
     CompanyStore::open(&path).await.unwrap().close().await;
-    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.unwrap();
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&raw).await.unwrap();
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&raw)
+        .await
+        .unwrap();
     assert_eq!(mode, "wal");
-    let migrations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&raw).await.unwrap();
+    let migrations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+        .fetch_one(&raw)
+        .await
+        .unwrap();
     assert_eq!(migrations, 1);
     raw.close().await;
     // Foreign keys are on in the store's own connections: see
@@ -182,9 +235,17 @@ async fn a_damaged_row_is_an_error_that_names_it_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.sqlite");
     let store = CompanyStore::open(&path).await.unwrap();
-    store.commit(Changeset { records: vec![invoice("a", Some("7"))], ..Changeset::default() }).await.unwrap();
+    store
+        .commit(Changeset {
+            records: vec![invoice("a", Some("7"))],
+            ..Changeset::default()
+        })
+        .await
+        .unwrap();
     // Another program (or a disk fault) damages the stored JSON.
-    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
     sqlx::query("UPDATE records SET local_json = '{broken' WHERE local_id = 'a'")
         .execute(&raw)
         .await

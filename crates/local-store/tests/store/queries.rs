@@ -1,5 +1,8 @@
 //! Lists: filters, search, exact amount sorting, paging.
 
+// Helpers outside #[test] functions unwrap too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use chrono::NaiveDate;
 use local_store::{Changeset, CompanyStore, RecordFilter, RecordRow, RecordSort, RecordState};
 use rust_decimal::Decimal;
@@ -7,12 +10,27 @@ use serde_json::json;
 
 async fn books(rows: Vec<RecordRow>) -> (tempfile::TempDir, CompanyStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = CompanyStore::open(&dir.path().join("c.sqlite")).await.unwrap();
-    store.commit(Changeset { records: rows, ..Changeset::default() }).await.unwrap();
+    let store = CompanyStore::open(&dir.path().join("c.sqlite"))
+        .await
+        .unwrap();
+    store
+        .commit(Changeset {
+            records: rows,
+            ..Changeset::default()
+        })
+        .await
+        .unwrap();
     (dir, store)
 }
 
-fn row(id: &str, entity: &str, amount: &str, date: &str, party: &str, state: RecordState) -> RecordRow {
+fn row(
+    id: &str,
+    entity: &str,
+    amount: &str,
+    date: &str,
+    party: &str,
+    state: RecordState,
+) -> RecordRow {
     let mut record = RecordRow::new(id, entity);
     record.local = Some(json!({}));
     record.state = state;
@@ -26,16 +44,58 @@ fn row(id: &str, entity: &str, amount: &str, date: &str, party: &str, state: Rec
 #[tokio::test]
 async fn amounts_sort_exactly_and_filters_combine() {
     let (_dir, store) = books(vec![
-        row("a", "Invoice", "10.00", "2026-01-05", "O'Brien & Sons", RecordState::Synced),
-        row("b", "Invoice", "9.99", "2026-02-05", "Acme 100%", RecordState::Pending),
-        row("c", "Invoice", "100", "2026-03-05", "acme_ltd", RecordState::Conflict),
-        row("d", "Invoice", "-5", "2026-04-05", "Zed", RecordState::Synced),
-        row("e", "Bill", "0", "2026-05-05", "Supplier", RecordState::Deleted),
+        row(
+            "a",
+            "Invoice",
+            "10.00",
+            "2026-01-05",
+            "O'Brien & Sons",
+            RecordState::Synced,
+        ),
+        row(
+            "b",
+            "Invoice",
+            "9.99",
+            "2026-02-05",
+            "Acme 100%",
+            RecordState::Pending,
+        ),
+        row(
+            "c",
+            "Invoice",
+            "100",
+            "2026-03-05",
+            "acme_ltd",
+            RecordState::Conflict,
+        ),
+        row(
+            "d",
+            "Invoice",
+            "-5",
+            "2026-04-05",
+            "Zed",
+            RecordState::Synced,
+        ),
+        row(
+            "e",
+            "Bill",
+            "0",
+            "2026-05-05",
+            "Supplier",
+            RecordState::Deleted,
+        ),
     ])
     .await;
     let ids = |rows: Vec<RecordRow>| rows.into_iter().map(|row| row.local_id).collect::<Vec<_>>();
-    let by_amount = RecordFilter { sort: RecordSort::Amount, descending: false, ..RecordFilter::default() };
-    assert_eq!(ids(store.records(&by_amount).await.unwrap()), ["d", "b", "a", "c"]);
+    let by_amount = RecordFilter {
+        sort: RecordSort::Amount,
+        descending: false,
+        ..RecordFilter::default()
+    };
+    assert_eq!(
+        ids(store.records(&by_amount).await.unwrap()),
+        ["d", "b", "a", "c"]
+    );
     let invoices_2026_q1 = RecordFilter {
         entity_type: Some("Invoice".into()),
         date_from: Some("2026-01-01".parse().unwrap()),
@@ -44,32 +104,72 @@ async fn amounts_sort_exactly_and_filters_combine() {
         descending: true,
         ..RecordFilter::default()
     };
-    assert_eq!(ids(store.records(&invoices_2026_q1).await.unwrap()), ["c", "b", "a"]);
+    assert_eq!(
+        ids(store.records(&invoices_2026_q1).await.unwrap()),
+        ["c", "b", "a"]
+    );
     assert_eq!(store.count_records(&invoices_2026_q1).await.unwrap(), 3);
     // Search is a case-insensitive substring; % and _ are plain characters.
-    let search = |text: &str| RecordFilter { search: Some(text.into()), ..RecordFilter::default() };
+    let search = |text: &str| RecordFilter {
+        search: Some(text.into()),
+        ..RecordFilter::default()
+    };
     assert_eq!(ids(store.records(&search("ACME")).await.unwrap()).len(), 2);
     assert_eq!(ids(store.records(&search("100%")).await.unwrap()), ["b"]);
     assert_eq!(ids(store.records(&search("e_l")).await.unwrap()), ["c"]);
     assert_eq!(ids(store.records(&search("o'brien")).await.unwrap()), ["a"]);
     // Deleted records show only when asked for.
-    let states = RecordFilter { states: vec![RecordState::Deleted], ..RecordFilter::default() };
+    let states = RecordFilter {
+        states: vec![RecordState::Deleted],
+        ..RecordFilter::default()
+    };
     assert_eq!(ids(store.records(&states).await.unwrap()), ["e"]);
-    let paged = RecordFilter { sort: RecordSort::Amount, descending: false, offset: 1, limit: 2, ..RecordFilter::default() };
+    let paged = RecordFilter {
+        sort: RecordSort::Amount,
+        descending: false,
+        offset: 1,
+        limit: 2,
+        ..RecordFilter::default()
+    };
     assert_eq!(ids(store.records(&paged).await.unwrap()), ["b", "a"]);
 }
 
 #[tokio::test]
 async fn a_hundred_thousand_records_commit_in_chunks_and_page_quickly() {
     let rows: Vec<RecordRow> = (0..100_000)
-        .map(|index| row(&format!("r{index:06}"), "Invoice", &format!("{}.{:02}", index % 5000, index % 100), "2026-01-01", "Customer", RecordState::Synced))
+        .map(|index| {
+            row(
+                &format!("r{index:06}"),
+                "Invoice",
+                &format!("{}.{:02}", index % 5000, index % 100),
+                "2026-01-01",
+                "Customer",
+                RecordState::Synced,
+            )
+        })
         .collect();
     let dir = tempfile::tempdir().unwrap();
-    let store = CompanyStore::open(&dir.path().join("c.sqlite")).await.unwrap();
+    let store = CompanyStore::open(&dir.path().join("c.sqlite"))
+        .await
+        .unwrap();
     for chunk in rows.chunks(10_000) {
-        store.commit(Changeset { records: chunk.to_vec(), ..Changeset::default() }).await.unwrap();
+        store
+            .commit(Changeset {
+                records: chunk.to_vec(),
+                ..Changeset::default()
+            })
+            .await
+            .unwrap();
     }
-    let filter = RecordFilter { offset: 99_950, limit: 100, sort: RecordSort::Amount, ..RecordFilter::default() };
+    let filter = RecordFilter {
+        offset: 99_950,
+        limit: 100,
+        sort: RecordSort::Amount,
+        ..RecordFilter::default()
+    };
     assert_eq!(store.records(&filter).await.unwrap().len(), 50);
-    assert_eq!(store.count_records(&RecordFilter::default()).await.unwrap(), 100_000);
+    assert_eq!(
+        store.count_records(&RecordFilter::default()).await.unwrap(),
+        100_000
+    );
 }

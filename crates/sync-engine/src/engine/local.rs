@@ -419,10 +419,8 @@ impl<T: TokenSource + 'static> Engine<T> {
                 })?;
                 record.sync_token = sync_token_of(&remote);
                 let mut local = remote.clone();
-                if is_master(&entity) {
-                    if let Some(object) = local.as_object_mut() {
-                        object.insert("Active".to_owned(), json!(false));
-                    }
+                if let Some(object) = local.as_object_mut().filter(|_| is_master(&entity)) {
+                    object.insert("Active".to_owned(), json!(false));
                 }
                 record.base = Some(remote);
                 record.local = Some(local);

@@ -395,7 +395,7 @@ impl<T: TokenSource + 'static> Engine<T> {
         let mut staged = Staged::default();
         let now = self.now();
         // New parties not yet in QuickBooks, by list and name.
-        let mut unsent: HashMap<(&'static str, String), RecordRow> = HashMap::new();
+        let mut unsent: HashSet<(&'static str, String)> = HashSet::new();
         for record in self.store.records_of(&["Customer", "Vendor"]).await? {
             if record.qbo_id.is_none() && record.state != RecordState::Deleted {
                 let name = shown(&record).map(display_name).unwrap_or_default();
@@ -404,7 +404,7 @@ impl<T: TokenSource + 'static> Engine<T> {
                 } else {
                     "Vendor"
                 };
-                unsent.insert((list, name.trim().to_lowercase()), record);
+                unsent.insert((list, name.trim().to_lowercase()));
             }
         }
         for mut record in waiting {
@@ -469,7 +469,7 @@ impl<T: TokenSource + 'static> Engine<T> {
                     NameResolution::Create { display_name } => {
                         let list = party.kind.entity();
                         let key = (list, display_name.trim().to_lowercase());
-                        if !unsent.contains_key(&key) {
+                        if unsent.insert(key) {
                             let mut created =
                                 RecordRow::new(uuid::Uuid::new_v4().to_string(), list);
                             created.local = Some(json!({ "DisplayName": display_name }));
@@ -489,8 +489,7 @@ impl<T: TokenSource + 'static> Engine<T> {
                                     party.field
                                 ),
                             ));
-                            staged.put(created.clone());
-                            unsent.insert(key, created);
+                            staged.put(created);
                         }
                         // The reference keeps naming the party, now by the
                         // name it is created under; it gets the id once

@@ -543,6 +543,31 @@ mod tests {
     }
 
     #[test]
+    fn an_edit_made_while_the_push_was_in_flight_survives_the_answer() {
+        let planned = json!({"Id": "5", "SyncToken": "2", "PrivateNote": "sent", "Memo": "m"});
+        let mut record =
+            synced(&json!({"Id": "5", "SyncToken": "2", "PrivateNote": "old", "Memo": "m"}));
+        record.local =
+            Some(json!({"Id": "5", "SyncToken": "2", "PrivateNote": "sent", "Memo": "later"}));
+        record.state = RecordState::Pending;
+        let answer = json!({"Id": "5", "SyncToken": "3", "PrivateNote": "sent", "Memo": "m"});
+        let (updated, entry) = apply_answer(
+            record,
+            OpKind::Update,
+            Some(&planned),
+            &answer,
+            context().now,
+            "r1",
+        );
+        assert_eq!(updated.base.as_ref(), Some(&answer));
+        assert_eq!(updated.sync_token.as_deref(), Some("3"));
+        assert_eq!(updated.local.unwrap()["Memo"], json!("later"));
+        assert_eq!(updated.state, RecordState::Pending);
+        assert_eq!(entry.request_id.as_deref(), Some("r1"));
+        assert_eq!(entry.direction, Direction::Push);
+    }
+
+    #[test]
     fn a_tombstone_deletes_an_untouched_record_and_conflicts_with_an_edit() {
         let base = json!({"Id": "5", "SyncToken": "2", "PrivateNote": "a"});
         let outcome = reconcile_tombstone(Some(synced(&base)), &context());

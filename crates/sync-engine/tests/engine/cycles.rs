@@ -3,6 +3,9 @@
 //! windows narrowed under the cap, a re-scan that finds deletions, inactive
 //! list entries, undo and the dry run.
 
+// Helpers outside #[test] functions unwrap too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -18,11 +21,16 @@ use crate::support::{
 
 /// A bill on the first active vendor and expense account of the books.
 async fn bill_body(engine: &TestEngine, note: &str) -> Value {
-    let vendor = first_active(engine, "Vendor", |_| true).await.local.unwrap();
-    let account = first_active(engine, "Account", |account| account["AccountType"] == "Expense")
+    let vendor = first_active(engine, "Vendor", |_| true)
         .await
         .local
         .unwrap();
+    let account = first_active(engine, "Account", |account| {
+        account["AccountType"] == "Expense"
+    })
+    .await
+    .local
+    .unwrap();
     json!({
         "VendorRef": {"value": vendor["Id"], "name": vendor["DisplayName"]},
         "PrivateNote": note,
@@ -122,10 +130,16 @@ async fn a_stale_token_met_during_the_push_is_merged_and_sent_again() {
     assert_eq!(report.pushed, 1, "{report:?}");
     let remote = harness.remote("Invoice", &qbo_id).await;
     assert_eq!(remote["PrivateNote"], "ours");
-    assert_eq!(remote["DocNumber"], "THEIRS-7", "their change was not overwritten");
+    assert_eq!(
+        remote["DocNumber"], "THEIRS-7",
+        "their change was not overwritten"
+    );
     let record = local_record(&engine, &invoice.local_id).await;
     assert_eq!(record.state, RecordState::Synced);
-    assert_eq!(record.sync_token, remote["SyncToken"].as_str().map(str::to_owned));
+    assert_eq!(
+        record.sync_token,
+        remote["SyncToken"].as_str().map(str::to_owned)
+    );
     let history = engine
         .store()
         .history(&HistoryFilter {
@@ -158,7 +172,11 @@ async fn our_own_writes_coming_back_change_nothing() {
     let again = sync(&engine).await;
     assert_eq!((again.pulled, again.pushed), (0, 0), "{again:?}");
     assert_eq!(harness.writes().await, writes, "no write was sent");
-    assert_eq!(history_len(&engine).await, history, "nothing new in the history");
+    assert_eq!(
+        history_len(&engine).await,
+        history,
+        "nothing new in the history"
+    );
     assert_eq!(local_rows(&engine, "Bill").await, records);
 }
 
@@ -173,7 +191,10 @@ async fn work_done_offline_waits_and_is_sent_when_quickbooks_answers() {
         .unwrap();
     let mut edited = created.record.local.clone().unwrap();
     edited["Notes"] = json!("second thoughts");
-    engine.edit_local(&created.record.local_id, edited).await.unwrap();
+    engine
+        .edit_local(&created.record.local_id, edited)
+        .await
+        .unwrap();
     harness
         .arm(json!({"kind": "service_unavailable", "path": "/v3/*", "count": 100}))
         .await;
@@ -214,7 +235,10 @@ async fn a_cancel_between_batches_keeps_the_queue_and_the_next_sync_sends_it_onc
             &cancel,
         )
         .await;
-    assert!(matches!(outcome, Err(EngineError::Cancelled)), "{outcome:?}");
+    assert!(
+        matches!(outcome, Err(EngineError::Cancelled)),
+        "{outcome:?}"
+    );
     assert_eq!(engine.store().outbox().await.unwrap().len(), 1);
     let report = sync(&engine).await;
     assert_eq!(report.pushed, 1);
@@ -232,8 +256,12 @@ async fn a_cancel_between_batches_keeps_the_queue_and_the_next_sync_sends_it_onc
 
 #[tokio::test]
 async fn a_truncated_change_capture_is_read_in_narrower_windows() {
-    let harness =
-        Harness::start_with(EmulatorConfig::default(), Some((26, 10)), Some(start_time())).await;
+    let harness = Harness::start_with(
+        EmulatorConfig::default(),
+        Some((26, 10)),
+        Some(start_time()),
+    )
+    .await;
     // The seeded objects are older than the first sync's bookmark.
     harness.advance(json!({"minutes": 40})).await;
     let engine = harness
@@ -286,8 +314,12 @@ async fn a_truncated_change_capture_is_read_in_narrower_windows() {
 
 #[tokio::test]
 async fn a_rescan_after_thirty_days_finds_deletions_and_new_objects() {
-    let harness =
-        Harness::start_with(EmulatorConfig::default(), Some((27, 12)), Some(start_time())).await;
+    let harness = Harness::start_with(
+        EmulatorConfig::default(),
+        Some((27, 12)),
+        Some(start_time()),
+    )
+    .await;
     let engine = harness.engine("books").await;
     sync(&engine).await;
     let body = bill_body(&engine, "gone while away").await;
@@ -398,7 +430,10 @@ async fn undo_pushes_the_version_before_and_the_dry_run_shows_what_is_held_back(
     edited["PrivateNote"] = json!("second note");
     engine.edit_local(&pushed.local_id, edited).await.unwrap();
     sync(&engine).await;
-    assert_eq!(harness.remote("Bill", &qbo_id).await["PrivateNote"], "second note");
+    assert_eq!(
+        harness.remote("Bill", &qbo_id).await["PrivateNote"],
+        "second note"
+    );
     let edit = engine
         .store()
         .history(&HistoryFilter {
@@ -414,13 +449,21 @@ async fn undo_pushes_the_version_before_and_the_dry_run_shows_what_is_held_back(
     let undone = engine.undo(edit.id).await.unwrap();
     assert_eq!(undone.record.state, RecordState::Pending);
     sync(&engine).await;
-    assert_eq!(harness.remote("Bill", &qbo_id).await["PrivateNote"], "first note");
+    assert_eq!(
+        harness.remote("Bill", &qbo_id).await["PrivateNote"],
+        "first note"
+    );
 
     // A bill on an account QuickBooks does not have is held back, by field.
     let mut broken = bill_body(&engine, "broken").await;
     broken["Line"][0]["AccountBasedExpenseLineDetail"]["AccountRef"] = json!({"value": "99999"});
     let saved = engine.create_local("Bill", broken).await.unwrap();
-    assert!(saved.issues.iter().any(|issue| issue.code == IssueCode::MissingReference));
+    assert!(
+        saved
+            .issues
+            .iter()
+            .any(|issue| issue.code == IssueCode::MissingReference)
+    );
     assert_eq!(saved.record.state, RecordState::Error);
     let plan = engine.dry_run().await.unwrap();
     assert!(plan.operations.is_empty(), "{plan:?}");
@@ -461,7 +504,10 @@ async fn an_edit_against_a_deletion_keeps_both_versions_in_the_conflict() {
     let refused = engine
         .edit_local(&record.local_id, json!({"PrivateNote": "again"}))
         .await;
-    assert!(matches!(refused, Err(EngineError::Refused(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(EngineError::Refused(_))),
+        "{refused:?}"
+    );
     let writes = harness.writes().await;
     sync(&engine).await;
     assert_eq!(harness.writes().await, writes);
@@ -472,4 +518,66 @@ async fn an_edit_against_a_deletion_keeps_both_versions_in_the_conflict() {
     let settled = local_record(&engine, &record.local_id).await;
     assert_eq!(settled.state, RecordState::Deleted);
     assert!(engine.store().open_conflicts().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_refusal_by_quickbooks_is_kept_until_the_record_is_changed() {
+    let harness = Harness::start(Some((31, 12))).await;
+    let engine = harness.engine("books").await;
+    sync(&engine).await;
+    // Names are unique across customers, vendors and employees (6240).
+    let vendor = first_active(&engine, "Vendor", |_| true).await;
+    let taken = vendor.summary.name.clone().unwrap();
+    let created = engine
+        .create_local("Customer", json!({"DisplayName": taken}))
+        .await
+        .unwrap();
+    let report = sync(&engine).await;
+    assert_eq!(report.pushed, 0);
+    let refused = local_record(&engine, &created.record.local_id).await;
+    assert_eq!(refused.state, RecordState::Error);
+    let message = refused.error.clone().unwrap();
+    assert!(message.contains("6240"), "{message}");
+    // Sent as it is, it would be refused again: it waits for a change.
+    let writes = harness.writes().await;
+    let again = sync(&engine).await;
+    assert_eq!(harness.writes().await, writes, "not sent again unchanged");
+    assert_eq!(again.failed.len(), 0, "{again:?}");
+    let mut renamed = refused.local.clone().unwrap();
+    renamed["DisplayName"] = json!(format!("{taken} Customer"));
+    engine.edit_local(&refused.local_id, renamed).await.unwrap();
+    let report = sync(&engine).await;
+    assert_eq!(report.pushed, 1, "{report:?}");
+    assert_eq!(
+        local_record(&engine, &refused.local_id).await.state,
+        RecordState::Synced
+    );
+}
+
+#[tokio::test]
+async fn without_automatic_creation_a_new_vendor_name_is_held_back() {
+    let harness = Harness::start(Some((32, 12))).await;
+    let engine = harness
+        .engine_with(
+            "books",
+            EngineConfig {
+                auto_create_parties: false,
+                ..EngineConfig::default()
+            },
+        )
+        .await;
+    sync(&engine).await;
+    let vendors = harness.emulator_count("Vendor");
+    let mut body = bill_body(&engine, "new supplier").await;
+    body["VendorRef"] = json!({"name": "Nobody Knows Ltd"});
+    let created = engine.create_local("Bill", body).await.unwrap();
+    assert_eq!(created.record.state, RecordState::Error);
+    let report = sync(&engine).await;
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert!(report.failed[0].message.contains("VendorRef"));
+    assert_eq!(
+        harness.emulator_count("Vendor"),
+        vendors,
+        "no vendor was created"
+    );
 }

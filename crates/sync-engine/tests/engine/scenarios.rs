@@ -2,6 +2,9 @@
 //! (the list: creates, edits, merges, conflicts, deletes, voids,
 //! references, auto-create, restarts, throttling, CDC limits).
 
+// Helpers outside #[test] functions unwrap too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use serde_json::{Value, json};
 use sync_engine::{CancelFlag, EngineConfig, FieldPath, Resolution};
 
@@ -20,7 +23,9 @@ fn invoice_for(customer: &Value, item: &Value, note: &str) -> Value {
     })
 }
 
-async fn sellable_item(engine: &sync_engine::Engine<crate::simulation::harness::StaticToken>) -> Value {
+async fn sellable_item(
+    engine: &sync_engine::Engine<crate::simulation::harness::StaticToken>,
+) -> Value {
     first_active(engine, "Item", |item| {
         matches!(
             item["Type"].as_str(),
@@ -51,11 +56,25 @@ async fn a_first_sync_brings_every_object_and_a_second_changes_nothing() {
             .count() as u64;
         assert_eq!(local, remote, "{entity}");
     }
-    let writes_before = harness.server.emulator().operations().counters.snapshot().total.requests;
+    let writes_before = harness
+        .server
+        .emulator()
+        .operations()
+        .counters
+        .snapshot()
+        .total
+        .requests;
     let again = sync(&engine).await;
     assert_eq!(again.pulled, 0);
     assert_eq!(again.pushed, 0);
-    let writes_after = harness.server.emulator().operations().counters.snapshot().total.requests;
+    let writes_after = harness
+        .server
+        .emulator()
+        .operations()
+        .counters
+        .snapshot()
+        .total
+        .requests;
     // An idle cycle is one CDC request.
     assert_eq!(
         writes_after - writes_before,
@@ -506,7 +525,7 @@ async fn vendor_auto_create_reuses_reactivates_and_never_collides() {
     assert_eq!(
         names
             .iter()
-            .filter(|name| name.eq_ignore_ascii_case(&"brand new co"))
+            .filter(|name| name.eq_ignore_ascii_case("brand new co"))
             .count(),
         1,
         "{names:?}"
@@ -637,7 +656,17 @@ async fn a_throttled_push_waits_and_completes() {
         .await;
     let report = sync(&engine).await;
     assert_eq!(report.pushed, 1);
-    assert!(harness.server.emulator().operations().counters.snapshot().total.throttled >= 1);
+    assert!(
+        harness
+            .server
+            .emulator()
+            .operations()
+            .counters
+            .snapshot()
+            .total
+            .throttled
+            >= 1
+    );
 }
 
 #[tokio::test]

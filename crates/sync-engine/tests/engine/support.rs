@@ -153,15 +153,9 @@ impl Harness {
         Engine::new(store, self.client(), Arc::new(move || clock.now()), config)
     }
 
-    /// The company's request counters, all endpoints together
-    /// (`requests`, `throttled`, …).
-    pub async fn counters(&self) -> Value {
-        self.all_counters().await["total"].clone()
-    }
-
     /// The company's request counters, with `endpoints` keyed like
     /// "POST batch" or "GET cdc".
-    pub async fn all_counters(&self) -> Value {
+    pub async fn counters(&self) -> Value {
         self.http
             .get(format!(
                 "{}/_emulator/counters?realm_id={}",
@@ -178,14 +172,14 @@ impl Harness {
 
     /// Requests one endpoint received, e.g. "GET cdc".
     pub async fn requests_to(&self, endpoint: &str) -> u64 {
-        self.all_counters().await["endpoints"][endpoint]["requests"]
+        self.counters().await["endpoints"][endpoint]["requests"]
             .as_u64()
             .unwrap_or(0)
     }
 
     /// Write requests received: every POST but queries.
     pub async fn writes(&self) -> u64 {
-        let counters = self.all_counters().await;
+        let counters = self.counters().await;
         counters["endpoints"]
             .as_object()
             .map(|endpoints| {
@@ -296,7 +290,10 @@ impl Harness {
     pub async fn advance(&self, by: Value) {
         let response = self
             .http
-            .post(format!("{}/_emulator/clock/advance", self.server.base_url()))
+            .post(format!(
+                "{}/_emulator/clock/advance",
+                self.server.base_url()
+            ))
             .json(&by)
             .send()
             .await

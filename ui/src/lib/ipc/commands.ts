@@ -6,7 +6,14 @@
  *
  * A guard test (ipc-guard.test.ts) fails if any other module imports `invoke`.
  */
-import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
+import { Channel, invoke, type InvokeArgs } from '@tauri-apps/api/core';
+
+import type { CompanySummary } from './generated/CompanySummary';
+import type { IntuitKeysInput } from './generated/IntuitKeysInput';
+import type { RecordPage } from './generated/RecordPage';
+import type { RecordQuery } from './generated/RecordQuery';
+import type { SyncProgress } from './generated/SyncProgress';
+import type { SyncReport } from './generated/SyncReport';
 
 import type { AppInfo } from './generated/AppInfo';
 import type { CommandError } from './generated/CommandError';
@@ -71,4 +78,51 @@ async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
 /** The app's version and the folders it keeps its data and logs in. */
 export function appInfo(): Promise<AppInfo> {
   return call<AppInfo>('app_info');
+}
+
+export type { CompanySummary, IntuitKeysInput, RecordPage, RecordQuery, SyncProgress, SyncReport };
+
+/** Every company with its sync state. */
+export function listCompanies(): Promise<CompanySummary[]> {
+  return call<CompanySummary[]>('list_companies');
+}
+
+/** Adds the demo company (an emulated QuickBooks company) and connects it. */
+export function addDemoCompany(): Promise<CompanySummary> {
+  return call<CompanySummary>('add_demo_company');
+}
+
+/** Adds a company with the user's own Intuit keys; connect it next. */
+export function addIntuitCompany(input: IntuitKeysInput): Promise<CompanySummary> {
+  return call<CompanySummary>('add_intuit_company', { input });
+}
+
+/** Opens the consent page in the system browser and resolves once connected. */
+export function connectCompany(companyId: string): Promise<CompanySummary> {
+  return call<CompanySummary>('connect_company', { companyId });
+}
+
+/** Stops waiting for the browser. */
+export function cancelConnect(companyId: string): Promise<void> {
+  return call<void>('cancel_connect', { companyId });
+}
+
+/** Syncs a company now; `onProgress` hears every step. */
+export function syncNow(
+  companyId: string,
+  onProgress: (progress: SyncProgress) => void,
+): Promise<SyncReport> {
+  const channel = new Channel<SyncProgress>();
+  channel.onmessage = onProgress;
+  return call<SyncReport>('sync_now', { companyId, onProgress: channel });
+}
+
+/** Asks a running sync to stop between steps. */
+export function cancelSync(companyId: string): Promise<void> {
+  return call<void>('cancel_sync', { companyId });
+}
+
+/** A page of records. */
+export function listRecords(companyId: string, query: RecordQuery): Promise<RecordPage> {
+  return call<RecordPage>('list_records', { companyId, query });
 }
