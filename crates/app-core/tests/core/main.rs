@@ -4,3 +4,4 @@
 mod companies;
 mod demo;
 mod support;
+mod webhooks;

@@ -2,6 +2,7 @@
 //! a seeded simulation of both sides.
 
 mod cycles;
+mod merge_laws;
 mod scenarios;
 mod simulation;
 mod support;
