@@ -65,9 +65,12 @@ fn invoke_with(
     command: &str,
     body: InvokeBody,
 ) -> Result<Value, Value> {
-    let window = WebviewWindowBuilder::new(app, window_label, Default::default())
-        .build()
-        .expect("a mock window");
+    // One window per label: a second call from the same window reuses it.
+    let window = app.get_webview_window(window_label).unwrap_or_else(|| {
+        WebviewWindowBuilder::new(app, window_label, Default::default())
+            .build()
+            .expect("a mock window")
+    });
     get_ipc_response(
         &window,
         InvokeRequest {
