@@ -69,6 +69,38 @@ impl CompanyStore {
         row.as_ref().map(record_from_row).transpose()
     }
 
+    /// The records of many QuickBooks objects of one type at once (a page
+    /// of a first sync reads its known records in one query, not one each).
+    pub async fn records_by_qbo_ids(
+        &self,
+        entity: &str,
+        qbo_ids: &[String],
+    ) -> Result<Vec<RecordRow>, StoreError> {
+        let mut found = Vec::new();
+        // SQLite allows 32,766 bound values; pages are far smaller, but a
+        // caller may pass more.
+        for chunk in qbo_ids.chunks(5_000) {
+            let mut query =
+                QueryBuilder::<Sqlite>::new("SELECT * FROM records WHERE entity_type = ");
+            query.push_bind(entity.to_owned());
+            query.push(" AND qbo_id IN (");
+            let mut separated = query.separated(", ");
+            for id in chunk {
+                separated.push_bind(id.clone());
+            }
+            query.push(")");
+            let rows = query
+                .build()
+                .fetch_all(&self.pool)
+                .await
+                .map_err(StoreError::query("reading records by QuickBooks id"))?;
+            for row in &rows {
+                found.push(record_from_row(row)?);
+            }
+        }
+        Ok(found)
+    }
+
     /// A page of records.
     pub async fn records(&self, filter: &RecordFilter) -> Result<Vec<RecordRow>, StoreError> {
         let mut query = QueryBuilder::<Sqlite>::new("SELECT * FROM records");

@@ -25,7 +25,8 @@ async fn trying_the_demo_company_finishes_the_first_sync() {
     assert_eq!(state, "Connected");
     let last_sync = app.text("company-last-sync").await;
     assert_ne!(last_sync, "never", "the company shows when it last synced");
-    app.wait_for_text("status-bar", "Demo company: synced").await;
+    app.wait_for_text("status-bar", "Demo company: synced")
+        .await;
     app.screenshot("demo-02-first-sync-done").await;
     app.close().await;
 }

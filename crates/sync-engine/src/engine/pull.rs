@@ -88,9 +88,33 @@ pub(crate) struct Staged {
     pub changes: Changeset,
     by_local: HashMap<String, usize>,
     by_qbo: HashMap<(String, String), String>,
+    /// Records read ahead for a page, by (entity, QBO id); an id asked for
+    /// and absent here has no record.
+    prefetched: HashMap<(String, String), Option<RecordRow>>,
 }
 
 impl Staged {
+    /// Remembers what the store holds for these ids, read in one query.
+    pub fn prefetch(&mut self, entity: &str, ids: &[String], found: Vec<RecordRow>) {
+        for id in ids {
+            self.prefetched
+                .insert((entity.to_owned(), id.clone()), None);
+        }
+        for record in found {
+            if let Some(id) = record.qbo_id.clone() {
+                self.prefetched
+                    .insert((entity.to_owned(), id), Some(record));
+            }
+        }
+    }
+
+    /// What the store held for an id read ahead; None when not read ahead.
+    fn prefetched(&self, entity: &str, qbo_id: &str) -> Option<Option<RecordRow>> {
+        self.prefetched
+            .get(&(entity.to_owned(), qbo_id.to_owned()))
+            .cloned()
+    }
+
     /// Stages a record (replacing an earlier staged version of it).
     pub fn put(&mut self, record: RecordRow) {
         if let Some(qbo_id) = &record.qbo_id {
@@ -171,7 +195,10 @@ impl<T: TokenSource + 'static> Engine<T> {
     ) -> Result<(), EngineError> {
         let existing = match staged.by_qbo_id(entity, qbo_id) {
             Some(record) => Some(record.clone()),
-            None => self.store.record_by_qbo_id(entity, qbo_id).await?,
+            None => match staged.prefetched(entity, qbo_id) {
+                Some(known) => known,
+                None => self.store.record_by_qbo_id(entity, qbo_id).await?,
+            },
         };
         let open_conflict = match &existing {
             Some(record) if record.state == RecordState::Conflict => self
@@ -284,6 +311,9 @@ impl<T: TokenSource + 'static> Engine<T> {
             let page = page?;
             let _writing = self.writing.lock().await;
             let mut staged = Staged::default();
+            let ids: Vec<String> = page.rows.iter().filter_map(qbo_id_of).collect();
+            let known = self.store.records_by_qbo_ids(entity, &ids).await?;
+            staged.prefetch(entity, &ids, known);
             for row in &page.rows {
                 let Some(qbo_id) = qbo_id_of(row) else {
                     continue;
