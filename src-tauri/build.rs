@@ -33,6 +33,7 @@ fn main() {
         "get_app_settings",
         "save_app_settings",
         "open_logs_folder",
+        "demo_address",
     ]);
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("./src-tauri/capabilities/**/*")

@@ -285,3 +285,10 @@ pub fn open_logs_folder(state: State<'_, AppState>) -> Answer<()> {
         ),
     })
 }
+
+/// The address of the embedded demo emulator while it runs; its web view at
+/// `/_emulator/web/` shows the demo company as the client sees it in QuickBooks.
+#[tauri::command]
+pub async fn demo_address(state: State<'_, AppState>) -> Answer<Option<String>> {
+    Ok(state.core.demo_address().await)
+}

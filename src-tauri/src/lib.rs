@@ -90,6 +90,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::get_app_settings,
         commands::save_app_settings,
         commands::open_logs_folder,
+        commands::demo_address,
     ])
 }
 

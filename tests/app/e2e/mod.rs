@@ -7,6 +7,7 @@
 //! a 2-core machine only make each other flaky).
 
 mod demo;
+mod edit;
 mod frame;
 
 use std::net::TcpListener;

@@ -23,9 +23,9 @@ use serde_json::{Value, json};
 
 use crate::support::{Emulator, EmulatorTokens};
 
-/// The directory of recorded QBO responses shared by the project.
+/// The recorded QBO entity samples (copied into this crate, see SOURCE.md there).
 fn samples_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/qbo/samples")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/client/samples")
 }
 
 /// Every `entity-*.json` sample as (file name, entity type, inner object).

@@ -10,7 +10,9 @@ import { Channel, invoke, type InvokeArgs } from '@tauri-apps/api/core';
 
 import type { CompanySummary } from './generated/CompanySummary';
 import type { IntuitKeysInput } from './generated/IntuitKeysInput';
+import type { RecordDetail } from './generated/RecordDetail';
 import type { RecordPage } from './generated/RecordPage';
+import type { SaveOutcome } from './generated/SaveOutcome';
 import type { RecordQuery } from './generated/RecordQuery';
 import type { SyncProgress } from './generated/SyncProgress';
 import type { SyncReport } from './generated/SyncReport';
@@ -80,7 +82,16 @@ export function appInfo(): Promise<AppInfo> {
   return call<AppInfo>('app_info');
 }
 
-export type { CompanySummary, IntuitKeysInput, RecordPage, RecordQuery, SyncProgress, SyncReport };
+export type {
+  CompanySummary,
+  IntuitKeysInput,
+  RecordDetail,
+  RecordPage,
+  RecordQuery,
+  SaveOutcome,
+  SyncProgress,
+  SyncReport,
+};
 
 /** Every company with its sync state. */
 export function listCompanies(): Promise<CompanySummary[]> {
@@ -125,4 +136,24 @@ export function cancelSync(companyId: string): Promise<void> {
 /** A page of records. */
 export function listRecords(companyId: string, query: RecordQuery): Promise<RecordPage> {
   return call<RecordPage>('list_records', { companyId, query });
+}
+
+/** One record with its local, base and QuickBooks versions. */
+export function getRecord(companyId: string, localId: string): Promise<RecordDetail> {
+  return call<RecordDetail>('get_record', { companyId, localId });
+}
+
+/** Saves a new record (localId null) or an edit; it reaches QuickBooks on the next sync. */
+export function saveRecord(
+  companyId: string,
+  localId: string | null,
+  entityType: string,
+  object: unknown,
+): Promise<SaveOutcome> {
+  return call<SaveOutcome>('save_record', { companyId, localId, entityType, object });
+}
+
+/** The embedded demo emulator's address while it runs, else null. */
+export function demoAddress(): Promise<string | null> {
+  return call<string | null>('demo_address');
 }
