@@ -62,7 +62,8 @@ impl Session {
         let port = free_port();
         let native_port = free_port();
         let driver_path = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
-        let driver = Command::new(&driver_path)
+        let mut command = Command::new(&driver_path);
+        command
             .args([
                 "--port",
                 &port.to_string(),
@@ -74,14 +75,18 @@ impl Session {
             .env("XDG_CACHE_HOME", scratch.join("cache"))
             .envs(env.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|error| {
-                panic!(
-                    "cannot start {driver_path}: {error}. The end-to-end tests need tauri-driver, \
+            .stderr(Stdio::inherit());
+        // Its own process group, so that a failed scenario can take down the
+        // driver, WebKitWebDriver and the app together (a surviving app would
+        // make the next scenario's launch a second instance, which exits).
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let driver = command.spawn().unwrap_or_else(|error| {
+            panic!(
+                "cannot start {driver_path}: {error}. The end-to-end tests need tauri-driver, \
                      WebKitWebDriver and a display: run them through `cargo xtask test`."
-                )
-            });
+            )
+        });
 
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".into(), json!("wry"));
@@ -200,8 +205,14 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        // A failed scenario panics before `close`; never leave a driver behind.
+        // A failed scenario panics before `close`; never leave the driver or
+        // the app behind.
+        #[cfg(unix)]
+        let _ = Command::new("kill")
+            .args(["-KILL", &format!("-{}", self.driver.id())])
+            .status();
         let _ = self.driver.kill();
+        let _ = self.driver.wait();
     }
 }
 
