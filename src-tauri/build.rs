@@ -34,6 +34,12 @@ fn main() {
         "save_app_settings",
         "open_logs_folder",
         "demo_address",
+        "list_products",
+        "create_product",
+        "set_stock",
+        "add_location",
+        "rename_location",
+        "remove_location",
     ]);
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("./src-tauri/capabilities/**/*")

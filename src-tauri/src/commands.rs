@@ -5,9 +5,10 @@
 //! in a capability file, or the webview cannot call it.
 
 use app_core::{
-    AppInfo, AppSettings, CompanySettings, CompanySummary, ConflictDetail, ConflictSummary, DryRun,
-    HistoryPage, HistoryQuery, IntuitKeysInput, PickerOption, RecordDetail, RecordPage,
-    RecordQuery, ResolutionInput, SaveOutcome, SyncProgress, SyncReport,
+    AppInfo, AppSettings, Catalogue, CompanySettings, CompanySummary, ConflictDetail,
+    ConflictSummary, DryRun, HistoryPage, HistoryQuery, IntuitKeysInput, LocationView, NewProduct,
+    PickerOption, ProductView, RecordDetail, RecordPage, RecordQuery, ResolutionInput, SaveOutcome,
+    StockInput, SyncProgress, SyncReport,
 };
 use serde_json::Value;
 use tauri::State;
@@ -291,4 +292,67 @@ pub fn open_logs_folder(state: State<'_, AppState>) -> Answer<()> {
 #[tauri::command]
 pub async fn demo_address(state: State<'_, AppState>) -> Answer<Option<String>> {
     Ok(state.core.demo_address().await)
+}
+
+/// The product catalogue with stock per location.
+#[tauri::command]
+pub async fn list_products(state: State<'_, AppState>, company_id: String) -> Answer<Catalogue> {
+    Ok(state.core.list_products(&company_id).await?)
+}
+
+/// Creates a product here (Ledgerlink must be the product master).
+#[tauri::command]
+pub async fn create_product(
+    state: State<'_, AppState>,
+    company_id: String,
+    product: NewProduct,
+) -> Answer<ProductView> {
+    Ok(state.core.create_product(&company_id, product).await?)
+}
+
+/// Sets a product's counted quantity and minimum at a location.
+#[tauri::command]
+pub async fn set_stock(
+    state: State<'_, AppState>,
+    company_id: String,
+    stock: StockInput,
+) -> Answer<ProductView> {
+    Ok(state.core.set_stock(&company_id, stock).await?)
+}
+
+/// Adds a stock location.
+#[tauri::command]
+pub async fn add_location(
+    state: State<'_, AppState>,
+    company_id: String,
+    name: String,
+) -> Answer<LocationView> {
+    Ok(state.core.add_location(&company_id, &name).await?)
+}
+
+/// Renames a stock location.
+#[tauri::command]
+pub async fn rename_location(
+    state: State<'_, AppState>,
+    company_id: String,
+    location_id: String,
+    name: String,
+) -> Answer<LocationView> {
+    Ok(state
+        .core
+        .rename_location(&company_id, &location_id, &name)
+        .await?)
+}
+
+/// Removes a stock location and the stock kept there.
+#[tauri::command]
+pub async fn remove_location(
+    state: State<'_, AppState>,
+    company_id: String,
+    location_id: String,
+) -> Answer<()> {
+    Ok(state
+        .core
+        .remove_location(&company_id, &location_id)
+        .await?)
 }

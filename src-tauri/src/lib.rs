@@ -91,6 +91,12 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::save_app_settings,
         commands::open_logs_folder,
         commands::demo_address,
+        commands::list_products,
+        commands::create_product,
+        commands::set_stock,
+        commands::add_location,
+        commands::rename_location,
+        commands::remove_location,
     ])
 }
 

@@ -61,6 +61,7 @@ describe('App frame', () => {
 
     const expectations: Array<[string, string, string]> = [
       ['nav-records', 'Records', 'No records to show'],
+      ['nav-products', 'Products', 'No products to show'],
       ['nav-conflicts', 'Conflicts', 'No conflicts'],
       ['nav-history', 'History', 'No sync history yet'],
       ['nav-companies', 'Companies', 'Try the demo company'],

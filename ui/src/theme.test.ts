@@ -35,7 +35,8 @@ function blockAfter(marker: string, from = 0): string {
 
 const darkMedia = css.indexOf('@media (prefers-color-scheme: dark)');
 const light = colours(blockAfter(':root {'));
-const dark = colours(blockAfter(':root {', darkMedia));
+const dark = colours(blockAfter(":root:not([data-theme='light']) {", darkMedia));
+const pinnedDark = colours(blockAfter(":root[data-theme='dark'] {"));
 
 function channel(value: number): number {
   const srgb = value / 255;
@@ -66,9 +67,26 @@ const TEXT_PAIRS: Array<[string, string]> = [
   ['text-muted', 'bg'],
   ['text-muted', 'surface'],
   ['text-muted', 'sidebar-bg'],
+  ['text', 'accent-soft'],
+  ['text', 'ok-bg'],
+  ['text', 'warn-bg'],
+  ['text-muted', 'accent-soft'],
+  ['text-muted', 'nav-hover'],
   ['accent-text', 'accent-soft'],
+  ['accent-text', 'surface'],
+  ['accent-text', 'bg'],
   ['on-accent', 'accent'],
+  ['on-accent', 'accent-text'],
   ['danger-text', 'danger-bg'],
+  ['danger-text', 'surface'],
+  ['danger-text', 'bg'],
+  ['danger-text', 'sidebar-bg'],
+  ['on-danger-solid', 'danger-solid'],
+  ['ok-text', 'ok-bg'],
+  ['ok-text', 'surface'],
+  ['ok-text', 'bg'],
+  ['warn-text', 'warn-bg'],
+  ['warn-text', 'surface'],
 ];
 
 const NON_TEXT_PAIRS: Array<[string, string]> = [
@@ -77,6 +95,11 @@ const NON_TEXT_PAIRS: Array<[string, string]> = [
   ['focus', 'sidebar-bg'],
   ['focus', 'accent-soft'],
   ['accent', 'accent-soft'],
+  ['accent', 'sidebar-bg'],
+  ['ok-text', 'sidebar-bg'],
+  ['control-border', 'surface'],
+  ['control-border', 'bg'],
+  ['control-border', 'sidebar-bg'],
 ];
 
 describe.each([
@@ -98,6 +121,13 @@ describe.each([
 });
 
 describe('the theme', () => {
+  it('can be pinned: data-theme="dark" uses exactly the dark palette, data-theme="light" opts out of it', () => {
+    expect([...pinnedDark.entries()].sort()).toEqual([...dark.entries()].sort());
+    expect(css).toMatch(/:root\[data-theme='light'\]\s*\{\s*color-scheme:\s*light;/);
+    // The system's dark palette must not apply over a pinned light theme.
+    expect(css.slice(darkMedia)).toMatch(/^@media \(prefers-color-scheme: dark\) \{\s*:root:not\(\[data-theme='light'\]\)/);
+  });
+
   it('follows the operating system and loads nothing from elsewhere', () => {
     expect(darkMedia).toBeGreaterThan(0);
     expect(css).toMatch(/color-scheme:\s*light dark/);

@@ -549,6 +549,7 @@ impl AppCore {
         let settings = company_settings(row);
         let config = EngineConfig {
             auto_create_parties: settings.auto_create_parties,
+            products: crate::products::product_rules(&settings.products),
             ..EngineConfig::default()
         };
         let engine = Arc::new(Engine::new(

@@ -9,6 +9,7 @@ mod companies;
 mod demo;
 mod error;
 mod info;
+mod products;
 mod records;
 mod runtime;
 mod schedule;

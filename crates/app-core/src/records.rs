@@ -107,19 +107,30 @@ impl AppCore {
         company_id: &str,
         entity_type: &str,
     ) -> CoreResult<Vec<PickerOption>> {
-        if !entities::is_master(entity_type) {
+        // Product categories are items of type Category.
+        let (list, only_type) = if entity_type == "Category" {
+            ("Item", Some("Category"))
+        } else {
+            (entity_type, None)
+        };
+        if !entities::is_master(list) {
             return Err(CoreError::Invalid(format!(
-                "{entity_type} is not a list QuickBooks references; choose Account, Customer, Vendor, Employee, Item, Class, Department, Term, PaymentMethod or TaxCode."
+                "{entity_type} is not a list QuickBooks references; choose Account, Customer, Vendor, Employee, Item, Category, Class, Department, Term, PaymentMethod or TaxCode."
             )));
         }
         let store = self.company_store(company_id).await?;
         let mut options: Vec<PickerOption> = store
-            .records_of(&[entity_type])
+            .records_of(&[list])
             .await?
             .into_iter()
             .filter(|row| row.active && row.state != RecordState::Deleted)
             .filter_map(|row| {
                 let object = row.local.as_ref().or(row.remote.as_ref())?;
+                if let Some(wanted) = only_type
+                    && object.get("Type").and_then(Value::as_str) != Some(wanted)
+                {
+                    return None;
+                }
                 let id = row.qbo_id.clone()?;
                 let detail = ["AccountType", "Type"]
                     .iter()
@@ -378,6 +389,8 @@ impl AppCore {
                 "The webhook endpoint \"{endpoint}\" is not a URL."
             )));
         }
+        let locations = self.company_store(company_id).await?.locations().await?;
+        crate::products::check_product_settings(&settings.products, &locations)?;
         let mut row = self.company_row(company_id).await?;
         row.settings = serde_json::to_value(&settings)
             .map_err(|error| CoreError::Invalid(error.to_string()))?;
@@ -414,12 +427,18 @@ impl AppCore {
         Ok(settings)
     }
 
-    async fn company_store(&self, company_id: &str) -> CoreResult<local_store::CompanyStore> {
+    pub(crate) async fn company_store(
+        &self,
+        company_id: &str,
+    ) -> CoreResult<local_store::CompanyStore> {
         let row = self.company_row(company_id).await?;
         Ok(self.runtime(&row).await?.store.clone())
     }
 
-    async fn engine(&self, company_id: &str) -> CoreResult<std::sync::Arc<crate::CompanyEngine>> {
+    pub(crate) async fn engine(
+        &self,
+        company_id: &str,
+    ) -> CoreResult<std::sync::Arc<crate::CompanyEngine>> {
         let row = self.company_row(company_id).await?;
         let runtime = self.runtime(&row).await?;
         self.ensure_engine(&row, &runtime).await

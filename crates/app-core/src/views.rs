@@ -54,6 +54,7 @@ pub struct IntuitKeysInput {
     /// The app's client secret; it goes to the OS keyring only.
     pub client_secret: String,
     /// `sandbox` or `production`.
+    #[ts(type = "\"sandbox\" | \"production\"")]
     pub environment: String,
     /// The hosted https redirect page, needed for production keys.
     pub redirect_page: Option<String>,
@@ -166,6 +167,7 @@ pub struct RecordDetail {
     #[ts(type = "unknown")]
     pub remote: Option<Value>,
     /// The open conflict on it, if any.
+    #[ts(type = "number | null")]
     pub conflict_id: Option<i64>,
     /// QuickBooks can void this type and it is not voided or deleted.
     pub can_void: bool,
@@ -205,6 +207,8 @@ pub struct PickerOption {
 #[ts(export, rename_all = "camelCase")]
 pub struct ConflictSummary {
     /// The conflict's id.
+    // Local ids stay far below 2^53, so a plain number is exact in JS.
+    #[ts(type = "number")]
     pub id: i64,
     /// The record in conflict.
     pub local_id: String,
@@ -314,6 +318,8 @@ pub struct HistoryQuery {
 #[ts(export, rename_all = "camelCase")]
 pub struct HistoryRow {
     /// The entry's id.
+    // Local ids stay far below 2^53, so a plain number is exact in JS.
+    #[ts(type = "number")]
     pub id: i64,
     /// When (RFC 3339).
     pub at: String,
@@ -402,6 +408,9 @@ pub struct CompanySettings {
     pub auto_create_parties: bool,
     /// Where a webhook relay forwards Intuit's notifications, if used.
     pub webhook_endpoint: Option<String>,
+    /// How the product catalogue and its stock follow QuickBooks' items.
+    #[serde(default)]
+    pub products: ProductSettings,
 }
 
 /// The default interval: one change-data-capture request per cycle every 15
@@ -419,6 +428,7 @@ impl Default for CompanySettings {
             sync_interval_minutes: DEFAULT_SYNC_INTERVAL_MINUTES,
             auto_create_parties: true,
             webhook_endpoint: None,
+            products: ProductSettings::default(),
         }
     }
 }
@@ -429,6 +439,7 @@ impl Default for CompanySettings {
 #[ts(export, rename_all = "camelCase")]
 pub struct AppSettings {
     /// `system`, `light` or `dark`.
+    #[ts(type = "\"system\" | \"light\" | \"dark\"")]
     pub theme: String,
 }
 
@@ -438,4 +449,210 @@ impl Default for AppSettings {
             theme: "system".to_owned(),
         }
     }
+}
+
+/// Which side creates new products; the other side only reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export, rename_all = "lowercase")]
+pub enum ProductMaster {
+    /// Products are created in QuickBooks and come into Ledgerlink.
+    #[default]
+    Quickbooks,
+    /// Products are created in Ledgerlink and go to QuickBooks.
+    Ledgerlink,
+}
+
+/// The per-company product settings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+#[ts(export, rename_all = "camelCase")]
+pub struct ProductSettings {
+    /// Which side creates new products.
+    pub product_master: ProductMaster,
+    /// The location that mirrors QuickBooks' single quantity.
+    pub default_location_id: String,
+    /// The reorder minimum given at the default location to products that
+    /// come from QuickBooks (a decimal).
+    pub minimum_quantity: String,
+    /// The quantity given at the default location to non-inventory items
+    /// from QuickBooks, which keeps none for them (a decimal).
+    pub non_inventory_quantity: String,
+}
+
+impl Default for ProductSettings {
+    fn default() -> Self {
+        ProductSettings {
+            product_master: ProductMaster::Quickbooks,
+            default_location_id: local_store::MAIN_LOCATION_ID.to_owned(),
+            minimum_quantity: "0".to_owned(),
+            non_inventory_quantity: "0".to_owned(),
+        }
+    }
+}
+
+/// What a catalogue entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export, rename_all = "lowercase")]
+pub enum ProductKind {
+    /// Stock-tracked: a QuickBooks inventory item.
+    Product,
+    /// Not stock-tracked, with a local quantity: a non-inventory item.
+    Part,
+    /// A service item.
+    Service,
+    /// A product category.
+    Category,
+}
+
+/// A stock location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, rename_all = "camelCase")]
+pub struct LocationView {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Whether it mirrors QuickBooks' quantity.
+    pub is_default: bool,
+    /// How many products have stock recorded there.
+    pub products: u32,
+}
+
+/// A product's stock at one location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, rename_all = "camelCase")]
+pub struct StockLevel {
+    /// The location's id.
+    pub location_id: String,
+    /// The location's name.
+    pub location_name: String,
+    /// On hand (a decimal; negative when more was sold than was in stock).
+    pub on_hand: String,
+    /// The reorder minimum, if set (a decimal).
+    pub minimum: Option<String>,
+    /// On hand is below the minimum.
+    pub low: bool,
+}
+
+/// One catalogue entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, rename_all = "camelCase")]
+pub struct ProductView {
+    /// The item record's local id (open it in Records to edit its fields).
+    pub local_id: String,
+    /// QuickBooks' item id, once it has one.
+    pub qbo_id: Option<String>,
+    /// Product, part, service or category.
+    pub kind: ProductKind,
+    /// The name.
+    pub name: String,
+    /// The SKU.
+    pub sku: Option<String>,
+    /// The sales description.
+    pub description: Option<String>,
+    /// The category's name.
+    pub category: Option<String>,
+    /// The sales price (a decimal).
+    pub sales_price: Option<String>,
+    /// The purchase cost (a decimal).
+    pub purchase_cost: Option<String>,
+    /// Whether sales of it are taxable.
+    pub taxable: bool,
+    /// Inactive products are kept but hidden from pickers.
+    pub active: bool,
+    /// The item record's sync state.
+    pub state: String,
+    /// On hand over all locations (a decimal).
+    pub on_hand: String,
+    /// Per location (products and parts only).
+    pub stock: Vec<StockLevel>,
+    /// Below the minimum somewhere.
+    pub low: bool,
+    /// Why the default location's quantity may not be exact, if it may not.
+    pub quantity_note: Option<String>,
+}
+
+/// A product created on the side that is not the master: reported, not synced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, rename_all = "camelCase")]
+pub struct UnsyncedProduct {
+    /// The item record's local id.
+    pub local_id: String,
+    /// Its name.
+    pub name: String,
+    /// Where it was created.
+    pub created_in: ProductMaster,
+    /// Why it is not synced, and what to do.
+    pub reason: String,
+}
+
+/// The product catalogue of one company.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, rename_all = "camelCase")]
+pub struct Catalogue {
+    /// The company's product settings.
+    pub settings: ProductSettings,
+    /// Every location, the default one first.
+    pub locations: Vec<LocationView>,
+    /// Every synced product, by name.
+    pub products: Vec<ProductView>,
+    /// Products created on the other side, reported, not synced.
+    pub unsynced: Vec<UnsyncedProduct>,
+    /// What the accountant should know about the catalogue (e.g. categories
+    /// switched off in QuickBooks), each a sentence that says what to do.
+    pub notices: Vec<String>,
+}
+
+/// A new product, made in Ledgerlink.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, rename_all = "camelCase")]
+pub struct NewProduct {
+    /// The name (unique among items).
+    pub name: String,
+    /// Product, part, service or category.
+    pub kind: ProductKind,
+    /// The SKU.
+    pub sku: Option<String>,
+    /// The sales description.
+    pub description: Option<String>,
+    /// The sales price (a decimal).
+    pub sales_price: Option<String>,
+    /// The purchase cost (a decimal).
+    pub purchase_cost: Option<String>,
+    /// The income account's QuickBooks id (picker `Account`).
+    pub income_account_id: Option<String>,
+    /// The expense (cost of goods sold) account's QuickBooks id.
+    pub expense_account_id: Option<String>,
+    /// The inventory asset account's QuickBooks id (products only).
+    pub asset_account_id: Option<String>,
+    /// The category's QuickBooks id (picker `Category`).
+    pub category_id: Option<String>,
+    /// Whether sales of it are taxable.
+    pub taxable: bool,
+    /// The opening quantity at the default location (a decimal; products
+    /// and parts).
+    pub opening_quantity: Option<String>,
+}
+
+/// A stock level set by hand at one location.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, rename_all = "camelCase")]
+pub struct StockInput {
+    /// The product's local id.
+    pub local_id: String,
+    /// The location's id.
+    pub location_id: String,
+    /// The counted quantity on hand (a decimal).
+    pub on_hand: String,
+    /// The reorder minimum (a decimal), or none.
+    pub minimum: Option<String>,
 }

@@ -25,7 +25,7 @@ pub fn company_database_path(data_dir: &Path, company_id: &str) -> PathBuf {
 /// One company's records, outbox, conflicts, history and bookmarks.
 #[derive(Debug, Clone)]
 pub struct CompanyStore {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
 }
 
 /// The scale of `amount_key`: amounts to 10^-6, exactly, as an integer.
@@ -419,6 +419,7 @@ impl CompanyStore {
             .last_insert_rowid();
             committed.history_ids.push(id);
         }
+        crate::catalogue::apply(&mut transaction, &changes).await?;
         for (key, value) in &changes.bookmarks {
             sqlx::query(
                 "INSERT INTO bookmarks (key, value) VALUES (?, ?)
@@ -488,12 +489,16 @@ fn push_where(query: &mut QueryBuilder<'_, Sqlite>, filter: &RecordFilter) {
     }
 }
 
-fn text(row: &SqliteRow, column: &'static str) -> Result<Option<String>, StoreError> {
+pub(crate) fn text(row: &SqliteRow, column: &'static str) -> Result<Option<String>, StoreError> {
     row.try_get::<Option<String>, _>(column)
         .map_err(StoreError::query("reading a row"))
 }
 
-fn required(row: &SqliteRow, column: &'static str, what: &str) -> Result<String, StoreError> {
+pub(crate) fn required(
+    row: &SqliteRow,
+    column: &'static str,
+    what: &str,
+) -> Result<String, StoreError> {
     text(row, column)?.ok_or_else(|| StoreError::Damaged {
         what: format!("{what} without {column}"),
     })

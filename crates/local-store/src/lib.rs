@@ -8,6 +8,7 @@
 //! all of it or none.
 
 mod app;
+mod catalogue;
 mod company;
 mod connect;
 mod error;

@@ -499,6 +499,18 @@ pub struct Changeset {
     pub history: Vec<NewHistoryEntry>,
     /// Bookmarks to set.
     pub bookmarks: Vec<(String, String)>,
+    /// Catalogue entries to insert or replace.
+    pub catalogue: Vec<CatalogueRow>,
+    /// Locations to insert or rename.
+    pub locations: Vec<LocationRow>,
+    /// Locations to remove, with the stock kept there.
+    pub removed_locations: Vec<String>,
+    /// Stock levels to insert or replace.
+    pub stock: Vec<StockRow>,
+    /// Quantity changes waiting for QuickBooks, to insert or replace.
+    pub stock_pushes: Vec<StockPush>,
+    /// Quantity changes QuickBooks has, by product.
+    pub stock_pushes_done: Vec<String>,
 }
 
 impl Changeset {
@@ -517,4 +529,60 @@ pub struct Committed {
     pub conflict_ids: Vec<i64>,
     /// Of `history`.
     pub history_ids: Vec<i64>,
+}
+
+/// The id of the location every company starts with.
+pub const MAIN_LOCATION_ID: &str = "main";
+
+/// A catalogue entry: an Item record and where it first came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogueRow {
+    /// The Item record.
+    pub local_id: String,
+    /// `initial`, `quickbooks` or `ledgerlink`.
+    pub origin: String,
+    /// When the catalogue first saw it.
+    pub seen_at: DateTime<Utc>,
+}
+
+/// A stock location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocationRow {
+    /// Its id.
+    pub id: String,
+    /// Its name, unique regardless of case.
+    pub name: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A product's stock at one location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockRow {
+    /// The Item record.
+    pub local_id: String,
+    /// The location.
+    pub location_id: String,
+    /// On hand (not read at the default location for stock-tracked products).
+    pub on_hand: Decimal,
+    /// The reorder minimum.
+    pub minimum: Option<Decimal>,
+}
+
+/// A change of the default location's quantity that QuickBooks does not
+/// have yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockPush {
+    /// The Item record.
+    pub local_id: String,
+    /// Units not yet in QuickBooks (including any being sent).
+    pub delta: Decimal,
+    /// The request id of the send in flight.
+    pub request_id: Option<String>,
+    /// The `QtyOnHand` the send in flight sets.
+    pub target: Option<Decimal>,
+    /// The units the send in flight carries.
+    pub sent_delta: Option<Decimal>,
+    /// Why QuickBooks refused the last send.
+    pub error: Option<String>,
 }

@@ -9,10 +9,12 @@
 //! every remote change against the base and local versions; (3) pushes:
 //! creates or reactivates the customers and vendors records name, validates,
 //! writes the outbox and sends it in batches, committing each answer with its
-//! record. Every step commits one [`local_store::Changeset`], so a crash or a
+//! record; (4) sends counted stock changes and re-reads the items whose
+//! quantity the push moved (see [`crate::stock`]). Every step commits one [`local_store::Changeset`], so a crash or a
 //! cancel between steps leaves the books consistent and the next cycle
 //! continues from there.
 
+mod catalogue;
 mod local;
 mod pull;
 mod push;
@@ -25,6 +27,7 @@ use local_store::{Changeset, Committed, CompanyStore, RecordRow};
 use qbo_client::{Clock, QboClient, TokenSource};
 use tokio::sync::Mutex;
 
+pub use catalogue::{CatalogueEntry, CatalogueSnapshot};
 pub use types::{
     CancelFlag, DryRun, EngineConfig, EngineError, HeldBack, LocalEdit, PlannedOp, RecordFailure,
     Resolution, SyncPhase, SyncProgress, SyncReport,
@@ -108,7 +111,9 @@ impl<T: TokenSource + 'static> Engine<T> {
         let mut report = SyncReport::default();
         self.recover(&mut report, progress, cancel).await?;
         self.pull_changes(&mut report, progress, cancel).await?;
+        self.refresh_catalogue().await?;
         self.push(&mut report, progress, cancel).await?;
+        self.refresh_catalogue().await?;
         progress(SyncProgress {
             phase: SyncPhase::Done,
             entity: None,
@@ -135,6 +140,7 @@ impl<T: TokenSource + 'static> Engine<T> {
         // back in a pull, or it would arrive as a second record.
         self.recover(&mut report, progress, cancel).await?;
         self.pull_changes(&mut report, progress, cancel).await?;
+        self.refresh_catalogue().await?;
         progress(SyncProgress {
             phase: SyncPhase::Done,
             entity: None,

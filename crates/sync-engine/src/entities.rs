@@ -23,8 +23,9 @@ pub const MASTER_ENTITIES: &[&str] = &[
 ];
 
 /// The twelve transaction types, ordered so that a document comes before the
-/// documents that link to it (an invoice before its payment, a bill before
-/// its bill payment, a payment before the deposit of it).
+/// documents that link to it (an estimate before its invoice, an invoice
+/// before its payment, a purchase order before its bill, a bill before its
+/// bill payment, a payment before the deposit of it).
 pub const TRANSACTION_ENTITIES: &[&str] = &[
     "Estimate",
     "Invoice",
@@ -43,19 +44,49 @@ pub const TRANSACTION_ENTITIES: &[&str] = &[
 /// Read-only company data, pulled but never pushed.
 pub const READ_ONLY_ENTITIES: &[&str] = &["CompanyInfo", "Preferences"];
 
-/// Every type a sync pulls, lists first.
+/// Every type a sync pulls: lists, then transactions, then the read-only
+/// company data. A unit test keeps it equal to the three lists above.
+pub const SYNCED_ENTITIES: &[&str] = &[
+    "Account",
+    "Class",
+    "Department",
+    "Term",
+    "PaymentMethod",
+    "TaxCode",
+    "TaxRate",
+    "Customer",
+    "Vendor",
+    "Employee",
+    "Item",
+    "Estimate",
+    "Invoice",
+    "SalesReceipt",
+    "CreditMemo",
+    "Payment",
+    "PurchaseOrder",
+    "Bill",
+    "VendorCredit",
+    "Purchase",
+    "BillPayment",
+    "Deposit",
+    "JournalEntry",
+    "CompanyInfo",
+    "Preferences",
+];
+
+/// Every type a sync pulls, lists first (the same as [`SYNCED_ENTITIES`]).
 pub fn synced_entities() -> Vec<&'static str> {
-    MASTER_ENTITIES
-        .iter()
-        .chain(TRANSACTION_ENTITIES)
-        .chain(READ_ONLY_ENTITIES)
-        .copied()
-        .collect()
+    SYNCED_ENTITIES.to_vec()
 }
 
 /// Lists cannot be deleted in QBO, only made inactive.
 pub fn is_master(entity: &str) -> bool {
     MASTER_ENTITIES.contains(&entity)
+}
+
+/// One of the twelve transaction types.
+pub fn is_transaction(entity: &str) -> bool {
+    TRANSACTION_ENTITIES.contains(&entity)
 }
 
 /// The types QBO can void through the API (API.md §3.4).
@@ -71,7 +102,14 @@ pub fn is_read_only(entity: &str) -> bool {
     READ_ONLY_ENTITIES.contains(&entity)
 }
 
-/// Where a type comes in the push order (lower first).
+/// Types the Accounting API lets a client read but not create or change:
+/// the company data, and tax codes and rates (managed through the tax
+/// service, API.md §3.9).
+pub fn is_api_read_only(entity: &str) -> bool {
+    is_read_only(entity) || matches!(entity, "TaxCode" | "TaxRate")
+}
+
+/// Where a type comes in the push order (lower first); unknown types last.
 pub fn push_rank(entity: &str) -> usize {
     MASTER_ENTITIES
         .iter()
@@ -81,39 +119,85 @@ pub fn push_rank(entity: &str) -> usize {
 }
 
 /// The columns lists, search and sorting use.
+///
+/// `name` is DisplayName, FullyQualifiedName (a sub-account shows its
+/// parent, as QuickBooks' references do) or Name; `amount` is
+/// `TotalAmt` (or, for a transaction not yet in QuickBooks, the sum of its
+/// lines plus tax, as QuickBooks will compute it), an account's
+/// `CurrentBalance` or another list entry's `Balance`.
 pub fn summary_of(entity: &str, object: &Value) -> RecordSummary {
-    let text = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_owned);
-    let name = text("DisplayName")
-        .or_else(|| text("FullyQualifiedName"))
-        .or_else(|| text("Name"))
-        .or_else(|| text("CompanyName"));
+    let name = ["DisplayName", "FullyQualifiedName", "Name", "CompanyName"]
+        .iter()
+        .find_map(|key| text(object, key));
     let counterparty = ["CustomerRef", "VendorRef", "EntityRef"]
         .iter()
-        .find_map(|key| object.get(*key))
-        .and_then(|reference| reference.get("name"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let txn_date =
-        text("TxnDate").and_then(|date| NaiveDate::parse_from_str(&date, "%Y-%m-%d").ok());
-    let amount = if is_master(entity) {
-        object.get("Balance").and_then(decimal)
-    } else {
-        object.get("TotalAmt").and_then(decimal)
+        .filter_map(|key| object.get(*key))
+        .find_map(|reference| text(reference, "name"));
+    let txn_date = text(object, "TxnDate")
+        .and_then(|date| NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok());
+    let amount = match entity {
+        "Account" => object.get("CurrentBalance").and_then(decimal),
+        _ if is_master(entity) => object.get("Balance").and_then(decimal),
+        _ => object
+            .get("TotalAmt")
+            .and_then(decimal)
+            .or_else(|| lines_total(entity, object)),
     };
     RecordSummary {
         name,
-        doc_number: text("DocNumber"),
+        doc_number: text(object, "DocNumber"),
         txn_date,
         amount,
         counterparty,
     }
 }
 
+/// A non-empty string member.
+fn text(object: &Value, key: &str) -> Option<String> {
+    object
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|text| !text.trim().is_empty())
+        .map(str::to_owned)
+}
+
+/// The total QuickBooks will compute for a transaction it has not seen: the
+/// line amounts (debits only for a journal entry; never the generated
+/// subtotal line) plus the document's tax.
+fn lines_total(entity: &str, object: &Value) -> Option<Decimal> {
+    let lines = object.get("Line")?.as_array()?;
+    let mut total = Decimal::ZERO;
+    for line in lines {
+        if is_subtotal_line(line) {
+            continue;
+        }
+        if entity == "JournalEntry"
+            && line
+                .pointer("/JournalEntryLineDetail/PostingType")
+                .and_then(Value::as_str)
+                != Some("Debit")
+        {
+            continue;
+        }
+        total += line.get("Amount").and_then(decimal)?;
+    }
+    if let Some(tax) = object.pointer("/TxnTaxDetail/TotalTax").and_then(decimal) {
+        total += tax;
+    }
+    Some(total)
+}
+
+/// The subtotal line QuickBooks generates on sales forms: it is computed,
+/// so the engine neither merges nor checks it.
+pub fn is_subtotal_line(line: &Value) -> bool {
+    line.get("DetailType").and_then(Value::as_str) == Some("SubTotalLineDetail")
+}
+
 /// "Invoice 1042", "Customer Acme Ltd": how messages name a record.
 pub fn display_label(entity: &str, object: &Value) -> String {
     let summary = summary_of(entity, object);
     let words = entity_words(entity);
-    if let Some(number) = summary.doc_number.filter(|number| !number.is_empty()) {
+    if let Some(number) = summary.doc_number {
         return format!("{words} {number}");
     }
     if let Some(name) = summary.name {
@@ -122,9 +206,10 @@ pub fn display_label(entity: &str, object: &Value) -> String {
     match (summary.counterparty, summary.txn_date) {
         (Some(party), Some(date)) => format!("{words} of {date} ({party})"),
         (None, Some(date)) => format!("{words} of {date}"),
-        _ => match object.get("Id").and_then(Value::as_str) {
+        (Some(party), None) => format!("{words} for {party}"),
+        (None, None) => match object.get("Id").and_then(Value::as_str) {
             Some(id) => format!("{words} #{id}"),
-            None => format!("new {}", words.to_lowercase()),
+            None => format!("New {}", words.to_lowercase()),
         },
     }
 }
@@ -143,13 +228,18 @@ pub fn entity_words(entity: &str) -> String {
     words
 }
 
-/// A JSON number or numeric string as an exact decimal.
+/// A JSON number or numeric string as an exact decimal. Numbers keep the
+/// digits QuickBooks sent (serde_json's arbitrary precision), so no binary
+/// float is ever involved; exponent forms (`1e2`) are read too.
 pub fn decimal(value: &Value) -> Option<Decimal> {
-    match value {
-        Value::Number(number) => number.to_string().parse().ok(),
-        Value::String(text) => text.trim().parse().ok(),
-        _ => None,
-    }
+    let text = match value {
+        Value::Number(number) => number.to_string(),
+        Value::String(text) => text.trim().to_owned(),
+        _ => return None,
+    };
+    text.parse::<Decimal>()
+        .ok()
+        .or_else(|| Decimal::from_scientific(&text).ok())
 }
 
 #[cfg(test)]
@@ -169,17 +259,62 @@ mod tests {
             display_label("JournalEntry", &json!({"TxnDate": "2026-01-31"})),
             "Journal entry of 2026-01-31"
         );
+        assert_eq!(display_label("BillPayment", &json!({})), "New bill payment");
         let summary = summary_of("Invoice", &invoice);
         assert_eq!(summary.amount, Some(Decimal::new(105, 1)));
         assert_eq!(summary.counterparty.as_deref(), Some("Acme"));
     }
 
     #[test]
+    fn an_unpushed_transaction_shows_the_total_quickbooks_will_compute() {
+        let invoice = json!({"Line": [
+            {"Amount": 10.10, "DetailType": "SalesItemLineDetail"},
+            {"Amount": "0.20", "DetailType": "SalesItemLineDetail"},
+            {"Amount": 10.30, "DetailType": "SubTotalLineDetail"}
+        ], "TxnTaxDetail": {"TotalTax": 0.83}});
+        assert_eq!(
+            summary_of("Invoice", &invoice).amount,
+            Some(Decimal::new(1113, 2))
+        );
+        let entry = json!({"Line": [
+            {"Amount": 40, "JournalEntryLineDetail": {"PostingType": "Debit"}},
+            {"Amount": 40, "JournalEntryLineDetail": {"PostingType": "Credit"}}
+        ]});
+        assert_eq!(
+            summary_of("JournalEntry", &entry).amount,
+            Some(Decimal::new(40, 0))
+        );
+        let account = json!({"Name": "Checking", "CurrentBalance": 1200.5});
+        assert_eq!(
+            summary_of("Account", &account).amount,
+            Some(Decimal::new(12005, 1))
+        );
+    }
+
+    #[test]
+    fn decimals_are_exact_whatever_the_notation() {
+        assert_eq!(decimal(&json!(1.10)), Some(Decimal::new(110, 2)));
+        assert_eq!(decimal(&json!("2.5")), Some(Decimal::new(25, 1)));
+        let exponent: Value = serde_json::from_str("1e2").unwrap();
+        assert_eq!(decimal(&exponent), Some(Decimal::new(100, 0)));
+        assert_eq!(decimal(&json!("abc")), None);
+    }
+
+    #[test]
     fn references_come_before_what_refers_to_them() {
         assert!(push_rank("Account") < push_rank("Item"));
         assert!(push_rank("Customer") < push_rank("Invoice"));
+        assert!(push_rank("Estimate") < push_rank("Invoice"));
         assert!(push_rank("Invoice") < push_rank("Payment"));
+        assert!(push_rank("Payment") < push_rank("Deposit"));
         assert!(push_rank("Bill") < push_rank("BillPayment"));
+        let lists: Vec<&str> = MASTER_ENTITIES
+            .iter()
+            .chain(TRANSACTION_ENTITIES)
+            .chain(READ_ONLY_ENTITIES)
+            .copied()
+            .collect();
+        assert_eq!(SYNCED_ENTITIES, lists.as_slice());
         assert_eq!(synced_entities().len(), 11 + 12 + 2);
     }
 }

@@ -2,12 +2,33 @@
 //!
 //! A field changed on one side takes that side; the same change on both
 //! sides is no conflict; different changes to one field are a conflict that
-//! keeps all three values. Arrays of objects that carry `Id` (transaction
-//! lines) are matched by `Id`, so edits to different lines merge; new lines
-//! from either side are kept. Server-managed fields always come from
-//! QuickBooks. Numbers compare by exact decimal value (`1.0` equals `1.00`).
+//! keeps all three values, and the merged object holds the local value until
+//! the user chooses. Server-managed fields always come from QuickBooks.
+//!
+//! What "the same" means is what QuickBooks would see:
+//! - numbers compare by exact decimal value (`1.0` equals `1.00`);
+//! - a reference (`{"value": "7", "name": "Acme"}`) is one value identified
+//!   by its `value`; its `name` is QuickBooks' label and follows the id, so
+//!   a rename in QuickBooks is no edit and two different customers chosen on
+//!   the two sides are one conflict on the whole reference, never a
+//!   mixture of one side's id and the other's name (a reference without a
+//!   `value` is identified by its name, case-insensitively);
+//! - a member set to `null` is the same as an absent member;
+//! - the subtotal line QuickBooks generates on sales forms is computed, so
+//!   it is taken from QuickBooks and never compared.
+//!
+//! Arrays of lines are matched by `Id` when every line the base has carries
+//! one (and the array is called `Line`, or some element has an `Id`): edits
+//! to different lines merge, nested objects of a line merge field by field,
+//! lines added on either side are all kept (QuickBooks' first, in its order,
+//! then local ones), a line removed on one side and untouched on the other
+//! is removed, and a line removed on one side but edited on the other is a
+//! conflict on the whole line. Lines without an `Id` in the base (payment
+//! lines, which QuickBooks does not number) cannot be told apart, so such an
+//! array is one value, like every other array.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -15,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ts_rs::TS;
 
-use crate::entities::decimal;
+use crate::entities::{decimal, is_subtotal_line};
 
 /// Fields only QuickBooks writes: never merged, never sent.
 pub const SERVER_FIELDS: &[&str] = &["Id", "SyncToken", "MetaData", "domain", "sparse"];
@@ -25,6 +46,9 @@ pub const SERVER_FIELDS: &[&str] = &["Id", "SyncToken", "MetaData", "domain", "s
 pub fn computed_fields(entity: &str) -> &'static [&'static str] {
     match entity {
         "Payment" | "BillPayment" | "Deposit" => &["Balance", "HomeBalance", "UnappliedAmt"],
+        // Documents move an item's quantity; a count made here travels as a
+        // stock change (crate::stock), never as an edit of the field.
+        "Item" => &["QtyOnHand"],
         _ => &[
             "TotalAmt",
             "HomeTotalAmt",
@@ -45,24 +69,45 @@ pub fn is_server_managed(entity: &str, field: &str) -> bool {
 pub enum PathSegment {
     /// An object member.
     Key(String),
-    /// The element of an array whose `Id` is this.
-    Item(String),
+    /// The line (element of a line array) whose `Id` is this.
+    Line(String),
 }
 
-/// Where a field is: `CustomerRef.value`, `Line[Id=3].Amount`, `Line[Id=3]`.
+/// Where a field is: `CustomerRef`, `Line[Id=3].Amount`, `Line[Id=3]` (the
+/// whole line). The empty path is the whole object.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FieldPath(pub Vec<PathSegment>);
 
 impl FieldPath {
-    fn child(&self, segment: PathSegment) -> FieldPath {
-        let mut segments = self.0.clone();
+    /// The path one step further down.
+    pub fn child(&self, segment: PathSegment) -> FieldPath {
+        let mut segments = Vec::with_capacity(self.0.len() + 1);
+        segments.extend_from_slice(&self.0);
         segments.push(segment);
         FieldPath(segments)
+    }
+
+    /// A top-level member.
+    pub fn key(key: &str) -> FieldPath {
+        FieldPath(vec![PathSegment::Key(key.to_owned())])
+    }
+
+    /// The steps.
+    pub fn segments(&self) -> &[PathSegment] {
+        &self.0
     }
 
     /// The top-level field this path is in.
     pub fn top_level(&self) -> Option<&str> {
         match self.0.first() {
+            Some(PathSegment::Key(key)) => Some(key),
+            _ => None,
+        }
+    }
+
+    /// The member name of the last step (`Amount` for `Line[Id=3].Amount`).
+    fn last_key(&self) -> Option<&str> {
+        match self.0.last() {
             Some(PathSegment::Key(key)) => Some(key),
             _ => None,
         }
@@ -75,7 +120,7 @@ impl fmt::Display for FieldPath {
             match segment {
                 PathSegment::Key(key) if index == 0 => formatter.write_str(key)?,
                 PathSegment::Key(key) => write!(formatter, ".{key}")?,
-                PathSegment::Item(id) => write!(formatter, "[Id={id}]")?,
+                PathSegment::Line(id) => write!(formatter, "[Id={id}]")?,
             }
         }
         Ok(())
@@ -84,7 +129,9 @@ impl fmt::Display for FieldPath {
 
 /// A path that cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("\"{0}\" is not a field path (expected e.g. CustomerRef.value or Line[Id=3].Amount)")]
+#[error(
+    "\"{0}\" is not a field path; write it as e.g. CustomerRef, PrivateNote or Line[Id=3].Amount"
+)]
 pub struct BadPath(pub String);
 
 impl FromStr for FieldPath {
@@ -94,24 +141,23 @@ impl FromStr for FieldPath {
         let bad = || BadPath(text.to_owned());
         let mut segments = Vec::new();
         for part in text.split('.') {
-            let (key, rest) = match part.find('[') {
-                Some(start) => (&part[..start], &part[start..]),
+            let (key, mut rest) = match part.find('[') {
+                Some(start) => part.split_at(start),
                 None => (part, ""),
             };
-            if key.is_empty() {
+            if key.is_empty() || key.contains(']') {
                 return Err(bad());
             }
             segments.push(PathSegment::Key(key.to_owned()));
-            let mut rest = rest;
             while !rest.is_empty() {
                 let inner = rest.strip_prefix("[Id=").ok_or_else(bad)?;
-                let end = inner.find(']').ok_or_else(bad)?;
-                segments.push(PathSegment::Item(inner[..end].to_owned()));
-                rest = &inner[end + 1..];
+                let (id, after) = inner.split_once(']').ok_or_else(bad)?;
+                if id.is_empty() {
+                    return Err(bad());
+                }
+                segments.push(PathSegment::Line(id.to_owned()));
+                rest = after;
             }
-        }
-        if segments.is_empty() {
-            return Err(bad());
         }
         Ok(FieldPath(segments))
     }
@@ -141,10 +187,10 @@ pub struct FieldConflict {
     /// The last agreed value (None: absent).
     #[ts(type = "unknown")]
     pub base: Option<Value>,
-    /// The local value (None: absent or the line deleted).
+    /// The local value (None: absent, or the line deleted here).
     #[ts(type = "unknown")]
     pub local: Option<Value>,
-    /// QuickBooks' value (None: absent or the line deleted).
+    /// QuickBooks' value (None: absent, or the line deleted in QuickBooks).
     #[ts(type = "unknown")]
     pub remote: Option<Value>,
 }
@@ -155,7 +201,7 @@ pub struct FieldConflict {
 pub struct Merge {
     /// The merged object.
     pub merged: Value,
-    /// Fields that need the user.
+    /// Fields that need the user, in the order of the object.
     pub conflicts: Vec<FieldConflict>,
 }
 
@@ -167,14 +213,15 @@ impl Merge {
 }
 
 /// The user's choice for one conflicting field.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
 pub enum Choice {
     /// The local value.
     Local,
     /// QuickBooks' value.
     Remote,
-    /// A new value.
-    Value(Value),
+    /// A value the user typed (a whole line for a line path).
+    Value(#[ts(type = "unknown")] Value),
 }
 
 /// A resolution that does not fit the conflicts.
@@ -184,38 +231,91 @@ pub enum ResolveError {
     #[error("choose a value for {0}: it was changed both here and in QuickBooks")]
     Missing(String),
     /// A choice names a field that is not in conflict.
-    #[error("{0} is not one of the fields in conflict")]
+    #[error("{0} is not one of the fields in conflict; reload the conflict and choose again")]
     Unknown(String),
+    /// A value typed for a whole line is not that line.
+    #[error("the value chosen for {path} must be a line (an object) with Id {id} or no Id")]
+    NotALine {
+        /// The line's path.
+        path: String,
+        /// The line's Id.
+        id: String,
+    },
 }
 
-/// Merges `local` and `remote` against their common `base`.
-pub fn merge(entity: &str, base: &Value, local: &Value, remote: &Value) -> Merge {
-    let mut conflicts = Vec::new();
-    let merged = match (base, local, remote) {
-        (Value::Object(base), Value::Object(local), Value::Object(remote)) => {
-            let mut merged = Map::new();
-            for key in ordered_keys(local, remote) {
-                if is_server_managed(entity, &key) {
-                    if let Some(value) = remote.get(&key) {
-                        merged.insert(key, value.clone());
-                    }
-                    continue;
+/// Where the merge is, as a chain of borrowed steps: built for free on the
+/// stack while walking, turned into a [`FieldPath`] only for a conflict.
+#[derive(Clone, Copy)]
+enum Trail<'a> {
+    Root,
+    Key(&'a Trail<'a>, &'a str),
+    Line(&'a Trail<'a>, &'a str),
+}
+
+impl Trail<'_> {
+    fn to_path(self) -> FieldPath {
+        let mut segments = Vec::new();
+        let mut step = self;
+        loop {
+            match step {
+                Trail::Root => break,
+                Trail::Key(parent, key) => {
+                    segments.push(PathSegment::Key(key.to_owned()));
+                    step = *parent;
                 }
-                let path = FieldPath(vec![PathSegment::Key(key.clone())]);
-                if let Some(value) = merge_value(
-                    &path,
-                    base.get(&key),
-                    local.get(&key),
-                    remote.get(&key),
-                    &mut conflicts,
-                ) {
-                    merged.insert(key, value);
+                Trail::Line(parent, id) => {
+                    segments.push(PathSegment::Line(id.to_owned()));
+                    step = *parent;
                 }
             }
+        }
+        segments.reverse();
+        FieldPath(segments)
+    }
+
+    fn last_key(&self) -> Option<&str> {
+        match self {
+            Trail::Key(_, key) => Some(key),
+            _ => None,
+        }
+    }
+}
+
+/// Merges `local` and `remote` against their common `base`. `entity` says
+/// which totals QuickBooks computes (a base that is not an object, as for a
+/// record never agreed on, counts as empty).
+pub fn merge(entity: &str, base: &Value, local: &Value, remote: &Value) -> Merge {
+    let mut conflicts = Vec::new();
+    let merged = match (local, remote) {
+        (Value::Object(local_map), Value::Object(remote_map)) => {
+            let empty = Map::new();
+            let base_map = base.as_object().unwrap_or(&empty);
+            let mut merged = Map::with_capacity(remote_map.len());
+            for_each_member(
+                base_map,
+                local_map,
+                remote_map,
+                |key, base, local, remote| {
+                    let value = if is_server_managed(entity, key) {
+                        remote.cloned()
+                    } else {
+                        merge_value(
+                            &Trail::Key(&Trail::Root, key),
+                            base,
+                            local,
+                            remote,
+                            &mut conflicts,
+                        )
+                    };
+                    if let Some(value) = value {
+                        merged.insert(key.to_owned(), value);
+                    }
+                },
+            );
             Value::Object(merged)
         }
         _ => merge_value(
-            &FieldPath::default(),
+            &Trail::Root,
             Some(base),
             Some(local),
             Some(remote),
@@ -226,136 +326,286 @@ pub fn merge(entity: &str, base: &Value, local: &Value, remote: &Value) -> Merge
     Merge { merged, conflicts }
 }
 
+/// Calls `visit` with every member of `remote` (in its order), then every
+/// member only `local` has, each with the base's, local and remote value.
+/// The three maps usually list their members in the same order (they are
+/// versions of one QuickBooks object), so members are matched by walking
+/// them side by side, and looked up by name only where the orders differ.
+fn for_each_member<'a>(
+    base: &'a Map<String, Value>,
+    local: &'a Map<String, Value>,
+    remote: &'a Map<String, Value>,
+    mut visit: impl FnMut(&'a str, Option<&'a Value>, Option<&'a Value>, Option<&'a Value>),
+) {
+    let mut base_walk = base.iter();
+    let mut local_walk = local.iter();
+    let mut local_seen = 0;
+    for (key, remote_value) in remote {
+        let base_value = aligned(&mut base_walk, base, key);
+        let local_value = aligned(&mut local_walk, local, key);
+        local_seen += usize::from(local_value.is_some());
+        visit(key, base_value, local_value, Some(remote_value));
+    }
+    if local_seen == local.len() {
+        return;
+    }
+    for (key, local_value) in local {
+        if !remote.contains_key(key) {
+            visit(
+                key,
+                aligned(&mut base_walk, base, key),
+                Some(local_value),
+                None,
+            );
+        }
+    }
+}
+
+/// The member `key` of `map`, taken from the walk when it is next there.
+fn aligned<'a>(
+    walk: &mut serde_json::map::Iter<'a>,
+    map: &'a Map<String, Value>,
+    key: &str,
+) -> Option<&'a Value> {
+    match walk.next() {
+        Some((next, value)) if next == key => Some(value),
+        _ => map.get(key),
+    }
+}
+
+/// Exactly equal (as `==`), walking members side by side while both list
+/// them in the same order.
+fn identical(left: Option<&Value>, right: Option<&Value>) -> bool {
+    match (left, right) {
+        (Some(left), Some(right)) => identical_value(left, right),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+fn identical_value(left: &Value, right: &Value) -> bool {
+    match (left, right) {
+        (Value::Object(left), Value::Object(right)) => {
+            left.len() == right.len()
+                && left.iter().zip(right).all(
+                    |((left_key, left_value), (right_key, right_value))| {
+                        if left_key == right_key {
+                            identical_value(left_value, right_value)
+                        } else {
+                            right
+                                .get(left_key)
+                                .is_some_and(|right_value| identical_value(left_value, right_value))
+                        }
+                    },
+                )
+        }
+        (Value::Array(left), Value::Array(right)) => {
+            left.len() == right.len()
+                && left
+                    .iter()
+                    .zip(right)
+                    .all(|(left, right)| identical_value(left, right))
+        }
+        _ => left == right,
+    }
+}
+
 /// Remote's keys in order, then keys only local has.
-fn ordered_keys(local: &Map<String, Value>, remote: &Map<String, Value>) -> Vec<String> {
-    let mut keys: Vec<String> = remote.keys().cloned().collect();
-    keys.extend(
-        local
-            .keys()
-            .filter(|key| !remote.contains_key(*key))
-            .cloned(),
-    );
-    keys
+fn ordered_keys<'a>(
+    local: &'a Map<String, Value>,
+    remote: &'a Map<String, Value>,
+) -> impl Iterator<Item = &'a str> {
+    remote
+        .keys()
+        .chain(
+            local
+                .keys()
+                .filter(move |key| !remote.contains_key(key.as_str())),
+        )
+        .map(String::as_str)
 }
 
 fn merge_value(
-    path: &FieldPath,
+    path: &Trail<'_>,
     base: Option<&Value>,
     local: Option<&Value>,
     remote: Option<&Value>,
     conflicts: &mut Vec<FieldConflict>,
 ) -> Option<Value> {
-    if same_option(local, remote) {
-        return local.cloned();
-    }
-    if same_option(local, base) {
+    // An untouched side first, compared exactly, so a one-sided change comes
+    // through byte for byte.
+    if identical(local, base) {
         return remote.cloned();
     }
-    if same_option(remote, base) {
+    if identical(remote, base) || identical(local, remote) {
         return local.cloned();
     }
-    match (local, remote) {
-        (Some(Value::Object(local_map)), Some(Value::Object(remote_map))) => {
-            let empty = Map::new();
-            let base_map = match base {
-                Some(Value::Object(map)) => map,
-                _ => &empty,
-            };
-            let mut merged = Map::new();
-            for key in ordered_keys(local_map, remote_map) {
-                let child = path.child(PathSegment::Key(key.clone()));
-                if let Some(value) = merge_value(
-                    &child,
-                    base_map.get(&key),
-                    local_map.get(&key),
-                    remote_map.get(&key),
-                    conflicts,
-                ) {
-                    merged.insert(key, value);
-                }
-            }
+    // Both sides touched it. Objects and lines merge member by member, so a
+    // change one side made inside is kept even where the other side only
+    // relabelled a reference; everything else is one value.
+    match (base, local, remote) {
+        (
+            Some(Value::Object(base_map)),
+            Some(Value::Object(local_map)),
+            Some(Value::Object(remote_map)),
+        ) if !is_reference(base_map) && !is_reference(local_map) && !is_reference(remote_map) => {
+            let mut merged = Map::with_capacity(remote_map.len());
+            for_each_member(
+                base_map,
+                local_map,
+                remote_map,
+                |key, base, local, remote| {
+                    if let Some(value) =
+                        merge_value(&Trail::Key(path, key), base, local, remote, conflicts)
+                    {
+                        merged.insert(key.to_owned(), value);
+                    }
+                },
+            );
             Some(Value::Object(merged))
         }
-        (Some(Value::Array(local_items)), Some(Value::Array(remote_items)))
-            if keyed(local_items) && keyed(remote_items) =>
+        (base, Some(Value::Array(local_items)), Some(Value::Array(remote_items)))
+            if base.is_none_or(|base| base.is_array() || base.is_null()) =>
         {
             let base_items = match base {
-                Some(Value::Array(items)) if keyed(items) => items.as_slice(),
+                Some(Value::Array(items)) => items.as_slice(),
                 _ => &[],
             };
-            Some(Value::Array(merge_lines(
-                path,
-                base_items,
-                local_items,
-                remote_items,
-                conflicts,
-            )))
+            if lines_match_by_id(path.last_key(), base_items, local_items, remote_items) {
+                Some(Value::Array(merge_lines(
+                    path,
+                    base_items,
+                    local_items,
+                    remote_items,
+                    conflicts,
+                )))
+            } else {
+                merge_whole(path, base, local, remote, conflicts)
+            }
         }
-        _ => {
-            conflicts.push(FieldConflict {
-                path: path.clone(),
-                base: base.cloned(),
-                local: local.cloned(),
-                remote: remote.cloned(),
-            });
-            local.cloned()
-        }
+        _ => merge_whole(path, base, local, remote, conflicts),
     }
 }
 
-/// An array whose elements are objects; those with an `Id` can be matched.
-fn keyed(items: &[Value]) -> bool {
-    items.iter().all(Value::is_object) && items.iter().any(|item| item_id(item).is_some())
+/// Merges a value that is not split further: the same for QuickBooks on
+/// both sides (QuickBooks' spelling kept, its labels being current), or
+/// changed on one side only, or a conflict.
+fn merge_whole(
+    path: &Trail<'_>,
+    base: Option<&Value>,
+    local: Option<&Value>,
+    remote: Option<&Value>,
+    conflicts: &mut Vec<FieldConflict>,
+) -> Option<Value> {
+    if equivalent_member(local, remote) || equivalent_member(local, base) {
+        return remote.cloned();
+    }
+    if equivalent_member(remote, base) {
+        return local.cloned();
+    }
+    conflict(path, base, local, remote, conflicts)
 }
 
-fn item_id(item: &Value) -> Option<String> {
-    match item.get("Id") {
-        Some(Value::String(id)) if !id.is_empty() => Some(id.clone()),
-        Some(Value::Number(id)) => Some(id.to_string()),
+/// Records a conflict; the merged object keeps the local value.
+fn conflict(
+    path: &Trail<'_>,
+    base: Option<&Value>,
+    local: Option<&Value>,
+    remote: Option<&Value>,
+    conflicts: &mut Vec<FieldConflict>,
+) -> Option<Value> {
+    conflicts.push(FieldConflict {
+        path: path.to_path(),
+        base: base.cloned(),
+        local: local.cloned(),
+        remote: remote.cloned(),
+    });
+    local.cloned()
+}
+
+/// Whether these arrays are lines to match by `Id`: all objects, every
+/// base line (but QuickBooks' subtotal) numbered, no `Id` twice on a side,
+/// and either called `Line` or carrying an `Id` somewhere.
+fn lines_match_by_id(key: Option<&str>, base: &[Value], local: &[Value], remote: &[Value]) -> bool {
+    let sides = [base, local, remote];
+    if !sides.iter().all(|items| items.iter().all(Value::is_object)) {
+        return false;
+    }
+    if base
+        .iter()
+        .any(|line| !is_subtotal_line(line) && line_id(line).is_none())
+    {
+        return false;
+    }
+    if !sides.iter().all(|items| ids_are_unique(items)) {
+        return false;
+    }
+    key == Some("Line")
+        || sides
+            .iter()
+            .any(|items| items.iter().any(|item| line_id(item).is_some()))
+}
+
+fn ids_are_unique(items: &[Value]) -> bool {
+    let mut seen = HashSet::new();
+    items.iter().filter_map(line_id).all(|id| seen.insert(id))
+}
+
+/// A line's `Id`, as text (borrowed when QuickBooks sent it as text, as it
+/// does).
+fn line_id(line: &Value) -> Option<Cow<'_, str>> {
+    match line.get("Id") {
+        Some(Value::String(id)) if !id.trim().is_empty() => Some(Cow::Borrowed(id.trim())),
+        Some(Value::Number(id)) => Some(Cow::Owned(id.to_string())),
         _ => None,
     }
 }
 
+fn find_line<'a>(items: &'a [Value], id: &str) -> Option<&'a Value> {
+    items
+        .iter()
+        .find(|item| line_id(item).as_deref() == Some(id))
+}
+
 fn merge_lines(
-    path: &FieldPath,
+    path: &Trail<'_>,
     base: &[Value],
     local: &[Value],
     remote: &[Value],
     conflicts: &mut Vec<FieldConflict>,
 ) -> Vec<Value> {
-    let find = |items: &[Value], id: &str| -> Option<Value> {
-        items
-            .iter()
-            .find(|item| item_id(item).as_deref() == Some(id))
-            .cloned()
-    };
-    let mut merged = Vec::new();
+    let mut merged = Vec::with_capacity(remote.len().max(local.len()));
     for remote_line in remote {
-        let Some(id) = item_id(remote_line) else {
+        // QuickBooks' subtotal is computed: its version is the only one.
+        if is_subtotal_line(remote_line) {
+            merged.push(remote_line.clone());
+            continue;
+        }
+        let Some(id) = line_id(remote_line) else {
             merged.push(remote_line.clone());
             continue;
         };
-        let line_path = path.child(PathSegment::Item(id.clone()));
-        let base_line = find(base, &id);
-        let local_line = find(local, &id);
-        match (&base_line, &local_line) {
+        let line_path = Trail::Line(path, &id);
+        let base_line = find_line(base, &id);
+        match (base_line, find_line(local, &id)) {
             // New in QuickBooks.
             (None, None) => merged.push(remote_line.clone()),
-            // Deleted here.
+            // Deleted here: gone unless QuickBooks edited it.
             (Some(base_line), None) => {
-                if !same(base_line, remote_line) {
-                    conflicts.push(FieldConflict {
-                        path: line_path,
-                        base: Some(base_line.clone()),
-                        local: None,
-                        remote: Some(remote_line.clone()),
-                    });
+                if !equivalent(base_line, remote_line) {
+                    conflict(
+                        &line_path,
+                        Some(base_line),
+                        None,
+                        Some(remote_line),
+                        conflicts,
+                    );
                 }
             }
-            (_, Some(local_line)) => {
+            (base_line, Some(local_line)) => {
                 if let Some(line) = merge_value(
                     &line_path,
-                    base_line.as_ref(),
+                    base_line,
                     Some(local_line),
                     Some(remote_line),
                     conflicts,
@@ -365,38 +615,68 @@ fn merge_lines(
             }
         }
     }
+    // Lines only this side has go after QuickBooks' lines but before the
+    // subtotal that closes a sales form.
+    let mut local_only = Vec::new();
+    // New lines QuickBooks also has (the same line added on both sides) are
+    // kept once.
+    let mut remote_new: Vec<&Value> = remote
+        .iter()
+        .filter(|line| !is_subtotal_line(line) && line_id(line).is_none())
+        .collect();
     for local_line in local {
-        match item_id(local_line) {
-            None => merged.push(local_line.clone()),
-            Some(id) if find(remote, &id).is_none() => match find(base, &id) {
-                // Deleted in QuickBooks: gone unless edited here.
-                Some(base_line) => {
-                    if !same(&base_line, local_line) {
-                        conflicts.push(FieldConflict {
-                            path: path.child(PathSegment::Item(id)),
-                            base: Some(base_line),
-                            local: Some(local_line.clone()),
-                            remote: None,
-                        });
-                        merged.push(local_line.clone());
-                    }
+        if is_subtotal_line(local_line) {
+            continue;
+        }
+        let Some(id) = line_id(local_line) else {
+            match remote_new
+                .iter()
+                .position(|remote_line| equivalent(remote_line, local_line))
+            {
+                Some(twin) => {
+                    remote_new.swap_remove(twin);
                 }
-                None => merged.push(local_line.clone()),
-            },
-            Some(_) => {}
+                // New here.
+                None => local_only.push(local_line.clone()),
+            }
+            continue;
+        };
+        if find_line(remote, &id).is_some() {
+            continue;
+        }
+        match find_line(base, &id) {
+            // Deleted in QuickBooks: gone unless edited here.
+            Some(base_line) => {
+                if !equivalent(base_line, local_line)
+                    && let Some(line) = conflict(
+                        &Trail::Line(path, &id),
+                        Some(base_line),
+                        Some(local_line),
+                        None,
+                        conflicts,
+                    )
+                {
+                    local_only.push(line);
+                }
+            }
+            None => local_only.push(local_line.clone()),
         }
     }
+    let closing_subtotals = merged
+        .iter()
+        .rev()
+        .take_while(|line| is_subtotal_line(line))
+        .count();
+    let at = merged.len() - closing_subtotals;
+    merged.splice(at..at, local_only);
     merged
 }
 
-/// Equal as QuickBooks would see it: numbers by exact value, objects by
-/// members regardless of order.
+/// Equal as JSON, except that numbers compare by exact decimal value and
+/// object members in any order: "nothing changed at all".
 pub fn same(left: &Value, right: &Value) -> bool {
     match (left, right) {
-        (Value::Number(_), Value::Number(_)) => match (decimal(left), decimal(right)) {
-            (Some(left), Some(right)) => left == right,
-            _ => left == right,
-        },
+        (Value::Number(_), Value::Number(_)) => numbers_equal(left, right),
         (Value::Object(left), Value::Object(right)) => {
             left.len() == right.len()
                 && left
@@ -414,32 +694,117 @@ pub fn same(left: &Value, right: &Value) -> bool {
     }
 }
 
-fn same_option(left: Option<&Value>, right: Option<&Value>) -> bool {
+/// The same to QuickBooks: [`same`], and also references by their id (the
+/// label aside), `null` members as absent ones, and lines without
+/// QuickBooks' generated subtotal.
+pub fn equivalent(left: &Value, right: &Value) -> bool {
     match (left, right) {
-        (Some(left), Some(right)) => same(left, right),
+        (Value::Number(_), Value::Number(_)) => numbers_equal(left, right),
+        (Value::Object(left), Value::Object(right)) => {
+            match (reference_identity(left), reference_identity(right)) {
+                (Some(left), Some(right)) => left == right,
+                _ => {
+                    left.iter()
+                        .all(|(key, value)| equivalent_member(Some(value), right.get(key)))
+                        && right
+                            .iter()
+                            .filter(|(key, _)| !left.contains_key(key.as_str()))
+                            .all(|(_, value)| value.is_null())
+                }
+            }
+        }
+        (Value::Array(left), Value::Array(right)) => {
+            let mut left = left.iter().filter(|item| !is_subtotal_line(item));
+            let mut right = right.iter().filter(|item| !is_subtotal_line(item));
+            loop {
+                match (left.next(), right.next()) {
+                    (None, None) => return true,
+                    (Some(left), Some(right)) if equivalent(left, right) => {}
+                    _ => return false,
+                }
+            }
+        }
+        _ => left == right,
+    }
+}
+
+/// [`equivalent`] for members that may be absent; `null` counts as absent.
+fn equivalent_member(left: Option<&Value>, right: Option<&Value>) -> bool {
+    match (
+        left.filter(|value| !value.is_null()),
+        right.filter(|value| !value.is_null()),
+    ) {
+        (Some(left), Some(right)) => equivalent(left, right),
         (None, None) => true,
         _ => false,
     }
 }
 
-/// The fields (top level, and inside objects) where `other` differs from
-/// `base`, ignoring what QuickBooks manages. Empty means "no edit".
+fn numbers_equal(left: &Value, right: &Value) -> bool {
+    match (decimal(left), decimal(right)) {
+        (Some(left), Some(right)) => left == right,
+        _ => left == right,
+    }
+}
+
+/// Who a reference points at.
+#[derive(Debug, PartialEq, Eq)]
+enum ReferenceIdentity {
+    /// By QuickBooks id.
+    Id(String),
+    /// Only by name (a party to create or find by name), case-insensitively.
+    Name(String),
+}
+
+/// A QuickBooks reference: an object of `value`, `name` and `type` only.
+fn is_reference(map: &Map<String, Value>) -> bool {
+    reference_identity(map).is_some()
+}
+
+fn reference_identity(map: &Map<String, Value>) -> Option<ReferenceIdentity> {
+    if map.is_empty()
+        || !map
+            .keys()
+            .all(|key| matches!(key.as_str(), "value" | "name" | "type"))
+    {
+        return None;
+    }
+    match map.get("value") {
+        Some(Value::String(id)) if !id.trim().is_empty() => {
+            Some(ReferenceIdentity::Id(id.trim().to_owned()))
+        }
+        Some(Value::Number(id)) => Some(ReferenceIdentity::Id(id.to_string())),
+        _ => match map.get("name") {
+            Some(Value::String(name)) if !name.trim().is_empty() => {
+                Some(ReferenceIdentity::Name(name.trim().to_lowercase()))
+            }
+            _ => None,
+        },
+    }
+}
+
+/// The fields where `other` differs from `base` for QuickBooks, ignoring
+/// what QuickBooks manages: members inside objects (a reference as a whole),
+/// lines by `Id` (`Line[Id=3].Amount`, `Line[Id=4]` added or removed, and
+/// `Line` itself for a new line without an `Id` or a new order). Empty means
+/// "no edit".
 pub fn changed_fields(entity: &str, base: &Value, other: &Value) -> Vec<FieldPath> {
     let mut changed = Vec::new();
-    if let (Value::Object(base), Value::Object(other)) = (base, other) {
-        for key in ordered_keys(other, base) {
-            if is_server_managed(entity, &key) {
-                continue;
+    match (base, other) {
+        (Value::Object(base_map), Value::Object(other_map)) => {
+            for key in ordered_keys(base_map, other_map) {
+                if is_server_managed(entity, key) {
+                    continue;
+                }
+                diff(
+                    &FieldPath::key(key),
+                    base_map.get(key),
+                    other_map.get(key),
+                    &mut changed,
+                );
             }
-            diff(
-                &FieldPath(vec![PathSegment::Key(key.clone())]),
-                base.get(&key),
-                other.get(&key),
-                &mut changed,
-            );
         }
-    } else if !same(base, other) {
-        changed.push(FieldPath::default());
+        _ => diff(&FieldPath::default(), Some(base), Some(other), &mut changed),
     }
     changed
 }
@@ -450,37 +815,78 @@ fn diff(
     other: Option<&Value>,
     changed: &mut Vec<FieldPath>,
 ) {
-    if same_option(base, other) {
+    if equivalent_member(base, other) {
         return;
     }
     match (base, other) {
-        (Some(Value::Object(base)), Some(Value::Object(other))) => {
-            for key in ordered_keys(other, base) {
+        (Some(Value::Object(base_map)), Some(Value::Object(other_map)))
+            if !is_reference(base_map) && !is_reference(other_map) =>
+        {
+            for key in ordered_keys(base_map, other_map) {
                 diff(
-                    &path.child(PathSegment::Key(key.clone())),
-                    base.get(&key),
-                    other.get(&key),
+                    &path.child(PathSegment::Key(key.to_owned())),
+                    base_map.get(key),
+                    other_map.get(key),
                     changed,
                 );
+            }
+        }
+        (Some(Value::Array(base_items)), Some(Value::Array(other_items)))
+            if lines_match_by_id(path.last_key(), base_items, other_items, &[]) =>
+        {
+            let before = changed.len();
+            let mut new_line = false;
+            for line in other_items.iter().filter(|line| !is_subtotal_line(line)) {
+                match line_id(line) {
+                    None => new_line = true,
+                    Some(id) => diff(
+                        &path.child(PathSegment::Line(id.to_string())),
+                        find_line(base_items, &id),
+                        Some(line),
+                        changed,
+                    ),
+                }
+            }
+            for line in base_items {
+                if let Some(id) = line_id(line)
+                    && find_line(other_items, &id).is_none()
+                {
+                    changed.push(path.child(PathSegment::Line(id.into_owned())));
+                }
+            }
+            if new_line || changed.len() == before {
+                changed.push(path.clone());
             }
         }
         _ => changed.push(path.clone()),
     }
 }
 
-/// Applies the user's choices to a merge; the result is the next local version.
+/// The value at `path`, if there is one.
+pub fn value_at<'a>(object: &'a Value, path: &FieldPath) -> Option<&'a Value> {
+    let mut current = object;
+    for segment in &path.0 {
+        current = match segment {
+            PathSegment::Key(key) => current.get(key)?,
+            PathSegment::Line(id) => find_line(current.as_array()?, id)?,
+        };
+    }
+    Some(current)
+}
+
+/// Applies the user's choices to a merge; the result is the next local
+/// version. Every conflict needs a choice, and every choice a conflict.
 pub fn resolve(
     merge: &Merge,
     choices: &BTreeMap<FieldPath, Choice>,
 ) -> Result<Value, ResolveError> {
-    for path in choices.keys() {
-        if !merge
+    if let Some(path) = choices.keys().find(|path| {
+        !merge
             .conflicts
             .iter()
-            .any(|conflict| &conflict.path == path)
-        {
-            return Err(ResolveError::Unknown(path.to_string()));
-        }
+            .any(|conflict| &conflict.path == *path)
+    }) {
+        return Err(ResolveError::Unknown(path.to_string()));
     }
     let mut resolved = merge.merged.clone();
     for conflict in &merge.conflicts {
@@ -490,14 +896,26 @@ pub fn resolve(
         let value = match choice {
             Choice::Local => conflict.local.clone(),
             Choice::Remote => conflict.remote.clone(),
-            Choice::Value(value) => Some(value.clone()),
+            Choice::Value(value) => {
+                if let Some(PathSegment::Line(id)) = conflict.path.0.last() {
+                    let fits = value.is_object() && line_id(value).is_none_or(|given| &given == id);
+                    if !fits {
+                        return Err(ResolveError::NotALine {
+                            path: conflict.path.to_string(),
+                            id: id.clone(),
+                        });
+                    }
+                }
+                Some(value.clone())
+            }
         };
         set_at(&mut resolved, &conflict.path.0, value);
     }
     Ok(resolved)
 }
 
-/// Takes one side for every conflict.
+/// Takes one side for every conflict (a typed value applies to every
+/// conflicting field, so it is only sensible with one conflict).
 pub fn resolve_all(merge: &Merge, choice: &Choice) -> Value {
     let choices = merge
         .conflicts
@@ -536,7 +954,7 @@ fn set_at(target: &mut Value, path: &[PathSegment], value: Option<Value>) {
                     return;
                 }
                 let empty = match rest.first() {
-                    Some(PathSegment::Item(_)) => Value::Array(Vec::new()),
+                    Some(PathSegment::Line(_)) => Value::Array(Vec::new()),
                     _ => Value::Object(Map::new()),
                 };
                 map.insert(key.clone(), empty);
@@ -545,19 +963,27 @@ fn set_at(target: &mut Value, path: &[PathSegment], value: Option<Value>) {
                 set_at(child, rest, value);
             }
         }
-        PathSegment::Item(id) => {
+        PathSegment::Line(id) => {
             let Value::Array(items) = target else {
                 return;
             };
             let position = items
                 .iter()
-                .position(|item| item_id(item).as_deref() == Some(id.as_str()));
+                .position(|item| line_id(item).as_deref() == Some(id.as_str()));
             match (position, rest.is_empty(), value) {
                 (Some(index), true, Some(value)) => items[index] = value,
                 (Some(index), true, None) => {
                     items.remove(index);
                 }
-                (None, true, Some(value)) => items.push(value),
+                (None, true, Some(value)) => {
+                    // A restored line goes before QuickBooks' subtotal,
+                    // which closes the lines of a sales form.
+                    let end = items
+                        .iter()
+                        .rposition(|item| !is_subtotal_line(item))
+                        .map_or(0, |last| last + 1);
+                    items.insert(end, value);
+                }
                 (Some(index), false, value) => set_at(&mut items[index], rest, value),
                 _ => {}
             }
@@ -576,29 +1002,68 @@ mod tests {
             "CustomerRef.value",
             "Line[Id=3].Amount",
             "Line[Id=3]",
+            "Line[Id=3].GroupLineDetail.Line[Id=1].Amount",
             "PrivateNote",
         ] {
             let path: FieldPath = text.parse().unwrap();
             assert_eq!(path.to_string(), text);
         }
-        assert!("Line[3]".parse::<FieldPath>().is_err());
-        assert!("".parse::<FieldPath>().is_err());
+        for bad in ["Line[3]", "", "Line[Id=]", "a..b", "Line[Id=3", "x]"] {
+            assert!(bad.parse::<FieldPath>().is_err(), "{bad} parsed");
+        }
+        let json = serde_json::to_string(&"Line[Id=3]".parse::<FieldPath>().unwrap()).unwrap();
+        assert_eq!(json, "\"Line[Id=3]\"");
     }
 
     #[test]
-    fn set_at_reaches_into_lines() {
-        let mut object = json!({"Line": [{"Id": "1", "Amount": 5}]});
+    fn set_at_reaches_into_lines_and_restores_before_the_subtotal() {
+        let mut object = json!({"Line": [{"Id": "1", "Amount": 5}, {"DetailType": "SubTotalLineDetail", "Amount": 5}]});
         set_at(
             &mut object,
             &"Line[Id=1].Amount".parse::<FieldPath>().unwrap().0,
             Some(json!(7)),
         );
-        assert_eq!(object, json!({"Line": [{"Id": "1", "Amount": 7}]}));
+        assert_eq!(object["Line"][0]["Amount"], json!(7));
         set_at(
             &mut object,
             &"Line[Id=1]".parse::<FieldPath>().unwrap().0,
             None,
         );
-        assert_eq!(object, json!({"Line": []}));
+        assert_eq!(object["Line"].as_array().unwrap().len(), 1);
+        set_at(
+            &mut object,
+            &"Line[Id=2]".parse::<FieldPath>().unwrap().0,
+            Some(json!({"Id": "2"})),
+        );
+        assert_eq!(object["Line"][0], json!({"Id": "2"}));
+    }
+
+    #[test]
+    fn references_are_identified_by_their_id() {
+        assert!(equivalent(
+            &json!({"value": "1", "name": "Acme"}),
+            &json!({"value": "1", "name": "Acme Ltd"})
+        ));
+        assert!(!equivalent(
+            &json!({"value": "1", "name": "Acme"}),
+            &json!({"value": "2", "name": "Acme"})
+        ));
+        assert!(equivalent(
+            &json!({"name": "New Supplier"}),
+            &json!({"name": " new supplier "})
+        ));
+        assert!(equivalent(
+            &json!({"A": 1.0, "B": null}),
+            &json!({"A": 1.00})
+        ));
+        assert!(!same(&json!({"A": 1.0, "B": null}), &json!({"A": 1.00})));
+    }
+
+    #[test]
+    fn value_at_follows_keys_and_line_ids() {
+        let invoice = json!({"Line": [{"Id": "4", "SalesItemLineDetail": {"Qty": 2}}]});
+        let path: FieldPath = "Line[Id=4].SalesItemLineDetail.Qty".parse().unwrap();
+        assert_eq!(value_at(&invoice, &path), Some(&json!(2)));
+        assert_eq!(value_at(&invoice, &"Line[Id=5]".parse().unwrap()), None);
     }
 }

@@ -82,94 +82,78 @@ impl NameDirectory {
         self.entries.push(entry);
     }
 
-    fn taken(&self, name: &str) -> bool {
+    /// Every name.
+    pub fn entries(&self) -> &[NameEntry] {
+        &self.entries
+    }
+
+    /// The entries holding a name, of any list.
+    fn holders<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a NameEntry> {
         let wanted = key(name);
         self.entries
             .iter()
-            .any(|entry| key(&entry.display_name) == wanted)
+            .filter(move |entry| key(&entry.display_name) == wanted)
     }
 
-    /// Resolves a wanted name for a customer or vendor.
+    /// Resolves a wanted name for a customer or vendor: see
+    /// [`resolve_party_name`].
     pub fn resolve(&self, wanted: &str, kind: NameKind) -> NameResolution {
-        let wanted_key = key(wanted);
-        let same_kind =
-            |entry: &&NameEntry| entry.kind == kind && key(&entry.display_name) == wanted_key;
-        if let Some(entry) = self
-            .entries
-            .iter()
-            .filter(same_kind)
-            .find(|entry| entry.active)
-        {
-            return NameResolution::Existing {
-                id: entry.id.clone(),
-            };
-        }
-        if let Some(entry) = self.entries.iter().find(same_kind) {
-            return NameResolution::Reactivate {
-                id: entry.id.clone(),
-            };
-        }
         let base = wanted.trim();
-        if !self.taken(base) {
-            return NameResolution::Create {
-                display_name: base.to_owned(),
+        let label = kind.entity();
+        // The wanted name, then the variants that say which list this entry
+        // is in: "Acme (Vendor)", "Acme (Vendor 2)", … The first one that is
+        // this list's own is used (reactivated if need be); the first one
+        // nobody holds is created. Each candidate is either held or free, and
+        // only finitely many are held, so the walk ends.
+        let mut number = 1usize;
+        loop {
+            let candidate = match number {
+                1 => base.to_owned(),
+                2 => format!("{base} ({label})"),
+                _ => format!("{base} ({label} {})", number - 1),
             };
-        }
-        // The name belongs to another list: a variant saying which list this
-        // one is, numbered if that is taken too.
-        let label = match kind {
-            NameKind::Customer => "Customer",
-            NameKind::Vendor => "Vendor",
-            NameKind::Employee => "Employee",
-        };
-        let mut candidate = format!("{base} ({label})");
-        let mut number = 2;
-        while self.taken(&candidate) {
-            let with_number = format!("{base} ({label} {number})");
-            candidate = with_number;
+            let holders: Vec<&NameEntry> = self.holders(&candidate).collect();
+            let own = holders.iter().filter(|entry| entry.kind == kind);
+            if let Some(active) = own.clone().find(|entry| entry.active) {
+                return NameResolution::Existing {
+                    id: active.id.clone(),
+                };
+            }
+            if let Some(inactive) = own.min_by(|left, right| left.id.cmp(&right.id)) {
+                return NameResolution::Reactivate {
+                    id: inactive.id.clone(),
+                };
+            }
+            if holders.is_empty() {
+                return NameResolution::Create {
+                    display_name: candidate,
+                };
+            }
             number += 1;
         }
-        // A variant already made for this list earlier is reused, not doubled.
-        NameResolution::Create {
-            display_name: candidate,
-        }
     }
 
-    /// The entry a variant name refers to, if this list already has it.
+    /// The entry of `kind` holding `name`, if any.
     pub fn find(&self, name: &str, kind: NameKind) -> Option<&NameEntry> {
-        let wanted = key(name);
-        self.entries
-            .iter()
-            .find(|entry| entry.kind == kind && key(&entry.display_name) == wanted)
+        self.holders(name).find(|entry| entry.kind == kind)
     }
 }
 
-/// Resolves a wanted name, reusing an earlier variant for the same list
-/// ("Acme (Vendor)") before creating another.
+/// What to do for a customer or vendor wanted by name (PITFALLS 9).
+///
+/// QuickBooks display names are unique across customers, vendors and
+/// employees, compared trimmed and case-insensitively. An active entry of
+/// the same list with the name is used; an inactive one is reactivated;
+/// otherwise the name is created, unless another list holds it, in which
+/// case the first free variant "Acme (Vendor)", "Acme (Vendor 2)", … is
+/// created, and a variant this list already holds is reused, so running
+/// the same push twice never creates two entries or fails on 6240.
 pub fn resolve_party_name(
     wanted: &str,
     kind: NameKind,
     directory: &NameDirectory,
 ) -> NameResolution {
-    let resolution = directory.resolve(wanted, kind);
-    if let NameResolution::Create { display_name } = &resolution
-        && display_name != wanted.trim()
-    {
-        let label = kind.entity();
-        let variant = format!("{} ({label})", wanted.trim());
-        if let Some(entry) = directory.find(&variant, kind) {
-            return if entry.active {
-                NameResolution::Existing {
-                    id: entry.id.clone(),
-                }
-            } else {
-                NameResolution::Reactivate {
-                    id: entry.id.clone(),
-                }
-            };
-        }
-    }
-    resolution
+    directory.resolve(wanted, kind)
 }
 
 #[cfg(test)]

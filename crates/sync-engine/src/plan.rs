@@ -1,12 +1,39 @@
 //! The pure plan of a push: pending local changes in, QBO operations out,
-//! in an order QuickBooks accepts (lists before the transactions that
-//! reference them, documents before the documents linking to them).
+//! in an order QuickBooks accepts.
+//!
+//! Order (QuickBooks runs the items of one batch in no guaranteed order, so
+//! an operation never shares a batch with one it may depend on):
+//! 1. list creates and updates, in dependency order (accounts before the
+//!    items that post to them, parties before the documents that name them);
+//! 2. transaction creates and updates, linked-to documents first (an
+//!    invoice before the payment that applies to it);
+//! 3. transaction deletes and voids, documents that link to others first (a
+//!    deposit before the payment it deposits, a payment before its
+//!    invoice), after the updates, since QuickBooks deletes a document only
+//!    once nothing links to it any more (an edited payment may unlink the
+//!    invoice being deleted);
+//! 4. list deactivations, dependants first (an item before the account it
+//!    posts to), after every transaction that stops using them.
+//!
+//! Within a stage, operations are sorted by `local_id` for determinism.
+//!
+//! Update bodies are sparse: `Id`, the base's `SyncToken`, `"sparse": true`,
+//! every changed writable top-level field (a whole `Line` array when any
+//! line changed, since QuickBooks replaces arrays whole; existing lines keep
+//! their `Id` so QuickBooks updates them in place), and the fields
+//! QuickBooks wants even in a sparse body ([`sparse_required_fields`]). A
+//! top-level field removed locally is sent as `null`, which clears it
+//! (QuickBooks and the emulator both drop a member set to null). Deposits
+//! ignore `sparse` (PITFALLS 5), so a deposit update is the full local
+//! version.
 
 use local_store::{Intent, OpKind};
 use serde_json::{Map, Value, json};
 
-use crate::entities::{can_void, is_master, is_read_only, push_rank};
-use crate::merge::{SERVER_FIELDS, is_server_managed, same};
+use crate::entities::{
+    can_void, display_label, entity_words, is_api_read_only, is_master, is_subtotal_line, push_rank,
+};
+use crate::merge::{changed_fields, is_server_managed};
 
 /// A record whose local version has not reached QuickBooks.
 #[derive(Debug, Clone, Copy)]
@@ -38,8 +65,33 @@ pub struct Operation {
     pub kind: OpKind,
     /// The body to send (for delete and void: `Id` and `SyncToken`).
     pub body: Value,
-    /// The top-level fields an update changes.
+    /// The top-level fields an update changes (for a deactivation: `Active`).
     pub fields: Vec<String>,
+}
+
+impl Operation {
+    /// The sending stage: operations of different stages never share a
+    /// batch, and lower stages go first.
+    fn stage(&self) -> (u8, usize) {
+        let rank = push_rank(&self.entity);
+        let reverse = usize::MAX - rank;
+        let deactivates = self.kind == OpKind::Deactivate
+            || (self.kind == OpKind::Update
+                && is_master(&self.entity)
+                && self.body.get("Active") == Some(&Value::Bool(false)));
+        match self.kind {
+            _ if deactivates => (3, reverse),
+            OpKind::Delete | OpKind::Void => (2, reverse),
+            _ if is_master(&self.entity) => (0, rank),
+            _ => (1, rank),
+        }
+    }
+
+    /// Whether this operation must be sent in a later batch than `earlier`
+    /// (it may need what `earlier` creates, changes or removes).
+    pub fn must_follow(&self, earlier: &Operation) -> bool {
+        self.stage() > earlier.stage()
+    }
 }
 
 /// What the next push sends, and what it cannot.
@@ -47,14 +99,14 @@ pub struct Operation {
 pub struct Plan {
     /// The operations, in sending order.
     pub operations: Vec<Operation>,
-    /// Changes that cannot be planned, with why.
+    /// Changes that cannot be planned: `(local_id, why, naming the record)`.
     pub refused: Vec<(String, String)>,
 }
 
 impl Plan {
-    /// The operations in batches of at most `max`, never putting an
-    /// operation in a batch with one of an earlier push rank, so whatever it
-    /// references already exists when its batch runs.
+    /// The operations in batches of at most `max` (at least one), each
+    /// batch holding one stage only, so an operation is always in a later
+    /// batch than any it depends on.
     pub fn batches(&self, max: usize) -> Vec<&[Operation]> {
         let max = max.max(1);
         let mut batches = Vec::new();
@@ -62,7 +114,7 @@ impl Plan {
         for index in 1..=self.operations.len() {
             let boundary = index == self.operations.len()
                 || index - start == max
-                || stage(&self.operations[index]) != stage(&self.operations[start]);
+                || self.operations[index].stage() != self.operations[start].stage();
             if boundary {
                 batches.push(&self.operations[start..index]);
                 start = index;
@@ -72,31 +124,12 @@ impl Plan {
     }
 }
 
-/// Which group an operation is sent in: list creates and updates, then each
-/// transaction type, then transaction deletes, then list deactivations.
-fn stage(operation: &Operation) -> (u8, usize) {
-    match operation.kind {
-        OpKind::Deactivate => (3, push_rank(&operation.entity)),
-        OpKind::Delete | OpKind::Void => (2, 0),
-        _ if is_master(&operation.entity) => (0, push_rank(&operation.entity)),
-        _ => (1, push_rank(&operation.entity)),
-    }
-}
-
-/// Plans the operations for the pending changes.
+/// Plans the operations for the pending changes. Records with nothing
+/// writable changed produce no operation; changes QuickBooks cannot take
+/// are listed in [`Plan::refused`].
 pub fn plan(changes: &[PendingChange<'_>]) -> Plan {
     let mut plan = Plan::default();
     for change in changes {
-        if is_read_only(change.entity_type) {
-            plan.refused.push((
-                change.local_id.to_owned(),
-                format!(
-                    "{} is read-only through the QuickBooks API",
-                    change.entity_type
-                ),
-            ));
-            continue;
-        }
         match plan_one(change) {
             Ok(Some(operation)) => plan.operations.push(operation),
             Ok(None) => {}
@@ -104,8 +137,8 @@ pub fn plan(changes: &[PendingChange<'_>]) -> Plan {
         }
     }
     plan.operations.sort_by(|left, right| {
-        stage(left)
-            .cmp(&stage(right))
+        left.stage()
+            .cmp(&right.stage())
             .then_with(|| left.local_id.cmp(&right.local_id))
     });
     plan
@@ -113,7 +146,23 @@ pub fn plan(changes: &[PendingChange<'_>]) -> Plan {
 
 fn plan_one(change: &PendingChange<'_>) -> Result<Option<Operation>, String> {
     let entity = change.entity_type;
-    let existing = change.qbo_id.zip(change.sync_token);
+    let label = display_label(entity, change.base.unwrap_or(change.local));
+    let words = entity_words(entity).to_lowercase();
+    if is_api_read_only(entity) {
+        return Err(format!(
+            "{label}: QuickBooks does not let apps change {words} records. Make the change in QuickBooks, or undo it here."
+        ));
+    }
+    if change.intent == Intent::Void && !can_void(entity) {
+        let instead = if is_master(entity) {
+            "make it inactive instead"
+        } else {
+            "delete it instead, or void it in QuickBooks"
+        };
+        return Err(format!(
+            "{label}: QuickBooks cannot void a {words} through its API; {instead}."
+        ));
+    }
     let operation = |kind, body, fields| Operation {
         local_id: change.local_id.to_owned(),
         entity: entity.to_owned(),
@@ -121,13 +170,30 @@ fn plan_one(change: &PendingChange<'_>) -> Result<Option<Operation>, String> {
         body,
         fields,
     };
-    match (change.intent, existing) {
-        (Intent::Delete, None) | (Intent::Void, None) => Ok(None),
-        (Intent::Delete, Some((id, token))) if is_master(entity) => {
-            let mut body = required_fields(entity, change.local);
+    let Some(id) = change.qbo_id else {
+        return Ok(match change.intent {
+            // Never reached QuickBooks: nothing to delete or void there.
+            Intent::Delete | Intent::Void => None,
+            Intent::None => Some(operation(
+                OpKind::Create,
+                create_body(entity, change.local),
+                Vec::new(),
+            )),
+        });
+    };
+    let Some(token) = change.sync_token else {
+        return Err(format!(
+            "{label} has no SyncToken for QuickBooks id {id}; sync again to fetch QuickBooks' version, then push."
+        ));
+    };
+    match change.intent {
+        Intent::Delete if is_master(entity) => {
+            let known = change.base.unwrap_or(change.local);
+            let mut body = Map::new();
             body.insert("Id".to_owned(), json!(id));
             body.insert("SyncToken".to_owned(), json!(token));
             body.insert("sparse".to_owned(), json!(true));
+            body.extend(required_fields(entity, known));
             body.insert("Active".to_owned(), json!(false));
             Ok(Some(operation(
                 OpKind::Deactivate,
@@ -135,81 +201,130 @@ fn plan_one(change: &PendingChange<'_>) -> Result<Option<Operation>, String> {
                 vec!["Active".to_owned()],
             )))
         }
-        (Intent::Delete, Some((id, token))) => Ok(Some(operation(
+        Intent::Delete => Ok(Some(operation(
             OpKind::Delete,
             json!({ "Id": id, "SyncToken": token }),
             Vec::new(),
         ))),
-        (Intent::Void, Some((id, token))) => {
-            if !can_void(entity) {
-                return Err(format!(
-                    "QuickBooks cannot void a {entity} through the API; delete it instead"
-                ));
-            }
-            Ok(Some(operation(
-                OpKind::Void,
-                json!({ "Id": id, "SyncToken": token }),
-                Vec::new(),
-            )))
-        }
-        (Intent::None, None) => Ok(Some(operation(
-            OpKind::Create,
-            create_body(entity, change.local),
+        Intent::Void => Ok(Some(operation(
+            OpKind::Void,
+            json!({ "Id": id, "SyncToken": token }),
             Vec::new(),
         ))),
-        (Intent::None, Some((id, token))) => {
-            let base = change.base.unwrap_or(&Value::Null);
-            let Some(body) = update_body(entity, id, token, base, change.local) else {
-                return Ok(None);
+        Intent::None => {
+            let Some(base) = change.base else {
+                return Err(format!(
+                    "{label} has no agreed version to compare with; sync again to fetch QuickBooks' version, then push."
+                ));
             };
-            let fields = changed_top_level(entity, base, change.local);
-            Ok(Some(operation(OpKind::Update, body, fields)))
+            let fields = changed_writable_fields(entity, base, change.local);
+            if fields.is_empty() {
+                return Ok(None);
+            }
+            let body = update_body(entity, id, token, base, change.local);
+            Ok(body.map(|body| operation(OpKind::Update, body, fields)))
         }
     }
 }
 
-/// A create body: the local version without what QuickBooks assigns.
+/// Fields QuickBooks computes or keeps for itself beyond the server-managed
+/// ones: they may differ locally (a merge keeps them) but are never sent.
+pub const READ_ONLY_FIELDS: &[&str] = &[
+    "FullyQualifiedName",
+    "Classification",
+    "CurrentBalance",
+    "CurrentBalanceWithSubAccounts",
+    "BalanceWithJobs",
+    "RemainingCredit",
+];
+
+fn is_sendable(entity: &str, field: &str) -> bool {
+    !is_server_managed(entity, field) && !READ_ONLY_FIELDS.contains(&field)
+}
+
+/// A new inventory item carries its opening quantity; afterwards QuickBooks
+/// moves the quantity itself.
+fn is_opening_quantity(entity: &str, field: &str) -> bool {
+    entity == "Item" && field == "QtyOnHand"
+}
+
+/// A create body: the local version without what QuickBooks assigns or
+/// computes, and without line `Id`s (a line copied from another record must
+/// become a new line, not point at someone else's).
 pub fn create_body(entity: &str, local: &Value) -> Value {
     let Value::Object(map) = local else {
         return local.clone();
     };
     let body: Map<String, Value> = map
         .iter()
-        .filter(|(key, _)| !is_server_managed(entity, key))
-        .map(|(key, value)| (key.clone(), strip_line_ids_if_new(value)))
+        .filter(|(key, _)| is_sendable(entity, key) || is_opening_quantity(entity, key))
+        .map(|(key, value)| {
+            let value = if key == "Line" {
+                without_line_ids(value)
+            } else {
+                value.clone()
+            };
+            (key.clone(), value)
+        })
         .collect();
     Value::Object(body)
 }
 
-/// New lines carry no `Id`; keep the value as it is otherwise.
-fn strip_line_ids_if_new(value: &Value) -> Value {
-    value.clone()
+fn without_line_ids(lines: &Value) -> Value {
+    match lines {
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .filter(|line| !is_subtotal_line(line))
+                .map(|line| match line {
+                    Value::Object(line) => {
+                        let mut line = line.clone();
+                        line.remove("Id");
+                        Value::Object(line)
+                    }
+                    other => other.clone(),
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
-/// The top-level fields that differ.
-fn changed_top_level(entity: &str, base: &Value, local: &Value) -> Vec<String> {
-    let (Value::Object(base), Value::Object(local)) = (base, local) else {
-        return Vec::new();
-    };
-    let mut fields: Vec<String> = local
-        .iter()
-        .filter(|(key, value)| {
-            !is_server_managed(entity, key) && base.get(*key).is_none_or(|old| !same(old, value))
-        })
-        .map(|(key, _)| key.clone())
-        .collect();
-    fields.extend(
-        base.keys()
-            .filter(|key| !is_server_managed(entity, key) && !local.contains_key(*key))
-            .cloned(),
-    );
+/// The writable top-level fields that differ for QuickBooks, in the local
+/// object's order, then those removed locally.
+fn changed_writable_fields(entity: &str, base: &Value, local: &Value) -> Vec<String> {
+    let mut fields: Vec<String> = Vec::new();
+    for path in changed_fields(entity, base, local) {
+        if let Some(key) = path.top_level()
+            && is_sendable(entity, key)
+            && !fields.iter().any(|known| known == key)
+        {
+            fields.push(key.to_owned());
+        }
+    }
     fields
 }
 
-/// An update body: sparse with the changed top-level fields (a whole array
-/// when any element changed, since QBO replaces arrays), plus the fields
-/// QuickBooks requires even in sparse updates; a full body for Deposit,
-/// which ignores `sparse` (PITFALLS 5). None when nothing writable changed.
+/// A sparse update body for `local` against `base`, with the `Id` and
+/// `SyncToken` of `base`; None when nothing writable changed (or the base
+/// has no `Id`/`SyncToken`).
+pub fn sparse_body(entity: &str, base: &Value, local: &Value) -> Option<Value> {
+    let id = id_text(base.get("Id")?)?;
+    let token = id_text(base.get("SyncToken")?)?;
+    update_body(entity, &id, &token, base, local)
+}
+
+fn id_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
+}
+
+/// An update body: sparse with the changed top-level fields plus the fields
+/// QuickBooks requires even in sparse updates; the full local version for a
+/// deposit. None when nothing writable changed.
 pub fn update_body(
     entity: &str,
     id: &str,
@@ -217,7 +332,7 @@ pub fn update_body(
     base: &Value,
     local: &Value,
 ) -> Option<Value> {
-    let fields = changed_top_level(entity, base, local);
+    let fields = changed_writable_fields(entity, base, local);
     if fields.is_empty() {
         return None;
     }
@@ -227,149 +342,107 @@ pub fn update_body(
     let mut body = Map::new();
     body.insert("Id".to_owned(), json!(id));
     body.insert("SyncToken".to_owned(), json!(sync_token));
-    if entity == "Deposit" {
+    if !honours_sparse(entity) {
+        body.insert("sparse".to_owned(), json!(false));
         for (key, value) in local_map {
-            if !is_server_managed(entity, key) {
+            if is_sendable(entity, key) {
                 body.insert(key.clone(), value.clone());
             }
         }
-        body.insert("sparse".to_owned(), json!(false));
         return Some(Value::Object(body));
     }
     body.insert("sparse".to_owned(), json!(true));
-    for (key, value) in required_fields(entity, local) {
-        body.insert(key, value);
-    }
+    body.extend(required_fields(entity, local));
     for field in fields {
-        // A field removed here is sent as null, which clears it.
-        body.insert(
-            field.clone(),
-            local_map.get(&field).cloned().unwrap_or(Value::Null),
-        );
+        let value = local_map.get(&field).cloned().unwrap_or(Value::Null);
+        body.insert(field, value);
     }
     Some(Value::Object(body))
 }
 
-/// Fields QuickBooks wants in every update of the type, sparse or not
-/// (API.md §3.3: Account needs Name and AccountType; the party of a
-/// transaction keeps lines and taxes consistent).
-fn required_fields(entity: &str, local: &Value) -> Map<String, Value> {
-    let keys: &[&str] = match entity {
+/// Whether QuickBooks applies `"sparse": true` to this type; deposits are
+/// always updated in full (PITFALLS 5).
+pub fn honours_sparse(entity: &str) -> bool {
+    entity != "Deposit"
+}
+
+/// Fields sent in every sparse update of the type, changed or not.
+///
+/// - Account: `Name` and `AccountType` (API.md §3.3; `AccountSubType` is
+///   sent instead only when the account has no type).
+/// - Purchase: `PaymentType` and `AccountRef`; Bill: `VendorRef` (refused
+///   without them by QuickBooks, reproduced by the emulator).
+/// - Other transactions: their party (`CustomerRef`, `VendorRef`), and a
+///   bill payment its `PayType`, which say how QuickBooks reads the rest of
+///   the body; sending them unchanged changes nothing.
+/// - Customer, Vendor, Employee: `DisplayName`; other lists: `Name` (their
+///   identity, which a sparse body may not clear).
+pub fn sparse_required_fields(entity: &str) -> &'static [&'static str] {
+    match entity {
         "Account" => &["Name", "AccountType"],
         "Customer" | "Vendor" | "Employee" => &["DisplayName"],
-        "Item" => &["Name", "Type"],
-        "Class" | "Department" | "Term" | "PaymentMethod" => &["Name"],
+        "Item" | "Class" | "Department" | "Term" | "PaymentMethod" => &["Name"],
         "Invoice" | "SalesReceipt" | "Estimate" | "CreditMemo" | "Payment" => &["CustomerRef"],
-        "Bill" | "VendorCredit" | "PurchaseOrder" | "BillPayment" => &["VendorRef"],
-        "Purchase" => &["AccountRef", "PaymentType"],
-        "JournalEntry" => &["Line"],
+        "Bill" | "VendorCredit" | "PurchaseOrder" => &["VendorRef"],
+        "BillPayment" => &["VendorRef", "PayType"],
+        "Purchase" => &["PaymentType", "AccountRef"],
         _ => &[],
-    };
-    keys.iter()
-        .filter_map(|key| {
-            local
-                .get(*key)
-                .map(|value| ((*key).to_owned(), value.clone()))
-        })
-        .filter(|(key, _)| !SERVER_FIELDS.contains(&key.as_str()))
-        .collect()
+    }
+}
+
+fn required_fields(entity: &str, object: &Value) -> Map<String, Value> {
+    let mut fields = Map::new();
+    for key in sparse_required_fields(entity) {
+        if let Some(value) = object.get(*key).filter(|value| !value.is_null()) {
+            fields.insert((*key).to_owned(), value.clone());
+        }
+    }
+    if entity == "Account"
+        && !fields.contains_key("AccountType")
+        && let Some(sub_type) = object
+            .get("AccountSubType")
+            .filter(|value| !value.is_null())
+    {
+        fields.insert("AccountSubType".to_owned(), sub_type.clone());
+    }
+    fields
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn pending<'a>(
-        id: &'a str,
-        entity: &'a str,
-        qbo: Option<&'a str>,
-        base: Option<&'a Value>,
-        local: &'a Value,
-        intent: Intent,
-    ) -> PendingChange<'a> {
-        PendingChange {
-            local_id: id,
-            entity_type: entity,
-            qbo_id: qbo,
-            sync_token: qbo.map(|_| "3"),
-            base,
-            local,
-            intent,
-        }
-    }
-
     #[test]
     fn a_sparse_update_sends_only_what_changed_with_the_base_token() {
         let base = json!({"Id": "9", "SyncToken": "3", "CustomerRef": {"value": "1"}, "PrivateNote": "a", "Line": [{"Id": "1", "Amount": 5}], "TotalAmt": 5});
         let mut local = base.clone();
         local["PrivateNote"] = json!("b");
-        let changes = [pending(
-            "x",
-            "Invoice",
-            Some("9"),
-            Some(&base),
-            &local,
-            Intent::None,
-        )];
-        let plan = plan(&changes);
-        assert_eq!(plan.operations.len(), 1);
+        local["TotalAmt"] = json!(6);
         assert_eq!(
-            plan.operations[0].body,
-            json!({"Id": "9", "SyncToken": "3", "sparse": true, "CustomerRef": {"value": "1"}, "PrivateNote": "b"})
+            sparse_body("Invoice", &base, &local),
+            Some(
+                json!({"Id": "9", "SyncToken": "3", "sparse": true, "CustomerRef": {"value": "1"}, "PrivateNote": "b"})
+            )
         );
+        assert_eq!(sparse_body("Invoice", &base, &base), None);
     }
 
     #[test]
-    fn lists_come_first_and_deletes_after_creates() {
-        let empty = json!({"DisplayName": "A"});
-        let invoice = json!({"CustomerRef": {"value": "1"}});
-        let changes = [
-            pending("a", "Invoice", None, None, &invoice, Intent::None),
-            pending(
-                "b",
-                "Bill",
-                Some("4"),
-                Some(&invoice),
-                &invoice,
-                Intent::Delete,
-            ),
-            pending("c", "Customer", None, None, &empty, Intent::None),
-        ];
-        let plan = plan(&changes);
-        let order: Vec<_> = plan
-            .operations
-            .iter()
-            .map(|op| (op.local_id.as_str(), op.kind))
-            .collect();
-        assert_eq!(
-            order,
-            vec![
-                ("c", OpKind::Create),
-                ("a", OpKind::Create),
-                ("b", OpKind::Delete)
-            ]
-        );
-        assert_eq!(plan.batches(30).len(), 3);
+    fn a_field_removed_here_is_sent_as_null() {
+        let base =
+            json!({"Id": "9", "SyncToken": "3", "VendorRef": {"value": "2"}, "PrivateNote": "a"});
+        let local = json!({"Id": "9", "SyncToken": "3", "VendorRef": {"value": "2"}});
+        let body = sparse_body("Bill", &base, &local).unwrap();
+        assert_eq!(body["PrivateNote"], Value::Null);
+        assert_eq!(body["VendorRef"], json!({"value": "2"}));
     }
 
     #[test]
-    fn a_list_entry_is_deactivated_and_a_bill_cannot_be_voided() {
-        let vendor = json!({"DisplayName": "V", "Active": true});
-        let bill = json!({"VendorRef": {"value": "2"}});
-        let changes = [
-            pending(
-                "v",
-                "Vendor",
-                Some("2"),
-                Some(&vendor),
-                &vendor,
-                Intent::Delete,
-            ),
-            pending("b", "Bill", Some("5"), Some(&bill), &bill, Intent::Void),
-        ];
-        let plan = plan(&changes);
-        assert_eq!(plan.operations[0].kind, OpKind::Deactivate);
-        assert_eq!(plan.operations[0].body["Active"], json!(false));
-        assert_eq!(plan.refused.len(), 1);
+    fn a_relabelled_reference_is_no_change() {
+        let base =
+            json!({"Id": "9", "SyncToken": "3", "CustomerRef": {"value": "1", "name": "Acme"}});
+        let local =
+            json!({"Id": "9", "SyncToken": "3", "CustomerRef": {"value": "1", "name": "Acme Ltd"}});
+        assert_eq!(sparse_body("Invoice", &base, &local), None);
     }
 }

@@ -1,9 +1,8 @@
 //! Edit a record in the app and find the change in QuickBooks (the demo
 //! company's emulator), after a sync started from the app.
 
-use serde_json::{Value, json};
-
 use super::Session;
+use super::emulator::QuickBooks;
 
 const MEMO: &str = "Checked by the accountant in the app";
 
@@ -33,11 +32,11 @@ async fn an_edit_made_in_the_app_reaches_quickbooks() {
     app.wait_for_text("sync-report", "1 sent").await;
     app.screenshot("edit-02-synced").await;
 
-    app.click("nav-settings").await;
-    let web_view = app.text("settings-demo-address").await;
-    let base = web_view.trim_end_matches("/_emulator/web/").to_owned();
+    let quickbooks = QuickBooks::of(&app).await;
     app.screenshot("edit-03-settings").await;
-    let invoices = emulator_invoices(&base).await;
+    let invoices = quickbooks
+        .query("SELECT * FROM Invoice MAXRESULTS 1000", "Invoice")
+        .await;
     assert!(
         invoices
             .iter()
@@ -45,49 +44,4 @@ async fn an_edit_made_in_the_app_reaches_quickbooks() {
         "the edited memo is in QuickBooks"
     );
     app.close().await;
-}
-
-/// Every invoice of the demo company, read as "the client in QuickBooks".
-async fn emulator_invoices(base: &str) -> Vec<Value> {
-    let http = reqwest::Client::new();
-    let companies: Value = http
-        .get(format!("{base}/_emulator/companies"))
-        .send()
-        .await
-        .expect("the emulator answers")
-        .json()
-        .await
-        .expect("a company list");
-    let realm = companies["companies"]
-        .as_array()
-        .and_then(|list| list.first())
-        .and_then(|company| company["realm_id"].as_str())
-        .expect("the demo company")
-        .to_owned();
-    let minted: Value = http
-        .post(format!("{base}/_emulator/tokens"))
-        .json(&json!({ "realm_id": realm }))
-        .send()
-        .await
-        .expect("a token")
-        .json()
-        .await
-        .expect("a token response");
-    let token = minted["access_token"].as_str().expect("an access token");
-    let answer: Value = http
-        .post(format!("{base}/v3/company/{realm}/query?minorversion=75"))
-        .bearer_auth(token)
-        .header("Content-Type", "application/text")
-        .header("Accept", "application/json")
-        .body("SELECT * FROM Invoice MAXRESULTS 1000")
-        .send()
-        .await
-        .expect("the query is answered")
-        .json()
-        .await
-        .expect("a query response");
-    answer["QueryResponse"]["Invoice"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
 }

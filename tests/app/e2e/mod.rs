@@ -6,9 +6,13 @@
 //! own tauri-driver, and scenarios run one at a time (two WebKit processes on
 //! a 2-core machine only make each other flaky).
 
+mod conflict;
 mod demo;
 mod edit;
+mod emulator;
 mod frame;
+mod history;
+mod products;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -153,6 +157,72 @@ impl Session {
             .unwrap_or_else(|error| {
                 panic!("[{}] cannot read {test_id}@{attribute}: {error}", self.name)
             })
+    }
+
+    /// Types into an input after clearing it.
+    pub async fn fill(&self, test_id: &str, text: &str) {
+        let input = self.element(test_id).await;
+        input
+            .clear()
+            .await
+            .unwrap_or_else(|error| panic!("[{}] cannot clear {test_id}: {error}", self.name));
+        input
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|error| panic!("[{}] cannot type into {test_id}: {error}", self.name));
+    }
+
+    /// Chooses an option of a `<select>` by its value, as a person would,
+    /// and lets the page hear the change.
+    pub async fn select(&self, test_id: &str, value: &str) {
+        self.element(test_id).await;
+        let script = format!(
+            "const select = document.querySelector('{}'); select.value = {}; \
+             select.dispatchEvent(new Event('change', {{ bubbles: true }})); return select.value;",
+            Self::by_test_id(test_id),
+            serde_json::Value::String(value.to_owned())
+        );
+        let chosen = self.script(&script).await;
+        assert_eq!(
+            chosen, value,
+            "[{}] {test_id} has no option {value}",
+            self.name
+        );
+    }
+
+    /// Waits for an element matching a CSS selector.
+    pub async fn wait_for_selector(&self, selector: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|error| panic!("[{}] no element {selector}: {error}", self.name))
+    }
+
+    /// Waits until the element matching `selector` has `attribute` = `expected`.
+    pub async fn wait_for_attribute(&self, selector: &str, attribute: &str, expected: &str) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let value = self
+                .wait_for_selector(selector)
+                .await
+                .attr(attribute)
+                .await
+                .ok()
+                .flatten();
+            if value.as_deref() == Some(expected) {
+                return;
+            }
+            if tokio::time::Instant::now() > deadline {
+                self.screenshot("failure").await;
+                panic!(
+                    "[{}] {selector} never had {attribute}={expected:?}; it has {value:?}",
+                    self.name
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Waits until the element's text contains `expected`, and returns the text.

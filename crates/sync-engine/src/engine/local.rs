@@ -628,6 +628,23 @@ impl<T: TokenSource + 'static> Engine<T> {
             let Some(local) = &record.local else {
                 continue;
             };
+            if self.held_by_product_master(record) {
+                dry_run.held_back.push(HeldBack {
+                    local_id: record.local_id.clone(),
+                    label: label_of(record),
+                    issues: vec![ValidationIssue {
+                        field: "Type".to_owned(),
+                        message: crate::stock::not_synced_reason(
+                            crate::stock::Origin::Ledgerlink,
+                            crate::stock::ProductMaster::QuickBooks,
+                        )
+                        .unwrap_or_default(),
+                        code: IssueCode::InvalidValue,
+                        severity: IssueCode::InvalidValue.severity(),
+                    }],
+                });
+                continue;
+            }
             let issues = if record.intent == Intent::None {
                 validate(&record.entity_type, local, &refs)
             } else {

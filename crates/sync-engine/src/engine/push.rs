@@ -294,6 +294,8 @@ impl<T: TokenSource + 'static> Engine<T> {
         if self.config.auto_create_parties {
             self.prepare_parties().await?;
         }
+        let moved_items = self.items_moved_by_pending().await?;
+        let pushed_before = report.pushed;
         // A second round sends what a stale answer merged in the first.
         for _round in 0..2 {
             let mut replan = self
@@ -306,7 +308,13 @@ impl<T: TokenSource + 'static> Engine<T> {
                 break;
             }
         }
-        Ok(())
+        // QuickBooks moved the quantities of the items these documents name:
+        // read them now, so the default location never counts a sale twice
+        // or not at all until the next pull.
+        if report.pushed > pushed_before && !moved_items.is_empty() {
+            self.refresh_items(&moved_items, report).await?;
+        }
+        self.push_stock(report).await
     }
 
     /// Every list entry QuickBooks has, for reference checks.
@@ -374,7 +382,16 @@ impl<T: TokenSource + 'static> Engine<T> {
             .into_iter()
             .filter(|record| record.state != RecordState::Conflict)
             .filter(|record| !refused_by_quickbooks(record))
+            .filter(|record| !self.held_by_product_master(record))
             .collect())
+    }
+
+    /// A new item made here while QuickBooks is the product master stays
+    /// here: the catalogue reports it instead.
+    pub(crate) fn held_by_product_master(&self, record: &RecordRow) -> bool {
+        record.entity_type == "Item"
+            && record.qbo_id.is_none()
+            && self.config.products.master == crate::stock::ProductMaster::QuickBooks
     }
 
     /// Before the lists are sent: every customer or vendor that a waiting

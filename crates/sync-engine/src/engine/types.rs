@@ -27,6 +27,8 @@ pub struct EngineConfig {
     /// Create (or reactivate) customers and vendors that a record names but
     /// QuickBooks does not have yet.
     pub auto_create_parties: bool,
+    /// How the product catalogue follows QuickBooks' items.
+    pub products: crate::stock::ProductRules,
 }
 
 impl Default for EngineConfig {
@@ -36,6 +38,7 @@ impl Default for EngineConfig {
             first_sync_page_size: 1000,
             cdc_cap: 1000,
             auto_create_parties: true,
+            products: crate::stock::ProductRules::default(),
         }
     }
 }
@@ -155,9 +158,8 @@ pub struct SyncReport {
 }
 
 /// One operation the next push would send.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-#[ts(export, rename_all = "camelCase")]
 pub struct PlannedOp {
     /// The record.
     pub local_id: String,
@@ -172,9 +174,8 @@ pub struct PlannedOp {
 }
 
 /// A record the next push would hold back, with the issues to fix.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-#[ts(export, rename_all = "camelCase")]
 pub struct HeldBack {
     /// The record.
     pub local_id: String,
@@ -185,9 +186,8 @@ pub struct HeldBack {
 }
 
 /// The next push, computed without sending anything.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-#[ts(export, rename_all = "camelCase")]
 pub struct DryRun {
     /// What would be sent, in order.
     pub operations: Vec<PlannedOp>,

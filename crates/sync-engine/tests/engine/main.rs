@@ -2,7 +2,13 @@
 //! a seeded simulation of both sides.
 
 mod cycles;
+mod merge;
 mod merge_laws;
+mod names;
+mod plan;
+mod products;
+mod samples;
 mod scenarios;
 mod simulation;
 mod support;
+mod validate;

@@ -6,14 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { Navigation } from '../stores/navigation.svelte';
 import Nav from './Nav.svelte';
 
-const TEST_IDS = ['nav-companies', 'nav-records', 'nav-conflicts', 'nav-history', 'nav-settings'];
+const TEST_IDS = ['nav-companies', 'nav-records', 'nav-products', 'nav-conflicts', 'nav-history', 'nav-settings'];
 
 function currentTestIds(): string[] {
   return TEST_IDS.filter((id) => screen.getByTestId(id).getAttribute('aria-current') === 'page');
 }
 
 describe('Nav', () => {
-  it('renders the five sections as buttons in a labelled navigation', () => {
+  it('renders the six sections as buttons in a labelled navigation', () => {
     render(Nav, { props: { navigation: new Navigation() } });
 
     const nav = screen.getByRole('navigation', { name: 'Sections' });
@@ -21,6 +21,7 @@ describe('Nav', () => {
     expect(buttons.map((button) => button.textContent?.trim())).toEqual([
       'Companies',
       'Records',
+      'Products',
       'Conflicts',
       'History',
       'Settings',
@@ -92,6 +93,6 @@ describe('Nav', () => {
     // Moving focus alone does not change the section.
     expect(navigation.current).toBe('companies');
     await user.keyboard('{ArrowDown}{ArrowDown}[Space]');
-    expect(navigation.current).toBe('conflicts');
+    expect(navigation.current).toBe('products');
   });
 });

@@ -8,14 +8,47 @@
  */
 import { Channel, invoke, type InvokeArgs } from '@tauri-apps/api/core';
 
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+
+import type { AppSettings } from './generated/AppSettings';
+import type { Catalogue } from './generated/Catalogue';
+import type { ChoiceInput } from './generated/ChoiceInput';
+import type { CompanySettings } from './generated/CompanySettings';
 import type { CompanySummary } from './generated/CompanySummary';
+import type { ConflictDetail } from './generated/ConflictDetail';
+import type { ConflictKind } from './generated/ConflictKind';
+import type { ConflictSummary } from './generated/ConflictSummary';
+import type { Direction } from './generated/Direction';
+import type { DryRun } from './generated/DryRun';
+import type { FieldConflictView } from './generated/FieldConflictView';
+import type { HistoryPage } from './generated/HistoryPage';
+import type { HistoryQuery } from './generated/HistoryQuery';
+import type { HistoryRow } from './generated/HistoryRow';
 import type { IntuitKeysInput } from './generated/IntuitKeysInput';
+import type { LocationView } from './generated/LocationView';
+import type { NewProduct } from './generated/NewProduct';
+import type { PickerOption } from './generated/PickerOption';
+import type { PlannedOperation } from './generated/PlannedOperation';
+import type { ProductKind } from './generated/ProductKind';
+import type { ProductMaster } from './generated/ProductMaster';
+import type { ProductSettings } from './generated/ProductSettings';
+import type { ProductView } from './generated/ProductView';
 import type { RecordDetail } from './generated/RecordDetail';
+import type { RecordIssues } from './generated/RecordIssues';
+import type { RecordListRow } from './generated/RecordListRow';
 import type { RecordPage } from './generated/RecordPage';
-import type { SaveOutcome } from './generated/SaveOutcome';
 import type { RecordQuery } from './generated/RecordQuery';
+import type { RecordSort } from './generated/RecordSort';
+import type { RecordState } from './generated/RecordState';
+import type { ResolutionInput } from './generated/ResolutionInput';
+import type { SaveOutcome } from './generated/SaveOutcome';
+import type { StockInput } from './generated/StockInput';
+import type { StockLevel } from './generated/StockLevel';
+import type { SyncPhase } from './generated/SyncPhase';
 import type { SyncProgress } from './generated/SyncProgress';
 import type { SyncReport } from './generated/SyncReport';
+import type { UnsyncedProduct } from './generated/UnsyncedProduct';
+import type { ValidationIssue } from './generated/ValidationIssue';
 
 import type { AppInfo } from './generated/AppInfo';
 import type { CommandError } from './generated/CommandError';
@@ -83,14 +116,46 @@ export function appInfo(): Promise<AppInfo> {
 }
 
 export type {
+  AppSettings,
+  Catalogue,
+  ChoiceInput,
+  CompanySettings,
   CompanySummary,
+  ConflictDetail,
+  ConflictKind,
+  ConflictSummary,
+  Direction,
+  DryRun,
+  FieldConflictView,
+  HistoryPage,
+  HistoryQuery,
+  HistoryRow,
   IntuitKeysInput,
+  LocationView,
+  NewProduct,
+  PickerOption,
+  PlannedOperation,
+  ProductKind,
+  ProductMaster,
+  ProductSettings,
+  ProductView,
   RecordDetail,
+  RecordIssues,
+  RecordListRow,
   RecordPage,
   RecordQuery,
+  RecordSort,
+  RecordState,
+  ResolutionInput,
   SaveOutcome,
+  StockInput,
+  StockLevel,
+  SyncPhase,
   SyncProgress,
   SyncReport,
+  UnlistenFn,
+  UnsyncedProduct,
+  ValidationIssue,
 };
 
 /** Every company with its sync state. */
@@ -156,4 +221,158 @@ export function saveRecord(
 /** The embedded demo emulator's address while it runs, else null. */
 export function demoAddress(): Promise<string | null> {
   return call<string | null>('demo_address');
+}
+
+/** Revokes the company's connection at Intuit; its local data stays. */
+export function disconnectCompany(companyId: string): Promise<CompanySummary> {
+  return call<CompanySummary>('disconnect_company', { companyId });
+}
+
+/** Deletes the company and all its local data from this computer. */
+export function removeCompany(companyId: string): Promise<void> {
+  return call<void>('remove_company', { companyId });
+}
+
+/** Deletes a transaction, or makes a list entry inactive, on the next sync. */
+export function deleteRecord(companyId: string, localId: string): Promise<SaveOutcome> {
+  return call<SaveOutcome>('delete_record', { companyId, localId });
+}
+
+/** Voids a transaction on the next sync. */
+export function voidRecord(companyId: string, localId: string): Promise<SaveOutcome> {
+  return call<SaveOutcome>('void_record', { companyId, localId });
+}
+
+/** The active entries of a list (customers, vendors, items, accounts…) for a picker. */
+export function pickerOptions(companyId: string, entityType: string): Promise<PickerOption[]> {
+  return call<PickerOption[]>('picker_options', { companyId, entityType });
+}
+
+/** The company's open conflicts. */
+export function listConflicts(companyId: string): Promise<ConflictSummary[]> {
+  return call<ConflictSummary[]>('list_conflicts', { companyId });
+}
+
+/** One conflict with the three versions and the fields that differ. */
+export function getConflict(companyId: string, conflictId: number): Promise<ConflictDetail> {
+  return call<ConflictDetail>('get_conflict', { companyId, conflictId });
+}
+
+/** Resolves a conflict; the result reaches QuickBooks on the next sync. */
+export function resolveConflict(
+  companyId: string,
+  conflictId: number,
+  resolution: ResolutionInput,
+): Promise<RecordDetail> {
+  return call<RecordDetail>('resolve_conflict', { companyId, conflictId, resolution });
+}
+
+/** A page of the change history, newest first. */
+export function listHistory(companyId: string, query: HistoryQuery): Promise<HistoryPage> {
+  return call<HistoryPage>('list_history', { companyId, query });
+}
+
+/** Puts back the version before one change (as a new local change). */
+export function undoChange(companyId: string, historyId: number): Promise<SaveOutcome> {
+  return call<SaveOutcome>('undo_change', { companyId, historyId });
+}
+
+/** Writes the whole history to a CSV file and returns the file's path. */
+export function exportHistoryCsv(companyId: string): Promise<string> {
+  return call<string>('export_history_csv', { companyId });
+}
+
+/** What the next sync would send, and what it would hold back, without sending anything. */
+export function pendingChanges(companyId: string): Promise<DryRun> {
+  return call<DryRun>('pending_changes', { companyId });
+}
+
+/** A company's sync settings. */
+export function getCompanySettings(companyId: string): Promise<CompanySettings> {
+  return call<CompanySettings>('get_company_settings', { companyId });
+}
+
+/** Saves a company's sync settings and returns them as stored. */
+export function saveCompanySettings(companyId: string, settings: CompanySettings): Promise<CompanySettings> {
+  return call<CompanySettings>('save_company_settings', { companyId, settings });
+}
+
+/** The product catalogue: its settings, the stock locations, the products with their stock, those not synced. */
+export function listProducts(companyId: string): Promise<Catalogue> {
+  return call<Catalogue>('list_products', { companyId });
+}
+
+/** Creates a product here (Ledgerlink must be the product master); it reaches QuickBooks on the next sync. */
+export function createProduct(companyId: string, product: NewProduct): Promise<ProductView> {
+  return call<ProductView>('create_product', { companyId, product });
+}
+
+/** Sets a product's counted quantity and reorder minimum at one location. */
+export function setStock(companyId: string, stock: StockInput): Promise<ProductView> {
+  return call<ProductView>('set_stock', { companyId, stock });
+}
+
+/** Adds a stock location. */
+export function addLocation(companyId: string, name: string): Promise<LocationView> {
+  return call<LocationView>('add_location', { companyId, name });
+}
+
+/** Renames a stock location. */
+export function renameLocation(companyId: string, locationId: string, name: string): Promise<LocationView> {
+  return call<LocationView>('rename_location', { companyId, locationId, name });
+}
+
+/** Removes a stock location (never the default one, which mirrors QuickBooks). */
+export function removeLocation(companyId: string, locationId: string): Promise<void> {
+  return call<void>('remove_location', { companyId, locationId });
+}
+
+/** The app-wide settings (the theme). */
+export function getAppSettings(): Promise<AppSettings> {
+  return call<AppSettings>('get_app_settings');
+}
+
+/** Saves the app-wide settings and returns them as stored. */
+export function saveAppSettings(settings: AppSettings): Promise<AppSettings> {
+  return call<AppSettings>('save_app_settings', { settings });
+}
+
+/** Opens the logs folder in the system's file manager. */
+export function openLogsFolder(): Promise<void> {
+  return call<void>('open_logs_folder');
+}
+
+/** The payload of the "conflicts-arrived" event. */
+export interface ConflictsArrived {
+  companyId: string;
+  count: number;
+}
+
+/** The event names the Rust side emits. */
+export const EVENTS = {
+  companiesChanged: 'companies-changed',
+  conflictsArrived: 'conflicts-arrived',
+} as const;
+
+/**
+ * Listens to an app event. Without the Tauri runtime (a browser preview, a
+ * test) there are no events; the returned function is then a no-op, so
+ * callers never have to tell the two apart.
+ */
+async function listenTo<T>(event: string, handler: (payload: T) => void): Promise<UnlistenFn> {
+  try {
+    return await listen<T>(event, (message) => handler(message.payload));
+  } catch {
+    return () => {};
+  }
+}
+
+/** Hears the whole company list whenever a company's state changes. */
+export function onCompaniesChanged(handler: (companies: CompanySummary[]) => void): Promise<UnlistenFn> {
+  return listenTo<CompanySummary[]>(EVENTS.companiesChanged, handler);
+}
+
+/** Hears that a sync found new conflicts for a company. */
+export function onConflictsArrived(handler: (arrived: ConflictsArrived) => void): Promise<UnlistenFn> {
+  return listenTo<ConflictsArrived>(EVENTS.conflictsArrived, handler);
 }

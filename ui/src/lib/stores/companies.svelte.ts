@@ -1,61 +1,103 @@
 /**
- * The companies and their sync state: the list, the selected company, and
- * the progress of a running sync per entity type.
+ * The companies: the list with each one's state, the selected company
+ * (remembered across restarts), and the ways a company is added, connected,
+ * disconnected and removed. Syncs run through the shared SyncStore.
  */
 import {
   addDemoCompany,
-  cancelSync,
-  CommandFailure,
+  addIntuitCompany,
+  cancelConnect,
+  connectCompany,
+  disconnectCompany,
   listCompanies,
-  syncNow,
+  onCompaniesChanged,
+  removeCompany,
   toCommandFailure,
+  type CommandFailure,
   type CompanySummary,
-  type SyncProgress,
+  type IntuitKeysInput,
   type SyncReport,
+  type UnlistenFn,
 } from '../ipc/commands';
+import { CANCELLED_KIND, syncStore, type SyncStore } from './sync.svelte';
 
-/** The progress of one entity type in the running sync. */
-export interface EntityProgress {
-  entity: string;
-  done: number;
-  total: number | null;
-}
-
-/** The functions the store calls; tests pass fakes. */
+/** The functions the store calls; tests may pass fakes. */
 export interface CompanyCommands {
   listCompanies: typeof listCompanies;
   addDemoCompany: typeof addDemoCompany;
-  syncNow: typeof syncNow;
-  cancelSync: typeof cancelSync;
+  addIntuitCompany: typeof addIntuitCompany;
+  connectCompany: typeof connectCompany;
+  cancelConnect: typeof cancelConnect;
+  disconnectCompany: typeof disconnectCompany;
+  removeCompany: typeof removeCompany;
+  onCompaniesChanged: typeof onCompaniesChanged;
 }
 
-const SELECTED_KEY = 'ledgerlink.selectedCompany';
+/** What the store is doing that the user waits for. */
+export type CompanyActivity = 'idle' | 'adding-demo' | 'adding' | 'connecting' | 'disconnecting' | 'removing';
+
+export const SELECTED_KEY = 'ledgerlink.selectedCompany';
+
+const defaultCommands: CompanyCommands = {
+  listCompanies,
+  addDemoCompany,
+  addIntuitCompany,
+  connectCompany,
+  cancelConnect,
+  disconnectCompany,
+  removeCompany,
+  onCompaniesChanged,
+};
 
 export class CompaniesStore {
   companies = $state<CompanySummary[]>([]);
   loaded = $state(false);
   selectedId = $state<string | null>(null);
-  busy = $state<'idle' | 'adding-demo' | 'syncing'>('idle');
-  phase = $state<SyncProgress['phase'] | null>(null);
-  progress = $state<EntityProgress[]>([]);
-  report = $state<SyncReport | null>(null);
+  busy = $state<CompanyActivity>('idle');
+  /** The company waiting for the browser during a connect. */
+  connectingId = $state<string | null>(null);
   error = $state<CommandFailure | null>(null);
+  /** A short note for the user that is not an error ("Connection cancelled."). */
+  notice = $state<string | null>(null);
 
-  constructor(private readonly commands: CompanyCommands) {
+  /** The selected company; the first one when the remembered one is gone. */
+  readonly selected: CompanySummary | null = $derived(
+    this.companies.find((company) => company.id === this.selectedId) ?? this.companies[0] ?? null,
+  );
+
+  readonly sync: SyncStore;
+  readonly #commands: CompanyCommands;
+  #unlisten: UnlistenFn | null = null;
+
+  constructor(commands: Partial<CompanyCommands> = {}, sync: SyncStore = syncStore) {
+    this.#commands = { ...defaultCommands, ...commands };
+    this.sync = sync;
     this.selectedId = readSelected();
-  }
-
-  get selected(): CompanySummary | null {
-    return this.companies.find((company) => company.id === this.selectedId) ?? this.companies[0] ?? null;
   }
 
   async load(): Promise<void> {
     try {
-      this.companies = await this.commands.listCompanies();
+      this.companies = await this.#commands.listCompanies();
       this.loaded = true;
     } catch (reason) {
       this.error = toCommandFailure(reason);
     }
+  }
+
+  /** Follows the "companies-changed" event; returns the function that stops. */
+  async listen(): Promise<UnlistenFn> {
+    this.#unlisten?.();
+    const unlisten = await this.#commands.onCompaniesChanged((companies) => {
+      this.companies = companies;
+      this.loaded = true;
+    });
+    this.#unlisten = unlisten;
+    return () => {
+      unlisten();
+      if (this.#unlisten === unlisten) {
+        this.#unlisten = null;
+      }
+    };
   }
 
   select(id: string): void {
@@ -64,60 +106,114 @@ export class CompaniesStore {
   }
 
   /** One click: add the demo company, then straight into its first sync. */
-  async tryDemo(): Promise<void> {
-    this.error = null;
-    this.busy = 'adding-demo';
-    try {
-      const demo = await this.commands.addDemoCompany();
-      this.select(demo.id);
-      await this.load();
-    } catch (reason) {
-      this.error = toCommandFailure(reason);
-      this.busy = 'idle';
-      return;
+  async tryDemo(): Promise<SyncReport | null> {
+    const demo = await this.#step('adding-demo', () => this.#commands.addDemoCompany());
+    if (demo === null) {
+      return null;
     }
-    this.busy = 'idle';
-    await this.sync(this.selectedId ?? '');
+    this.select(demo.id);
+    await this.load();
+    return this.syncNow(demo.id);
   }
 
-  async sync(companyId: string): Promise<void> {
-    if (!companyId) {
+  /**
+   * Adds a company with the user's Intuit keys, waits while they approve
+   * the connection in the browser, then runs the first sync. Resolves to
+   * whether the company was added (the keys were accepted); a failed
+   * connect or sync after that is in `error`, and the company stays listed
+   * with a Reconnect button.
+   */
+  async connectIntuit(input: IntuitKeysInput): Promise<boolean> {
+    const added = await this.#step('adding', () => this.#commands.addIntuitCompany(input));
+    if (added === null) {
+      return false;
+    }
+    this.select(added.id);
+    await this.load();
+    await this.connect(added.id);
+    return true;
+  }
+
+  /** Connects (or reconnects) a company through the browser, then syncs it. */
+  async connect(companyId: string): Promise<SyncReport | null> {
+    this.connectingId = companyId;
+    const connected = await this.#step('connecting', () => this.#commands.connectCompany(companyId));
+    this.connectingId = null;
+    await this.load();
+    if (connected === null) {
+      return null;
+    }
+    return this.syncNow(companyId);
+  }
+
+  /** Stops waiting for the browser. */
+  async cancelConnect(): Promise<void> {
+    const companyId = this.connectingId;
+    if (companyId === null) {
       return;
     }
-    this.error = null;
-    this.busy = 'syncing';
-    this.progress = [];
-    this.report = null;
     try {
-      this.report = await this.commands.syncNow(companyId, (step) => this.onProgress(step));
+      await this.#commands.cancelConnect(companyId);
     } catch (reason) {
       this.error = toCommandFailure(reason);
+    }
+  }
+
+  /** Syncs a company now and refreshes the list when it ends. */
+  async syncNow(companyId: string): Promise<SyncReport | null> {
+    const report = await this.sync.start(companyId);
+    await this.load();
+    return report;
+  }
+
+  /** Revokes the connection; local data stays. */
+  async disconnect(companyId: string): Promise<void> {
+    const summary = await this.#step('disconnecting', () => this.#commands.disconnectCompany(companyId));
+    if (summary !== null) {
+      this.companies = this.companies.map((company) => (company.id === summary.id ? summary : company));
+      await this.load();
+    }
+  }
+
+  /** Deletes the company's local data and forgets it. */
+  async remove(companyId: string): Promise<void> {
+    const done = await this.#step('removing', async () => {
+      await this.#commands.removeCompany(companyId);
+      return true;
+    });
+    if (done === null) {
+      return;
+    }
+    this.companies = this.companies.filter((company) => company.id !== companyId);
+    if (this.selectedId === companyId) {
+      this.selectedId = null;
+      const next = this.companies[0];
+      if (next) {
+        this.select(next.id);
+      } else {
+        clearSelected();
+      }
+    }
+    await this.load();
+  }
+
+  /** Runs one user-visible step: marks the store busy and keeps the error. */
+  async #step<T>(activity: CompanyActivity, action: () => Promise<T>): Promise<T | null> {
+    this.error = null;
+    this.notice = null;
+    this.busy = activity;
+    try {
+      return await action();
+    } catch (reason) {
+      const failure = toCommandFailure(reason);
+      if (failure.kind === CANCELLED_KIND) {
+        this.notice = 'Connection cancelled. You can connect again whenever you are ready.';
+      } else {
+        this.error = failure;
+      }
+      return null;
     } finally {
       this.busy = 'idle';
-      this.phase = null;
-      await this.load();
-    }
-  }
-
-  async cancel(companyId: string): Promise<void> {
-    try {
-      await this.commands.cancelSync(companyId);
-    } catch (reason) {
-      this.error = toCommandFailure(reason);
-    }
-  }
-
-  onProgress(step: SyncProgress): void {
-    this.phase = step.phase;
-    if (step.entity === null) {
-      return;
-    }
-    const entry = { entity: step.entity, done: step.done, total: step.total };
-    const index = this.progress.findIndex((known) => known.entity === step.entity);
-    if (index === -1) {
-      this.progress = [...this.progress, entry];
-    } else {
-      this.progress = this.progress.map((known, position) => (position === index ? entry : known));
     }
   }
 }
@@ -138,4 +234,21 @@ function writeSelected(id: string): void {
   }
 }
 
-export const companiesStore = new CompaniesStore({ listCompanies, addDemoCompany, syncNow, cancelSync });
+function clearSelected(): void {
+  try {
+    globalThis.localStorage?.removeItem(SELECTED_KEY);
+  } catch {
+    // As above: only the remembered choice is affected.
+  }
+}
+
+/** The state of a company in words, for lists and the status bar. */
+export function connectionWords(company: CompanySummary, syncing: boolean): string {
+  if (syncing || company.syncing) return 'Syncing';
+  if (company.connection === 'reconnect_needed') return 'Reconnect needed';
+  if (company.connection === 'not_connected') return 'Not connected';
+  return 'Connected';
+}
+
+/** The store the app shares. */
+export const companiesStore = new CompaniesStore();

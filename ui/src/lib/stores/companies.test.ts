@@ -1,96 +1,212 @@
-import { describe, expect, it, vi } from 'vitest';
-import { render, screen } from '@testing-library/svelte';
-import userEvent from '@testing-library/user-event';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
+import * as commands from '../ipc/commands';
 import type { CompanySummary, SyncProgress, SyncReport } from '../ipc/commands';
-import CompaniesPage from '../pages/CompaniesPage.svelte';
-import { CompaniesStore, type CompanyCommands } from './companies.svelte';
+import { company } from '../../test/fixtures';
+import { deferred } from '../../test/mockCommands';
+import { CompaniesStore, SELECTED_KEY } from './companies.svelte';
+import { SyncStore } from './sync.svelte';
 
-const demo: CompanySummary = {
-  id: 'c-1',
-  name: 'Demo company',
-  kind: 'demo',
-  environment: 'emulator',
-  realmId: '9130',
-  connection: 'connected',
-  syncing: false,
-  lastSyncAt: null,
-  lastSyncError: null,
-  openConflicts: 0,
-  pendingChanges: 0,
-  reconnectWarning: null,
-};
+vi.mock('../ipc/commands', async (importOriginal) =>
+  (await import('../../test/mockCommands')).mockCommands(await importOriginal<typeof import('../ipc/commands')>()),
+);
 
+const mocked = vi.mocked(commands);
 const report: SyncReport = { pulled: 42, pushed: 0, conflictsOpened: 0, failed: [], fullRescan: false };
 
-function fakes(): CompanyCommands & { companies: CompanySummary[] } {
-  const state = { companies: [] as CompanySummary[] };
-  return {
-    get companies() {
-      return state.companies;
-    },
-    listCompanies: vi.fn(async () => state.companies),
-    addDemoCompany: vi.fn(async () => {
-      state.companies = [demo];
-      return demo;
-    }),
-    syncNow: vi.fn(async (_id: string, onProgress: (step: SyncProgress) => void) => {
-      onProgress({ phase: 'pulling', entity: 'Invoice', done: 0, total: 3 });
-      onProgress({ phase: 'pulling', entity: 'Invoice', done: 3, total: 3 });
-      onProgress({ phase: 'pulling', entity: 'Customer', done: 2, total: 2 });
-      onProgress({ phase: 'done', entity: null, done: 5, total: null });
-      state.companies = [{ ...demo, lastSyncAt: '2026-11-22T10:00:00Z' }];
-      return report;
-    }),
-    cancelSync: vi.fn(async () => undefined),
-  };
+function stores() {
+  const sync = new SyncStore();
+  return { sync, store: new CompaniesStore({}, sync) };
 }
 
+let listed: CompanySummary[] = [];
+
+beforeEach(() => {
+  listed = [];
+  localStorage.clear();
+  mocked.listCompanies.mockImplementation(async () => listed);
+  mocked.syncNow.mockImplementation(async (_id: string, onProgress: (step: SyncProgress) => void) => {
+    onProgress({ phase: 'pulling', entity: 'Invoice', done: 0, total: 3 });
+    onProgress({ phase: 'pulling', entity: 'Invoice', done: 3, total: 3 });
+    onProgress({ phase: 'pulling', entity: 'Customer', done: 2, total: 2 });
+    onProgress({ phase: 'done', entity: null, done: 5, total: null });
+    listed = listed.map((known) => ({ ...known, lastSyncAt: '2026-11-22T10:00:00Z' }));
+    return report;
+  });
+});
+
+afterEach(() => {
+  vi.clearAllMocks();
+});
+
 describe('CompaniesStore', () => {
-  it('tries the demo in one click: adds it, selects it and runs the first sync', async () => {
-    const commands = fakes();
-    const store = new CompaniesStore(commands);
+  it('tries the demo in one click: add_demo_company, then the first sync_now of it', async () => {
+    mocked.addDemoCompany.mockImplementation(async () => {
+      listed = [company()];
+      return company();
+    });
+    const { store, sync } = stores();
     await store.load();
     expect(store.companies).toEqual([]);
+
     await store.tryDemo();
-    expect(commands.addDemoCompany).toHaveBeenCalledTimes(1);
-    expect(commands.syncNow).toHaveBeenCalledWith('c-1', expect.any(Function));
+
+    expect(mocked.addDemoCompany).toHaveBeenCalledTimes(1);
+    expect(mocked.syncNow).toHaveBeenCalledWith('c-1', expect.any(Function));
+    expect(mocked.addDemoCompany.mock.invocationCallOrder[0]).toBeLessThan(mocked.syncNow.mock.invocationCallOrder[0] ?? 0);
     expect(store.selected?.id).toBe('c-1');
-    expect(store.report).toEqual(report);
-    expect(store.busy).toBe('idle');
-    // One row per entity type, updated in place.
-    expect(store.progress).toEqual([
+    expect(localStorage.getItem(SELECTED_KEY)).toBe('c-1');
+    expect(sync.report).toEqual(report);
+    expect(sync.running).toBe(false);
+    // One entry per entity type, updated in place.
+    expect(sync.progress).toEqual([
       { entity: 'Invoice', done: 3, total: 3 },
       { entity: 'Customer', done: 2, total: 2 },
     ]);
     expect(store.companies[0]?.lastSyncAt).toBe('2026-11-22T10:00:00Z');
   });
 
-  it('keeps the message of a failed sync for the user', async () => {
-    const commands = fakes();
-    commands.syncNow = vi.fn(async () => {
-      throw { kind: 'reconnect_needed', message: 'Reconnect it from the Companies page.' };
+  it('connects with Intuit keys: add_intuit_company, then connect_company, then the first sync', async () => {
+    const added = company({ id: 'c-9', kind: 'intuit', environment: 'sandbox', connection: 'not_connected', realmId: null });
+    mocked.addIntuitCompany.mockImplementation(async () => {
+      listed = [added];
+      return added;
     });
-    const store = new CompaniesStore(commands);
-    await store.sync('c-1');
-    expect(store.error?.kind).toBe('reconnect_needed');
-    expect(store.error?.message).toContain('Reconnect');
+    const browser = deferred<CompanySummary>();
+    mocked.connectCompany.mockReturnValue(browser.promise);
+    const { store } = stores();
+    const input = {
+      name: 'Client A',
+      clientId: 'ABC',
+      clientSecret: 'secret',
+      environment: 'sandbox' as const,
+      redirectPage: null,
+    };
+
+    const done = store.connectIntuit(input);
+    await vi.waitFor(() => expect(store.busy).toBe('connecting'));
+    expect(mocked.addIntuitCompany).toHaveBeenCalledWith(input);
+    expect(mocked.connectCompany).toHaveBeenCalledWith('c-9');
+    expect(store.connectingId).toBe('c-9');
+    expect(mocked.syncNow).not.toHaveBeenCalled();
+
+    listed = [{ ...added, connection: 'connected' }];
+    browser.resolve({ ...added, connection: 'connected' });
+    await expect(done).resolves.toBe(true);
+    expect(mocked.syncNow).toHaveBeenCalledWith('c-9', expect.any(Function));
+    expect(store.selected?.connection).toBe('connected');
+  });
+
+  it('cancels the wait for the browser and says so without an error', async () => {
+    mocked.addIntuitCompany.mockResolvedValue(company({ id: 'c-9', connection: 'not_connected' }));
+    const browser = deferred<CompanySummary>();
+    mocked.connectCompany.mockReturnValue(browser.promise);
+    mocked.cancelConnect.mockImplementation(async () => {
+      browser.reject({ kind: 'cancelled', message: 'Cancelled.' });
+    });
+    const { store } = stores();
+    const done = store.connectIntuit({ name: 'A', clientId: 'a', clientSecret: 'b', environment: 'sandbox', redirectPage: null });
+    await vi.waitFor(() => expect(store.busy).toBe('connecting'));
+
+    await store.cancelConnect();
+    await done;
+    expect(mocked.cancelConnect).toHaveBeenCalledWith('c-9');
+    expect(store.error).toBeNull();
+    expect(store.notice).toMatch(/cancelled/i);
+    expect(mocked.syncNow).not.toHaveBeenCalled();
+  });
+
+  it('keeps the message of a failed command for the user', async () => {
+    mocked.syncNow.mockRejectedValue({ kind: 'reconnect_needed', message: 'Reconnect it from the Companies page.' });
+    const { store, sync } = stores();
+    await store.syncNow('c-1');
+    expect(sync.error?.kind).toBe('reconnect_needed');
+    expect(sync.error?.message).toContain('Reconnect');
+    expect(sync.running).toBe(false);
+
+    mocked.addDemoCompany.mockRejectedValue({ kind: 'internal', message: 'The demo could not start. Restart the app.' });
+    await store.tryDemo();
+    expect(store.error?.message).toBe('The demo could not start. Restart the app.');
     expect(store.busy).toBe('idle');
+  });
+
+  it('remembers the selected company across restarts and falls back to the first', async () => {
+    listed = [company(), company({ id: 'c-2', name: 'Second' })];
+    const first = stores().store;
+    await first.load();
+    expect(first.selected?.id).toBe('c-1');
+    first.select('c-2');
+
+    const second = stores().store;
+    await second.load();
+    expect(second.selected?.id).toBe('c-2');
+
+    localStorage.setItem(SELECTED_KEY, 'gone');
+    const third = stores().store;
+    await third.load();
+    expect(third.selected?.id).toBe('c-1');
+  });
+
+  it('follows companies-changed', async () => {
+    let handler: ((companies: CompanySummary[]) => void) | undefined;
+    const unlisten = vi.fn();
+    mocked.onCompaniesChanged.mockImplementation(async (listener) => {
+      handler = listener;
+      return unlisten;
+    });
+    const { store } = stores();
+    const stop = await store.listen();
+    handler?.([company({ syncing: true })]);
+    expect(store.loaded).toBe(true);
+    expect(store.companies[0]?.syncing).toBe(true);
+    stop();
+    expect(unlisten).toHaveBeenCalled();
+  });
+
+  it('disconnects and removes, selecting another company after a removal', async () => {
+    listed = [company(), company({ id: 'c-2', name: 'Second' })];
+    mocked.disconnectCompany.mockImplementation(async () => {
+      listed = [company({ connection: 'not_connected' }), company({ id: 'c-2', name: 'Second' })];
+      return company({ connection: 'not_connected' });
+    });
+    mocked.removeCompany.mockImplementation(async () => {
+      listed = [company({ id: 'c-2', name: 'Second' })];
+    });
+    const { store } = stores();
+    await store.load();
+    store.select('c-1');
+
+    await store.disconnect('c-1');
+    expect(mocked.disconnectCompany).toHaveBeenCalledWith('c-1');
+    expect(store.companies[0]?.connection).toBe('not_connected');
+
+    await store.remove('c-1');
+    expect(mocked.removeCompany).toHaveBeenCalledWith('c-1');
+    expect(store.companies.map((known) => known.id)).toEqual(['c-2']);
+    expect(store.selected?.id).toBe('c-2');
+    expect(localStorage.getItem(SELECTED_KEY)).toBe('c-2');
   });
 });
 
-describe('CompaniesPage', () => {
-  it('welcomes a new user with both ways in and starts the demo from the button', async () => {
-    const commands = fakes();
-    const store = new CompaniesStore(commands);
-    await store.load();
-    render(CompaniesPage, { store });
-    expect(screen.getByRole('heading', { name: 'Try the demo company' })).toBeTruthy();
-    expect(screen.getByRole('heading', { name: 'Connect QuickBooks' })).toBeTruthy();
-    await userEvent.click(screen.getByTestId('welcome-try-demo'));
-    expect(await screen.findByTestId('sync-report')).toBeTruthy();
-    expect(screen.getByTestId('sync-report').textContent).toContain('42 from QuickBooks');
-    expect(screen.getByTestId('company-row-c-1').textContent).toContain('Demo company');
-    expect(screen.getAllByRole('progressbar')).toHaveLength(2);
+describe('SyncStore', () => {
+  it('runs one sync at a time and cancels the running one', async () => {
+    const running = deferred<SyncReport>();
+    mocked.syncNow.mockReturnValue(running.promise);
+    mocked.cancelSync.mockImplementation(async () => {
+      running.reject({ kind: 'cancelled', message: 'Cancelled.' });
+    });
+    const sync = new SyncStore();
+    const first = sync.start('c-1');
+    expect(sync.running).toBe(true);
+    expect(sync.isSyncing('c-1')).toBe(true);
+    await expect(sync.start('c-1')).resolves.toBeNull();
+    expect(mocked.syncNow).toHaveBeenCalledTimes(1);
+
+    await sync.cancel();
+    await expect(first).resolves.toBeNull();
+    expect(mocked.cancelSync).toHaveBeenCalledWith('c-1');
+    expect(sync.cancelled).toBe(true);
+    expect(sync.error).toBeNull();
+    expect(sync.running).toBe(false);
   });
 });

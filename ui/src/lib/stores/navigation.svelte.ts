@@ -2,6 +2,7 @@
 export const SECTIONS = [
   { id: 'companies', label: 'Companies' },
   { id: 'records', label: 'Records' },
+  { id: 'products', label: 'Products' },
   { id: 'conflicts', label: 'Conflicts' },
   { id: 'history', label: 'History' },
   { id: 'settings', label: 'Settings' },

@@ -3,10 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { isSectionId, Navigation, SECTIONS } from './navigation.svelte';
 
 describe('Navigation', () => {
-  it('lists the five sections in order', () => {
+  it('lists the six sections in order', () => {
     expect(SECTIONS.map((section) => section.label)).toEqual([
       'Companies',
       'Records',
+      'Products',
       'Conflicts',
       'History',
       'Settings',

@@ -7,4 +7,4 @@ export type AppSettings = {
 /**
  * `system`, `light` or `dark`.
  */
-theme: string, };
+theme: "system" | "light" | "dark", };

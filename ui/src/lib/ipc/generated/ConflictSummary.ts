@@ -8,7 +8,7 @@ export type ConflictSummary = {
 /**
  * The conflict's id.
  */
-id: bigint, 
+id: number, 
 /**
  * The record in conflict.
  */

@@ -13,10 +13,10 @@ path: string,
  */
 base: unknown, 
 /**
- * The local value (None: absent or the line deleted).
+ * The local value (None: absent, or the line deleted here).
  */
 local: unknown, 
 /**
- * QuickBooks' value (None: absent or the line deleted).
+ * QuickBooks' value (None: absent, or the line deleted in QuickBooks).
  */
 remote: unknown, };

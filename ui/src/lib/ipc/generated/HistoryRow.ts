@@ -8,7 +8,7 @@ export type HistoryRow = {
 /**
  * The entry's id.
  */
-id: bigint, 
+id: number, 
 /**
  * When (RFC 3339).
  */

@@ -19,7 +19,7 @@ clientSecret: string,
 /**
  * `sandbox` or `production`.
  */
-environment: string, 
+environment: "sandbox" | "production", 
 /**
  * The hosted https redirect page, needed for production keys.
  */

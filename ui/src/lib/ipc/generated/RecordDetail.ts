@@ -24,7 +24,7 @@ remote: unknown,
 /**
  * The open conflict on it, if any.
  */
-conflictId: bigint | null, 
+conflictId: number | null, 
 /**
  * QuickBooks can void this type and it is not voided or deleted.
  */

@@ -1,0 +1,225 @@
+/**
+ * Exact decimal arithmetic for money, quantities and prices.
+ *
+ * A decimal is an integer number of units (a bigint) and a scale (how many
+ * of its digits are decimals), so 0.1 + 0.2 is exactly 0.3 here, unlike with
+ * JavaScript numbers. Amounts cross the IPC boundary as strings, or inside a
+ * record's JSON as numbers; both are read into this form before any sum or
+ * comparison.
+ */
+
+/** `units / 10^scale`. */
+export interface Decimal {
+  readonly units: bigint;
+  readonly scale: number;
+}
+
+const DECIMAL_TEXT = /^([+-])?(\d*)(?:\.(\d*))?$/;
+
+/** The most significant digits a JavaScript number carries without loss. */
+const SAFE_SIGNIFICANT_DIGITS = 15;
+
+/**
+ * Reads a decimal written with a dot for the decimals ("1250.50", "-3", ".5").
+ * Grouping commas are refused rather than guessed at: "1,250" could be a
+ * thousand and a quarter or one and a quarter depending on the country.
+ */
+export function parseDecimal(text: string): Decimal | null {
+  const match = DECIMAL_TEXT.exec(text.trim());
+  if (match === null) {
+    return null;
+  }
+  const [, sign = '', whole = '', fraction = ''] = match;
+  if (whole === '' && fraction === '') {
+    return null;
+  }
+  const digits = `${whole}${fraction}`.replace(/^0+(?=\d)/, '');
+  const units = BigInt(digits === '' ? '0' : digits);
+  return { units: sign === '-' ? -units : units, scale: fraction.length };
+}
+
+/** Whether `text` is a decimal `parseDecimal` accepts. */
+export function isDecimal(text: string): boolean {
+  return parseDecimal(text) !== null;
+}
+
+function pow10(exponent: number): bigint {
+  return 10n ** BigInt(exponent);
+}
+
+/** Both decimals at the larger of their scales, so their units compare and add. */
+function aligned(a: Decimal, b: Decimal): [bigint, bigint, number] {
+  const scale = Math.max(a.scale, b.scale);
+  return [a.units * pow10(scale - a.scale), b.units * pow10(scale - b.scale), scale];
+}
+
+export function add(a: Decimal, b: Decimal): Decimal {
+  const [x, y, scale] = aligned(a, b);
+  return { units: x + y, scale };
+}
+
+export function subtract(a: Decimal, b: Decimal): Decimal {
+  const [x, y, scale] = aligned(a, b);
+  return { units: x - y, scale };
+}
+
+export function multiply(a: Decimal, b: Decimal): Decimal {
+  return { units: a.units * b.units, scale: a.scale + b.scale };
+}
+
+/** -1, 0 or 1 as `a` is smaller than, equal to or larger than `b`. */
+export function compare(a: Decimal, b: Decimal): -1 | 0 | 1 {
+  const [x, y] = aligned(a, b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+export function equals(a: Decimal, b: Decimal): boolean {
+  return compare(a, b) === 0;
+}
+
+export const ZERO: Decimal = { units: 0n, scale: 0 };
+
+/** The sum of many decimals; zero for none. */
+export function sum(values: Iterable<Decimal>): Decimal {
+  let total = ZERO;
+  for (const value of values) {
+    total = add(total, value);
+  }
+  return total;
+}
+
+/**
+ * Rounds to `scale` decimals, halves away from zero, as QuickBooks rounds a
+ * line's quantity times its price to the cent.
+ */
+export function round(value: Decimal, scale: number): Decimal {
+  if (value.scale <= scale) {
+    return { units: value.units * pow10(scale - value.scale), scale };
+  }
+  const divisor = pow10(value.scale - scale);
+  const negative = value.units < 0n;
+  const magnitude = negative ? -value.units : value.units;
+  let quotient = magnitude / divisor;
+  if ((magnitude % divisor) * 2n >= divisor) {
+    quotient += 1n;
+  }
+  return { units: negative ? -quotient : quotient, scale };
+}
+
+/** Plain text with a dot, at least `minimumScale` decimals, no exponent: "1250.50". */
+export function toText(value: Decimal, minimumScale = 0): string {
+  const padded = value.scale < minimumScale ? round(value, minimumScale) : value;
+  const negative = padded.units < 0n;
+  const digits = (negative ? -padded.units : padded.units).toString().padStart(padded.scale + 1, '0');
+  const whole = digits.slice(0, digits.length - padded.scale);
+  const fraction = digits.slice(digits.length - padded.scale);
+  const sign = negative ? '-' : '';
+  return fraction === '' ? `${sign}${whole}` : `${sign}${whole}.${fraction}`;
+}
+
+/**
+ * The decimal text of a number read from JSON. `String(number)` gives the
+ * shortest text that reads back as the same number, which for amounts of up
+ * to 15 significant digits is exactly the text QuickBooks sent; exponent
+ * forms ("1e-7") are written out.
+ */
+export function numberToText(value: number): string | null {
+  if (!Number.isFinite(value)) {
+    return null;
+  }
+  const text = String(value);
+  const exponent = /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
+  if (exponent === null) {
+    return text;
+  }
+  const [, sign = '', whole = '', fraction = '', power = '0'] = exponent;
+  const shift = Number(power);
+  const digits = `${whole}${fraction}`;
+  const point = whole.length + shift;
+  if (point <= 0) {
+    return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  }
+  if (point >= digits.length) {
+    return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
+  }
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+/** A JSON value (number or decimal string) as a decimal, or null when it is neither. */
+export function fromJson(value: unknown): Decimal | null {
+  if (typeof value === 'number') {
+    const text = numberToText(value);
+    return text === null ? null : parseDecimal(text);
+  }
+  if (typeof value === 'string') {
+    return parseDecimal(value);
+  }
+  return null;
+}
+
+/** A JSON value as decimal text, or '' when it holds no number. */
+export function jsonToText(value: unknown): string {
+  const decimal = fromJson(value);
+  return decimal === null ? '' : toText(decimal);
+}
+
+function significantDigits(value: Decimal): number {
+  const digits = (value.units < 0n ? -value.units : value.units).toString().replace(/^0+/, '');
+  return digits.replace(/0+$/, '').length;
+}
+
+/** Why a decimal cannot travel as a JSON number without changing, or null when it can. */
+export function jsonNumberProblem(text: string): string | null {
+  const value = parseDecimal(text);
+  if (value === null) {
+    return `"${text}" is not a number. Write it with a dot for the decimals, e.g. 1250.50.`;
+  }
+  if (significantDigits(value) > SAFE_SIGNIFICANT_DIGITS) {
+    return `"${text}" has more than ${SAFE_SIGNIFICANT_DIGITS} digits, more than QuickBooks keeps. Shorten it.`;
+  }
+  return null;
+}
+
+/**
+ * The number to put in a record's JSON for decimal `text`. No arithmetic is
+ * done on it: it is only the carrier, and with at most 15 significant digits
+ * it serialises back to the same digits (the Rust side reads JSON numbers
+ * exactly). Callers check `jsonNumberProblem` first; this throws otherwise.
+ */
+export function toJsonNumber(text: string): number {
+  const problem = jsonNumberProblem(text);
+  if (problem !== null) {
+    throw new RangeError(problem);
+  }
+  return Number(text.trim());
+}
+
+const decimalSeparators = new Map<string, string>();
+
+function decimalSeparator(locale: string | undefined): string {
+  const key = locale ?? '';
+  let separator = decimalSeparators.get(key);
+  if (separator === undefined) {
+    separator =
+      new Intl.NumberFormat(locale).formatToParts(1.5).find((part) => part.type === 'decimal')?.value ?? '.';
+    decimalSeparators.set(key, separator);
+  }
+  return separator;
+}
+
+/**
+ * An exact decimal (text or JSON number) for display with grouping and at
+ * least two decimals: "1250.5" → "1,250.50". The digits are never turned
+ * into a floating-point number: the whole part is grouped as a bigint.
+ */
+export function formatAmount(value: unknown, locale?: string): string {
+  const decimal = fromJson(value);
+  if (decimal === null) {
+    return typeof value === 'string' ? value : '';
+  }
+  const text = toText(decimal, 2);
+  const negative = text.startsWith('-');
+  const [whole = '0', fraction = ''] = (negative ? text.slice(1) : text).split('.');
+  const grouped = new Intl.NumberFormat(locale).format(BigInt(whole));
+  return `${negative ? '−' : ''}${grouped}${decimalSeparator(locale)}${fraction}`;
+}
