@@ -47,7 +47,7 @@ async fn a_conflict_is_resolved_field_by_field_and_both_sides_agree() {
         .expect("the memo takes typing");
     app.screenshot("conflict-01-edited-in-the-app").await;
     app.click("record-save").await;
-    app.wait_for_text("record-state", "pending").await;
+    app.wait_for_text("record-state", "Pending").await;
 
     // Meanwhile in QuickBooks: the same two fields, differently.
     quickbooks
@@ -97,7 +97,7 @@ async fn a_conflict_is_resolved_field_by_field_and_both_sides_agree() {
     app.wait_for_text("records-total", "1").await;
     app.script("document.querySelector('[data-testid=records-row]').click(); return true;")
         .await;
-    app.wait_for_text("record-state", "synced").await;
+    app.wait_for_text("record-state", "Synced").await;
     let memo = app.attribute("field-PrivateNote", "value").await;
     assert_eq!(memo.as_deref(), Some("Memo from the app"));
     app.screenshot("conflict-06-agreed").await;

@@ -25,7 +25,7 @@ async fn an_edit_made_in_the_app_reaches_quickbooks() {
     app.screenshot("edit-01-record-edited").await;
     app.click("record-save").await;
     app.wait_for_text("record-saved", "next sync").await;
-    app.wait_for_text("record-state", "pending").await;
+    app.wait_for_text("record-state", "Pending").await;
 
     app.click("nav-companies").await;
     app.click("sync-now").await;

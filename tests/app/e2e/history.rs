@@ -34,7 +34,7 @@ async fn a_pushed_edit_is_undone_from_the_history() {
     memo.clear().await.expect("the memo can be cleared");
     memo.send_keys(MEMO).await.expect("the memo takes typing");
     app.click("record-save").await;
-    app.wait_for_text("record-state", "pending").await;
+    app.wait_for_text("record-state", "Pending").await;
     app.click("nav-companies").await;
     app.click("sync-now").await;
     app.wait_for_text("sync-report", "1 sent").await;
@@ -47,8 +47,11 @@ async fn a_pushed_edit_is_undone_from_the_history() {
     app.element("history-diff").await;
     app.screenshot("history-02-diff").await;
     app.click("history-undo").await;
+    app.element("confirm-ok").await;
+    app.screenshot("history-03-confirm").await;
+    app.click("confirm-ok").await;
     app.element("history-undone").await;
-    app.screenshot("history-03-undone").await;
+    app.screenshot("history-04-undone").await;
 
     app.click("nav-companies").await;
     app.click("sync-now").await;

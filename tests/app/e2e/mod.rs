@@ -278,8 +278,10 @@ impl Drop for Session {
         // A failed scenario panics before `close`; never leave the driver or
         // the app behind.
         #[cfg(unix)]
+        // `kill -KILL -PGID` is read by procps' kill as a signal list, so
+        // the group is named after `--`.
         let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.driver.id())])
+            .args(["-s", "KILL", "--", &format!("-{}", self.driver.id())])
             .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();

@@ -43,8 +43,8 @@ async fn products_are_kept_per_location_and_created_on_the_master_side() {
     let row = format!("[data-testid=products-row][data-name=\"{LAMP}\"]");
     app.wait_for_selector(&row).await;
 
-    app.click("sync-now").await;
     app.click("nav-companies").await;
+    app.click("sync-now").await;
     app.wait_for_text("sync-report", "sent").await;
     let quickbooks = QuickBooks::of(&app).await;
     let lamps = quickbooks
@@ -71,6 +71,8 @@ async fn products_are_kept_per_location_and_created_on_the_master_side() {
          return true;",
     )
     .await;
+    app.wait_for_text("product-detail", "11 in all locations")
+        .await;
     app.wait_for_attribute(&row, "data-low", "false").await;
     app.script(
         "const input = document.querySelector('[data-testid=stock-row][data-location=\"Main location\"] [data-testid=stock-minimum]'); \
@@ -80,7 +82,6 @@ async fn products_are_kept_per_location_and_created_on_the_master_side() {
     )
     .await;
     app.wait_for_attribute(&row, "data-low", "true").await;
-    app.wait_for_text("product-detail", "11").await;
     app.screenshot("products-04-stock-per-location").await;
     app.close().await;
 }

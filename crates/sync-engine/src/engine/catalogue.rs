@@ -264,6 +264,12 @@ impl<T: TokenSource + 'static> Engine<T> {
                         "QuickBooks refused the last quantity change ({error}); the quantity shown \
                          includes it. Correct the count and sync again."
                     ));
+                } else if item.state == RecordState::Conflict && !adjusted.is_zero() {
+                    quantity_note = Some(
+                        "The item is in conflict: the counted change waits until the conflict is \
+                         resolved, and QuickBooks' quantity may differ until then."
+                            .to_owned(),
+                    );
                 } else if item.qbo_id.is_some() && !adjusted.is_zero() {
                     quantity_note = Some(
                         "A counted change is waiting for the next sync to reach QuickBooks."
@@ -288,6 +294,36 @@ impl<T: TokenSource + 'static> Engine<T> {
                 quantity_note,
                 record: item.clone(),
             });
+        }
+        // QuickBooks companies from before categories group items as
+        // sub-items of other items; then no categories exist to sync.
+        let sub_items: Vec<&str> = items
+            .iter()
+            .filter(|item| {
+                let Some(parent) = shown(item)
+                    .and_then(|version| version.get("ParentRef"))
+                    .and_then(|parent| parent.get("value"))
+                    .and_then(Value::as_str)
+                else {
+                    return false;
+                };
+                index
+                    .get(parent)
+                    .and_then(shown)
+                    .and_then(CatalogueKind::of_item)
+                    .is_some_and(|kind| kind != CatalogueKind::Category)
+            })
+            .filter_map(|item| item.summary.name.as_deref())
+            .collect();
+        if let Some(example) = sub_items.first() {
+            notices.push(format!(
+                "{} item(s) in QuickBooks are sub-items of other items (for example \"{example}\") \
+                 rather than in categories, so categories are not in use in this QuickBooks \
+                 company and no product categories sync. Turn categories on in QuickBooks \
+                 (Account and settings ▸ Sales ▸ Products and services) and move the items into \
+                 categories; the next sync brings them in.",
+                sub_items.len()
+            ));
         }
         if rules.master == ProductMaster::Ledgerlink
             && entries

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use futures::StreamExt;
 use local_store::{Changeset, RecordRow, RecordState};
 use qbo_client::cdc::CDC_LOOKBACK_DAYS;
-use qbo_client::{CdcOutcome, CdcResult, Change, QboError, Query, TokenSource};
+use qbo_client::{CdcOutcome, CdcResult, Change, Page, QboError, Query, TokenSource};
 use serde_json::{Value, json};
 
 use super::CancelFlag;
@@ -69,6 +69,43 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|time| time.with_timezone(&Utc))
+}
+
+type PageResult = Result<Page, QboError>;
+
+/// Pages read one ahead: QuickBooks prepares the next page while this one
+/// is written to the books, so a first sync takes about as long as the
+/// slower of the two rather than their sum. The reading task stops when
+/// the receiver goes (a cancelled or failed scan).
+struct ReadAhead {
+    pages: tokio::sync::mpsc::Receiver<PageResult>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl ReadAhead {
+    async fn next(&mut self) -> Option<PageResult> {
+        self.pages.recv().await
+    }
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+fn read_ahead(stream: impl futures::Stream<Item = PageResult> + Send + 'static) -> ReadAhead {
+    let (sender, pages) = tokio::sync::mpsc::channel(1);
+    let reader = tokio::spawn(async move {
+        let mut stream = std::pin::pin!(stream);
+        while let Some(page) = stream.next().await {
+            let failed = page.is_err();
+            if sender.send(page).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    ReadAhead { pages, reader }
 }
 
 /// The query that reads every object of a type, inactive list entries included.
@@ -306,7 +343,7 @@ impl<T: TokenSource + 'static> Engine<T> {
         });
         let mut seen = HashSet::new();
         let mut done = 0_u64;
-        let mut pages = std::pin::pin!(self.client.pages(query, self.config.first_sync_page_size));
+        let mut pages = read_ahead(self.client.pages(query, self.config.first_sync_page_size));
         while let Some(page) = pages.next().await {
             let page = page?;
             let _writing = self.writing.lock().await;

@@ -199,6 +199,33 @@ async fn items_become_products_parts_services_and_categories_at_the_default_loca
 }
 
 #[tokio::test]
+async fn sub_items_instead_of_categories_are_detected_and_explained() {
+    let harness = Harness::start(None).await;
+    let books = books(&harness).await;
+    let fasteners = remote_item(
+        &harness,
+        json!({ "Name": "Fasteners", "Type": "NonInventory", "IncomeAccountRef": { "value": books.income } }),
+    )
+    .await;
+    let mut bolt = inventory_item(&books, "Bolt M6", 40);
+    bolt["SubItem"] = json!(true);
+    bolt["ParentRef"] = json!({ "value": fasteners });
+    remote_item(&harness, bolt).await;
+    let engine = harness
+        .engine_with("books", rules(ProductMaster::QuickBooks))
+        .await;
+    sync(&engine).await;
+
+    let notices = engine.catalogue().await.unwrap().notices;
+    assert!(
+        notices
+            .iter()
+            .any(|notice| notice.contains("Bolt M6") && notice.contains("Turn categories on")),
+        "the accountant is told categories are not in use: {notices:?}"
+    );
+}
+
+#[tokio::test]
 async fn with_quickbooks_as_master_new_items_come_in_and_local_ones_stay_local() {
     let harness = Harness::start(None).await;
     let books = books(&harness).await;
