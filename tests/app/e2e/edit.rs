@@ -26,14 +26,18 @@ async fn an_edit_made_in_the_app_reaches_quickbooks() {
     app.click("record-save").await;
     app.wait_for_text("record-saved", "next sync").await;
     app.wait_for_text("record-state", "Pending").await;
+    app.click("status-pending").await;
+    app.element("pending-operation").await;
+    app.screenshot("edit-02-pending-changes").await;
+    app.click("pending-close").await;
 
     app.click("nav-companies").await;
     app.click("sync-now").await;
     app.wait_for_text("sync-report", "1 sent").await;
-    app.screenshot("edit-02-synced").await;
+    app.screenshot("edit-03-synced").await;
 
     let quickbooks = QuickBooks::of(&app).await;
-    app.screenshot("edit-03-settings").await;
+    app.screenshot("edit-04-settings").await;
     let invoices = quickbooks
         .query("SELECT * FROM Invoice MAXRESULTS 1000", "Invoice")
         .await;

@@ -3,9 +3,10 @@
 
 use super::Session;
 
-const SECTIONS: [(&str, &str); 5] = [
+const SECTIONS: [(&str, &str); 6] = [
     ("nav-companies", "Companies"),
     ("nav-records", "Records"),
+    ("nav-products", "Products"),
     ("nav-conflicts", "Conflicts"),
     ("nav-history", "History"),
     ("nav-settings", "Settings"),
@@ -111,4 +112,42 @@ async fn the_theme_follows_the_os() {
         dark_background < 60,
         "a dark OS theme gives a dark page: {dark_background}"
     );
+}
+
+#[tokio::test]
+#[ignore = "needs a display, WebKitWebDriver and tauri-driver; `cargo xtask test` runs it"]
+async fn the_connect_form_says_what_production_keys_need() {
+    let app = Session::start("connect").await;
+    app.click("welcome-connect").await;
+    app.fill("connect-name", "Harbour Bakery").await;
+    app.fill("connect-client-id", "ABcdEFgh1234").await;
+    app.fill("connect-client-secret", "not-a-real-secret").await;
+    app.click("connect-environment-production").await;
+    app.screenshot("connect-01-form").await;
+    app.click("connect-submit").await;
+    // Intuit refuses loopback redirects for production keys, so the form
+    // asks for the hosted redirect page instead of failing in the browser.
+    let page = app
+        .script("return document.body.textContent;")
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut text = page;
+    while !text.contains("Intuit does not allow a local one") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the form never explained the redirect page: {text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        text = app
+            .script("return document.body.textContent;")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+    }
+    app.screenshot("connect-02-needs-redirect-page").await;
+    app.close().await;
 }

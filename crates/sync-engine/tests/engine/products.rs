@@ -199,6 +199,54 @@ async fn items_become_products_parts_services_and_categories_at_the_default_loca
 }
 
 #[tokio::test]
+async fn product_fields_merge_both_ways_and_the_same_field_changed_twice_is_a_conflict() {
+    let harness = Harness::start(None).await;
+    let books = books(&harness).await;
+    let widget = remote_item(&harness, inventory_item(&books, "Widget", 10)).await;
+    let engine = harness
+        .engine_with("books", rules(ProductMaster::QuickBooks))
+        .await;
+    sync(&engine).await;
+    let record = local_by_qbo_id(&engine, "Item", &widget).await;
+
+    // Here: the SKU and the description; in QuickBooks: the price.
+    let mut edited = record.local.clone().unwrap();
+    edited["Sku"] = json!("WID-10");
+    edited["Description"] = json!("Brass widget");
+    engine.edit_local(&record.local_id, edited).await.unwrap();
+    harness
+        .remote_edit("Item", &widget, json!({ "UnitPrice": 12.5 }))
+        .await;
+    sync(&engine).await;
+    let merged = harness.remote("Item", &widget).await;
+    assert_eq!(merged["Sku"], "WID-10");
+    assert_eq!(merged["Description"], "Brass widget");
+    assert_eq!(merged["UnitPrice"].to_string(), "12.5");
+    assert_eq!(
+        merged["QtyOnHand"].to_string(),
+        "10",
+        "no edit touched the quantity"
+    );
+
+    // Both sides rename it: a conflict that keeps both names.
+    let record = local_record(&engine, &record.local_id).await;
+    let mut renamed = record.local.clone().unwrap();
+    renamed["Name"] = json!("Widget (brass)");
+    engine.edit_local(&record.local_id, renamed).await.unwrap();
+    harness
+        .remote_edit("Item", &widget, json!({ "Name": "Brass widget" }))
+        .await;
+    let report = sync(&engine).await;
+    assert_eq!(report.conflicts_opened, 1);
+    let record = local_record(&engine, &record.local_id).await;
+    assert_eq!(record.state, local_store::RecordState::Conflict);
+    assert_eq!(
+        harness.remote("Item", &widget).await["Name"],
+        "Brass widget"
+    );
+}
+
+#[tokio::test]
 async fn sub_items_instead_of_categories_are_detected_and_explained() {
     let harness = Harness::start(None).await;
     let books = books(&harness).await;
