@@ -28,6 +28,35 @@ pub struct CompanyStore {
     pub(crate) pool: SqlitePool,
 }
 
+/// A record's three versions as stored text. A record that both sides
+/// agree on holds three equal versions (every record of a first sync):
+/// each is written out once and the text reused.
+struct VersionTexts {
+    base: Option<String>,
+    local: Option<String>,
+    remote: Option<String>,
+}
+
+impl VersionTexts {
+    fn of(record: &RecordRow) -> VersionTexts {
+        let remote = record.remote.as_ref().map(ToString::to_string);
+        let base = match &record.base {
+            Some(base) if record.remote.as_ref() == Some(base) => remote.clone(),
+            other => other.as_ref().map(ToString::to_string),
+        };
+        let local = match &record.local {
+            Some(local) if record.remote.as_ref() == Some(local) => remote.clone(),
+            Some(local) if record.base.as_ref() == Some(local) => base.clone(),
+            other => other.as_ref().map(ToString::to_string),
+        };
+        VersionTexts {
+            base,
+            local,
+            remote,
+        }
+    }
+}
+
 /// The scale of `amount_key`: amounts to 10^-6, exactly, as an integer.
 const AMOUNT_KEY_SCALE: u32 = 6;
 
@@ -149,6 +178,21 @@ impl CompanyStore {
         .await
         .map_err(StoreError::query("listing pending records"))?;
         rows.iter().map(record_from_row).collect()
+    }
+
+    /// The QuickBooks ids of the records of a type that QuickBooks still
+    /// has as far as the books know (not deleted on either side): what a
+    /// full scan must find again. Reads no JSON.
+    pub async fn live_qbo_ids(&self, entity: &str) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT qbo_id FROM records
+             WHERE entity_type = ? AND qbo_id IS NOT NULL AND remote_deleted = 0
+               AND state != 'deleted'",
+        )
+        .bind(entity)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::query("listing QuickBooks ids"))
     }
 
     /// Every record of the given entity types.
@@ -278,6 +322,7 @@ impl CompanyStore {
         let mut committed = Committed::default();
         for record in &changes.records {
             let amount_key = record.summary.amount.and_then(amount_key);
+            let versions = VersionTexts::of(record);
             let updated = match (record.local_updated_at, record.remote_updated_at) {
                 (Some(local), Some(remote)) => Some(local.max(remote)),
                 (local, remote) => local.or(remote),
@@ -308,9 +353,9 @@ impl CompanyStore {
             .bind(&record.entity_type)
             .bind(&record.qbo_id)
             .bind(&record.sync_token)
-            .bind(record.base.as_ref().map(ToString::to_string))
-            .bind(record.local.as_ref().map(ToString::to_string))
-            .bind(record.remote.as_ref().map(ToString::to_string))
+            .bind(versions.base)
+            .bind(versions.local)
+            .bind(versions.remote)
             .bind(record.state.as_str())
             .bind(record.intent.as_str())
             .bind(record.remote_deleted)

@@ -740,7 +740,13 @@ impl Company {
             .insert(id, Value::Object(doc));
         self.push_change(kind, id, Operation::Create, now);
         effects::replace(self, kind, id, &Effects::default(), &new_effects, now);
-        self.settle_party(kind, id, None);
+        let only_itself = new_effects.applications.is_empty() && new_effects.deposits.is_empty();
+        self.settle_party(
+            kind,
+            id,
+            None,
+            only_itself.then_some(rust_decimal::Decimal::ZERO),
+        );
         self.read_kind(kind, &id.to_string())
     }
 
@@ -829,6 +835,12 @@ impl Company {
         let old_effects = effects::effects_of(self, kind, &previous);
         let new_effects = effects::effects_of(self, kind, &doc);
         effects::check(self, kind, Some(id), &doc, &new_effects)?;
+        let only_itself = old_effects.applications.is_empty()
+            && new_effects.applications.is_empty()
+            && old_effects.deposits.is_empty()
+            && new_effects.deposits.is_empty();
+        let previous_contribution =
+            only_itself.then(|| effects::balance_contribution(self, kind, id, &previous));
         let create_time = previous
             .get("MetaData")
             .and_then(|meta| meta.get("CreateTime"))
@@ -845,7 +857,12 @@ impl Company {
             .insert(id, Value::Object(doc));
         self.push_change(kind, id, Operation::Update, now);
         effects::replace(self, kind, id, &old_effects, &new_effects, now);
-        self.settle_party(kind, id, effects::party(kind, &previous));
+        self.settle_party(
+            kind,
+            id,
+            effects::party(kind, &previous),
+            previous_contribution,
+        );
         self.read_kind(kind, &id.to_string())
     }
 
@@ -921,7 +938,7 @@ impl Company {
             deleted_at: now,
         });
         self.push_change(kind, id, Operation::Delete, now);
-        self.settle_party(kind, id, effects::party(kind, &previous));
+        self.settle_party(kind, id, effects::party(kind, &previous), None);
         Ok(json!({ "status": "Deleted", "domain": "QBO", "Id": id.to_string() }))
     }
 
@@ -963,7 +980,7 @@ impl Company {
             .insert(id, Value::Object(doc));
         self.voided.insert((kind, id));
         self.push_change(kind, id, Operation::Void, now);
-        self.settle_party(kind, id, None);
+        self.settle_party(kind, id, None, None);
         self.read_kind(kind, &id.to_string())
     }
 
@@ -997,13 +1014,32 @@ impl Company {
     /// or vendor and recomputes the balances of the parties it belonged to and
     /// belongs to now. Balances are derived fields, so the party's SyncToken
     /// and LastUpdatedTime do not change.
+    ///
+    /// `previous_contribution` is given when the write changed no other
+    /// document (no payment applied, nothing deposited): then the party's
+    /// balance moves by this document's own change alone, instead of being
+    /// summed again over all its documents, which made thousands of
+    /// invoices for one customer quadratic.
     fn settle_party(
         &mut self,
         kind: EntityKind,
         id: u64,
         previous_party: Option<(EntityKind, u64)>,
+        previous_contribution: Option<rust_decimal::Decimal>,
     ) {
         let current_party = self.get(kind, id).and_then(|doc| effects::party(kind, doc));
+        if let Some(previous_contribution) = previous_contribution
+            && let Some(party) = current_party
+            && previous_party.is_none_or(|previous| previous == party)
+        {
+            self.party_docs.entry(party).or_default().insert((kind, id));
+            let contribution = self
+                .get(kind, id)
+                .map(|doc| effects::balance_contribution(self, kind, id, doc))
+                .unwrap_or_default();
+            self.shift_balance(party, contribution - previous_contribution);
+            return;
+        }
         if let Some(previous_party) = previous_party
             && let Some(docs) = self.party_docs.get_mut(&previous_party)
         {
@@ -1033,6 +1069,17 @@ impl Company {
                     .map(|doc| effects::balance_contribution(self, *kind, *id, doc))
             })
             .sum();
+        let old = self
+            .get(party.0, party.1)
+            .and_then(|doc| doc.get("Balance"))
+            .and_then(entities::money::parse_decimal)
+            .unwrap_or_default();
+        self.shift_balance(party, balance - old);
+    }
+
+    /// Moves a customer's or vendor's `Balance` by `delta` (and, for a
+    /// customer, `BalanceWithJobs` of it and each ancestor).
+    fn shift_balance(&mut self, party: (EntityKind, u64), delta: rust_decimal::Decimal) {
         let (party_kind, party_id) = party;
         let Some(doc) = self.get_mut(party_kind, party_id) else {
             return;
@@ -1041,13 +1088,12 @@ impl Company {
             .get("Balance")
             .and_then(entities::money::parse_decimal)
             .unwrap_or_default();
-        doc.insert("Balance".to_owned(), entities::money::to_json(balance));
-        if party_kind != EntityKind::Customer || balance == old {
+        doc.insert("Balance".to_owned(), entities::money::to_json(old + delta));
+        if party_kind != EntityKind::Customer || delta.is_zero() {
             return;
         }
         // BalanceWithJobs of the customer and each ancestor moves by the same
         // amount (sub-customers nest at most five levels in QBO).
-        let delta = balance - old;
         let mut current = Some(party_id);
         for _ in 0..8 {
             let Some(customer_id) = current else {

@@ -4,32 +4,18 @@
 use serde_json::json;
 
 use super::Session;
-use super::emulator::QuickBooks;
+use super::emulator::{demo_with_first_invoice, open_by_number};
 
 #[tokio::test]
 #[ignore = "needs a display, WebKitWebDriver and tauri-driver; `cargo xtask test` runs it"]
 async fn a_conflict_is_resolved_field_by_field_and_both_sides_agree() {
     let app = Session::start_with_env("conflict", &[("LEDGERLINK_DEMO_SIZE", "40")]).await;
-    app.click("welcome-try-demo").await;
-    app.wait_for_text("sync-report", "Done:").await;
-    let quickbooks = QuickBooks::of(&app).await;
-    let invoice = quickbooks
-        .query("SELECT * FROM Invoice ORDERBY Id MAXRESULTS 1", "Invoice")
-        .await
-        .remove(0);
+    let (quickbooks, invoice) = demo_with_first_invoice(&app).await;
     let id = invoice["Id"].as_str().expect("an id").to_owned();
     let number = invoice["DocNumber"].as_str().expect("a number").to_owned();
 
     // In the app: the number and the memo change.
-    app.click("nav-records").await;
-    let search = app.element("records-search").await;
-    search
-        .send_keys(&number)
-        .await
-        .expect("the search takes typing");
-    app.wait_for_text("records-total", "1").await;
-    app.script("document.querySelector('[data-testid=records-row]').click(); return true;")
-        .await;
+    open_by_number(&app, &number).await;
     app.click("record-edit").await;
     let number_field = app.element("field-DocNumber").await;
     number_field
@@ -87,16 +73,7 @@ async fn a_conflict_is_resolved_field_by_field_and_both_sides_agree() {
         agreed["PrivateNote"], "Memo from the app",
         "the app's memo reached QuickBooks"
     );
-    app.click("nav-records").await;
-    let search = app.element("records-search").await;
-    search.clear().await.expect("the search can be cleared");
-    search
-        .send_keys("QB-7")
-        .await
-        .expect("the search takes typing");
-    app.wait_for_text("records-total", "1").await;
-    app.script("document.querySelector('[data-testid=records-row]').click(); return true;")
-        .await;
+    open_by_number(&app, "QB-7").await;
     app.wait_for_text("record-state", "Synced").await;
     let memo = app.attribute("field-PrivateNote", "value").await;
     assert_eq!(memo.as_deref(), Some("Memo from the app"));

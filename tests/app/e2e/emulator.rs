@@ -125,3 +125,27 @@ impl QuickBooks {
         answer[entity].clone()
     }
 }
+
+/// The demo company after its first sync, and its first invoice as
+/// QuickBooks has it.
+pub async fn demo_with_first_invoice(app: &Session) -> (QuickBooks, Value) {
+    app.click("welcome-try-demo").await;
+    app.wait_for_text("sync-report", "Done:").await;
+    let quickbooks = QuickBooks::of(app).await;
+    let invoice = quickbooks
+        .query("SELECT * FROM Invoice ORDERBY Id MAXRESULTS 1", "Invoice")
+        .await
+        .remove(0);
+    (quickbooks, invoice)
+}
+
+/// Finds a record by its number in Records and opens it.
+pub async fn open_by_number(app: &Session, number: &str) {
+    app.click("nav-records").await;
+    app.fill("records-search", number).await;
+    app.wait_for_text("records-total", "1").await;
+    // WebKitWebDriver refuses to click a table row, so the row's own click
+    // handler is run from the page.
+    app.script("document.querySelector('[data-testid=records-row]').click(); return true;")
+        .await;
+}

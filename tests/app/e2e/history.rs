@@ -2,7 +2,7 @@
 //! QuickBooks back the way it was.
 
 use super::Session;
-use super::emulator::QuickBooks;
+use super::emulator::{demo_with_first_invoice, open_by_number};
 
 const MEMO: &str = "A memo to be undone";
 
@@ -10,26 +10,12 @@ const MEMO: &str = "A memo to be undone";
 #[ignore = "needs a display, WebKitWebDriver and tauri-driver; `cargo xtask test` runs it"]
 async fn a_pushed_edit_is_undone_from_the_history() {
     let app = Session::start_with_env("history", &[("LEDGERLINK_DEMO_SIZE", "40")]).await;
-    app.click("welcome-try-demo").await;
-    app.wait_for_text("sync-report", "Done:").await;
-    let quickbooks = QuickBooks::of(&app).await;
-    let invoice = quickbooks
-        .query("SELECT * FROM Invoice ORDERBY Id MAXRESULTS 1", "Invoice")
-        .await
-        .remove(0);
+    let (quickbooks, invoice) = demo_with_first_invoice(&app).await;
     let id = invoice["Id"].as_str().expect("an id").to_owned();
     let number = invoice["DocNumber"].as_str().expect("a number").to_owned();
     let original = invoice["PrivateNote"].clone();
 
-    app.click("nav-records").await;
-    let search = app.element("records-search").await;
-    search
-        .send_keys(&number)
-        .await
-        .expect("the search takes typing");
-    app.wait_for_text("records-total", "1").await;
-    app.script("document.querySelector('[data-testid=records-row]').click(); return true;")
-        .await;
+    open_by_number(&app, &number).await;
     let memo = app.element("field-PrivateNote").await;
     memo.clear().await.expect("the memo can be cleared");
     memo.send_keys(MEMO).await.expect("the memo takes typing");

@@ -1783,3 +1783,54 @@ async fn customer_and_vendor_balances_follow_their_open_transactions() {
     .await;
     assert_eq!(number(&api.read("Vendor", &vendor).await["Balance"]), "0");
 }
+
+#[tokio::test]
+async fn a_balance_follows_an_invoice_edited_moved_to_another_customer_and_deleted() {
+    let api = Api::start().await;
+    let first = api.customer("First Customer").await;
+    let second = api.customer("Second Customer").await;
+    let item = api.service_item("Moving Work").await;
+    let balance = |customer: Value| number(&customer["Balance"]);
+    let invoice = api.invoice(&first, &item, "100").await;
+    for _ in 0..3 {
+        api.invoice(&first, &item, "1").await;
+    }
+    assert_eq!(balance(api.read("Customer", &first).await), "103");
+
+    // A new amount moves the balance by the difference only.
+    let (status, edited) = api
+        .post(
+            "/invoice",
+            &json!({
+                "Id": id(&invoice), "SyncToken": token(&invoice), "sparse": true,
+                "Line": [{ "Amount": 150, "DetailType": "SalesItemLineDetail",
+                           "SalesItemLineDetail": { "ItemRef": { "value": item }, "Qty": 1, "UnitPrice": 150 } }]
+            }),
+        )
+        .await;
+    assert_eq!(status, 200, "{edited}");
+    assert_eq!(balance(api.read("Customer", &first).await), "153");
+
+    // Another customer: both balances are summed again.
+    let edited = edited["Invoice"].clone();
+    let (status, moved) = api
+        .post(
+            "/invoice",
+            &json!({ "Id": id(&edited), "SyncToken": token(&edited), "sparse": true,
+                     "CustomerRef": { "value": second } }),
+        )
+        .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(balance(api.read("Customer", &first).await), "3");
+    assert_eq!(balance(api.read("Customer", &second).await), "150");
+
+    let moved = moved["Invoice"].clone();
+    let (status, deleted) = api
+        .post(
+            "/invoice?operation=delete",
+            &json!({ "Id": id(&moved), "SyncToken": token(&moved) }),
+        )
+        .await;
+    assert_eq!(status, 200, "{deleted}");
+    assert_eq!(balance(api.read("Customer", &second).await), "0");
+}

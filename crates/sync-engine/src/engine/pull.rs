@@ -396,11 +396,9 @@ impl<T: TokenSource + 'static> Engine<T> {
     ) -> Result<(), EngineError> {
         let missing: Vec<String> = self
             .store
-            .records_of(&[entity])
+            .live_qbo_ids(entity)
             .await?
             .into_iter()
-            .filter(|record| !record.remote_deleted && record.state != RecordState::Deleted)
-            .filter_map(|record| record.qbo_id)
             .filter(|qbo_id| !seen.contains(qbo_id))
             .collect();
         for chunk in missing.chunks(ID_CHECK_CHUNK) {
