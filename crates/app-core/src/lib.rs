@@ -73,6 +73,9 @@ pub struct CoreOptions {
     pub events: Arc<dyn CoreEvents>,
     /// Whether companies sync on their own timers (off for the CLI's one-shot commands and tests).
     pub timers: bool,
+    /// How long one minute of a company's sync interval lasts: a minute,
+    /// except in tests of the timer.
+    pub minute: std::time::Duration,
 }
 
 impl CoreOptions {
@@ -86,6 +89,7 @@ impl CoreOptions {
             demo: DemoOptions::default(),
             events: Arc::new(NoEvents),
             timers: false,
+            minute: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -97,6 +101,7 @@ impl std::fmt::Debug for CoreOptions {
             .field("vault", &self.vault)
             .field("demo", &self.demo)
             .field("timers", &self.timers)
+            .field("minute", &self.minute)
             .finish_non_exhaustive()
     }
 }

@@ -2,7 +2,6 @@
 //! verified webhook says something changed.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use local_store::ConnectionState;
 use qbo_client::{parse_notification, verify_signature};
@@ -43,7 +42,7 @@ impl AppCore {
                 return;
             }
         };
-        let period = Duration::from_secs(u64::from(interval) * 60);
+        let period = self.inner.options.minute * interval;
         let core = self.clone();
         let company_id = company_id.to_owned();
         let timer = tokio::spawn(async move {

@@ -34,6 +34,18 @@ async fn every_section_opens_from_the_navigation() {
         app.screenshot(&format!("{:02}-{}", index + 1, title.to_lowercase()))
             .await;
     }
+    // The smallest window the app is made for.
+    app.resize(1024, 700).await;
+    for (index, (nav, title)) in SECTIONS.iter().enumerate() {
+        app.click(nav).await;
+        app.wait_for_text("page-title", title).await;
+        app.screenshot(&format!(
+            "1024x700-{:02}-{}",
+            index + 1,
+            title.to_lowercase()
+        ))
+        .await;
+    }
     app.close().await;
 }
 

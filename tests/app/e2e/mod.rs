@@ -126,8 +126,15 @@ impl Session {
     }
 
     pub async fn click(&self, test_id: &str) {
-        self.element(test_id)
-            .await
+        let element = self.element(test_id).await;
+        // WebKitWebDriver does not scroll a control below the fold into
+        // view before clicking it, as a person would.
+        self.script(&format!(
+            "document.querySelector('{}').scrollIntoView({{ block: 'center' }}); return true;",
+            Self::by_test_id(test_id)
+        ))
+        .await;
+        element
             .click()
             .await
             .unwrap_or_else(|error| panic!("[{}] cannot click {test_id}: {error}", self.name));
@@ -157,6 +164,14 @@ impl Session {
             .unwrap_or_else(|error| {
                 panic!("[{}] cannot read {test_id}@{attribute}: {error}", self.name)
             })
+    }
+
+    /// Resizes the app's window.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .unwrap_or_else(|error| panic!("[{}] cannot resize the window: {error}", self.name));
     }
 
     /// Types into an input after clearing it.

@@ -1,23 +1,9 @@
 //! Try the demo company: add it, sync, edit, and find the edit in the emulator.
 
-use app_core::{HistoryQuery, RecordQuery, RecordSort, RecordState};
+use app_core::{HistoryQuery, RecordState};
 use serde_json::json;
 
-use crate::support::{demo_query, open, open_in};
-
-fn invoices() -> RecordQuery {
-    RecordQuery {
-        entity_type: Some("Invoice".to_owned()),
-        states: Vec::new(),
-        search: None,
-        date_from: None,
-        date_to: None,
-        sort: RecordSort::TxnDate,
-        descending: true,
-        offset: 0,
-        limit: 50,
-    }
-}
+use crate::support::{demo_query, invoices, open, open_in};
 
 #[tokio::test]
 async fn the_demo_company_connects_syncs_and_takes_an_edit_to_quickbooks() {

@@ -4,4 +4,5 @@
 mod companies;
 mod demo;
 mod support;
+mod timer;
 mod webhooks;

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use app_core::{AppCore, AppPaths, CoreOptions, DemoOptions};
+use app_core::{AppCore, AppPaths, CoreOptions, DemoOptions, RecordQuery, RecordSort};
 use secrets::MemoryVault;
 use tempfile::TempDir;
 
@@ -22,9 +22,19 @@ pub async fn open() -> Core {
 }
 
 pub async fn open_in(dir: TempDir) -> Core {
+    open_in_with(dir, |_| {}).await
+}
+
+/// A core whose options `adjust` changes first (timers, say).
+pub async fn open_with(adjust: impl FnOnce(&mut CoreOptions)) -> Core {
+    open_in_with(tempfile::tempdir().unwrap(), adjust).await
+}
+
+async fn open_in_with(dir: TempDir, adjust: impl FnOnce(&mut CoreOptions)) -> Core {
     let vault = Arc::new(MemoryVault::new());
     let mut options = CoreOptions::with_vault(vault.clone());
     options.demo = DemoOptions { seed: 7, size: 30 };
+    adjust(&mut options);
     let paths = AppPaths {
         data_dir: dir.path().join("data"),
         log_dir: dir.path().join("logs"),
@@ -58,4 +68,19 @@ pub async fn demo_query(core: &AppCore, realm: &str, statement: &str) -> serde_j
         .json()
         .await
         .unwrap()
+}
+
+/// The newest invoices, a page of 50.
+pub fn invoices() -> RecordQuery {
+    RecordQuery {
+        entity_type: Some("Invoice".to_owned()),
+        states: Vec::new(),
+        search: None,
+        date_from: None,
+        date_to: None,
+        sort: RecordSort::TxnDate,
+        descending: true,
+        offset: 0,
+        limit: 50,
+    }
 }

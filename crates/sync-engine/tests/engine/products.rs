@@ -343,6 +343,13 @@ async fn with_ledgerlink_as_master_local_products_go_out_and_quickbooks_ones_are
         .create_product(inventory_item(&books, "House brand", 7), units(7))
         .await
         .unwrap();
+    let lighting = engine
+        .create_product(
+            json!({ "Name": "Lighting", "Type": "Category" }),
+            Decimal::ZERO,
+        )
+        .await
+        .unwrap();
     let stranger = remote_item(&harness, inventory_item(&books, "Made in QuickBooks", 5)).await;
     // A sale in QuickBooks of a synced product still counts here.
     harness
@@ -357,6 +364,12 @@ async fn with_ledgerlink_as_master_local_products_go_out_and_quickbooks_ones_are
         .expect("the product reached QuickBooks");
     assert_eq!(remote_on_hand(&harness, &house_id).await, units(7));
     assert_eq!(default_stock(&engine, &house_id).await.0, units(7));
+    let category = local_record(&engine, &lighting.record.local_id).await;
+    let category_id = category.qbo_id.expect("the category reached QuickBooks");
+    assert_eq!(
+        harness.remote("Item", &category_id).await["Type"],
+        "Category"
+    );
     let reported = entry(&engine, &stranger).await;
     assert!(
         reported
