@@ -161,11 +161,17 @@ impl<T: TokenSource + 'static> Engine<T> {
                 } else {
                     Decimal::ZERO
                 };
+                // QuickBooks' own reorder point, where the item has one,
+                // says more about this product than the company default.
+                let reorder_point = shown(item)
+                    .and_then(|version| version.get("ReorderPoint"))
+                    .and_then(crate::entities::decimal);
                 changes.stock.push(StockRow {
                     local_id: item.local_id.clone(),
                     location_id: rules.default_location.clone(),
                     on_hand,
-                    minimum: from_quickbooks.then_some(rules.minimum_quantity),
+                    minimum: from_quickbooks
+                        .then(|| reorder_point.unwrap_or(rules.minimum_quantity)),
                 });
             }
         }

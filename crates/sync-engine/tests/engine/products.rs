@@ -152,6 +152,7 @@ async fn items_become_products_parts_services_and_categories_at_the_default_loca
     let books = books(&harness).await;
     let category = remote_item(&harness, json!({ "Name": "Hardware", "Type": "Category" })).await;
     let mut widget = inventory_item(&books, "Widget", 10);
+    widget["ReorderPoint"] = json!(6);
     widget["SubItem"] = json!(true);
     widget["ParentRef"] = json!({ "value": category });
     let widget = remote_item(&harness, widget).await;
@@ -172,7 +173,11 @@ async fn items_become_products_parts_services_and_categories_at_the_default_loca
 
     let product = entry(&engine, &widget).await;
     assert_eq!(product.kind, CatalogueKind::Product);
-    assert_eq!(product.stock["main"], (units(10), Some(units(3))));
+    assert_eq!(
+        product.stock["main"],
+        (units(10), Some(units(6))),
+        "QuickBooks' reorder point is the minimum where the item has one"
+    );
     let part = entry(&engine, &bolt).await;
     assert_eq!(part.kind, CatalogueKind::Part);
     assert_eq!(
