@@ -118,6 +118,19 @@ async fn amounts_sort_exactly_and_filters_combine() {
     assert_eq!(ids(store.records(&search("100%")).await.unwrap()), ["b"]);
     assert_eq!(ids(store.records(&search("e_l")).await.unwrap()), ["c"]);
     assert_eq!(ids(store.records(&search("o'brien")).await.unwrap()), ["a"]);
+    // A search of one type reads the search index; it finds the same.
+    let typed = |text: &str| RecordFilter {
+        entity_type: Some("Invoice".into()),
+        ..search(text)
+    };
+    let typed_acme = ids(store.records(&typed("acme")).await.unwrap());
+    let all_acme = ids(store.records(&search("acme")).await.unwrap());
+    assert!(!typed_acme.is_empty());
+    assert!(typed_acme.iter().all(|id| all_acme.contains(id)));
+    assert_eq!(
+        store.count_records(&typed("acme")).await.unwrap(),
+        u64::try_from(typed_acme.len()).unwrap()
+    );
     // Deleted records show only when asked for.
     let states = RecordFilter {
         states: vec![RecordState::Deleted],
