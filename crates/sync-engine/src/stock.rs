@@ -75,16 +75,6 @@ impl CatalogueKind {
         }
     }
 
-    /// The text stored for it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CatalogueKind::Product => "product",
-            CatalogueKind::Part => "part",
-            CatalogueKind::Service => "service",
-            CatalogueKind::Category => "category",
-        }
-    }
-
     /// Whether it has quantities per location.
     pub fn has_stock(self) -> bool {
         matches!(self, CatalogueKind::Product | CatalogueKind::Part)

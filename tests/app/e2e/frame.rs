@@ -139,27 +139,8 @@ async fn the_connect_form_says_what_production_keys_need() {
     app.click("connect-submit").await;
     // Intuit refuses loopback redirects for production keys, so the form
     // asks for the hosted redirect page instead of failing in the browser.
-    let page = app
-        .script("return document.body.textContent;")
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
-    let mut text = page;
-    while !text.contains("Intuit does not allow a local one") {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the form never explained the redirect page: {text}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        text = app
-            .script("return document.body.textContent;")
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-    }
+    app.wait_for_content("body", "Intuit does not allow a local one")
+        .await;
     app.screenshot("connect-02-needs-redirect-page").await;
     app.close().await;
 }

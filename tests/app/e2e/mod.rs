@@ -240,6 +240,36 @@ impl Session {
         }
     }
 
+    /// Waits until the text content of the element matching `selector`
+    /// contains `expected`. Unlike WebDriver's visible text, it includes
+    /// text clipped with an ellipsis.
+    pub async fn wait_for_content(&self, selector: &str, expected: &str) -> String {
+        let script = format!(
+            "return document.querySelector({}).textContent;",
+            serde_json::Value::String(selector.to_owned())
+        );
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let text = self
+                .script(&script)
+                .await
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if text.contains(expected) {
+                return text;
+            }
+            if tokio::time::Instant::now() > deadline {
+                self.screenshot("failure").await;
+                panic!(
+                    "[{}] {selector} never said {expected:?}; it says {text:?}",
+                    self.name
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until the element's text contains `expected`, and returns the text.
     pub async fn wait_for_text(&self, test_id: &str, expected: &str) -> String {
         let deadline = tokio::time::Instant::now() + PATIENCE;

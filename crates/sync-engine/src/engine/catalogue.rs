@@ -44,6 +44,17 @@ pub struct CatalogueEntry {
     pub quantity_note: Option<String>,
 }
 
+/// How QuickBooks answered one counted quantity change.
+enum CountAnswer {
+    /// It took the change: the item as it is now.
+    Taken(Value),
+    /// The item had changed since it was read: the item as it is now; the
+    /// change is computed again on the next round.
+    Stale(Value),
+    /// It refused the change, for this reason.
+    Refused(String),
+}
+
 /// The whole catalogue with its locations.
 #[derive(Debug, Clone, Default)]
 pub struct CatalogueSnapshot {
@@ -579,8 +590,20 @@ impl<T: TokenSource + 'static> Engine<T> {
         report: &mut SyncReport,
     ) -> Result<(), EngineError> {
         let _writing = self.writing.lock().await;
+        let changes = self.stage_items(objects, report).await?;
+        self.commit(changes).await?;
+        Ok(())
+    }
+
+    /// Reconciles item objects read from QuickBooks like pulled changes; the
+    /// caller holds the write lock and commits. Our own quantity changes
+    /// coming back are not news to count, but a conflict they open is.
+    async fn stage_items(
+        &self,
+        objects: &[Value],
+        report: &mut SyncReport,
+    ) -> Result<Changeset, EngineError> {
         let mut staged = Staged::default();
-        // Our own quantity changes coming back are not news to count.
         let mut ignored = SyncReport::default();
         for object in objects {
             let Some(id) = object.get("Id").and_then(Value::as_str) else {
@@ -597,8 +620,7 @@ impl<T: TokenSource + 'static> Engine<T> {
             .await?;
         }
         report.conflicts_opened += ignored.conflicts_opened;
-        self.commit(staged.changes).await?;
-        Ok(())
+        Ok(staged.changes)
     }
 
     /// Sends each product's counted change of the default location's
@@ -622,6 +644,7 @@ impl<T: TokenSource + 'static> Engine<T> {
                 continue;
             }
             let push = match (&push.request_id, push.target) {
+                // A send a crash or a failure interrupted goes again as it was.
                 (Some(_), Some(_)) => push,
                 _ if push.delta.is_zero() => {
                     let _writing = self.writing.lock().await;
@@ -649,56 +672,38 @@ impl<T: TokenSource + 'static> Engine<T> {
                     prepared
                 }
             };
-            let (Some(request_id), Some(target)) = (push.request_id.clone(), push.target) else {
-                continue;
-            };
-            let token = remote
-                .get("SyncToken")
-                .and_then(Value::as_str)
-                .unwrap_or("0")
-                .to_owned();
+            let request_id = push
+                .request_id
+                .as_deref()
+                .and_then(|id| RequestId::parse(id).ok())
+                .unwrap_or_default();
             let body = json!({
                 "Id": qbo_id,
-                "SyncToken": token,
-                "QtyOnHand": quantity_json(target),
+                "SyncToken": remote.get("SyncToken").cloned().unwrap_or(json!("0")),
+                "QtyOnHand": quantity_json(push.target.unwrap_or_default()),
             });
-            let answer = self
-                .client
-                .sparse_update(
-                    "Item",
-                    &body,
-                    &RequestId::parse(request_id).unwrap_or_default(),
-                )
-                .await;
-            match answer {
+            let answer = match self.client.sparse_update("Item", &body, &request_id).await {
                 Ok(item) => {
-                    self.settle_stock_push(&push, Some(item), None, report)
-                        .await?;
                     report.pushed += 1;
+                    CountAnswer::Taken(item)
                 }
                 Err(QboError::Stale { .. }) => {
-                    let fresh = self.client.get_entity("Item", &qbo_id).await?;
-                    self.settle_stock_push(&push, Some(fresh), Some(None), report)
-                        .await?;
+                    CountAnswer::Stale(self.client.get_entity("Item", &qbo_id).await?)
                 }
                 Err(error) if error.is_retryable() => return Err(error.into()),
-                Err(error) => {
-                    self.settle_stock_push(&push, None, Some(Some(error.to_string())), report)
-                        .await?;
-                }
-            }
+                Err(error) => CountAnswer::Refused(error.to_string()),
+            };
+            self.settle_stock_push(&push, answer, report).await?;
         }
         Ok(())
     }
 
-    /// Commits the end of one quantity send. `failed` is None when
-    /// QuickBooks took the change, `Some(None)` when it must be recomputed
-    /// (a stale token), and `Some(Some(reason))` when it was refused.
+    /// Commits the end of one quantity send: the item as QuickBooks now
+    /// has it, and what is left of the count.
     async fn settle_stock_push(
         &self,
         push: &StockPush,
-        item: Option<Value>,
-        failed: Option<Option<String>>,
+        answer: CountAnswer,
         report: &mut SyncReport,
     ) -> Result<(), EngineError> {
         let _writing = self.writing.lock().await;
@@ -710,46 +715,26 @@ impl<T: TokenSource + 'static> Engine<T> {
             .into_iter()
             .find(|row| row.local_id == push.local_id)
             .unwrap_or_else(|| push.clone());
-        let mut staged = Staged::default();
-        let mut ignored = SyncReport::default();
-        if let Some(item) = &item
-            && let Some(id) = item.get("Id").and_then(Value::as_str)
-        {
-            self.stage_remote(
-                &mut staged,
-                "Item",
-                id,
-                Remote::Upserted(item),
-                true,
-                &mut ignored,
-            )
-            .await?;
-        }
-        report.conflicts_opened += ignored.conflicts_opened;
-        let mut changes = staged.changes;
-        match failed {
-            None => {
+        let (item, left, error) = match answer {
+            CountAnswer::Taken(item) => {
                 let left = current.delta - push.sent_delta.unwrap_or_default();
-                if left.is_zero() {
-                    changes.stock_pushes_done.push(push.local_id.clone());
-                } else {
-                    changes.stock_pushes.push(StockPush {
-                        delta: left,
-                        request_id: None,
-                        target: None,
-                        sent_delta: None,
-                        error: None,
-                        ..current
-                    });
-                }
+                (Some(item), left, None)
             }
-            Some(error) => changes.stock_pushes.push(StockPush {
+            CountAnswer::Stale(item) => (Some(item), current.delta, None),
+            CountAnswer::Refused(reason) => (None, current.delta, Some(reason)),
+        };
+        let mut changes = self.stage_items(item.as_slice(), report).await?;
+        if left.is_zero() && error.is_none() {
+            changes.stock_pushes_done.push(push.local_id.clone());
+        } else {
+            changes.stock_pushes.push(StockPush {
+                delta: left,
                 request_id: None,
                 target: None,
                 sent_delta: None,
                 error,
                 ..current
-            }),
+            });
         }
         self.commit(changes).await?;
         Ok(())

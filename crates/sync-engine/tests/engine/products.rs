@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 
-use qbo_client::RequestId;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
@@ -132,18 +131,17 @@ async fn remote_on_hand(harness: &Harness, qbo_id: &str) -> Decimal {
         .unwrap()
 }
 
-async fn remote_void(harness: &Harness, entity: &str, id: &str) {
-    let client = harness.client();
-    let current = client.get_entity(entity, id).await.unwrap();
-    client
-        .void(
-            entity,
-            id,
-            current["SyncToken"].as_str().unwrap(),
-            &RequestId::new(),
-        )
-        .await
-        .unwrap();
+/// An empty company whose one product, "Widget", has `on_hand` units,
+/// synced once into books where QuickBooks is the product master.
+async fn with_widget(on_hand: i64) -> (Harness, Books, String, TestEngine) {
+    let harness = Harness::start(None).await;
+    let books = books(&harness).await;
+    let widget = remote_item(&harness, inventory_item(&books, "Widget", on_hand)).await;
+    let engine = harness
+        .engine_with("books", rules(ProductMaster::QuickBooks))
+        .await;
+    sync(&engine).await;
+    (harness, books, widget, engine)
 }
 
 #[tokio::test]
@@ -205,13 +203,7 @@ async fn items_become_products_parts_services_and_categories_at_the_default_loca
 
 #[tokio::test]
 async fn product_fields_merge_both_ways_and_the_same_field_changed_twice_is_a_conflict() {
-    let harness = Harness::start(None).await;
-    let books = books(&harness).await;
-    let widget = remote_item(&harness, inventory_item(&books, "Widget", 10)).await;
-    let engine = harness
-        .engine_with("books", rules(ProductMaster::QuickBooks))
-        .await;
-    sync(&engine).await;
+    let (harness, _, widget, engine) = with_widget(10).await;
     let record = local_by_qbo_id(&engine, "Item", &widget).await;
 
     // Here: the SKU and the description; in QuickBooks: the price.
@@ -389,13 +381,7 @@ async fn with_ledgerlink_as_master_local_products_go_out_and_quickbooks_ones_are
 
 #[tokio::test]
 async fn an_invoice_moves_stock_once_whichever_side_creates_edits_or_voids_it() {
-    let harness = Harness::start(None).await;
-    let books = books(&harness).await;
-    let widget = remote_item(&harness, inventory_item(&books, "Widget", 10)).await;
-    let engine = harness
-        .engine_with("books", rules(ProductMaster::QuickBooks))
-        .await;
-    sync(&engine).await;
+    let (harness, books, widget, engine) = with_widget(10).await;
 
     // Made here: counted at once, and once only after QuickBooks has it.
     let local = engine
@@ -439,7 +425,7 @@ async fn an_invoice_moves_stock_once_whichever_side_creates_edits_or_voids_it() 
         .await;
     sync(&engine).await;
     assert_eq!(default_stock(&engine, &widget).await.0, units(9));
-    remote_void(&harness, "Invoice", &remote_id).await;
+    harness.remote_void("Invoice", &remote_id).await;
     sync(&engine).await;
     assert_eq!(default_stock(&engine, &widget).await.0, units(10));
     assert_eq!(remote_on_hand(&harness, &widget).await, units(10));
@@ -449,13 +435,7 @@ async fn an_invoice_moves_stock_once_whichever_side_creates_edits_or_voids_it() 
 
 #[tokio::test]
 async fn stock_may_go_negative_on_both_sides() {
-    let harness = Harness::start(None).await;
-    let books = books(&harness).await;
-    let widget = remote_item(&harness, inventory_item(&books, "Widget", 3)).await;
-    let engine = harness
-        .engine_with("books", rules(ProductMaster::QuickBooks))
-        .await;
-    sync(&engine).await;
+    let (harness, books, widget, engine) = with_widget(3).await;
 
     engine
         .create_local("Invoice", invoice(&books, &widget, 5))
@@ -471,13 +451,7 @@ async fn stock_may_go_negative_on_both_sides() {
 
 #[tokio::test]
 async fn a_count_reaches_quickbooks_as_a_difference_and_other_locations_stay_local() {
-    let harness = Harness::start(None).await;
-    let books = books(&harness).await;
-    let widget = remote_item(&harness, inventory_item(&books, "Widget", 10)).await;
-    let engine = harness
-        .engine_with("books", rules(ProductMaster::QuickBooks))
-        .await;
-    sync(&engine).await;
+    let (harness, books, widget, engine) = with_widget(10).await;
     let local_id = local_by_qbo_id(&engine, "Item", &widget).await.local_id;
 
     // Counted 12 here (two found), while QuickBooks sold two meanwhile.
@@ -623,7 +597,7 @@ async fn converge(seed: u64) {
                     }
                     engine.void_local(local_id).await.unwrap();
                 } else if let Some(remote_id) = &sale.remote_id {
-                    remote_void(&harness, "Invoice", remote_id).await;
+                    harness.remote_void("Invoice", remote_id).await;
                 }
                 sale.voided = true;
             }

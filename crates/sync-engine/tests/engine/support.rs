@@ -251,6 +251,21 @@ impl Harness {
             .unwrap();
     }
 
+    /// A void made in QuickBooks.
+    pub async fn remote_void(&self, entity: &str, id: &str) {
+        let client = self.client();
+        let current = client.get_entity(entity, id).await.unwrap();
+        client
+            .void(
+                entity,
+                id,
+                current["SyncToken"].as_str().unwrap(),
+                &RequestId::new(),
+            )
+            .await
+            .unwrap();
+    }
+
     /// The rows a query statement returns.
     pub async fn remote_rows(&self, statement: &str, entity: &str) -> Vec<Value> {
         let answer = self.client().query(statement).await.unwrap();
