@@ -157,10 +157,10 @@ fn parse_node_version(text: &str) -> Option<(u32, u32)> {
 
 /// `npm ci` whenever the lockfile is newer than the installed tree.
 ///
-/// Some registries do not serve the Tauri CLI's binaries for other platforms,
-/// so a lockfile written there lacks them and `npm ci` refuses it. Then
-/// `npm install --no-save` installs the same tree without touching the
-/// lockfile, which stays exactly as committed.
+/// The lockfile lists the Tauri CLI's binaries for every platform, so `npm ci`
+/// installs exactly what was committed on Linux, macOS and Windows alike. It
+/// is the only install path: if it refuses the lockfile, the set-up stops and
+/// says how to write a complete one, rather than installing another tree.
 fn ui_packages(root: &Path) -> Result<(), String> {
     let ui = root.join("ui");
     let lock = ui.join("package-lock.json");
@@ -169,9 +169,12 @@ fn ui_packages(root: &Path) -> Result<(), String> {
         return Ok(());
     }
     println!("xtask: installing the UI's npm packages");
-    steps::npm(root, &["ci", "--no-audit", "--no-fund"]).or_else(|error| {
-        println!("xtask: `npm ci` refused the lockfile ({error}); installing without changing it");
-        steps::npm(root, &["install", "--no-save", "--no-audit", "--no-fund"])
+    steps::npm(root, &["ci", "--no-audit", "--no-fund"]).map_err(|error| {
+        format!(
+            "`npm ci` refused ui/package-lock.json ({error}). The lockfile must list every \
+             platform's packages: run `npm install --package-lock-only` in ui/ and commit the \
+             lockfile it writes."
+        )
     })
 }
 
