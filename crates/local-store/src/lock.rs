@@ -43,3 +43,24 @@ pub fn try_lock_sync(database: &Path) -> Result<Option<SyncLock>, StoreError> {
         Err(TryLockError::Error(error)) => Err(failed(error)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_holder_at_a_time_and_free_again_once_dropped() {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let database = folder.path().join("company.sqlite");
+        let held = try_lock_sync(&database).expect("the lock file opens");
+        assert!(held.is_some());
+        // A second open of the file is a second holder, as another process is.
+        assert!(try_lock_sync(&database).expect("opens").is_none());
+        drop(held);
+        assert!(try_lock_sync(&database).expect("opens").is_some());
+        assert_eq!(
+            sync_lock_path(&database),
+            folder.path().join("company.sync.lock")
+        );
+    }
+}

@@ -492,6 +492,17 @@ mod tests {
     }
 
     #[test]
+    fn an_item_fault_names_its_item_and_only_it_does() {
+        let mut plan = FaultPlan::new(FaultKind::ItemSystemFault, 1).path("*/batch");
+        plan.b_id = Some("2".to_owned());
+        assert!(plan.validate().is_ok());
+        assert!(FaultKind::ItemSystemFault.runs_handler());
+        let mut other = FaultPlan::new(FaultKind::Throttle, 1);
+        other.b_id = Some("2".to_owned());
+        assert!(other.validate().is_err());
+    }
+
+    #[test]
     fn plans_are_used_up_in_order() {
         let injector = FaultInjector::new(Clock::real(), utc());
         injector
