@@ -527,7 +527,7 @@ async fn an_edit_made_during_a_push_that_clashes_with_the_answer_opens_a_conflic
     // The create's answer is held; meanwhile the user types a number of
     // their own, and QuickBooks numbers the invoice itself.
     harness
-        .arm(json!({"kind": "timeout", "method": "POST", "path": "*/batch", "hold_ms": 1500}))
+        .arm(json!({"kind": "timeout", "method": "POST", "path": "*/batch", "hold_ms": 2500}))
         .await;
     let pushing = Notify::new();
     let sent = AtomicBool::new(false);
