@@ -337,9 +337,17 @@ impl AppCore {
             }
         }
         let database = company_database_path(&self.inner.paths.data_dir, company_id);
-        for suffix in ["", "-wal", "-shm"] {
-            let mut path = database.clone().into_os_string();
-            path.push(suffix);
+        let files = ["", "-wal", "-shm"]
+            .into_iter()
+            .map(|suffix| {
+                let mut path = database.clone().into_os_string();
+                path.push(suffix);
+                path
+            })
+            .chain(std::iter::once(
+                local_store::sync_lock_path(&database).into_os_string(),
+            ));
+        for path in files {
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
@@ -433,7 +441,10 @@ impl AppCore {
                 );
                 runtime.set_engine(None);
             }
-            Err(sync_engine::EngineError::Cancelled) => {}
+            // Another process (the app, or the command line on the same
+            // data folder) is syncing the company: nothing went wrong here.
+            Err(sync_engine::EngineError::Cancelled | sync_engine::EngineError::AlreadySyncing) => {
+            }
             Err(error) => {
                 row.last_sync_error = Some(CoreError::from(clone_error(error)).to_string())
             }
@@ -449,6 +460,9 @@ impl AppCore {
                 ) =>
             {
                 Err(CoreError::ReconnectNeeded { company: row.name })
+            }
+            Err(sync_engine::EngineError::AlreadySyncing) => {
+                Err(CoreError::AlreadySyncing { company: row.name })
             }
             Err(error) => Err(error.into()),
         }

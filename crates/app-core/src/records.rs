@@ -176,7 +176,13 @@ impl AppCore {
                 "Conflict {conflict_id} does not exist (it may have been resolved already)."
             ))
         })?;
+        let local_void = conflict.kind == local_store::ConflictKind::LocalEditRemoteDelete
+            && store
+                .record(&conflict.local_id)
+                .await?
+                .is_some_and(|record| record.intent == local_store::Intent::Void);
         Ok(ConflictDetail {
+            local_void,
             summary: conflict_summary(&conflict),
             base: conflict.base.clone(),
             local: conflict.local.clone(),

@@ -260,6 +260,10 @@ pub struct ConflictDetail {
     pub remote: Option<Value>,
     /// The fields in conflict.
     pub fields: Vec<FieldConflictView>,
+    /// The change kept here is a void of a record QuickBooks deleted:
+    /// keeping it lets the void stand and nothing is created again in
+    /// QuickBooks (for any other change, keeping it re-creates the record).
+    pub local_void: bool,
 }
 
 /// The user's choice for one conflicting field.

@@ -72,6 +72,7 @@ impl CompanyStore {
                     target: amount(row, "target", &local_id)?,
                     sent_delta: amount(row, "sent_delta", &local_id)?,
                     error: text(row, "error")?,
+                    sync_token: text(row, "sync_token")?,
                     local_id,
                 })
             })
@@ -162,11 +163,13 @@ pub(crate) async fn apply(
     }
     for push in &changes.stock_pushes {
         sqlx::query(
-            "INSERT INTO stock_pushes (local_id, delta, request_id, target, sent_delta, error)
-             VALUES (?, ?, ?, ?, ?, ?)
+            "INSERT INTO stock_pushes (local_id, delta, request_id, target, sent_delta, error,
+                sync_token)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (local_id) DO UPDATE SET delta = excluded.delta,
                 request_id = excluded.request_id, target = excluded.target,
-                sent_delta = excluded.sent_delta, error = excluded.error",
+                sent_delta = excluded.sent_delta, error = excluded.error,
+                sync_token = excluded.sync_token",
         )
         .bind(&push.local_id)
         .bind(push.delta.normalize().to_string())
@@ -174,6 +177,7 @@ pub(crate) async fn apply(
         .bind(push.target.map(|target| target.normalize().to_string()))
         .bind(push.sent_delta.map(|sent| sent.normalize().to_string()))
         .bind(&push.error)
+        .bind(&push.sync_token)
         .execute(&mut **transaction)
         .await
         .map_err(failed("saving a stock change"))?;

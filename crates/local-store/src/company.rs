@@ -26,6 +26,8 @@ pub fn company_database_path(data_dir: &Path, company_id: &str) -> PathBuf {
 #[derive(Debug, Clone)]
 pub struct CompanyStore {
     pub(crate) pool: SqlitePool,
+    /// The database file, beside which the sync lock lives.
+    path: PathBuf,
 }
 
 /// A record's three versions as stored text. A record that both sides
@@ -65,7 +67,15 @@ impl CompanyStore {
     pub async fn open(path: &Path) -> Result<CompanyStore, StoreError> {
         Ok(CompanyStore {
             pool: open(path, &COMPANY_MIGRATIONS).await?,
+            path: path.to_path_buf(),
         })
+    }
+
+    /// Takes the company's sync lock, shared with every other process on
+    /// the machine (see [`crate::try_lock_sync`]), or `None` when a sync of
+    /// this company holds it already.
+    pub fn try_lock_sync(&self) -> Result<Option<crate::SyncLock>, StoreError> {
+        crate::try_lock_sync(&self.path)
     }
 
     /// Closes the database, waiting for its connections to finish.

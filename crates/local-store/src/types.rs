@@ -585,4 +585,8 @@ pub struct StockPush {
     pub sent_delta: Option<Decimal>,
     /// Why QuickBooks refused the last send.
     pub error: Option<String>,
+    /// The SyncToken of the item version the send in flight's target was
+    /// computed from; the send carries it, so a moved item is refused as
+    /// stale rather than overwritten.
+    pub sync_token: Option<String>,
 }

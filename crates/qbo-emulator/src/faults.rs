@@ -46,6 +46,11 @@ pub enum FaultKind {
     XmlFault,
     /// The gateway's 401 for an expired access token; nothing runs.
     ExpiredToken,
+    /// A batch runs (every item commits), then one item's answer — the item
+    /// `b_id`, else the first — is replaced by a `SystemFault`, as when
+    /// QuickBooks fails after that item's write. The batch's `requestid`
+    /// still replays the real answer.
+    ItemSystemFault,
 }
 
 impl FaultKind {
@@ -53,7 +58,10 @@ impl FaultKind {
     pub fn runs_handler(self) -> bool {
         matches!(
             self,
-            FaultKind::Timeout | FaultKind::DropAfterCommit | FaultKind::MalformedJson
+            FaultKind::Timeout
+                | FaultKind::DropAfterCommit
+                | FaultKind::MalformedJson
+                | FaultKind::ItemSystemFault
         )
     }
 }
@@ -83,6 +91,10 @@ pub struct FaultPlan {
     /// For `xml_fault`: the HTTP status (400 unless given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
+    /// For `item_system_fault`: the `bId` of the batch item that gets the
+    /// fault (the first item when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub b_id: Option<String>,
 }
 
 fn one() -> u32 {
@@ -100,6 +112,7 @@ impl FaultPlan {
             count,
             hold_ms: None,
             status: None,
+            b_id: None,
         }
     }
 
@@ -140,6 +153,9 @@ impl FaultPlan {
         }
         if self.hold_ms.is_some() && self.kind != FaultKind::Timeout {
             return Err("hold_ms applies only to kind timeout".to_owned());
+        }
+        if self.b_id.is_some() && self.kind != FaultKind::ItemSystemFault {
+            return Err("b_id applies only to kind item_system_fault".to_owned());
         }
         Ok(())
     }
@@ -388,6 +404,10 @@ pub async fn inject(
             tokio::time::sleep(hold).await;
             response
         }
+        FaultKind::ItemSystemFault => {
+            let response = next.run(request).await;
+            fault_one_item(response, plan.b_id.as_deref()).await
+        }
         FaultKind::MalformedJson => {
             let response = next.run(request).await;
             let (mut parts, body) = response.into_parts();
@@ -407,6 +427,40 @@ pub async fn inject(
             Response::from_parts(parts, Body::from(cut))
         }
     }
+}
+
+/// A batch answer with one item's result replaced by a `SystemFault`; any
+/// other answer passes unchanged.
+async fn fault_one_item(response: Response, batch_id: Option<&str>) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let Ok(mut answer) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    let Some(items) = answer
+        .get_mut("BatchItemResponse")
+        .and_then(serde_json::Value::as_array_mut)
+    else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    let target = items.iter_mut().find(|item| {
+        batch_id.is_none_or(|wanted| {
+            item.get("bId").and_then(serde_json::Value::as_str) == Some(wanted)
+        })
+    });
+    if let Some(item) = target {
+        let fault = Fault::system("An injected system fault after the item was written.");
+        let mut faulted = serde_json::Map::new();
+        if let Some(id) = item.get("bId") {
+            faulted.insert("bId".to_owned(), id.clone());
+        }
+        faulted.insert("Fault".to_owned(), fault.fault_object());
+        *item = serde_json::Value::Object(faulted);
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(answer.to_string()))
 }
 
 #[cfg(test)]
@@ -435,6 +489,17 @@ mod tests {
         assert!(glob_matches("*", ""));
         assert!(glob_matches("a*b*c", "aXXbYYbc"));
         assert!(!glob_matches("a*b*c", "aXXbYY"));
+    }
+
+    #[test]
+    fn an_item_fault_names_its_item_and_only_it_does() {
+        let mut plan = FaultPlan::new(FaultKind::ItemSystemFault, 1).path("*/batch");
+        plan.b_id = Some("2".to_owned());
+        assert!(plan.validate().is_ok());
+        assert!(FaultKind::ItemSystemFault.runs_handler());
+        let mut other = FaultPlan::new(FaultKind::Throttle, 1);
+        other.b_id = Some("2".to_owned());
+        assert!(other.validate().is_err());
     }
 
     #[test]

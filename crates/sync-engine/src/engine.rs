@@ -36,15 +36,17 @@ pub use types::{
 /// The callback that receives progress.
 pub type ProgressFn<'a> = &'a (dyn Fn(SyncProgress) + Send + Sync);
 
-/// One company's sync engine. One sync runs at a time; local edits may be
-/// made while a sync runs (each is one short transaction, and the sync
-/// merges an edit made while its push was in flight).
+/// One company's sync engine. One sync of a company runs at a time, across
+/// every process on the machine (an OS file lock beside the company
+/// database); local edits may be made while a sync runs (each is one short
+/// transaction, and the sync merges an edit made while its push was in
+/// flight).
 pub struct Engine<T: TokenSource> {
     store: CompanyStore,
     client: QboClient<T>,
     clock: Arc<dyn Clock>,
     config: EngineConfig,
-    /// Held for a whole sync.
+    /// Held for a whole sync, with the company's cross-process lock.
     syncing: Mutex<()>,
     /// Held around every read-modify-commit of records, by syncs and local
     /// edits alike, so neither overwrites the other's change.
@@ -104,10 +106,7 @@ impl<T: TokenSource + 'static> Engine<T> {
         progress: ProgressFn<'_>,
         cancel: &CancelFlag,
     ) -> Result<SyncReport, EngineError> {
-        let _running = self
-            .syncing
-            .try_lock()
-            .map_err(|_| EngineError::AlreadySyncing)?;
+        let _running = self.begin()?;
         let mut report = SyncReport::default();
         self.recover(&mut report, progress, cancel).await?;
         self.pull_changes(&mut report, progress, cancel).await?;
@@ -131,10 +130,7 @@ impl<T: TokenSource + 'static> Engine<T> {
         progress: ProgressFn<'_>,
         cancel: &CancelFlag,
     ) -> Result<SyncReport, EngineError> {
-        let _running = self
-            .syncing
-            .try_lock()
-            .map_err(|_| EngineError::AlreadySyncing)?;
+        let _running = self.begin()?;
         let mut report = SyncReport::default();
         // An unconfirmed create must be settled before its object can come
         // back in a pull, or it would arrive as a second record.
@@ -148,6 +144,25 @@ impl<T: TokenSource + 'static> Engine<T> {
             total: None,
         });
         Ok(report)
+    }
+
+    /// Takes this engine's sync lock and the company's lock shared with
+    /// other processes (the app and the command line on one data folder),
+    /// both held until the returned guard is dropped. Either one taken
+    /// already is [`EngineError::AlreadySyncing`].
+    fn begin(&self) -> Result<Running<'_>, EngineError> {
+        let in_process = self
+            .syncing
+            .try_lock()
+            .map_err(|_| EngineError::AlreadySyncing)?;
+        let across_processes = self
+            .store
+            .try_lock_sync()?
+            .ok_or(EngineError::AlreadySyncing)?;
+        Ok(Running {
+            _in_process: in_process,
+            _across_processes: across_processes,
+        })
     }
 
     fn now(&self) -> chrono::DateTime<chrono::Utc> {
@@ -170,6 +185,12 @@ impl<T: TokenSource + 'static> Engine<T> {
             ))
         })
     }
+}
+
+/// The locks a running sync holds.
+struct Running<'a> {
+    _in_process: tokio::sync::MutexGuard<'a, ()>,
+    _across_processes: local_store::SyncLock,
 }
 
 /// Checks the flag at a safe point.

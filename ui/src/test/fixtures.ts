@@ -108,6 +108,7 @@ export function conflict(overrides: Partial<ConflictDetail> = {}): ConflictDetai
       { path: 'Line[Id=7].Amount', base: 10, local: 12.5, remote: 15 },
       { path: 'CustomerRef', base: { value: '58', name: 'Acme Ltd' }, local: { value: '58', name: 'Acme Ltd' }, remote: { value: '60', name: 'Bolt Inc' } },
     ],
+    localVoid: false,
     ...overrides,
   };
 }

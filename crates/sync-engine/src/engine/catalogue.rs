@@ -8,12 +8,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use local_store::{
     CatalogueRow, Changeset, Intent, LocationRow, RecordRow, RecordState, StockPush, StockRow,
 };
+use qbo_client::query::Query;
 use qbo_client::{QboError, RequestId, TokenSource};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::pull::{Remote, Staged};
-use super::reconcile::shown;
+use super::reconcile::{shown, sync_token_of};
 use super::{Engine, EngineError, LocalEdit, SyncReport};
 use crate::stock::{
     CatalogueKind, Origin, ProductMaster, document_effect, moves_stock, not_synced_reason,
@@ -113,6 +114,14 @@ impl<'a> ItemIndex<'a> {
             .and_then(CatalogueKind::of_item)
             == Some(CatalogueKind::Product)
     }
+}
+
+/// `SELECT * FROM Item WHERE Id IN (…)`, written by qbo-client's builder,
+/// which escapes every value the way QuickBooks reads it.
+fn items_statement(ids: &[&String]) -> Result<String, QboError> {
+    Ok(Query::select("Item")
+        .one_of("Id", ids.iter().map(|id| id.as_str()))
+        .statement(None, None)?)
 }
 
 impl<T: TokenSource + 'static> Engine<T> {
@@ -470,6 +479,7 @@ impl<T: TokenSource + 'static> Engine<T> {
                         target: None,
                         sent_delta: None,
                         error: None,
+                        sync_token: None,
                     });
                 push.delta += delta;
                 push.error = None;
@@ -565,15 +575,7 @@ impl<T: TokenSource + 'static> Engine<T> {
     ) -> Result<(), EngineError> {
         let ids: Vec<&String> = ids.iter().collect();
         for chunk in ids.chunks(ITEMS_PER_QUERY) {
-            let list = chunk
-                .iter()
-                .map(|id| format!("'{}'", id.replace('\'', "\\'")))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let answer = self
-                .client
-                .query(&format!("SELECT * FROM Item WHERE Id IN ({list})"))
-                .await?;
+            let answer = self.client.query(&items_statement(chunk)?).await?;
             let objects = answer
                 .get("Item")
                 .and_then(Value::as_array)
@@ -624,78 +626,118 @@ impl<T: TokenSource + 'static> Engine<T> {
     }
 
     /// Sends each product's counted change of the default location's
-    /// quantity as a sparse item update carrying the item's SyncToken. The
-    /// quantity and request id are stored before sending, so a retry after
-    /// a crash repeats the same write; a stale token re-reads the item and
-    /// leaves the change for the next round.
+    /// quantity as a sparse item update. The target quantity (QuickBooks'
+    /// quantity plus the counted difference), the SyncToken of the item
+    /// version it was computed from and the request id are stored before
+    /// sending, and a resend carries exactly those: a send QuickBooks already
+    /// ran is replayed by its request id, and one it did not run meets a
+    /// moved item as stale instead of overwriting it. A stale answer re-reads
+    /// the item and computes the target again from its new quantity.
     pub(crate) async fn push_stock(&self, report: &mut SyncReport) -> Result<(), EngineError> {
         for push in self.store.stock_pushes().await? {
-            let Some(record) = self.store.record(&push.local_id).await? else {
-                continue;
-            };
-            let (Some(qbo_id), Some(remote)) = (record.qbo_id.clone(), record.remote.clone())
-            else {
-                // Not in QuickBooks yet: the change waits for the item.
-                continue;
-            };
-            if CatalogueKind::of_item(&remote) != Some(CatalogueKind::Product)
-                || record.state == RecordState::Conflict
-            {
-                continue;
+            for _round in 0..STALE_ROUNDS {
+                if !self.push_one_count(&push.local_id, report).await? {
+                    break;
+                }
             }
-            let push = match (&push.request_id, push.target) {
-                // A send a crash or a failure interrupted goes again as it was.
-                (Some(_), Some(_)) => push,
-                _ if push.delta.is_zero() => {
-                    let _writing = self.writing.lock().await;
-                    self.commit(Changeset {
-                        stock_pushes_done: vec![push.local_id.clone()],
-                        ..Changeset::default()
-                    })
-                    .await?;
-                    continue;
-                }
-                _ => {
-                    let prepared = StockPush {
-                        request_id: Some(RequestId::new().to_string()),
-                        target: Some(qty_on_hand(&remote) + push.delta),
-                        sent_delta: Some(push.delta),
-                        error: None,
-                        ..push
-                    };
-                    let _writing = self.writing.lock().await;
-                    self.commit(Changeset {
-                        stock_pushes: vec![prepared.clone()],
-                        ..Changeset::default()
-                    })
-                    .await?;
-                    prepared
-                }
-            };
-            let request_id = push
-                .request_id
-                .as_deref()
-                .and_then(|id| RequestId::parse(id).ok())
-                .unwrap_or_default();
-            let body = json!({
-                "Id": qbo_id,
-                "SyncToken": remote.get("SyncToken").cloned().unwrap_or(json!("0")),
-                "QtyOnHand": quantity_json(push.target.unwrap_or_default()),
-            });
-            let answer = match self.client.sparse_update("Item", &body, &request_id).await {
-                Ok(item) => {
-                    report.pushed += 1;
-                    CountAnswer::Taken(item)
-                }
-                Err(QboError::Stale { .. }) => {
-                    CountAnswer::Stale(self.client.get_entity("Item", &qbo_id).await?)
-                }
-                Err(error) if error.is_retryable() => return Err(error.into()),
-                Err(error) => CountAnswer::Refused(error.to_string()),
-            };
-            self.settle_stock_push(&push, answer, report).await?;
         }
         Ok(())
+    }
+
+    /// Sends one product's count; true when QuickBooks answered stale and
+    /// the count, computed again from the item re-read, should go again.
+    async fn push_one_count(
+        &self,
+        local_id: &str,
+        report: &mut SyncReport,
+    ) -> Result<bool, EngineError> {
+        let Some(push) = self.stock_push(local_id).await? else {
+            return Ok(false);
+        };
+        let Some(record) = self.store.record(local_id).await? else {
+            return Ok(false);
+        };
+        let (Some(qbo_id), Some(remote)) = (record.qbo_id.clone(), record.remote.clone()) else {
+            // Not in QuickBooks yet: the change waits for the item.
+            return Ok(false);
+        };
+        if CatalogueKind::of_item(&remote) != Some(CatalogueKind::Product)
+            || record.state == RecordState::Conflict
+        {
+            return Ok(false);
+        }
+        let push = match (&push.request_id, push.target, &push.sync_token) {
+            // A send a crash or a failure interrupted goes again as it was.
+            (Some(_), Some(_), Some(_)) => push,
+            // Prepared before the SyncToken was kept: the target is computed
+            // again from the item as it is now, under the same request id
+            // (QuickBooks replays the first answer if it ran the first send).
+            (Some(_), Some(_), None) => StockPush {
+                target: Some(qty_on_hand(&remote) + push.sent_delta.unwrap_or(push.delta)),
+                sync_token: sync_token_of(&remote),
+                ..push
+            },
+            _ if push.delta.is_zero() => {
+                let _writing = self.writing.lock().await;
+                self.commit(Changeset {
+                    stock_pushes_done: vec![push.local_id.clone()],
+                    ..Changeset::default()
+                })
+                .await?;
+                return Ok(false);
+            }
+            _ => {
+                let prepared = StockPush {
+                    request_id: Some(RequestId::new().to_string()),
+                    target: Some(qty_on_hand(&remote) + push.delta),
+                    sent_delta: Some(push.delta),
+                    sync_token: sync_token_of(&remote),
+                    error: None,
+                    ..push
+                };
+                let _writing = self.writing.lock().await;
+                self.commit(Changeset {
+                    stock_pushes: vec![prepared.clone()],
+                    ..Changeset::default()
+                })
+                .await?;
+                prepared
+            }
+        };
+        let request_id = push
+            .request_id
+            .as_deref()
+            .and_then(|id| RequestId::parse(id).ok())
+            .unwrap_or_default();
+        let body = json!({
+            "Id": qbo_id,
+            "SyncToken": push.sync_token.clone().unwrap_or_else(|| "0".to_owned()),
+            "QtyOnHand": quantity_json(push.target.unwrap_or_default()),
+        });
+        let answer = match self.client.sparse_update("Item", &body, &request_id).await {
+            Ok(item) => {
+                report.pushed += 1;
+                CountAnswer::Taken(item)
+            }
+            Err(QboError::Stale { .. }) => {
+                CountAnswer::Stale(self.client.get_entity("Item", &qbo_id).await?)
+            }
+            Err(error) if error.is_retryable() => return Err(error.into()),
+            Err(error) => CountAnswer::Refused(error.to_string()),
+        };
+        let stale = matches!(answer, CountAnswer::Stale(_));
+        self.settle_stock_push(&push, answer, report).await?;
+        Ok(stale)
+    }
+
+    /// One product's waiting count, as stored now.
+    async fn stock_push(&self, local_id: &str) -> Result<Option<StockPush>, EngineError> {
+        Ok(self
+            .store
+            .stock_pushes()
+            .await?
+            .into_iter()
+            .find(|row| row.local_id == local_id))
     }
 
     /// Commits the end of one quantity send: the item as QuickBooks now
@@ -709,11 +751,8 @@ impl<T: TokenSource + 'static> Engine<T> {
         let _writing = self.writing.lock().await;
         // Local counts made while the change was in flight are kept.
         let current = self
-            .store
-            .stock_pushes()
+            .stock_push(&push.local_id)
             .await?
-            .into_iter()
-            .find(|row| row.local_id == push.local_id)
             .unwrap_or_else(|| push.clone());
         let (item, left, error) = match answer {
             CountAnswer::Taken(item) => {
@@ -723,6 +762,18 @@ impl<T: TokenSource + 'static> Engine<T> {
             CountAnswer::Stale(item) => (Some(item), current.delta, None),
             CountAnswer::Refused(reason) => (None, current.delta, Some(reason)),
         };
+        // A replayed answer may be older than the version a pull brought
+        // since; the newer one stays.
+        let known = self
+            .store
+            .record(&push.local_id)
+            .await?
+            .and_then(|record| record.remote.as_ref().and_then(sync_token_number));
+        let item = item.filter(|item| {
+            sync_token_number(item)
+                .zip(known)
+                .is_none_or(|(answered, known)| answered >= known)
+        });
         let mut changes = self.stage_items(item.as_slice(), report).await?;
         if left.is_zero() && error.is_none() {
             changes.stock_pushes_done.push(push.local_id.clone());
@@ -732,11 +783,42 @@ impl<T: TokenSource + 'static> Engine<T> {
                 request_id: None,
                 target: None,
                 sent_delta: None,
+                sync_token: None,
                 error,
                 ..current
             });
         }
         self.commit(changes).await?;
         Ok(())
+    }
+}
+
+/// How often one count is computed again after a stale answer in one sync.
+const STALE_ROUNDS: usize = 3;
+
+/// An object's SyncToken as a number (QuickBooks counts them up).
+fn sync_token_number(object: &Value) -> Option<u64> {
+    sync_token_of(object).and_then(|token| token.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use qbo_emulator::query::{Literal, Predicate, parse};
+
+    use super::*;
+
+    #[test]
+    fn the_item_query_escapes_backslashes_and_quotes_as_quickbooks_reads_them() {
+        let awkward = "7\\'; DROP".to_owned();
+        let plain = "12".to_owned();
+        let statement = items_statement(&[&plain, &awkward]).expect("a valid statement");
+        let parsed = parse(&statement).expect("QuickBooks' grammar");
+        assert_eq!(parsed.entity, "Item");
+        assert_eq!(parsed.conditions.len(), 1, "{statement}");
+        assert_eq!(
+            parsed.conditions[0].predicate,
+            Predicate::In(vec![Literal::String(plain), Literal::String(awkward)]),
+            "{statement}"
+        );
     }
 }

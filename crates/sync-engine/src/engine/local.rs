@@ -388,6 +388,17 @@ impl<T: TokenSource + 'static> Engine<T> {
             (
                 ConflictKind::LocalEditRemoteDelete,
                 Resolution::KeepLocalVersion | Resolution::TakeLocal,
+            ) if record.intent == Intent::Void => {
+                // What was kept here is a void: the document is to count for
+                // nothing, and QuickBooks' deletion already took it out of
+                // the books. Re-creating it would put a live, un-voided copy
+                // back, so the void stands and nothing is created.
+                record.intent = Intent::None;
+                record.remote_deleted = true;
+            }
+            (
+                ConflictKind::LocalEditRemoteDelete,
+                Resolution::KeepLocalVersion | Resolution::TakeLocal,
             ) => {
                 // QuickBooks cannot bring a deleted transaction back: the
                 // edited version is created anew.

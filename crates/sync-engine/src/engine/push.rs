@@ -8,9 +8,12 @@
 //! the batch. QuickBooks answers a batch sent again under the same id with
 //! its first answer, so an unconfirmed batch is resent exactly as it was —
 //! same id, same items, same `bId`s — and an item QuickBooks already ran is
-//! never run twice. Once a batch has an answer its id is spent (QuickBooks
-//! would replay a refusal too): an item that failed is planned afresh, with
-//! a new id, on a later cycle.
+//! never run twice. An item whose answer says it may have been written (a
+//! `SystemFault` or another server failure, an answer that cannot be read)
+//! keeps its place in the batch and is resent with it. An item QuickBooks
+//! refused, or throttled before it ran, is planned afresh, with a new id, on
+//! a later cycle. Planning skips every record that still has an entry in the
+//! outbox, so no record is ever planned twice.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -373,13 +376,23 @@ impl<T: TokenSource + 'static> Engine<T> {
         })
     }
 
-    /// Records waiting to be sent (not in conflict, not refused as they are).
+    /// Records waiting to be sent (not in conflict, not refused as they
+    /// are, not already in the outbox — an entry there is resent by the
+    /// recovery under its own request id, never planned a second time).
     async fn sendable(&self) -> Result<Vec<RecordRow>, EngineError> {
+        let queued: HashSet<String> = self
+            .store
+            .outbox()
+            .await?
+            .into_iter()
+            .map(|entry| entry.local_id)
+            .collect();
         Ok(self
             .store
             .pending_records()
             .await?
             .into_iter()
+            .filter(|record| !queued.contains(&record.local_id))
             .filter(|record| record.state != RecordState::Conflict)
             .filter(|record| !refused_by_quickbooks(record))
             .filter(|record| !self.held_by_product_master(record))
@@ -798,7 +811,7 @@ impl<T: TokenSource + 'static> Engine<T> {
             };
             match outcome {
                 Ok(BatchAnswer::Entity { object, .. }) => {
-                    let (updated, entry_history) = apply_answer(
+                    let answered = apply_answer(
                         record,
                         entry.kind,
                         entry.planned(),
@@ -806,8 +819,12 @@ impl<T: TokenSource + 'static> Engine<T> {
                         now,
                         request_id,
                     );
-                    staged.put(updated);
-                    staged.changes.history.push(entry_history);
+                    staged.put(answered.record);
+                    staged.changes.history.push(answered.history);
+                    if let Some(conflict) = answered.conflict {
+                        staged.changes.conflicts_opened.push(conflict);
+                        report.conflicts_opened += 1;
+                    }
                     staged.changes.outbox_done.push(entry.id);
                     report.pushed += 1;
                 }
@@ -862,9 +879,25 @@ impl<T: TokenSource + 'static> Engine<T> {
                         record.error = Some(message);
                         staged.put(record);
                     }
-                    ErrorKind::Transient | ErrorKind::Throttled | ErrorKind::Protocol => {
-                        // This batch's id is spent: the change is planned
-                        // again, with a new id, on the next cycle.
+                    ErrorKind::Transient | ErrorKind::Protocol => {
+                        // QuickBooks may have written the item before it
+                        // failed (a SystemFault, an answer that could not be
+                        // read): the entry stays, and the next cycle's
+                        // recovery sends it again under the same batch id, so
+                        // QuickBooks replays its first answer instead of
+                        // writing twice.
+                        staged
+                            .changes
+                            .outbox_attempts
+                            .push((entry.id, Some(error.to_string())));
+                        report.failed.push(failure(format!(
+                            "{error}. The change is sent again, under the same request id, on the next sync."
+                        )));
+                        stop.get_or_insert(error);
+                    }
+                    ErrorKind::Throttled => {
+                        // Refused before it ran: the change is planned again,
+                        // with a new id, on the next cycle.
                         staged.changes.outbox_done.push(entry.id);
                         report.failed.push(failure(format!(
                             "{error}. The change is sent again on the next sync."

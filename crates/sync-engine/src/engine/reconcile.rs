@@ -419,10 +419,24 @@ pub(crate) fn push_operation_name(kind: OpKind) -> &'static str {
     }
 }
 
+/// What applying QuickBooks' answer to a push asks the caller to commit.
+#[derive(Debug)]
+pub(crate) struct Answered {
+    /// The record as it is now.
+    pub record: RecordRow,
+    /// The history entry of the push.
+    pub history: NewHistoryEntry,
+    /// A conflict between an edit made while the push was in flight and
+    /// QuickBooks' answer.
+    pub conflict: Option<NewConflict>,
+}
+
 /// Applies QuickBooks' answer to a pushed operation. `planned` is the local
 /// version the operation was built from; when the local version changed
 /// while the operation was in flight, the later edits are merged on top of
-/// the answer instead of being overwritten.
+/// the answer instead of being overwritten, and a field both the later edit
+/// and the answer changed differently opens a conflict (the later edit is
+/// kept as the local version, never dropped).
 pub(crate) fn apply_answer(
     mut record: RecordRow,
     kind: OpKind,
@@ -430,7 +444,7 @@ pub(crate) fn apply_answer(
     answer: &Value,
     now: DateTime<Utc>,
     request_id: &str,
-) -> (RecordRow, NewHistoryEntry) {
+) -> Answered {
     let before = record.base.clone();
     let label = label_of(&record);
     if kind == OpKind::Delete {
@@ -448,7 +462,11 @@ pub(crate) fn apply_answer(
             format!("{label} deleted in QuickBooks"),
         );
         entry.request_id = Some(request_id.to_owned());
-        return (record, entry);
+        return Answered {
+            record,
+            history: entry,
+            conflict: None,
+        };
     }
     let entity = record.entity_type.clone();
     let current = record.local.clone();
@@ -461,10 +479,29 @@ pub(crate) fn apply_answer(
         OpKind::Deactivate => record.intent == Intent::Delete,
         _ => false,
     };
+    let mut conflict = None;
     let later_edit = match (unchanged, planned, current) {
         (false, Some(planned), Some(current)) => {
-            let merged = merge(&entity, planned, &current, answer).merged;
-            (!changed_fields(&entity, answer, &merged).is_empty()).then_some(merged)
+            let merged = merge(&entity, planned, &current, answer);
+            if merged.is_clean() {
+                let merged = merged.merged;
+                (!changed_fields(&entity, answer, &merged).is_empty()).then_some(merged)
+            } else {
+                // The later edit and QuickBooks' answer changed the same
+                // field differently: the user chooses, against the version
+                // the push sent as the base.
+                conflict = Some(NewConflict {
+                    local_id: record.local_id.clone(),
+                    entity_type: entity.clone(),
+                    kind: ConflictKind::EditEdit,
+                    base: Some(planned.clone()),
+                    local: Some(current.clone()),
+                    remote: Some(answer.clone()),
+                    fields: serde_json::to_value(&merged.conflicts).unwrap_or_else(|_| json!([])),
+                    opened_at: now,
+                });
+                Some(current)
+            }
         }
         _ => None,
     };
@@ -479,6 +516,9 @@ pub(crate) fn apply_answer(
         record.local = Some(merged);
         record.state = RecordState::Pending;
         refresh_columns(&mut record);
+    }
+    if conflict.is_some() {
+        record.state = RecordState::Conflict;
     }
     let operation = push_operation_name(kind);
     let summary = match kind {
@@ -497,7 +537,11 @@ pub(crate) fn apply_answer(
         summary,
     );
     entry.request_id = Some(request_id.to_owned());
-    (record, entry)
+    Answered {
+        record,
+        history: entry,
+        conflict,
+    }
 }
 
 #[cfg(test)]
@@ -551,7 +595,11 @@ mod tests {
             Some(json!({"Id": "5", "SyncToken": "2", "PrivateNote": "sent", "Memo": "later"}));
         record.state = RecordState::Pending;
         let answer = json!({"Id": "5", "SyncToken": "3", "PrivateNote": "sent", "Memo": "m"});
-        let (updated, entry) = apply_answer(
+        let Answered {
+            record: updated,
+            history: entry,
+            conflict,
+        } = apply_answer(
             record,
             OpKind::Update,
             Some(&planned),
@@ -559,12 +607,45 @@ mod tests {
             context().now,
             "r1",
         );
+        assert!(conflict.is_none());
         assert_eq!(updated.base.as_ref(), Some(&answer));
         assert_eq!(updated.sync_token.as_deref(), Some("3"));
         assert_eq!(updated.local.unwrap()["Memo"], json!("later"));
         assert_eq!(updated.state, RecordState::Pending);
         assert_eq!(entry.request_id.as_deref(), Some("r1"));
         assert_eq!(entry.direction, Direction::Push);
+    }
+
+    #[test]
+    fn an_edit_in_flight_that_clashes_with_the_answer_opens_a_conflict_and_is_kept() {
+        let planned = json!({"Id": "5", "SyncToken": "2", "PrivateNote": "sent", "Memo": "m"});
+        let mut record =
+            synced(&json!({"Id": "5", "SyncToken": "2", "PrivateNote": "old", "Memo": "m"}));
+        record.local =
+            Some(json!({"Id": "5", "SyncToken": "2", "PrivateNote": "sent", "Memo": "mine"}));
+        record.state = RecordState::Pending;
+        // QuickBooks' answer changed Memo too, differently.
+        let answer = json!({"Id": "5", "SyncToken": "3", "PrivateNote": "sent", "Memo": "theirs"});
+        let answered = apply_answer(
+            record,
+            OpKind::Update,
+            Some(&planned),
+            &answer,
+            context().now,
+            "r1",
+        );
+        let conflict = answered.conflict.expect("a conflict");
+        assert_eq!(conflict.kind, ConflictKind::EditEdit);
+        assert_eq!(conflict.base.as_ref(), Some(&planned));
+        assert_eq!(conflict.remote.as_ref(), Some(&answer));
+        assert!(
+            conflict.fields.to_string().contains("Memo"),
+            "{}",
+            conflict.fields
+        );
+        assert_eq!(answered.record.state, RecordState::Conflict);
+        assert_eq!(answered.record.local.unwrap()["Memo"], json!("mine"));
+        assert_eq!(answered.record.sync_token.as_deref(), Some("3"));
     }
 
     #[test]

@@ -214,6 +214,8 @@ pub struct LocalEdit {
 /// local) keeps the edited version — re-creating it in QuickBooks when
 /// QuickBooks deleted it, or dropping the local delete when QuickBooks
 /// edited it — and `AcceptDelete` lets the deletion stand on both sides.
+/// When the change kept here is a void of a document QuickBooks deleted,
+/// keeping it lets the void stand: nothing is re-created.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Resolution {

@@ -256,8 +256,12 @@ async fn a_cancel_between_batches_keeps_the_queue_and_the_next_sync_sends_it_onc
 
 #[tokio::test]
 async fn a_truncated_change_capture_is_read_in_narrower_windows() {
+    // The emulator truncates at the engine's cap, as QuickBooks does at 1,000.
     let harness = Harness::start_with(
-        EmulatorConfig::default(),
+        EmulatorConfig {
+            cdc_max_objects: 5,
+            ..EmulatorConfig::default()
+        },
         Some((26, 10)),
         Some(start_time()),
     )

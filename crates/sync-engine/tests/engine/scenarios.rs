@@ -23,6 +23,20 @@ fn invoice_for(customer: &Value, item: &Value, note: &str) -> Value {
     })
 }
 
+/// Write requests the emulator received: every POST but queries.
+fn writes(counters: &Value) -> u64 {
+    counters["endpoints"]
+        .as_object()
+        .map(|endpoints| {
+            endpoints
+                .iter()
+                .filter(|(name, _)| name.starts_with("POST ") && name.as_str() != "POST query")
+                .map(|(_, counts)| counts["requests"].as_u64().unwrap_or(0))
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
 async fn sellable_item(
     engine: &sync_engine::Engine<crate::simulation::harness::StaticToken>,
 ) -> Value {
@@ -397,7 +411,15 @@ async fn an_inactive_account_blocks_the_push_with_a_message_naming_the_field() {
     let created = engine.create_local("Bill", bill).await.unwrap();
     // The account is made inactive in QuickBooks before the next sync.
     harness.remote_edit("Account", account["Id"].as_str().unwrap(), json!({"Active": false, "Name": account["Name"], "AccountType": account["AccountType"]})).await;
+    let writes_before = writes(&harness.counters().await);
     let report = sync(&engine).await;
+    // Held back by the engine's own check: QuickBooks' refusal (610, in
+    // the same words) was never asked for.
+    assert_eq!(
+        writes(&harness.counters().await),
+        writes_before,
+        "no write request was sent"
+    );
     assert_eq!(report.pushed, 0);
     assert_eq!(report.failed.len(), 1);
     assert!(
@@ -671,7 +693,16 @@ async fn a_throttled_push_waits_and_completes() {
 
 #[tokio::test]
 async fn a_capped_change_capture_is_split_until_nothing_is_missed() {
-    let harness = Harness::start(Some((16, 10))).await;
+    // The emulator truncates at the engine's cap, as QuickBooks does at 1,000.
+    let harness = Harness::start_with(
+        qbo_emulator::EmulatorConfig {
+            cdc_max_objects: 5,
+            ..qbo_emulator::EmulatorConfig::default()
+        },
+        Some((16, 10)),
+        None,
+    )
+    .await;
     let engine = harness
         .engine_with(
             "books",

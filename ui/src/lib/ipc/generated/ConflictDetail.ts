@@ -25,4 +25,10 @@ remote: unknown,
 /**
  * The fields in conflict.
  */
-fields: Array<FieldConflictView>, };
+fields: Array<FieldConflictView>, 
+/**
+ * The change kept here is a void of a record QuickBooks deleted:
+ * keeping it lets the void stand and nothing is created again in
+ * QuickBooks (for any other change, keeping it re-creates the record).
+ */
+localVoid: boolean, };
