@@ -38,11 +38,13 @@ fn main() {
     let rules = Rules::empty();
 
     let mut best = f64::MAX;
+    let mut parsing = 0.0;
     let mut suggested = 0;
     for _ in 0..5 {
         let started = Instant::now();
         let import = parse_detected(black_box(&bytes)).unwrap();
         let keys = dedup_keys("checking", &import.statement.lines);
+        let parsed = started.elapsed().as_secs_f64();
         let suggestions: Vec<_> = import
             .statement
             .lines
@@ -55,17 +57,20 @@ fn main() {
             .iter()
             .filter(|suggestion| suggestion.account.is_some())
             .count();
-        best = best.min(seconds);
+        if seconds < best {
+            best = seconds;
+            parsing = parsed;
+        }
     }
     // Training is part of opening the inbox, so it is reported too.
     let started = Instant::now();
     black_box(Categorizer::train(black_box(&history)));
     let training = started.elapsed().as_secs_f64();
     println!(
-        "import of a {LINES}-line CSV with suggestions: {best:.3} s (best of 5), {suggested} lines suggested; training on 5,000 lines {training:.3} s"
+        "import of a {LINES}-line CSV with suggestions: {best:.3} s (best of 5; reading and dedup keys {parsing:.3} s), {suggested} lines suggested; training on 5,000 lines {training:.3} s"
     );
     println!(
-        "BENCH {{\"name\":\"import 10k-line CSV with suggestions\",\"value\":{best:.4},\"unit\":\"s\",\"compared_to\":null,\"limit\":{LIMIT_SECONDS},\"ratio\":{:.3},\"detail\":{{\"training_s\":{training:.4},\"suggested\":{suggested}}}}}",
+        "BENCH {{\"name\":\"import 10k-line CSV with suggestions\",\"value\":{best:.4},\"unit\":\"s\",\"compared_to\":null,\"limit\":{LIMIT_SECONDS},\"ratio\":{:.3},\"detail\":{{\"reading_s\":{parsing:.4},\"training_s\":{training:.4},\"suggested\":{suggested}}}}}",
         best / LIMIT_SECONDS
     );
 }

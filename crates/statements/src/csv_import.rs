@@ -245,31 +245,13 @@ fn role(cell: &str) -> Role {
 /// Proposes a mapping for a CSV export, or says why none fits.
 pub fn detect(bytes: &[u8]) -> Result<CsvMapping, StatementError> {
     let text = decode(bytes, None);
-    let delimiter = detect_delimiter(&text);
-    let records = read_records(&text, delimiter);
-    if records.is_empty() {
-        return Err(StatementError::Layout("the CSV file is empty".into()));
-    }
-    let header_index = records.iter().take(40).position(|record| {
-        let roles: Vec<Role> = record.cells.iter().map(|cell| role(cell)).collect();
-        roles.contains(&Role::Date)
-            && (roles.contains(&Role::Amount)
-                || roles.contains(&Role::Debit)
-                || roles.contains(&Role::Credit))
-    });
-    let (mapping, _) = match header_index {
-        Some(index) => mapping_from_header(&records, index, delimiter)?,
-        None => mapping_from_content(&records, delimiter)?,
-    };
-    Ok(mapping)
+    detected(&text).map(|(mapping, _, _)| mapping)
 }
 
-/// Reads a CSV with a detected mapping; the statement's layout confidence says
-/// how sure the detection was.
-pub fn parse_detected(bytes: &[u8]) -> Result<CsvImport, StatementError> {
-    let text = decode(bytes, None);
-    let delimiter = detect_delimiter(&text);
-    let records = read_records(&text, delimiter);
+/// The proposed mapping, the notes on what was guessed, and the records.
+fn detected(text: &str) -> Result<(CsvMapping, Vec<String>, Vec<Record>), StatementError> {
+    let delimiter = detect_delimiter(text);
+    let records = read_records(text, delimiter);
     if records.is_empty() {
         return Err(StatementError::Layout("the CSV file is empty".into()));
     }
@@ -284,6 +266,14 @@ pub fn parse_detected(bytes: &[u8]) -> Result<CsvImport, StatementError> {
         Some(index) => mapping_from_header(&records, index, delimiter)?,
         None => mapping_from_content(&records, delimiter)?,
     };
+    Ok((mapping, notes, records))
+}
+
+/// Reads a CSV with a detected mapping; the statement's layout confidence says
+/// how sure the detection was.
+pub fn parse_detected(bytes: &[u8]) -> Result<CsvImport, StatementError> {
+    let text = decode(bytes, None);
+    let (mapping, notes, records) = detected(&text)?;
     let mut import = read_with(&records, mapping)?;
     if !notes.is_empty() {
         import.statement.layout_confidence = 0.6;

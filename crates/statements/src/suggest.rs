@@ -323,18 +323,21 @@ impl Model {
             .collect();
         let (first_position, first) = close[0];
         let mut key = vec![first];
-        let mut documents = self.postings[first].clone();
-        let second = close[1..]
-            .iter()
-            .filter(|(_, token)| {
-                let both = intersect(&documents, &self.postings[*token]);
-                !both.is_empty() && both.len() * 2 >= documents.len()
-            })
-            .min_by_key(|(position, _)| position.abs_diff(first_position));
-        if let Some((_, second)) = second {
-            key.push(*second);
-            documents = intersect(&documents, &self.postings[*second]);
+        let first_documents = self.postings[first].as_slice();
+        // The nearest co-occurring word: candidates by distance, the first that
+        // shares at least half of the first word's lines.
+        let mut candidates: Vec<(usize, usize)> = close[1..].to_vec();
+        candidates.sort_by_key(|(position, _)| position.abs_diff(first_position));
+        let mut both = None;
+        for (_, token) in candidates {
+            let shared = intersect(first_documents, &self.postings[token]);
+            if !shared.is_empty() && shared.len() * 2 >= first_documents.len() {
+                key.push(token);
+                both = Some(shared);
+                break;
+            }
         }
+        let documents: &[u32] = both.as_deref().unwrap_or(first_documents);
         let agreeing: Vec<u32> = documents
             .iter()
             .copied()

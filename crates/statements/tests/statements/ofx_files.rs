@@ -209,3 +209,17 @@ fn ofx_dates_in_the_forms_banks_write() {
     assert_eq!(ofx::ofx_date("20241331"), None);
     assert_eq!(ofx::ofx_date("yesterday"), None);
 }
+
+#[test]
+fn binary_and_empty_input_are_not_statements() {
+    let binary: Vec<u8> = (0u8..=255).cycle().take(600).collect();
+    assert_eq!(sniff(&binary), None);
+    assert!(matches!(
+        parse(&binary, None),
+        Err(StatementError::UnknownFormat(_))
+    ));
+    assert!(matches!(
+        parse(b"", None),
+        Err(StatementError::UnknownFormat(_))
+    ));
+}
