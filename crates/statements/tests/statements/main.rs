@@ -4,6 +4,7 @@
 
 mod csv_files;
 mod dedup;
+mod fuzz_smoke;
 mod iif;
 mod matching;
 mod ofx_files;

@@ -64,13 +64,92 @@ fn no_table_or_no_year_is_a_clear_error() {
 #[test]
 fn a_scanned_pdf_says_scans_are_not_supported() {
     // A PDF whose only page is an image: no fonts, no text.
-    let scan = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n3 0 obj << /Type /Page /Parent 2 0 R /Resources << /XObject << /Im0 4 0 R >> >> /Contents 5 0 R >> endobj\n4 0 obj << /Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceGray /BitsPerComponent 8 /Length 1 >> stream\n\x00\nendstream endobj\n5 0 obj << /Length 20 >> stream\nq 1 0 0 1 0 0 cm /Im0 Do Q\nendstream endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-    let error = parse(scan, None).unwrap_err();
+    let content = "q 1 0 0 1 0 0 cm /Im0 Do Q\n";
+    let scan = build_pdf(&[
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /Im0 4 0 R >> >> /Contents 5 0 R >>".to_string(),
+        "<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceGray /BitsPerComponent 8 /Length 1 >>\nstream\n\u{7f}\nendstream".to_string(),
+        format!("<< /Length {} >>\nstream\n{content}endstream", content.len()),
+    ]);
+    let error = parse(&scan, None).unwrap_err();
     assert_eq!(error, StatementError::PdfNoText);
     assert!(
         error
             .to_string()
             .contains("scanned statements are not supported")
     );
-    assert!(matches!(parse_pdf(scan), Err(StatementError::PdfNoText)));
+    assert!(matches!(parse_pdf(&scan), Err(StatementError::PdfNoText)));
+}
+
+/// A PDF of the given objects (numbered from 1, the first the catalog) with a
+/// correct cross-reference table.
+fn build_pdf(objects: &[String]) -> Vec<u8> {
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (index, object) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", index + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for offset in offsets {
+        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
+}
+
+/// A one-page PDF with a Helvetica text layer, one text object per line.
+fn text_pdf(lines: &[&str]) -> Vec<u8> {
+    let mut content = String::new();
+    for (index, line) in lines.iter().enumerate() {
+        let y = 750 - 14 * index;
+        let escaped = line
+            .replace('\\', "\\\\")
+            .replace('(', "\\(")
+            .replace(')', "\\)");
+        content.push_str(&format!("BT /F1 10 Tf 40 {y} Td ({escaped}) Tj ET\n"));
+    }
+    build_pdf(&[
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>"
+            .to_string(),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{content}endstream", content.len()),
+    ])
+}
+
+#[cfg(feature = "pdf")]
+#[test]
+fn a_text_pdf_is_read_through_its_text_layer() {
+    let pdf = text_pdf(&STATEMENT.lines().collect::<Vec<_>>());
+    let statements = parse(&pdf, None).unwrap();
+    assert_eq!(
+        statements[0]
+            .lines
+            .iter()
+            .map(|line| line.amount)
+            .collect::<Vec<_>>(),
+        vec![dec("-45.20"), dec("2500.00"), dec("-1200.00")]
+    );
+    assert_eq!(statements[0].lines[1].description, "ACME CORP PAYROLL");
+}
+
+#[cfg(not(feature = "pdf"))]
+#[test]
+fn a_text_pdf_without_the_pdf_feature_says_what_is_missing() {
+    let pdf = text_pdf(&STATEMENT.lines().collect::<Vec<_>>());
+    let error = parse(&pdf, None).unwrap_err();
+    assert!(matches!(error, StatementError::Pdf(_)), "{error:?}");
+    assert!(error.to_string().contains("`pdf` feature"), "{error}");
 }
