@@ -106,9 +106,6 @@ fn section_of(line: &str) -> Option<Section> {
 pub fn lines_from_text(text: &str) -> Result<Statement, StatementError> {
     let pattern = row_pattern()
         .ok_or_else(|| StatementError::Layout("the PDF table pattern did not compile".into()))?;
-    let year = statement_year(text).ok_or_else(|| {
-        StatementError::Layout("the PDF's text names no year, so its dates cannot be read".into())
-    })?;
     // Rows first, then the date order every row agrees on.
     struct Row<'a> {
         line: usize,
@@ -165,11 +162,14 @@ pub fn lines_from_text(text: &str) -> Result<Statement, StatementError> {
     } else {
         DateOrder::MonthDayYear
     };
+    let end = statement_end(text, order).ok_or_else(|| {
+        StatementError::Layout("the PDF's text names no year, so its dates cannot be read".into())
+    })?;
     let mut lines = Vec::with_capacity(rows.len());
     let mut previous_balance = opening_balance;
     let mut guessed = 0usize;
     for row in &rows {
-        let date = pdf_date(row.date, order, year).ok_or_else(|| StatementError::Line {
+        let date = pdf_date(row.date, order, end).ok_or_else(|| StatementError::Line {
             line: row.line,
             message: format!("'{}' is not a date", row.date),
         })?;
@@ -241,8 +241,10 @@ fn leading_number(text: &str) -> u32 {
         .unwrap_or(0)
 }
 
-/// A date of the table, completed with the statement's year when it has none.
-fn pdf_date(text: &str, order: DateOrder, year: i32) -> Option<NaiveDate> {
+/// A date of the table, completed with the statement's year when it has none;
+/// a date that would fall more than a month after the statement's end is from
+/// the year before (December lines on a statement that ends in January).
+fn pdf_date(text: &str, order: DateOrder, end: NaiveDate) -> Option<NaiveDate> {
     let groups = text
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|group| !group.is_empty())
@@ -250,26 +252,31 @@ fn pdf_date(text: &str, order: DateOrder, year: i32) -> Option<NaiveDate> {
     if groups >= 3 || (groups == 1 && text.len() == 8) {
         return parse_date(text, order);
     }
-    parse_date(&format!("{text} {year}"), order)
+    let date = parse_date(&format!("{text} {}", end.year()), order)?;
+    if date > end + chrono::Days::new(31) {
+        parse_date(&format!("{text} {}", end.year() - 1), order)
+    } else {
+        Some(date)
+    }
 }
 
-/// The latest four-digit year between 1990 and 2100 that the text names as part
-/// of a date (statement periods name the closing year last).
-fn statement_year(text: &str) -> Option<i32> {
-    static YEAR: OnceLock<Option<Regex>> = OnceLock::new();
-    let pattern = YEAR
-        .get_or_init(|| Regex::new(r"(?:\d{1,2}[/.-]\d{1,2}[/.-]|[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+|\d{1,2}\s+[A-Za-z]{3,9}\s+)((?:19|20)\d{2})\b").ok())
+/// The latest full date the text names (statement periods end with it), read in
+/// the table's order; ISO dates and month names read in any order.
+fn statement_end(text: &str, order: DateOrder) -> Option<NaiveDate> {
+    static DATES: OnceLock<Option<Regex>> = OnceLock::new();
+    let pattern = DATES
+        .get_or_init(|| {
+            Regex::new(
+                r"\b(\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}|[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+(?:19|20)\d{2}|\d{1,2}\s+[A-Za-z]{3,9}\s+(?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2})\b",
+            )
+            .ok()
+        })
         .as_ref()?;
     pattern
-        .captures_iter(text)
-        .filter_map(|captures| captures.get(1)?.as_str().parse::<i32>().ok())
-        .filter(|year| (1990..=2100).contains(year))
-        .max()
-        .or_else(|| {
-            // ISO dates name the year first.
-            text.split(|c: char| !c.is_ascii_digit() && c != '-')
-                .filter_map(|word| NaiveDate::parse_from_str(word, "%Y-%m-%d").ok())
-                .map(|date| date.year())
-                .max()
+        .find_iter(text)
+        .filter_map(|found| {
+            parse_date(found.as_str(), order)
+                .or_else(|| parse_date(found.as_str(), DateOrder::YearMonthDay))
         })
+        .max()
 }

@@ -566,6 +566,18 @@ pub fn history_from_qbo(kind: &str, document: &Value) -> Option<HistoryEntry> {
     })
 }
 
+/// The history in a company's stored documents, as `(type, entity)` pairs: every
+/// Purchase and Deposit that reads; other types and unreadable documents give
+/// nothing.
+pub fn history_from_documents<'a>(
+    documents: impl IntoIterator<Item = (&'a str, &'a Value)>,
+) -> Vec<HistoryEntry> {
+    documents
+        .into_iter()
+        .filter_map(|(kind, document)| history_from_qbo(kind, document))
+        .collect()
+}
+
 fn decimal(value: &Value) -> Option<Decimal> {
     match value {
         Value::Number(number) => number.to_string().parse().ok(),

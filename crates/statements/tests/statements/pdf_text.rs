@@ -50,6 +50,20 @@ fn sections_give_the_sign_without_balances_and_guesses_are_flagged() {
 }
 
 #[test]
+fn december_lines_on_a_statement_ending_in_january_keep_their_year() {
+    let text = "Statement period 12/15/2023 to 01/14/2024\nWithdrawals\n12/20 HOLIDAY PARTY 300.00\n01/05 RENT 1,000.00\n";
+    let statement = lines_from_text(text).unwrap();
+    assert_eq!(
+        statement
+            .lines
+            .iter()
+            .map(|line| line.date)
+            .collect::<Vec<_>>(),
+        vec![date("2023-12-20"), date("2024-01-05")]
+    );
+}
+
+#[test]
 fn no_table_or_no_year_is_a_clear_error() {
     assert!(matches!(
         lines_from_text("Dear customer, 2024 was great."),

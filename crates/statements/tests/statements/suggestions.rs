@@ -2,7 +2,8 @@ use serde_json::json;
 use statements::StatementLine;
 use statements::matching::TxnType;
 use statements::suggest::{
-    Categorizer, HistoryEntry, Rule, RuleError, Rules, Source, evaluate, history_from_qbo, tokens,
+    Categorizer, HistoryEntry, Rule, RuleError, Rules, Source, evaluate, history_from_documents,
+    history_from_qbo, tokens,
 };
 
 use crate::{date, dec};
@@ -233,6 +234,20 @@ fn history_is_read_from_qbo_purchases_and_deposits() {
     assert_eq!(entry.amount, dec("1500.00"));
     assert_eq!(entry.payee.as_deref(), Some("ABC Customer"));
     assert!(history_from_qbo("Invoice", &purchase["Purchase"]).is_none());
+    let documents = [
+        ("Purchase", &purchase["Purchase"]),
+        ("Invoice", &purchase["Purchase"]),
+        ("Deposit", &deposit["Deposit"]),
+        ("Deposit", &json!({"TxnDate": "not a date"})),
+    ];
+    let history = history_from_documents(documents);
+    assert_eq!(
+        history
+            .iter()
+            .map(|entry| entry.account.as_str())
+            .collect::<Vec<_>>(),
+        vec!["Office Supplies", "Sales"]
+    );
 }
 
 #[test]
