@@ -36,10 +36,12 @@ pub fn dedup_keys(account: &str, lines: &[StatementLine]) -> Vec<String> {
             let occurrence = seen.entry(base.clone()).or_insert(0);
             *occurrence += 1;
             let digest = Sha256::digest(format!("{base}\u{0}{occurrence}").as_bytes());
+            const HEX: &[u8; 16] = b"0123456789abcdef";
             let hex: String = digest
                 .iter()
                 .take(16)
-                .map(|byte| format!("{byte:02x}"))
+                .flat_map(|byte| [HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]])
+                .map(char::from)
                 .collect();
             let kind = if line.fitid.is_some() { "f" } else { "h" };
             format!("{kind}:{hex}")

@@ -203,6 +203,8 @@ pub fn parse_date(raw: &str, order: DateOrder) -> Option<NaiveDate> {
             break;
         }
         if groups.len() > 6 {
+            // Enough runs for any date; the rest of the text is not one.
+            current = None;
             break;
         }
     }
@@ -212,11 +214,21 @@ pub fn parse_date(raw: &str, order: DateOrder) -> Option<NaiveDate> {
     let groups: Vec<&str> = groups
         .into_iter()
         .filter(|group| {
-            let upper = group.to_ascii_uppercase();
             // Weekday names and ordinal suffixes (31st) carry no part of the date.
-            let weekday =
-                WEEKDAYS.iter().any(|day| upper.starts_with(day)) && month_number(group).is_none();
-            let filler = ["T", "ST", "ND", "RD", "TH"].contains(&upper.as_str());
+            let starts = |prefix: &str| {
+                group
+                    .get(..prefix.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+            };
+            let weekday = group
+                .as_bytes()
+                .first()
+                .is_some_and(u8::is_ascii_alphabetic)
+                && WEEKDAYS.iter().any(|day| starts(day))
+                && month_number(group).is_none();
+            let filler = ["T", "ST", "ND", "RD", "TH"]
+                .iter()
+                .any(|filler| group.eq_ignore_ascii_case(filler));
             !weekday && !filler
         })
         .collect();
