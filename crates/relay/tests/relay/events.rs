@@ -212,3 +212,35 @@ async fn a_cursor_older_than_retention_gets_a_resync_first() {
     setup.emit_change(&realm_id, "Invoice", "newer").await;
     assert_eq!(entity_id(&fresh.next(WAIT).await.unwrap()), "newer");
 }
+
+#[tokio::test]
+async fn streams_keep_alive_and_end_when_the_relay_stops() {
+    let setup = crate::support::setup_with(|config| {
+        config.keep_alive = Duration::from_millis(150);
+    })
+    .await;
+    let (realm_id, token) = setup.emulator.connect_company("A");
+    let (_, body) = setup.subscribe(&realm_id, Some(&token)).await;
+    let mut response = reqwest::Client::new()
+        .get(format!("{}/events", setup.relay.base_url()))
+        .bearer_auth(subscription_of(&body))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-accel-buffering"], "no");
+    // With no event, the first bytes are a keep-alive comment.
+    let chunk = tokio::time::timeout(WAIT, response.chunk())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(chunk.starts_with(b":"), "{chunk:?}");
+
+    // A graceful stop does not wait for open streams: they end.
+    tokio::time::timeout(Duration::from_secs(5), setup.relay.stop())
+        .await
+        .expect("the relay stops although a stream is open");
+    let mut reader = crate::support::SseReader::new(response);
+    assert!(reader.next(Duration::from_secs(2)).await.is_none());
+}
