@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 
 /// Intuit's discovery document for production apps.
 pub const PRODUCTION_DISCOVERY_URL: &str =
@@ -52,6 +52,28 @@ impl fmt::Debug for Secret {
         } else {
             formatter.write_str("Secret(redacted)")
         }
+    }
+}
+
+/// Key bytes that must never be printed, like [`Secret`].
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecretBytes(Vec<u8>);
+
+impl SecretBytes {
+    /// Wraps key bytes.
+    pub fn new(bytes: impl Into<Vec<u8>>) -> SecretBytes {
+        SecretBytes(bytes.into())
+    }
+
+    /// The bytes themselves.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretBytes {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "SecretBytes({} bytes, redacted)", self.0.len())
     }
 }
 
@@ -105,7 +127,7 @@ pub struct RelayConfig {
     pub database: PathBuf,
     /// The key that signs `state` and subscription tokens; generated and
     /// kept in the database when absent.
-    pub state_key: Option<Vec<u8>>,
+    pub state_key: Option<SecretBytes>,
     /// How long stored events are kept.
     pub event_retention: Duration,
     /// Requests per minute per client on `/connect` and `/oauth`.
@@ -202,7 +224,7 @@ impl RelayConfig {
             }
         }
         if let Some(key) = &self.state_key
-            && key.len() < MIN_STATE_KEY_BYTES
+            && key.expose().len() < MIN_STATE_KEY_BYTES
         {
             return Err(config_error(
                 "RELAY_STATE_KEY",
@@ -244,11 +266,10 @@ impl RelayConfig {
             }
         };
         let state_key = match get("RELAY_STATE_KEY") {
-            Some(text) => Some(
-                STANDARD
-                    .decode(text.trim())
-                    .map_err(|_| config_error("RELAY_STATE_KEY", "is not base64"))?,
-            ),
+            Some(text) => Some(SecretBytes::new(
+                decode_key(text.trim())
+                    .ok_or_else(|| config_error("RELAY_STATE_KEY", "is not base64"))?,
+            )),
             None => None,
         };
         let retention_days: u64 = parse_number(
@@ -298,6 +319,14 @@ impl RelayConfig {
         config.validate()?;
         Ok((config, listen))
     }
+}
+
+/// Standard or URL-safe base64, padded or not (`openssl rand -base64 32`
+/// gives the first).
+fn decode_key(text: &str) -> Option<Vec<u8>> {
+    [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD]
+        .into_iter()
+        .find_map(|engine| engine.decode(text).ok())
 }
 
 fn parse_number<T: std::str::FromStr>(
@@ -365,6 +394,13 @@ mod tests {
         short_key.push(("RELAY_STATE_KEY", "c2hvcnQ="));
         let error = RelayConfig::from_env(env(&short_key)).unwrap_err();
         assert_eq!(error.name, "RELAY_STATE_KEY");
+
+        let mut url_safe_key = REQUIRED.to_vec();
+        let key = URL_SAFE_NO_PAD.encode([0xfb; 32]);
+        url_safe_key.push(("RELAY_STATE_KEY", key.as_str()));
+        let (config, _) = RelayConfig::from_env(env(&url_safe_key)).unwrap();
+        assert_eq!(config.state_key.as_ref().unwrap().expose(), [0xfb; 32]);
+        assert!(!format!("{config:?}").contains("251"));
 
         let missing = RelayConfig::from_env(env(&REQUIRED[..3])).unwrap_err();
         assert_eq!(missing.name, "INTUIT_WEBHOOK_VERIFIER");

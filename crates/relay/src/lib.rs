@@ -22,6 +22,6 @@ pub mod store;
 pub mod upstream;
 pub mod webhooks;
 
-pub use config::{Environment, RelayConfig, Secret};
+pub use config::{Environment, RelayConfig, Secret, SecretBytes};
 pub use server::{Relay, RelayError, TestRelay, router, serve, serve_relay};
 pub use store::{Store, StoredEvent};

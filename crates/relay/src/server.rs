@@ -93,7 +93,7 @@ impl Relay {
         config.validate()?;
         let store = Store::open(&config.database).await?;
         let key = match &config.state_key {
-            Some(key) => SigningKey::new(key),
+            Some(key) => SigningKey::new(key.expose()),
             None => {
                 let candidate = STANDARD.encode(rand::random::<[u8; 32]>());
                 let stored = store

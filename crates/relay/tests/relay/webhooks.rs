@@ -190,3 +190,41 @@ async fn the_emulators_deliveries_are_acknowledged_in_both_formats() {
     assert_eq!(seen, [("Invoice", "130"), ("SalesReceipt", "131")]);
     assert!(events.iter().all(|event| event.operation == "Update"));
 }
+
+// The fuzz target's properties on the stable toolchain: arbitrary bytes,
+// and arbitrary JSON of roughly the right shape, never panic the parser;
+// what it accepts is complete; a body signed with its own verifier verifies.
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn arbitrary_bodies_never_panic(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+        if let Ok(changes) = relay::webhooks::parse_delivery(&data) {
+            for change in changes {
+                proptest::prop_assert!(!change.realm_id.is_empty() && !change.entity_id.is_empty());
+            }
+        }
+        let (verifier, body) = data.split_at(data.len().min(16));
+        let signature = relay::webhooks::sign(verifier, body);
+        proptest::prop_assert!(relay::webhooks::verify_signature(verifier, body, &signature));
+        proptest::prop_assert!(!relay::webhooks::verify_signature(b"another verifier", body, &signature) || verifier == b"another verifier");
+    }
+
+    #[test]
+    fn near_valid_cloud_events_never_panic(
+        id in proptest::option::of("[a-z0-9-]{0,12}"),
+        kind in "(qbo|xyz)?\\.?[a-z]{0,8}\\.?(created|updated|merged|x)?\\.?v?[0-9]{0,2}",
+        realm in proptest::option::of("[0-9]{0,10}"),
+        data in proptest::option::of(proptest::prelude::any::<bool>()),
+    ) {
+        let mut event = json!({"type": kind, "intuitentityid": "5", "time": "2026-01-01T00:00:00Z"});
+        if let Some(id) = id { event["id"] = json!(id); }
+        if let Some(realm) = realm { event["intuitaccountid"] = json!(realm); }
+        if let Some(object) = data { event["data"] = if object { json!({"deletedid": 7}) } else { json!("x") }; }
+        let body = Value::Array(vec![event]).to_string();
+        if let Ok(changes) = relay::webhooks::parse_delivery(body.as_bytes()) {
+            proptest::prop_assert_eq!(changes.len(), 1);
+            proptest::prop_assert!(changes[0].dedupe_key.starts_with("cloudevent"));
+        }
+    }
+}
