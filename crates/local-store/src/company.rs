@@ -30,33 +30,126 @@ pub struct CompanyStore {
     path: PathBuf,
 }
 
-/// A record's three versions as stored text. A record that both sides
-/// agree on holds three equal versions (every record of a first sync):
-/// each is written out once and the text reused.
+/// A record's three versions as stored: a version equal to another is not
+/// written again but named in `shared` (migration 0005), so a record both
+/// sides agree on (every record of a first sync) holds one copy, not three.
 struct VersionTexts {
     base: Option<String>,
     local: Option<String>,
     remote: Option<String>,
+    shared: i64,
 }
+
+/// `shared_versions`: the base is the QuickBooks version.
+const BASE_IS_REMOTE: i64 = 1;
+/// `shared_versions`: the local version is the QuickBooks version.
+const LOCAL_IS_REMOTE: i64 = 2;
+/// `shared_versions`: the local version is the base.
+const LOCAL_IS_BASE: i64 = 4;
 
 impl VersionTexts {
     fn of(record: &RecordRow) -> VersionTexts {
+        let mut shared = 0;
         let remote = record.remote.as_ref().map(ToString::to_string);
         let base = match &record.base {
-            Some(base) if record.remote.as_ref() == Some(base) => remote.clone(),
+            Some(base) if record.remote.as_ref() == Some(base) => {
+                shared |= BASE_IS_REMOTE;
+                None
+            }
             other => other.as_ref().map(ToString::to_string),
         };
         let local = match &record.local {
-            Some(local) if record.remote.as_ref() == Some(local) => remote.clone(),
-            Some(local) if record.base.as_ref() == Some(local) => base.clone(),
+            Some(local) if record.remote.as_ref() == Some(local) => {
+                shared |= LOCAL_IS_REMOTE;
+                None
+            }
+            Some(local) if record.base.as_ref() == Some(local) => {
+                shared |= LOCAL_IS_BASE;
+                None
+            }
             other => other.as_ref().map(ToString::to_string),
         };
         VersionTexts {
             base,
             local,
             remote,
+            shared,
         }
     }
+}
+
+/// The columns a record is saved with, in the order they are bound.
+const RECORD_COLUMNS: &str = "local_id, entity_type, qbo_id, sync_token, base_json, local_json,
+    remote_json, shared_versions, state, intent, remote_deleted, active, name, doc_number,
+    txn_date, amount, amount_key, counterparty, error, local_updated_at, remote_updated_at,
+    updated_key";
+
+/// How many columns [`RECORD_COLUMNS`] names.
+const RECORD_COLUMN_COUNT: usize = 22;
+
+/// Records per statement when saving many: each size is one prepared
+/// statement that the connection keeps, and a page of a thousand records
+/// takes sixteen statements instead of a thousand.
+const RECORDS_PER_STATEMENT: [usize; 3] = [64, 8, 1];
+
+/// The upsert of `rows` records at once. An upsert by local id, not INSERT
+/// OR REPLACE: a second record for the same QuickBooks object must fail on
+/// the unique index instead of silently replacing the first.
+fn record_upsert(rows: usize) -> String {
+    let placeholders = format!("({})", vec!["?"; RECORD_COLUMN_COUNT].join(", "));
+    format!(
+        "INSERT INTO records ({RECORD_COLUMNS}) VALUES {}
+         ON CONFLICT (local_id) DO UPDATE SET
+            entity_type = excluded.entity_type, qbo_id = excluded.qbo_id,
+            sync_token = excluded.sync_token, base_json = excluded.base_json,
+            local_json = excluded.local_json, remote_json = excluded.remote_json,
+            shared_versions = excluded.shared_versions,
+            state = excluded.state, intent = excluded.intent,
+            remote_deleted = excluded.remote_deleted, active = excluded.active,
+            name = excluded.name, doc_number = excluded.doc_number,
+            txn_date = excluded.txn_date, amount = excluded.amount,
+            amount_key = excluded.amount_key, counterparty = excluded.counterparty,
+            error = excluded.error, local_updated_at = excluded.local_updated_at,
+            remote_updated_at = excluded.remote_updated_at,
+            updated_key = excluded.updated_key",
+        vec![placeholders; rows].join(", ")
+    )
+}
+
+/// Binds one record's columns, in the order of [`RECORD_COLUMNS`].
+fn bind_record<'q>(
+    query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    record: &'q RecordRow,
+) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    let amount_key = record.summary.amount.and_then(amount_key);
+    let versions = VersionTexts::of(record);
+    let updated = match (record.local_updated_at, record.remote_updated_at) {
+        (Some(local), Some(remote)) => Some(local.max(remote)),
+        (local, remote) => local.or(remote),
+    };
+    query
+        .bind(&record.local_id)
+        .bind(&record.entity_type)
+        .bind(&record.qbo_id)
+        .bind(&record.sync_token)
+        .bind(versions.base)
+        .bind(versions.local)
+        .bind(versions.remote)
+        .bind(versions.shared)
+        .bind(record.state.as_str())
+        .bind(record.intent.as_str())
+        .bind(record.remote_deleted)
+        .bind(record.active)
+        .bind(&record.summary.name)
+        .bind(&record.summary.doc_number)
+        .bind(record.summary.txn_date.map(|date| date.to_string()))
+        .bind(record.summary.amount.map(|amount| amount.to_string()))
+        .bind(amount_key)
+        .bind(&record.summary.counterparty)
+        .bind(&record.error)
+        .bind(record.local_updated_at.as_ref().map(time_text))
+        .bind(record.remote_updated_at.as_ref().map(time_text))
+        .bind(updated.as_ref().map(time_text))
 }
 
 /// The scale of `amount_key`: amounts to 10^-6, exactly, as an integer.
@@ -228,6 +321,35 @@ impl CompanyStore {
         .map_err(StoreError::query("listing QuickBooks ids"))
     }
 
+    /// The entity types that have records of QuickBooks objects: a full
+    /// scan of any other type is a first read, with nothing to miss.
+    pub async fn entity_types_with_qbo_ids(&self) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar("SELECT DISTINCT entity_type FROM records WHERE qbo_id IS NOT NULL")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::query("listing entity types"))
+    }
+
+    /// The QuickBooks ids of live records of a type (as in
+    /// [`CompanyStore::live_qbo_ids`]) that the scan marked `mark` did not
+    /// read.
+    pub async fn live_qbo_ids_unmarked(
+        &self,
+        entity: &str,
+        mark: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT qbo_id FROM records
+             WHERE entity_type = ? AND qbo_id IS NOT NULL AND remote_deleted = 0
+               AND state != 'deleted' AND (scan_mark IS NULL OR scan_mark != ?)",
+        )
+        .bind(entity)
+        .bind(mark)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::query("listing records a scan did not read"))
+    }
+
     /// Every record of the given entity types.
     pub async fn records_of(&self, entities: &[&str]) -> Result<Vec<RecordRow>, StoreError> {
         if entities.is_empty() {
@@ -353,59 +475,21 @@ impl CompanyStore {
             .await
             .map_err(failed("starting a transaction"))?;
         let mut committed = Committed::default();
-        for record in &changes.records {
-            let amount_key = record.summary.amount.and_then(amount_key);
-            let versions = VersionTexts::of(record);
-            let updated = match (record.local_updated_at, record.remote_updated_at) {
-                (Some(local), Some(remote)) => Some(local.max(remote)),
-                (local, remote) => local.or(remote),
-            };
-            sqlx::query(
-                // An upsert by local id, not INSERT OR REPLACE: a second
-                // record for the same QuickBooks object must fail on the
-                // unique index instead of silently replacing the first.
-                "INSERT INTO records (local_id, entity_type, qbo_id, sync_token,
-                    base_json, local_json, remote_json, state, intent, remote_deleted, active,
-                    name, doc_number, txn_date, amount, amount_key, counterparty, error,
-                    local_updated_at, remote_updated_at, updated_key)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (local_id) DO UPDATE SET
-                    entity_type = excluded.entity_type, qbo_id = excluded.qbo_id,
-                    sync_token = excluded.sync_token, base_json = excluded.base_json,
-                    local_json = excluded.local_json, remote_json = excluded.remote_json,
-                    state = excluded.state, intent = excluded.intent,
-                    remote_deleted = excluded.remote_deleted, active = excluded.active,
-                    name = excluded.name, doc_number = excluded.doc_number,
-                    txn_date = excluded.txn_date, amount = excluded.amount,
-                    amount_key = excluded.amount_key, counterparty = excluded.counterparty,
-                    error = excluded.error, local_updated_at = excluded.local_updated_at,
-                    remote_updated_at = excluded.remote_updated_at,
-                    updated_key = excluded.updated_key",
-            )
-            .bind(&record.local_id)
-            .bind(&record.entity_type)
-            .bind(&record.qbo_id)
-            .bind(&record.sync_token)
-            .bind(versions.base)
-            .bind(versions.local)
-            .bind(versions.remote)
-            .bind(record.state.as_str())
-            .bind(record.intent.as_str())
-            .bind(record.remote_deleted)
-            .bind(record.active)
-            .bind(&record.summary.name)
-            .bind(&record.summary.doc_number)
-            .bind(record.summary.txn_date.map(|date| date.to_string()))
-            .bind(record.summary.amount.map(|amount| amount.to_string()))
-            .bind(amount_key)
-            .bind(&record.summary.counterparty)
-            .bind(&record.error)
-            .bind(record.local_updated_at.as_ref().map(time_text))
-            .bind(record.remote_updated_at.as_ref().map(time_text))
-            .bind(updated.as_ref().map(time_text))
-            .execute(&mut *transaction)
-            .await
-            .map_err(failed("saving a record"))?;
+        let mut remaining = changes.records.as_slice();
+        for size in RECORDS_PER_STATEMENT {
+            while remaining.len() >= size {
+                let (chunk, rest) = remaining.split_at(size);
+                remaining = rest;
+                let statement = record_upsert(size);
+                let mut query = sqlx::query(&statement);
+                for record in chunk {
+                    query = bind_record(query, record);
+                }
+                query
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(failed("saving a record"))?;
+            }
         }
         for local_id in &changes.removed_records {
             sqlx::query("DELETE FROM records WHERE local_id = ?")
@@ -498,6 +582,25 @@ impl CompanyStore {
             committed.history_ids.push(id);
         }
         crate::catalogue::apply(&mut transaction, &changes).await?;
+        for marks in &changes.scan_marks {
+            for chunk in marks.qbo_ids.chunks(5_000) {
+                let mut query = QueryBuilder::<Sqlite>::new("UPDATE records SET scan_mark = ");
+                query.push_bind(marks.mark);
+                query.push(" WHERE entity_type = ");
+                query.push_bind(&marks.entity_type);
+                query.push(" AND qbo_id IN (");
+                let mut separated = query.separated(", ");
+                for id in chunk {
+                    separated.push_bind(id);
+                }
+                query.push(")");
+                query
+                    .build()
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(failed("marking records a scan read"))?;
+            }
+        }
         for (key, value) in &changes.bookmarks {
             sqlx::query(
                 "INSERT INTO bookmarks (key, value) VALUES (?, ?)
@@ -617,13 +720,34 @@ fn record_from_row(row: &SqliteRow) -> Result<RecordRow, StoreError> {
                 .map_err(|_| StoreError::Damaged { what: what("date") })
         })
         .transpose()?;
+    // A shared version is parsed once and copied, not stored or read twice.
+    // A column that holds text is read for itself (a shared version's
+    // column is NULL), so damage to any stored text is found.
+    let shared = integer(row, "shared_versions")?;
+    let remote = parse_json(text(row, "remote_json")?, &what("QuickBooks version"))?;
+    let shared_copy = |source: &Option<serde_json::Value>, name: &str| {
+        source.clone().map(Some).ok_or_else(|| StoreError::Damaged {
+            what: what(&format!("{name} (shared with a version that is missing)")),
+        })
+    };
+    let base = match text(row, "base_json")? {
+        Some(base) => parse_json(Some(base), &what("base version"))?,
+        None if shared & BASE_IS_REMOTE != 0 => shared_copy(&remote, "base version")?,
+        None => None,
+    };
+    let local = match text(row, "local_json")? {
+        Some(local) => parse_json(Some(local), &what("local version"))?,
+        None if shared & LOCAL_IS_REMOTE != 0 => shared_copy(&remote, "local version")?,
+        None if shared & LOCAL_IS_BASE != 0 => shared_copy(&base, "local version")?,
+        None => None,
+    };
     Ok(RecordRow {
         entity_type: required(row, "entity_type", "a record")?,
         qbo_id: text(row, "qbo_id")?,
         sync_token: text(row, "sync_token")?,
-        base: parse_json(text(row, "base_json")?, &what("base version"))?,
-        local: parse_json(text(row, "local_json")?, &what("local version"))?,
-        remote: parse_json(text(row, "remote_json")?, &what("QuickBooks version"))?,
+        base,
+        local,
+        remote,
         state: RecordState::parse(&required(row, "state", "a record")?)?,
         intent: Intent::parse(&required(row, "intent", "a record")?)?,
         remote_deleted: integer(row, "remote_deleted")? != 0,

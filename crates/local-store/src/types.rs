@@ -511,6 +511,21 @@ pub struct Changeset {
     pub stock_pushes: Vec<StockPush>,
     /// Quantity changes QuickBooks has, by product.
     pub stock_pushes_done: Vec<String>,
+    /// QuickBooks objects a full scan read, marked as seen by it.
+    pub scan_marks: Vec<ScanMark>,
+}
+
+/// The QuickBooks objects of one type that a full scan read in one page.
+/// Marking them lets the scan ask the store, at its end, which live records
+/// it did not see, without keeping every id it read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanMark {
+    /// The entity type.
+    pub entity_type: String,
+    /// The scan's number, the same for every page of one scan.
+    pub mark: i64,
+    /// The QuickBooks ids read.
+    pub qbo_ids: Vec<String>,
 }
 
 impl Changeset {

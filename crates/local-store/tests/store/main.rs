@@ -2,3 +2,4 @@
 
 mod changeset;
 mod queries;
+mod versions;

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use futures::StreamExt;
-use local_store::{Changeset, RecordRow, RecordState};
+use local_store::{Changeset, RecordRow, RecordState, ScanMark};
 use qbo_client::cdc::CDC_LOOKBACK_DAYS;
 use qbo_client::{CdcOutcome, CdcResult, Change, Page, QboError, Query, TokenSource};
 use serde_json::{Value, json};
@@ -71,19 +71,39 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
         .map(|time| time.with_timezone(&Utc))
 }
 
-type PageResult = Result<Page, QboError>;
+/// What a scan's reader hands the writer: a page of one type, or the end
+/// of a type (every page of it was handed over before).
+enum Scanned {
+    Page(&'static str, Page),
+    Done(&'static str),
+}
 
-/// Pages read one ahead: QuickBooks prepares the next page while this one
-/// is written to the books, so a first sync takes about as long as the
-/// slower of the two rather than their sum. The reading task stops when
-/// the receiver goes (a cancelled or failed scan).
+type ScannedResult = Result<Scanned, QboError>;
+
+/// How many entity types a scan reads at once. Types are read side by side
+/// (each page of a type follows the one before it, by Id), so the writer
+/// rarely waits for QuickBooks and QuickBooks rarely waits for one type's
+/// answer to be written; the client's pacer keeps the requests within
+/// Intuit's limits.
+const TYPES_AT_ONCE: usize = 3;
+
+/// Pages read ahead of the writer. Pages are handed over one at a time and
+/// none is kept after it is written, so memory stays bounded by a few
+/// pages however large the company is.
+const PAGES_AHEAD: usize = 2;
+
+/// Pages read ahead of the writer by a task of their own: QuickBooks
+/// prepares the next pages while this one is written to the books, so a
+/// first sync takes about as long as the slower of the two rather than
+/// their sum. The reading task stops when the receiver goes (a cancelled
+/// or failed scan).
 struct ReadAhead {
-    pages: tokio::sync::mpsc::Receiver<PageResult>,
+    pages: tokio::sync::mpsc::Receiver<ScannedResult>,
     reader: tokio::task::JoinHandle<()>,
 }
 
 impl ReadAhead {
-    async fn next(&mut self) -> Option<PageResult> {
+    async fn next(&mut self) -> Option<ScannedResult> {
         self.pages.recv().await
     }
 }
@@ -94,8 +114,8 @@ impl Drop for ReadAhead {
     }
 }
 
-fn read_ahead(stream: impl futures::Stream<Item = PageResult> + Send + 'static) -> ReadAhead {
-    let (sender, pages) = tokio::sync::mpsc::channel(1);
+fn read_ahead(stream: impl futures::Stream<Item = ScannedResult> + Send + 'static) -> ReadAhead {
+    let (sender, pages) = tokio::sync::mpsc::channel(PAGES_AHEAD);
     let reader = tokio::spawn(async move {
         let mut stream = std::pin::pin!(stream);
         while let Some(page) = stream.next().await {
@@ -108,13 +128,19 @@ fn read_ahead(stream: impl futures::Stream<Item = PageResult> + Send + 'static) 
     ReadAhead { pages, reader }
 }
 
-/// The query that reads every object of a type, inactive list entries included.
+/// The company's own settings: one object each, read with a plain query.
+fn is_single_object(entity: &str) -> bool {
+    matches!(entity, "CompanyInfo" | "Preferences")
+}
+
+/// The query that reads every object of a type, inactive list entries
+/// included. Paging adds the order (by Id).
 fn scan_query(entity: &str) -> Query {
     let query = Query::select(entity);
-    match entity {
-        "CompanyInfo" | "Preferences" => query,
-        _ if is_master(entity) => query.one_of("Active", [true, false]).order_by("Id", false),
-        _ => query.order_by("Id", false),
+    if is_master(entity) && !is_single_object(entity) {
+        query.one_of("Active", [true, false])
+    } else {
+        query
     }
 }
 
@@ -301,13 +327,12 @@ impl<T: TokenSource + 'static> Engine<T> {
     ) -> Result<(), EngineError> {
         report.full_rescan = rescan;
         let started = self.now();
-        for entity in synced_entities() {
-            if QUERY_ONLY_ENTITIES.contains(&entity) {
-                continue;
-            }
-            self.scan_entity(entity, rescan, report, progress, cancel)
-                .await?;
-        }
+        let entities: Vec<&'static str> = synced_entities()
+            .into_iter()
+            .filter(|entity| !QUERY_ONLY_ENTITIES.contains(entity))
+            .collect();
+        self.scan_types(&entities, rescan, report, progress, cancel)
+            .await?;
         self.refresh_lookups(true, report, progress, cancel).await?;
         let mut changes = Changeset::default();
         changes.bookmarks.push((
@@ -318,89 +343,140 @@ impl<T: TokenSource + 'static> Engine<T> {
         Ok(())
     }
 
-    /// Reads one type page by page, committing each page.
-    async fn scan_entity(
+    /// Reads every object of the given types, a few types at a time, page
+    /// by page in Id order (so a delete during the scan cannot shift an
+    /// unchanged object out of it), committing each page. A type is done
+    /// at its first page that is not full: no count is asked for. A type
+    /// that already had records is then checked for those the scan did
+    /// not read.
+    async fn scan_types(
         &self,
-        entity: &'static str,
+        entities: &[&'static str],
         rescan: bool,
         report: &mut SyncReport,
         progress: ProgressFn<'_>,
         cancel: &CancelFlag,
-    ) -> Result<HashSet<String>, EngineError> {
+    ) -> Result<(), EngineError> {
         check_cancel(cancel)?;
-        let query = scan_query(entity);
-        // The company's own settings are one object each; no count needed.
-        let total = if matches!(entity, "CompanyInfo" | "Preferences") {
-            None
-        } else {
-            Some(self.client.count(&query).await?)
-        };
-        progress(SyncProgress {
-            phase: SyncPhase::Pulling,
-            entity: Some(entity.to_owned()),
-            done: 0,
-            total,
+        // Types with no record yet are read for the first time: nothing
+        // can be missing from them, and nothing needs marking.
+        let known: HashSet<String> = self
+            .store
+            .entity_types_with_qbo_ids()
+            .await?
+            .into_iter()
+            .collect();
+        // The scan's number, random so that it tells this scan's marks from
+        // an earlier (perhaps interrupted) one's even when the clock has not
+        // moved between them.
+        let (high, _) = uuid::Uuid::new_v4().as_u64_pair();
+        let mark = i64::from_ne_bytes(high.to_ne_bytes());
+        let client = self.client.clone();
+        let page_size = self.config.first_sync_page_size;
+        let streams = futures::stream::iter(entities.to_vec()).map(move |entity| {
+            let pages = if is_single_object(entity) {
+                client.pages(scan_query(entity), page_size).boxed()
+            } else {
+                client.pages_by_id(scan_query(entity), page_size).boxed()
+            };
+            pages
+                .map(move |page| page.map(|page| Scanned::Page(entity, page)))
+                .chain(futures::stream::iter([Ok(Scanned::Done(entity))]))
         });
-        let mut seen = HashSet::new();
-        let mut done = 0_u64;
-        let mut pages = read_ahead(self.client.pages(query, self.config.first_sync_page_size));
-        while let Some(page) = pages.next().await {
-            let page = page?;
-            let _writing = self.writing.lock().await;
-            let mut staged = Staged::default();
-            let ids: Vec<String> = page.rows.iter().filter_map(qbo_id_of).collect();
-            let known = self.store.records_by_qbo_ids(entity, &ids).await?;
-            staged.prefetch(entity, &ids, known);
-            for row in &page.rows {
-                let Some(qbo_id) = qbo_id_of(row) else {
-                    continue;
-                };
-                seen.insert(qbo_id.clone());
-                self.stage_remote(
-                    &mut staged,
-                    entity,
-                    &qbo_id,
-                    Remote::Upserted(row),
-                    rescan,
-                    report,
-                )
-                .await?;
+        let mut pages = read_ahead(streams.flatten_unordered(TYPES_AT_ONCE));
+        let mut done: HashMap<&'static str, u64> = HashMap::new();
+        while let Some(scanned) = pages.next().await {
+            match scanned? {
+                Scanned::Page(entity, page) => {
+                    let marked = known.contains(entity).then_some(mark);
+                    let count = self
+                        .write_scanned_page(entity, page, marked, rescan, report)
+                        .await?;
+                    let done = done.entry(entity).or_default();
+                    *done += count;
+                    progress(SyncProgress {
+                        phase: SyncPhase::Pulling,
+                        entity: Some(entity.to_owned()),
+                        done: *done,
+                        total: None,
+                    });
+                }
+                Scanned::Done(entity) => {
+                    // Only now is the type's size known: what was read.
+                    let total = done.get(entity).copied().unwrap_or(0);
+                    progress(SyncProgress {
+                        phase: SyncPhase::Pulling,
+                        entity: Some(entity.to_owned()),
+                        done: total,
+                        total: Some(total),
+                    });
+                    if known.contains(entity)
+                        && !is_master(entity)
+                        && !QUERY_ONLY_ENTITIES.contains(&entity)
+                    {
+                        self.reconcile_missing(entity, mark, rescan, report).await?;
+                    }
+                }
             }
-            self.commit(staged.changes).await?;
-            drop(_writing);
-            done += u64::try_from(page.rows.len()).unwrap_or(u64::MAX);
-            progress(SyncProgress {
-                phase: SyncPhase::Pulling,
-                entity: Some(entity.to_owned()),
-                done,
-                total,
-            });
             check_cancel(cancel)?;
         }
-        if !is_master(entity) && !QUERY_ONLY_ENTITIES.contains(&entity) {
-            self.reconcile_missing(entity, &seen, rescan, report)
-                .await?;
-        }
-        Ok(seen)
+        Ok(())
     }
 
-    /// Records of `entity` that a complete scan did not see: each is looked
-    /// up by id (rows can shift between pages while a scan runs), and those
-    /// QuickBooks really no longer has are reconciled as deleted.
+    /// Reconciles and commits one page of a scan, marking what it read when
+    /// `mark` is given; returns how many objects the page held.
+    async fn write_scanned_page(
+        &self,
+        entity: &'static str,
+        page: Page,
+        mark: Option<i64>,
+        rescan: bool,
+        report: &mut SyncReport,
+    ) -> Result<u64, EngineError> {
+        let _writing = self.writing.lock().await;
+        let mut staged = Staged::default();
+        let ids: Vec<String> = page.rows.iter().filter_map(qbo_id_of).collect();
+        let known = self.store.records_by_qbo_ids(entity, &ids).await?;
+        staged.prefetch(entity, &ids, known);
+        let count = u64::try_from(page.rows.len()).unwrap_or(u64::MAX);
+        // Each document goes as soon as it is staged, so a page is not held
+        // in memory beside its staged records.
+        for row in page.rows {
+            let Some(qbo_id) = qbo_id_of(&row) else {
+                continue;
+            };
+            self.stage_remote(
+                &mut staged,
+                entity,
+                &qbo_id,
+                Remote::Upserted(&row),
+                rescan,
+                report,
+            )
+            .await?;
+        }
+        if let Some(mark) = mark {
+            staged.changes.scan_marks.push(ScanMark {
+                entity_type: entity.to_owned(),
+                mark,
+                qbo_ids: ids,
+            });
+        }
+        self.commit(staged.changes).await?;
+        Ok(count)
+    }
+
+    /// Records of `entity` that a complete scan did not read: each is
+    /// looked up by id, and those QuickBooks really no longer has are
+    /// reconciled as deleted.
     async fn reconcile_missing(
         &self,
         entity: &'static str,
-        seen: &HashSet<String>,
+        mark: i64,
         rescan: bool,
         report: &mut SyncReport,
     ) -> Result<(), EngineError> {
-        let missing: Vec<String> = self
-            .store
-            .live_qbo_ids(entity)
-            .await?
-            .into_iter()
-            .filter(|qbo_id| !seen.contains(qbo_id))
-            .collect();
+        let missing = self.store.live_qbo_ids_unmarked(entity, mark).await?;
         for chunk in missing.chunks(ID_CHECK_CHUNK) {
             let query = Query::select(entity).one_of("Id", chunk.iter().map(String::as_str));
             let answer = self
@@ -454,10 +530,14 @@ impl<T: TokenSource + 'static> Engine<T> {
         if !due {
             return Ok(());
         }
-        for entity in QUERY_ONLY_ENTITIES {
-            self.scan_entity(entity, last.is_some(), report, progress, cancel)
-                .await?;
-        }
+        self.scan_types(
+            QUERY_ONLY_ENTITIES,
+            last.is_some(),
+            report,
+            progress,
+            cancel,
+        )
+        .await?;
         let mut changes = Changeset::default();
         changes
             .bookmarks
@@ -525,7 +605,7 @@ impl<T: TokenSource + 'static> Engine<T> {
                 if next <= from {
                     // More changes at one instant than one answer holds:
                     // only a full read of the type is sure to see them all.
-                    self.scan_entity(entity, true, report, progress, cancel)
+                    self.scan_types(&[entity], true, report, progress, cancel)
                         .await?;
                     break;
                 }

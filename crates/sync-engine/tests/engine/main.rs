@@ -2,6 +2,7 @@
 //! a seeded simulation of both sides.
 
 mod cycles;
+mod first_pull;
 mod integrity;
 mod merge;
 mod merge_laws;

@@ -1,0 +1,241 @@
+//! A version both sides agree on is stored once (migration 0005): every
+//! combination of equal and different versions round-trips, many records
+//! are saved in few statements, and books written before the migration
+//! are converted without losing a version.
+
+// Helpers outside #[test] functions unwrap too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use local_store::{Changeset, CompanyStore, RecordRow, RecordState};
+use serde_json::{Value, json};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::{Row, SqlitePool};
+
+fn version(note: &str) -> Value {
+    json!({"Id": "1", "SyncToken": "3", "PrivateNote": note, "TotalAmt": "10.25",
+           "Line": [{"Id": "1", "Amount": "10.25", "DetailType": "SalesItemLineDetail"}]})
+}
+
+fn record(
+    local_id: &str,
+    base: Option<&str>,
+    local: Option<&str>,
+    remote: Option<&str>,
+) -> RecordRow {
+    let mut record = RecordRow::new(local_id, "Invoice");
+    record.base = base.map(version);
+    record.local = local.map(version);
+    record.remote = remote.map(version);
+    record.state = RecordState::Pending;
+    record
+}
+
+/// Every way three versions can be present, absent, equal or different.
+fn combinations() -> Vec<RecordRow> {
+    let names = [None, Some("a"), Some("b"), Some("c")];
+    let mut records = Vec::new();
+    for base in names {
+        for local in names {
+            for remote in names {
+                let id = format!(
+                    "{}-{}-{}",
+                    base.unwrap_or("none"),
+                    local.unwrap_or("none"),
+                    remote.unwrap_or("none")
+                );
+                records.push(record(&id, base, local, remote));
+            }
+        }
+    }
+    records
+}
+
+async fn raw_pool(path: &Path) -> SqlitePool {
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(SqliteConnectOptions::new().filename(path))
+        .await
+        .unwrap()
+}
+
+/// The bytes of JSON a record's row holds, and its sharing flags.
+async fn stored(pool: &SqlitePool, local_id: &str) -> (i64, i64) {
+    let row = sqlx::query(
+        "SELECT COALESCE(length(base_json), 0) + COALESCE(length(local_json), 0)
+                + COALESCE(length(remote_json), 0) AS bytes, shared_versions
+         FROM records WHERE local_id = ?",
+    )
+    .bind(local_id)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    (row.get("bytes"), row.get("shared_versions"))
+}
+
+#[tokio::test]
+async fn every_combination_of_versions_round_trips_and_an_agreed_one_is_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("company.sqlite");
+    let store = CompanyStore::open(&path).await.unwrap();
+    let records = combinations();
+    store
+        .commit(Changeset {
+            records: records.clone(),
+            ..Changeset::default()
+        })
+        .await
+        .unwrap();
+    store.clone().close().await;
+    let store = CompanyStore::open(&path).await.unwrap();
+    for expected in &records {
+        let read = store.record(&expected.local_id).await.unwrap().unwrap();
+        assert_eq!(&read, expected, "{}", expected.local_id);
+    }
+    store.close().await;
+    let pool = raw_pool(&path).await;
+    let one = i64::try_from(version("a").to_string().len()).unwrap();
+    assert_eq!(stored(&pool, "a-a-a").await.0, one, "agreed: one copy");
+    assert_eq!(stored(&pool, "a-b-a").await.0, 2 * one, "a local edit: two");
+    assert_eq!(
+        stored(&pool, "a-a-b").await.0,
+        2 * one,
+        "a remote change: two"
+    );
+    assert_eq!(stored(&pool, "a-b-b").await.0, 2 * one, "merged: two");
+    assert_eq!(stored(&pool, "a-b-c").await.0, 3 * one, "all differ: three");
+    assert_eq!(stored(&pool, "none-a-none").await.0, one, "a local create");
+}
+
+#[tokio::test]
+async fn many_records_in_one_changeset_are_all_saved_and_a_resave_updates_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = CompanyStore::open(&dir.path().join("company.sqlite"))
+        .await
+        .unwrap();
+    // 150 = 2 × 64 + 2 × 8 + 6 × 1: every statement size is used.
+    let mut records: Vec<RecordRow> = (0..150)
+        .map(|index| {
+            let mut record = record(&format!("r{index:03}"), Some("a"), Some("a"), Some("a"));
+            record.qbo_id = Some(index.to_string());
+            record.state = RecordState::Synced;
+            record
+        })
+        .collect();
+    store
+        .commit(Changeset {
+            records: records.clone(),
+            ..Changeset::default()
+        })
+        .await
+        .unwrap();
+    for record in records.iter_mut().step_by(3) {
+        record.local = Some(version("edited"));
+        record.state = RecordState::Pending;
+    }
+    store
+        .commit(Changeset {
+            records: records.clone(),
+            ..Changeset::default()
+        })
+        .await
+        .unwrap();
+    let all = store.records_of(&["Invoice"]).await.unwrap();
+    assert_eq!(all, records);
+    // A second record for the same QuickBooks object still fails the whole
+    // changeset, even inside a multi-row statement.
+    let mut twin = records[5].clone();
+    twin.local_id = "twin".to_owned();
+    let mut batch = records.clone();
+    batch.insert(3, twin);
+    assert!(
+        store
+            .commit(Changeset {
+                records: batch,
+                ..Changeset::default()
+            })
+            .await
+            .is_err()
+    );
+    assert_eq!(store.records_of(&["Invoice"]).await.unwrap(), records);
+}
+
+#[tokio::test]
+async fn books_written_before_the_migration_keep_every_version_in_one_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("company.sqlite");
+    // The books as the migrations before 0005 left them: three copies.
+    let earlier = dir.path().join("earlier-migrations");
+    std::fs::create_dir(&earlier).unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/company");
+    for entry in std::fs::read_dir(&source).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let number: u32 = name.split('_').next().unwrap().parse().unwrap();
+        if number < 5 {
+            std::fs::copy(entry.path(), earlier.join(&name)).unwrap();
+        }
+    }
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(
+            SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true),
+        )
+        .await
+        .unwrap();
+    sqlx::migrate::Migrator::new(earlier.as_path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    let records = combinations();
+    for record in &records {
+        let text = |value: &Option<Value>| value.as_ref().map(ToString::to_string);
+        sqlx::query(
+            "INSERT INTO records (local_id, entity_type, base_json, local_json, remote_json, state)
+             VALUES (?, 'Invoice', ?, ?, ?, 'pending')",
+        )
+        .bind(&record.local_id)
+        .bind(text(&record.base))
+        .bind(text(&record.local))
+        .bind(text(&record.remote))
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let one = i64::try_from(version("a").to_string().len()).unwrap();
+    assert_eq!(stored_before(&pool, "a-a-a").await, 3 * one);
+    pool.close().await;
+
+    let store = CompanyStore::open(&path).await.unwrap();
+    for expected in &records {
+        let read = store.record(&expected.local_id).await.unwrap().unwrap();
+        assert_eq!(read.base, expected.base, "{}", expected.local_id);
+        assert_eq!(read.local, expected.local, "{}", expected.local_id);
+        assert_eq!(read.remote, expected.remote, "{}", expected.local_id);
+    }
+    store.close().await;
+    let pool = raw_pool(&path).await;
+    assert_eq!(stored(&pool, "a-a-a").await.0, one);
+    assert_eq!(stored(&pool, "a-b-a").await.0, 2 * one);
+    assert_eq!(stored(&pool, "a-b-b").await.0, 2 * one);
+    assert_eq!(stored(&pool, "b-b-a").await.0, 2 * one);
+    assert_eq!(stored(&pool, "a-b-c").await.0, 3 * one);
+}
+
+/// The bytes of JSON a row holds before the migration.
+async fn stored_before(pool: &SqlitePool, local_id: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT COALESCE(length(base_json), 0) + COALESCE(length(local_json), 0)
+                + COALESCE(length(remote_json), 0)
+         FROM records WHERE local_id = ?",
+    )
+    .bind(local_id)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}

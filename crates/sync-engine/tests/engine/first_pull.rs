@@ -1,0 +1,175 @@
+//! The first pull: a full scan that changes under it still reads every
+//! object, and a type is known to be done without a count.
+
+// Helpers outside #[test] functions unwrap too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use local_store::RecordState;
+use qbo_emulator::EmulatorConfig;
+use serde_json::{Value, json};
+use sync_engine::entities::synced_entities;
+use sync_engine::{CancelFlag, EngineConfig, SyncPhase};
+
+use crate::support::{Harness, local_by_qbo_id, local_rows, start_time, sync};
+
+/// The ids of a type's objects the emulator holds, in numeric order.
+fn emulator_ids(harness: &Harness, entity: &str) -> Vec<u64> {
+    let mut ids: Vec<u64> = harness
+        .server
+        .emulator()
+        .with_company(&harness.realm, |company| {
+            company
+                .all(entity)
+                .map(|object| object["Id"].as_str().unwrap().parse().unwrap())
+                .collect()
+        })
+        .unwrap();
+    ids.sort_unstable();
+    ids
+}
+
+/// Deletes an object in the emulator's state directly, without a request,
+/// so that it can happen inside the synchronous progress callback, between
+/// two pages of a scan.
+fn delete_now(harness: &Harness, entity: &str, id: &str) {
+    let now = harness.server.emulator().clock().now();
+    harness
+        .server
+        .emulator()
+        .with_company(&harness.realm, |company| {
+            let current: Value = company.read(entity, id).unwrap();
+            company
+                .delete(
+                    entity,
+                    json!({"Id": id, "SyncToken": current["SyncToken"]}),
+                    now,
+                )
+                .unwrap();
+        })
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_delete_between_two_pages_of_a_first_scan_loses_no_other_record() {
+    let harness = Harness::start(Some((31, 400))).await;
+    let before = emulator_ids(&harness, "Invoice");
+    assert!(before.len() >= 40, "the seed has {} invoices", before.len());
+    // Small pages, so the scan of invoices has many page boundaries.
+    let engine = harness
+        .engine_with(
+            "books",
+            EngineConfig {
+                first_sync_page_size: 5,
+                ..EngineConfig::default()
+            },
+        )
+        .await;
+    // Once the first page of invoices is written, the first invoice (on
+    // that page) is deleted in QuickBooks: with offset paging every later
+    // page starts one row further on, and the row at the next boundary is
+    // never read.
+    let victim = before[0].to_string();
+    let deleted = AtomicBool::new(false);
+    engine
+        .sync(
+            &|progress| {
+                if progress.phase == SyncPhase::Pulling
+                    && progress.entity.as_deref() == Some("Invoice")
+                    && progress.done >= 5
+                    && !deleted.swap(true, Ordering::SeqCst)
+                {
+                    delete_now(&harness, "Invoice", &victim);
+                }
+            },
+            &CancelFlag::new(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        deleted.load(Ordering::SeqCst),
+        "the scan never reached page two"
+    );
+    let survivors = emulator_ids(&harness, "Invoice");
+    assert_eq!(survivors.len(), before.len() - 1);
+    for id in &survivors {
+        let record = local_by_qbo_id(&engine, "Invoice", &id.to_string()).await;
+        assert_ne!(record.state, RecordState::Deleted, "invoice {id}");
+    }
+    // The next cycle's CDC brings the delete, and the books then hold
+    // exactly what QuickBooks holds.
+    sync(&engine).await;
+    assert_eq!(
+        local_by_qbo_id(&engine, "Invoice", &victim).await.state,
+        RecordState::Deleted
+    );
+    let live = local_rows(&engine, "Invoice")
+        .await
+        .into_iter()
+        .filter(|row| row.state != RecordState::Deleted)
+        .count();
+    assert_eq!(live, survivors.len());
+}
+
+#[tokio::test]
+async fn a_first_sync_of_a_small_company_asks_one_query_per_type_and_no_count() {
+    let harness = Harness::start(None).await;
+    let engine = harness.engine("books").await;
+    sync(&engine).await;
+    // Every type fits in one page, and a page that is not full ends its
+    // type: one query per type, no COUNT(*) before it.
+    assert_eq!(
+        harness.requests_to("POST query").await,
+        u64::try_from(synced_entities().len()).unwrap()
+    );
+    assert_eq!(
+        local_rows(&engine, "Account").await.len(),
+        emulator_ids(&harness, "Account").len()
+    );
+}
+
+#[tokio::test]
+async fn a_re_scan_after_a_long_absence_finds_deletions_on_every_page() {
+    let harness = Harness::start_with(
+        EmulatorConfig::default(),
+        Some((32, 200)),
+        Some(start_time()),
+    )
+    .await;
+    let config = EngineConfig {
+        first_sync_page_size: 7,
+        ..EngineConfig::default()
+    };
+    let engine = harness.engine_with("books", config.clone()).await;
+    sync(&engine).await;
+    // Deletes spread over the Id range, then longer away than CDC reaches:
+    // the next cycle re-reads everything and must find each one gone.
+    let ids = emulator_ids(&harness, "Invoice");
+    let gone: Vec<String> = ids.iter().step_by(6).map(ToString::to_string).collect();
+    for id in &gone {
+        delete_now(&harness, "Invoice", id);
+    }
+    drop(engine);
+    harness.advance_days(40).await;
+    let harness = Harness {
+        token: harness.mint().await,
+        ..harness
+    };
+    let engine = harness.engine_with("books", config).await;
+    let report = sync(&engine).await;
+    assert!(report.full_rescan);
+    for id in &gone {
+        assert_eq!(
+            local_by_qbo_id(&engine, "Invoice", id).await.state,
+            RecordState::Deleted,
+            "invoice {id}"
+        );
+    }
+    let live = local_rows(&engine, "Invoice")
+        .await
+        .into_iter()
+        .filter(|row| row.state != RecordState::Deleted)
+        .count();
+    assert_eq!(live, ids.len() - gone.len());
+}
