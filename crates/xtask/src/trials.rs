@@ -34,6 +34,19 @@ fn cargo_command(root: &Path, args: &[&str]) -> Command {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = Command::new(cargo);
     command.args(args).current_dir(root);
+    // `cargo run` gave xtask its own package's variables; build scripts
+    // that watch them would rebuild what a plain `cargo build` just built.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy().into_owned();
+        if name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_MANIFEST_")
+            || name.starts_with("CARGO_CRATE_")
+            || name.starts_with("CARGO_BIN_")
+            || name == "CARGO_PRIMARY_PACKAGE"
+        {
+            command.env_remove(name);
+        }
+    }
     command
 }
 
@@ -683,18 +696,21 @@ fn one_trial(
 pub fn crash_trials(root: &Path, args: &[String]) -> Result<(), String> {
     let trials: usize = option(args, "--trials", 100)?;
     let seed: u64 = option(args, "--seed", 1)?;
-    if cfg!(target_os = "linux") && std::env::var_os("LEDGERLINK_TRIALS_SESSION").is_none() {
-        return in_keyring_session(args);
-    }
-    let build = cargo_command(root, &["build", "-p", "cli", "-p", "qbo-emulator"])
-        .spawn()
-        .map_err(|error| format!("cannot start cargo: {error}"))?;
-    if !wait_within(
-        build,
-        "building ledgerlink and the emulator",
-        Duration::from_secs(30 * 60),
-    )? {
-        return Err("ledgerlink or the emulator did not build".to_owned());
+    // Built outside the keyring session, so that the session runs only the trials.
+    if std::env::var_os("LEDGERLINK_TRIALS_SESSION").is_none() {
+        let build = cargo_command(root, &["build", "-p", "cli", "-p", "qbo-emulator"])
+            .spawn()
+            .map_err(|error| format!("cannot start cargo: {error}"))?;
+        if !wait_within(
+            build,
+            "building ledgerlink and the emulator",
+            Duration::from_secs(30 * 60),
+        )? {
+            return Err("ledgerlink or the emulator did not build".to_owned());
+        }
+        if cfg!(target_os = "linux") {
+            return in_keyring_session(args);
+        }
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
