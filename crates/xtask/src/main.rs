@@ -5,6 +5,8 @@
 //! - `cargo xtask dev`      the app against the Vite dev server, with hot reload of the UI.
 //! - `cargo xtask codegen`  regenerates the TypeScript IPC types (`--check` fails on stale files).
 //! - `cargo xtask bench`    the benchmarks in release, each reported as a ratio to its limit.
+//! - `cargo xtask soak`     the sync simulation over many seeds (`--seeds 5000`), seeds a second.
+//! - `cargo xtask crash-trials` kill -9 of the CLI mid-push and mid-refresh (`--trials 100`).
 //!
 //! It uses only the standard library so that it builds in seconds on a fresh
 //! machine, before anything else is installed.
@@ -15,12 +17,12 @@
 mod codegen;
 mod setup;
 mod steps;
+mod trials;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: cargo xtask <run | test | dev | codegen [--check] | bench | setup [--for-tests]>";
+const USAGE: &str = "usage: cargo xtask <run | test | dev | codegen [--check] | bench | setup [--for-tests] | soak [--seeds N] [--from S] | crash-trials [--trials N]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,6 +34,8 @@ fn main() -> ExitCode {
         Some("codegen") => codegen::run(&root, args.iter().any(|a| a == "--check")),
         Some("bench") => bench(&root),
         Some("setup") => setup::ensure(&root, args.iter().any(|a| a == "--for-tests")),
+        Some("soak") => trials::soak(&root, &args[1..]),
+        Some("crash-trials") => trials::crash_trials(&root, &args[1..]),
         _ => Err(USAGE.to_owned()),
     };
     match result {

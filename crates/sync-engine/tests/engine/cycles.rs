@@ -99,6 +99,22 @@ async fn a_first_sync_reads_every_type_with_progress_and_keeps_inactive_entries(
     assert_eq!(inactive.state, RecordState::Synced);
     // The company's own settings come along, read-only.
     assert_eq!(local_rows(&engine, "CompanyInfo").await.len(), 1);
+    // A second sync changes nothing, and an idle cycle is one CDC request.
+    let total_requests = || {
+        harness
+            .server
+            .emulator()
+            .operations()
+            .counters
+            .snapshot()
+            .total
+            .requests
+    };
+    let requests_before = total_requests();
+    let again = sync(&engine).await;
+    assert_eq!((again.pulled, again.pushed), (0, 0), "{again:?}");
+    let requests = total_requests() - requests_before;
+    assert_eq!(requests, 1, "an idle cycle sends exactly one request");
 }
 
 #[tokio::test]
@@ -295,22 +311,44 @@ async fn a_truncated_change_capture_is_read_in_narrower_windows() {
             )
             .await;
     }
+    // Changes of another type inside the same windows are not missed either.
+    let vendors: Vec<_> = local_rows(&engine, "Vendor")
+        .await
+        .into_iter()
+        .filter(|row| row.active)
+        .take(3)
+        .collect();
+    assert_eq!(vendors.len(), 3);
+    for row in &vendors {
+        harness.advance(json!({"seconds": 20})).await;
+        harness
+            .remote_edit(
+                "Vendor",
+                row.qbo_id.as_deref().unwrap(),
+                json!({"DisplayName": row.summary.name, "AcctNum": "A-9"}),
+            )
+            .await;
+    }
     let cdc_before = harness.requests_to("GET cdc").await;
     let queries_before = harness.requests_to("POST query").await;
     let report = sync(&engine).await;
     let cdc_requests = harness.requests_to("GET cdc").await - cdc_before;
-    // One for all types (truncated), then three windows of customers and
-    // one for each other type.
+    // One for all types (truncated), then narrower windows of customers and
+    // vendors and one for each other type.
     assert!(cdc_requests >= 4, "{cdc_requests} CDC requests");
     assert_eq!(
         harness.requests_to("POST query").await,
         queries_before,
         "narrower windows sufficed; nothing was re-read by query"
     );
-    assert_eq!(report.pulled, 12, "{report:?}");
+    assert_eq!(report.pulled, 15, "{report:?}");
     for (index, row) in customers.iter().enumerate() {
         let local = local_record(&engine, &row.local_id).await.local.unwrap();
         assert_eq!(local["Notes"], format!("note {index}"));
+    }
+    for row in &vendors {
+        let local = local_record(&engine, &row.local_id).await.local.unwrap();
+        assert_eq!(local["AcctNum"], "A-9");
     }
     let again = sync(&engine).await;
     assert_eq!(again.pulled, 0, "the bookmark moved past every window");
@@ -331,6 +369,7 @@ async fn a_rescan_after_thirty_days_finds_deletions_and_new_objects() {
     sync(&engine).await;
     let bill_id = bill["Id"].as_str().unwrap().to_owned();
     let local_bill = local_by_qbo_id(&engine, "Bill", &bill_id).await;
+    let invoice = first_active(&engine, "Invoice", |_| true).await;
     drop(engine);
     harness.advance_days(31).await;
     let harness = Harness {
@@ -340,6 +379,13 @@ async fn a_rescan_after_thirty_days_finds_deletions_and_new_objects() {
     harness.remote_delete("Bill", &bill_id).await;
     let newcomer = harness
         .remote_create("Customer", json!({"DisplayName": "Arrived Later Ltd"}))
+        .await;
+    harness
+        .remote_edit(
+            "Invoice",
+            invoice.qbo_id.as_deref().unwrap(),
+            json!({"PrivateNote": "while you were away"}),
+        )
         .await;
     // Past CDC's reach, even the tombstone is gone: only a re-scan sees it.
     harness.advance_days(31).await;
@@ -354,6 +400,9 @@ async fn a_rescan_after_thirty_days_finds_deletions_and_new_objects() {
     assert_eq!(deleted.state, RecordState::Deleted);
     assert!(deleted.remote_deleted);
     local_by_qbo_id(&engine, "Customer", newcomer["Id"].as_str().unwrap()).await;
+    let edited = local_record(&engine, &invoice.local_id).await;
+    assert_eq!(edited.local.unwrap()["PrivateNote"], "while you were away");
+    assert_eq!(edited.state, RecordState::Synced);
     let again = sync(&engine).await;
     assert!(!again.full_rescan);
     assert_eq!(again.pulled, 0);

@@ -486,13 +486,38 @@ async fn a_count_reaches_quickbooks_as_a_difference_and_other_locations_stay_loc
     assert!(!entry(&engine, &widget).await.stock.contains_key("van"));
 }
 
+// Fault classes of the stock simulation the engine did not yet survive when
+// it was written; each is switched on once the fix it names is merged.
+
+/// A count whose send failed before QuickBooks ran it, sent again after a
+/// sale in QuickBooks moved the item (issue 14, path 1).
+pub const RESENT_COUNT_AFTER_A_SALE: bool = false;
+
+/// Both sides edit the quantity of the same invoices, so that their edits
+/// meet in conflicts whose chosen side decides the stock.
+pub const BOTH_SIDES_EDIT_ONE_INVOICE: bool = false;
+
+/// A class's switch: its constant unless `LEDGERLINK_STOCK_<NAME>` is 1 or 0.
+fn stock_enabled(name: &str, default: bool) -> bool {
+    match std::env::var(format!("LEDGERLINK_STOCK_{name}")).as_deref() {
+        Ok("1") => true,
+        Ok("0") => false,
+        _ => default,
+    }
+}
+
 /// What one side did to the stock, for the ledger the test keeps itself.
 #[derive(Debug, Clone)]
 struct Sale {
     local_id: Option<String>,
     remote_id: Option<String>,
     item: String,
+    /// The quantity the last writer (or the conflict's chosen side) meant.
     quantity: i64,
+    /// The last quantity set here.
+    last_local: i64,
+    /// When QuickBooks' side last changed it (a step number).
+    remote_changed: usize,
     voided: bool,
 }
 
@@ -502,14 +527,215 @@ async fn random_invoices_and_counts_on_both_sides_converge_to_one_quantity() {
         .ok()
         .and_then(|text| text.parse().ok())
         .unwrap_or(6);
+    let mut failures = Vec::new();
     for seed in 0..seeds {
-        converge(seed).await;
+        if let Err(problem) = converge(seed).await {
+            failures.push(format!("stock seed {seed}: {problem}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// One seed of the stock simulation: invoices made, edited (by either side,
+/// the same invoices) and voided on both sides, counts here and quantity
+/// corrections there, with faults on the way and cycles cut off.
+struct StockWorld {
+    harness: Harness,
+    engine: Option<TestEngine>,
+    books: Books,
+    random: ChaCha8Rng,
+    sales: Vec<Sale>,
+    adjustments: BTreeMap<String, i64>,
+    step: usize,
+    /// The step at which the last successful sync started.
+    pulled_at: usize,
+}
+
+impl StockWorld {
+    fn engine(&self) -> &TestEngine {
+        self.engine
+            .as_ref()
+            .expect("the engine is open between steps")
+    }
+
+    async fn restart(&mut self) {
+        self.engine = None;
+        self.engine = Some(
+            self.harness
+                .engine_with("books", rules(ProductMaster::QuickBooks))
+                .await,
+        );
+    }
+
+    /// A sync that may fail on an injected fault.
+    async fn cycle(&mut self) -> bool {
+        let start = self.step;
+        let ok = self
+            .engine()
+            .sync(&|_| {}, &sync_engine::CancelFlag::new())
+            .await
+            .is_ok();
+        if ok {
+            self.pulled_at = start + 1;
+        }
+        self.resolve().await;
+        ok
+    }
+
+    /// Both ids of a sale, where they are known by now.
+    async fn ids(&mut self, index: usize) -> (Option<String>, Option<String>) {
+        let sale = self.sales[index].clone();
+        let mut local_id = sale.local_id.clone();
+        let mut remote_id = sale.remote_id.clone();
+        if local_id.is_none()
+            && let Some(remote) = &remote_id
+            && let Ok(Some(record)) = self
+                .engine()
+                .store()
+                .record_by_qbo_id("Invoice", remote)
+                .await
+        {
+            local_id = Some(record.local_id);
+        }
+        if remote_id.is_none()
+            && let Some(local) = &local_id
+        {
+            remote_id = local_record(self.engine(), local).await.qbo_id;
+        }
+        self.sales[index].local_id = local_id.clone();
+        self.sales[index].remote_id = remote_id.clone();
+        (local_id, remote_id)
+    }
+
+    /// QuickBooks' quantity on an invoice's first line, and whether it is voided.
+    fn remote_quantity(&self, remote_id: &str) -> Option<(i64, bool)> {
+        self.harness
+            .server
+            .emulator()
+            .with_company(&self.harness.realm, |company| {
+                let invoice = company.read("Invoice", remote_id).ok()?;
+                let id = remote_id.parse().ok()?;
+                let kind = qbo_emulator::entities::EntityKind::parse("Invoice")?;
+                let quantity = invoice["Line"][0]["SalesItemLineDetail"]["Qty"]
+                    .to_string()
+                    .trim_matches('"')
+                    .parse::<Decimal>()
+                    .ok()?;
+                Some((
+                    rust_decimal::prelude::ToPrimitive::to_i64(&quantity)?,
+                    company.is_voided(kind, id),
+                ))
+            })
+            .flatten()
+    }
+
+    /// Settles every open conflict with a random side and notes what the
+    /// chosen side meant.
+    async fn resolve(&mut self) {
+        let Ok(conflicts) = self.engine().store().open_conflicts().await else {
+            return;
+        };
+        for conflict in conflicts {
+            let qbo_id = [&conflict.remote, &conflict.base, &conflict.local]
+                .into_iter()
+                .flatten()
+                .find_map(|object| object["Id"].as_str().map(str::to_owned));
+            let index = self.sales.iter().position(|sale| {
+                sale.local_id.as_deref() == Some(conflict.local_id.as_str())
+                    || (conflict.entity_type == "Invoice"
+                        && sale.remote_id.is_some()
+                        && sale.remote_id == qbo_id)
+            });
+            let take_local = conflict.kind == local_store::ConflictKind::EditEdit
+                && index.is_some()
+                && self.random.random_bool(0.5);
+            let resolution = if take_local {
+                sync_engine::Resolution::TakeLocal
+            } else {
+                sync_engine::Resolution::TakeRemote
+            };
+            if self
+                .engine()
+                .resolve_conflict(conflict.id, resolution)
+                .await
+                .is_err()
+            {
+                continue;
+            }
+            let Some(index) = index else { continue };
+            if take_local {
+                self.sales[index].quantity = self.sales[index].last_local;
+            } else if let (_, Some(remote_id)) = self.ids(index).await
+                && let Some((quantity, voided)) = self.remote_quantity(&remote_id)
+            {
+                self.sales[index].voided = voided;
+                if !voided {
+                    self.sales[index].quantity = quantity;
+                }
+            }
+        }
+    }
+
+    /// A cycle with one of the faults, or cut off at a random await point.
+    async fn faulty_cycle(&mut self) {
+        let count = self.random.random_range(2..5);
+        let fault = match self.random.random_range(0..11) {
+            0 => {
+                json!({"kind": "internal_error", "method": "POST", "path": "*/item", "count": count})
+            }
+            1 => {
+                json!({"kind": "service_unavailable", "method": "POST", "path": "*/item", "count": count})
+            }
+            2 => {
+                json!({"kind": "drop_before_commit", "method": "POST", "path": "*/item", "count": count})
+            }
+            3 => {
+                json!({"kind": "drop_after_commit", "method": "POST", "path": "*/item", "count": count})
+            }
+            4 => {
+                json!({"kind": "timeout", "method": "POST", "path": "*/item", "count": 1, "hold_ms": 1500})
+            }
+            5 => {
+                json!({"kind": "drop_after_commit", "method": "POST", "path": "*/batch", "count": count})
+            }
+            6 => {
+                json!({"kind": "internal_error", "method": "POST", "path": "*/batch", "count": count})
+            }
+            7 => json!({"kind": "throttle", "path": "/v3/*", "count": count}),
+            8 => json!({"kind": "service_unavailable", "path": "/v3/*", "count": count}),
+            9 => {
+                json!({"kind": "internal_error", "method": "GET", "path": "*/cdc", "count": count})
+            }
+            _ => {
+                // The app dies at an await point of the cycle and starts again.
+                let polls = self.random.random_range(1..60);
+                let cut = {
+                    let engine = self.engine();
+                    let cancel = sync_engine::CancelFlag::new();
+                    crate::support::PollBudget::new(engine.sync(&|_| {}, &cancel), polls).await
+                };
+                if cut.is_none() {
+                    self.restart().await;
+                }
+                return;
+            }
+        };
+        let on_counts = fault["path"] == "*/item";
+        if on_counts && !stock_enabled("RESENT_COUNT_AFTER_A_SALE", RESENT_COUNT_AFTER_A_SALE) {
+            self.cycle().await;
+            return;
+        }
+        self.harness.arm(fault).await;
+        self.cycle().await;
+        self.harness.clear_faults().await;
     }
 }
 
-async fn converge(seed: u64) {
+async fn converge(seed: u64) -> Result<(), String> {
     let mut random = ChaCha8Rng::seed_from_u64(seed);
-    let harness = Harness::start(None).await;
+    let mut harness = Harness::start(None).await;
+    // A held answer outlasts the client's timeout without slowing every seed.
+    harness.engine_client.request_timeout = std::time::Duration::from_secs(1);
     let books = books(&harness).await;
     let mut opening = BTreeMap::new();
     for name in ["Widget", "Gadget"] {
@@ -522,131 +748,211 @@ async fn converge(seed: u64) {
         .engine_with("books", rules(ProductMaster::QuickBooks))
         .await;
     sync(&engine).await;
-    let mut sales: Vec<Sale> = Vec::new();
-    let mut adjustments: BTreeMap<String, i64> = BTreeMap::new();
+    let mut world = StockWorld {
+        harness,
+        engine: Some(engine),
+        books,
+        random,
+        sales: Vec::new(),
+        adjustments: BTreeMap::new(),
+        step: 0,
+        pulled_at: 1,
+    };
 
-    for _step in 0..24 {
-        let item = items[random.random_range(0..items.len())].clone();
-        match random.random_range(0..9) {
+    for step in 1..48 {
+        world.step = step;
+        let item = items[world.random.random_range(0..items.len())].clone();
+        match world.random.random_range(0..11) {
             0 => {
-                let quantity = random.random_range(1..6);
-                let record = engine
-                    .create_local("Invoice", invoice(&books, &item, quantity))
+                let quantity = world.random.random_range(1..6);
+                let record = world
+                    .engine()
+                    .create_local("Invoice", invoice(&world.books, &item, quantity))
                     .await
-                    .unwrap()
+                    .map_err(|error| format!("a local invoice failed: {error}"))?
                     .record;
-                sales.push(Sale {
+                world.sales.push(Sale {
                     local_id: Some(record.local_id),
                     remote_id: None,
                     item,
                     quantity,
+                    last_local: quantity,
+                    remote_changed: 0,
                     voided: false,
                 });
             }
-            1 => {
-                let quantity = random.random_range(1..6);
-                let created = harness
-                    .remote_create("Invoice", invoice(&books, &item, quantity))
+            1 | 2 => {
+                // A sale in QuickBooks: it moves the item's quantity there.
+                let quantity = world.random.random_range(1..6);
+                let created = world
+                    .harness
+                    .remote_create("Invoice", invoice(&world.books, &item, quantity))
                     .await;
-                sales.push(Sale {
+                world.sales.push(Sale {
                     local_id: None,
                     remote_id: Some(created["Id"].as_str().unwrap().to_owned()),
                     item,
                     quantity,
+                    last_local: quantity,
+                    remote_changed: step,
                     voided: false,
                 });
             }
-            2 | 3 => {
-                // Each side edits only the invoices it made.
-                let Some(index) = pick_live(&mut random, &sales) else {
+            3 | 4 => {
+                // Either side edits any invoice, so both sides meet on the same ones.
+                let Some(index) = pick_live(&mut world.random, &world.sales) else {
                     continue;
                 };
-                let quantity = random.random_range(1..6);
-                let sale = &mut sales[index];
-                if let Some(local_id) = &sale.local_id {
-                    let record = local_record(&engine, local_id).await;
-                    let Some(version) = record.local.clone() else {
+                let quantity = world.random.random_range(1..6);
+                let (local_id, remote_id) = world.ids(index).await;
+                let here =
+                    if stock_enabled("BOTH_SIDES_EDIT_ONE_INVOICE", BOTH_SIDES_EDIT_ONE_INVOICE) {
+                        world.random.random_bool(0.5)
+                    } else {
+                        // Each side edits only the invoices it made.
+                        world.sales[index].remote_changed == 0
+                    };
+                if here {
+                    let Some(local_id) = local_id else { continue };
+                    let record = local_record(world.engine(), &local_id).await;
+                    let editable = record.state != local_store::RecordState::Conflict
+                        && record.intent == local_store::Intent::None;
+                    let Some(version) = record.local.clone().filter(|_| editable) else {
                         continue;
                     };
-                    engine
-                        .edit_local(local_id, with_quantity(version, quantity))
+                    world
+                        .engine()
+                        .edit_local(&local_id, with_quantity(version, quantity))
                         .await
-                        .unwrap();
-                } else if let Some(remote_id) = &sale.remote_id {
-                    let current = harness.remote("Invoice", remote_id).await;
-                    harness
-                        .remote_edit(
-                            "Invoice",
-                            remote_id,
-                            json!({ "Line": with_quantity(current, quantity)["Line"].clone() }),
-                        )
-                        .await;
-                }
-                sale.quantity = quantity;
-            }
-            4 => {
-                let Some(index) = pick_live(&mut random, &sales) else {
-                    continue;
-                };
-                let sale = &mut sales[index];
-                if let Some(local_id) = &sale.local_id {
-                    let record = local_record(&engine, local_id).await;
-                    if record.qbo_id.is_none() {
-                        // Not in QuickBooks yet: nothing to void.
+                        .map_err(|error| format!("a local edit failed: {error}"))?;
+                    world.sales[index].last_local = quantity;
+                } else {
+                    let Some(remote_id) = remote_id else { continue };
+                    let client = world.harness.client();
+                    let Ok(current) = client.get_entity("Invoice", &remote_id).await else {
+                        continue;
+                    };
+                    let body = json!({
+                        "Id": remote_id,
+                        "SyncToken": current["SyncToken"],
+                        "Line": with_quantity(current.clone(), quantity)["Line"].clone(),
+                    });
+                    if client
+                        .sparse_update("Invoice", &body, &qbo_client::RequestId::new())
+                        .await
+                        .is_err()
+                    {
                         continue;
                     }
-                    engine.void_local(local_id).await.unwrap();
-                } else if let Some(remote_id) = &sale.remote_id {
-                    harness.remote_void("Invoice", remote_id).await;
+                    world.sales[index].remote_changed = step;
                 }
-                sale.voided = true;
+                world.sales[index].quantity = quantity;
             }
             5 => {
+                // A void, of an invoice both sides have settled.
+                let Some(index) = pick_live(&mut world.random, &world.sales) else {
+                    continue;
+                };
+                let (local_id, remote_id) = world.ids(index).await;
+                let (Some(local_id), Some(remote_id)) = (local_id, remote_id) else {
+                    continue;
+                };
+                let record = local_record(world.engine(), &local_id).await;
+                let settled = record.state == local_store::RecordState::Synced
+                    && record.intent == local_store::Intent::None
+                    && world.sales[index].remote_changed < world.pulled_at;
+                if !settled {
+                    continue;
+                }
+                if world.random.random_bool(0.5) {
+                    world
+                        .engine()
+                        .void_local(&local_id)
+                        .await
+                        .map_err(|error| format!("a local void failed: {error}"))?;
+                } else {
+                    world.harness.remote_void("Invoice", &remote_id).await;
+                    world.sales[index].remote_changed = step;
+                }
+                world.sales[index].voided = true;
+            }
+            6 | 7 => {
                 // A count here: found or lost a few.
-                let change = random.random_range(-3..4);
-                let local_id = local_by_qbo_id(&engine, "Item", &item).await.local_id;
-                let (on_hand, minimum) = default_stock(&engine, &item).await;
-                engine
+                let change = world.random.random_range(-3..4);
+                let local_id = local_by_qbo_id(world.engine(), "Item", &item)
+                    .await
+                    .local_id;
+                let (on_hand, minimum) = default_stock(world.engine(), &item).await;
+                world
+                    .engine()
                     .set_stock(&local_id, "main", on_hand + units(change), minimum)
                     .await
-                    .unwrap();
-                *adjustments.entry(item).or_default() += change;
+                    .map_err(|error| format!("a count failed: {error}"))?;
+                *world.adjustments.entry(item).or_default() += change;
             }
-            6 => {
+            8 => {
                 // A quantity correction made in QuickBooks.
-                let change = random.random_range(-3..4);
-                let current = remote_on_hand(&harness, &item).await;
-                harness
+                let change = world.random.random_range(-3..4);
+                let current = remote_on_hand(&world.harness, &item).await;
+                world
+                    .harness
                     .remote_edit(
                         "Item",
                         &item,
                         json!({ "QtyOnHand": sync_engine::stock::quantity_json(current + units(change)) }),
                     )
                     .await;
-                *adjustments.entry(item).or_default() += change;
+                *world.adjustments.entry(item).or_default() += change;
             }
+            9 => world.faulty_cycle().await,
             _ => {
-                sync(&engine).await;
+                world.cycle().await;
             }
         }
     }
-    sync(&engine).await;
-    sync(&engine).await;
+    world.harness.clear_faults().await;
+    let mut quiet = false;
+    for _round in 0..6 {
+        if world.cycle().await
+            && world
+                .engine()
+                .store()
+                .open_conflicts()
+                .await
+                .map(|open| open.is_empty())
+                .unwrap_or(false)
+        {
+            quiet = true;
+            break;
+        }
+    }
+    if !quiet {
+        return Err("the books did not settle after six cycles without faults".to_owned());
+    }
+    world.cycle().await;
 
+    let mut problems = Vec::new();
     for item in &items {
-        let sold: i64 = sales
+        let sold: i64 = world
+            .sales
             .iter()
             .filter(|sale| &sale.item == item && !sale.voided)
             .map(|sale| sale.quantity)
             .sum();
-        let expected = units(opening[item] + adjustments.get(item).copied().unwrap_or(0) - sold);
-        let here = default_stock(&engine, item).await.0;
-        let there = remote_on_hand(&harness, item).await;
-        assert_eq!(
-            (here, there),
-            (expected, expected),
-            "seed {seed}: item {item} should stand at {expected} on both sides"
-        );
+        let expected =
+            units(opening[item] + world.adjustments.get(item).copied().unwrap_or(0) - sold);
+        let here = default_stock(world.engine(), item).await.0;
+        let there = remote_on_hand(&world.harness, item).await;
+        if (here, there) != (expected, expected) {
+            problems.push(format!(
+                "item {item} should stand at {expected} on both sides; the books say {here}, QuickBooks {there}"
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
     }
 }
 

@@ -1,11 +1,19 @@
-//! The harness the engine tests share: a real emulator on a local port with
-//! one company, real SQLite books in a temporary folder, engines over both,
-//! and a client that plays "someone working in QuickBooks".
+//! The one harness every engine test shares (scenarios, cycles, products and
+//! the simulation): a real emulator on a local port with one company, real
+//! SQLite books in a temporary folder, engines over both, and a client that
+//! plays "someone working in QuickBooks". An optional front server adds the
+//! one fault the emulator cannot inject by itself: a batch item QuickBooks
+//! committed but answered with a `SystemFault`.
 
 // Helpers outside #[test] functions unwrap too: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -44,6 +52,13 @@ pub struct Harness {
     pub token: String,
     pub http: reqwest::Client,
     pub folder: Arc<tempfile::TempDir>,
+    /// Where engines send their requests: the emulator, or the front server
+    /// of [`Harness::with_item_faults`].
+    pub engine_url: String,
+    /// The client settings engines use.
+    pub engine_client: ClientConfig,
+    /// The front server, when there is one (stopped when dropped).
+    pub front: Option<Arc<Front>>,
 }
 
 /// A moment to start a frozen emulator clock at (whole seconds, now).
@@ -99,12 +114,16 @@ impl Harness {
             .await
             .unwrap();
         let realm = created["realm_id"].as_str().unwrap().to_owned();
+        let engine_url = server.base_url();
         let mut harness = Harness {
             server,
             realm,
             token: String::new(),
             http,
             folder: Arc::new(tempfile::tempdir().unwrap()),
+            engine_url,
+            engine_client: client_config(),
+            front: None,
         };
         harness.token = harness.mint().await;
         harness
@@ -136,21 +155,43 @@ impl Harness {
         .unwrap()
     }
 
+    /// The database file of the books named `name`.
+    pub fn database(&self, name: &str) -> PathBuf {
+        self.folder.path().join(format!("{name}.sqlite"))
+    }
+
     /// An engine over the books named `name` (opened, or created on first
     /// use, in the harness's folder); opening the same name again is a
-    /// restart of the app over the same books.
+    /// restart of the app over the same books, and opening it while another
+    /// engine has it open is a second process on the same data folder.
     pub async fn engine(&self, name: &str) -> TestEngine {
         self.engine_with(name, EngineConfig::default()).await
     }
 
     /// [`Harness::engine`] with engine settings.
     pub async fn engine_with(&self, name: &str, config: EngineConfig) -> TestEngine {
-        let path = self.folder.path().join(format!("{name}.sqlite"));
-        let store = CompanyStore::open(&path).await.unwrap();
+        let store = CompanyStore::open(&self.database(name)).await.unwrap();
+        let client = QboClient::new(
+            &self.engine_url,
+            &self.realm,
+            StaticToken(self.token.clone()),
+            self.engine_client.clone(),
+        )
+        .unwrap();
         // The engine reads the emulator's clock, so a jump of it is a jump
         // of "now" on both sides.
         let clock = self.server.emulator().clock().clone();
-        Engine::new(store, self.client(), Arc::new(move || clock.now()), config)
+        Engine::new(store, client, Arc::new(move || clock.now()), config)
+    }
+
+    /// Puts a front server between the engines and the emulator that can
+    /// answer a committed batch item with a `SystemFault` (see
+    /// [`Front::fail_items`]); the "client in QuickBooks" still goes direct.
+    pub async fn with_item_faults(mut self) -> Harness {
+        let front = Front::start(self.server.emulator().clone()).await;
+        self.engine_url = front.base_url();
+        self.front = Some(Arc::new(front));
+        self
     }
 
     /// The company's request counters, with `endpoints` keyed like
@@ -369,4 +410,148 @@ pub async fn first_active(
                 && row.local.as_ref().is_some_and(&matches)
         })
         .unwrap_or_else(|| panic!("the books hold no matching active {entity}"))
+}
+
+/// An HTTP server over the same emulator with one more fault: after the
+/// emulator ran a batch (and remembered its answer under the batch's
+/// `requestid`), the first created, updated, deleted or voided item of the
+/// answer is replaced by a `SystemFault`, as QuickBooks does when an item
+/// fails on its side after the write. Sending the batch again under the same
+/// `requestid` gets the emulator's true answer.
+pub struct Front {
+    address: std::net::SocketAddr,
+    item_faults: Arc<AtomicU32>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Front {
+    async fn start(emulator: qbo_emulator::Emulator) -> Front {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let item_faults = Arc::new(AtomicU32::new(0));
+        let app = qbo_emulator::router(emulator).layer(axum::middleware::from_fn_with_state(
+            item_faults.clone(),
+            fail_batch_item,
+        ));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Front {
+            address,
+            item_faults,
+            stop: Some(stop),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// The next `count` batches that commit an item answer one of them with
+    /// a `SystemFault`.
+    pub fn fail_items(&self, count: u32) {
+        self.item_faults.store(count, Ordering::SeqCst);
+    }
+
+    /// Stops failing items.
+    pub fn clear(&self) {
+        self.item_faults.store(0, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Front {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+async fn fail_batch_item(
+    axum::extract::State(item_faults): axum::extract::State<Arc<AtomicU32>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let is_batch =
+        request.method() == axum::http::Method::POST && request.uri().path().ends_with("/batch");
+    if !is_batch || item_faults.load(Ordering::SeqCst) == 0 {
+        return next.run(request).await;
+    }
+    let response = next.run(request).await;
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let mut answer: Value = match serde_json::from_slice(&bytes) {
+        Ok(answer) => answer,
+        Err(_) => return axum::response::Response::from_parts(parts, bytes.into()),
+    };
+    let committed = answer["BatchItemResponse"]
+        .as_array_mut()
+        .and_then(|items| {
+            items
+                .iter_mut()
+                .find(|item| item.get("Fault").is_none() && item.get("QueryResponse").is_none())
+        });
+    if let Some(item) = committed {
+        let taken = item_faults
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(1)
+            })
+            .is_ok();
+        if taken {
+            let batch_id = item["bId"].clone();
+            *item = json!({
+                "bId": batch_id,
+                "Fault": {
+                    "Error": [{
+                        "Message": "An application error has occurred while processing your request",
+                        "Detail": "System Failure Error: an injected item fault after the commit",
+                        "code": "10000",
+                        "element": ""
+                    }],
+                    "type": "SystemFault"
+                }
+            });
+        }
+    }
+    let mut parts = parts;
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    axum::response::Response::from_parts(parts, answer.to_string().into())
+}
+
+/// A future dropped after a number of polls, standing in for a process
+/// killed at an await point: the wrapped future is never polled again and
+/// is dropped where it stood. `None` when it was cut off.
+pub struct PollBudget<F> {
+    inner: Pin<Box<F>>,
+    left: u32,
+}
+
+impl<F: Future> PollBudget<F> {
+    /// `future`, polled at most `polls` times.
+    pub fn new(future: F, polls: u32) -> PollBudget<F> {
+        PollBudget {
+            inner: Box::pin(future),
+            left: polls,
+        }
+    }
+}
+
+impl<F: Future> Future for PollBudget<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
+        if self.left == 0 {
+            return Poll::Ready(None);
+        }
+        self.left -= 1;
+        self.inner.as_mut().poll(context).map(Some)
+    }
 }
