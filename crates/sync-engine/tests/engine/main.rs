@@ -11,4 +11,5 @@ mod samples;
 mod scenarios;
 mod simulation;
 mod support;
+mod totals;
 mod validate;
