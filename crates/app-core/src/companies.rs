@@ -659,7 +659,20 @@ impl AppCore {
 
     /// A company's summary with its live state.
     async fn summarize(&self, row: &CompanyRow) -> CompanySummary {
-        let runtime = self.loaded_runtime(&row.id).await;
+        let mut runtime = self.loaded_runtime(&row.id).await;
+        if runtime.is_none() && company_database_path(&self.inner.paths.data_dir, &row.id).exists()
+        {
+            // A fresh process (the CLI, or the app just started) has opened
+            // no database yet; the counts are in the file, so open it rather
+            // than report nothing pending. A company with no file yet has
+            // nothing pending.
+            match self.runtime(row).await {
+                Ok(opened) => runtime = Some(opened),
+                Err(error) => {
+                    tracing::warn!(company = %row.id, %error, "opening a company to count its changes failed");
+                }
+            }
+        }
         let (open_conflicts, pending_changes) = match &runtime {
             Some(runtime) => (
                 runtime

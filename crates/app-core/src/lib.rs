@@ -5,6 +5,7 @@
 //! Companies live in the app database; each has its own company database,
 //! its tokens in the vault and, once connected, a sync engine.
 
+pub mod amounts;
 mod companies;
 mod demo;
 mod error;

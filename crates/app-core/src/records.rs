@@ -8,6 +8,7 @@ use local_store::{ConflictRow, HistoryEntry, HistoryFilter, RecordFilter, Record
 use serde_json::Value;
 use sync_engine::{Choice, FieldConflict, FieldPath, LocalEdit, Resolution, entities};
 
+use crate::amounts;
 use crate::error::CoreError;
 use crate::views::{
     AppSettings, ChoiceInput, CompanySettings, ConflictDetail, ConflictSummary, DryRun,
@@ -78,12 +79,53 @@ impl AppCore {
                 "A record must be a JSON object with QuickBooks' field names.".to_owned(),
             ));
         }
+        // Amounts may come as decimal text (the webview sends them so).
+        let object = amounts::amounts_as_numbers(object)?;
+        let existing = match local_id {
+            Some(local_id) => self
+                .company_store(company_id)
+                .await?
+                .record(local_id)
+                .await?
+                .and_then(|row| row.local.or(row.remote)),
+            None => None,
+        };
+        check_field_names(entity_type, &object, existing.as_ref())?;
         let engine = self.engine(company_id).await?;
         let edit = match local_id {
             Some(local_id) => engine.edit_local(local_id, object).await?,
             None => engine.create_local(entity_type, object).await?,
         };
         self.outcome(company_id, edit).await
+    }
+
+    /// Edits a record with a JSON merge patch (RFC 7396) onto its local
+    /// version: members the patch names replace the record's, `null` removes
+    /// one, and everything it leaves out (the lines, say) stays as it was.
+    pub async fn patch_record(
+        &self,
+        company_id: &str,
+        local_id: &str,
+        patch: Value,
+    ) -> CoreResult<SaveOutcome> {
+        if !patch.is_object() {
+            return Err(CoreError::Invalid(
+                "An edit must be a JSON object with the QuickBooks fields to change.".to_owned(),
+            ));
+        }
+        let store = self.company_store(company_id).await?;
+        let row = store
+            .record(local_id)
+            .await?
+            .ok_or_else(|| CoreError::Invalid(format!("No record {local_id} exists here.")))?;
+        let mut object = row.local.or(row.remote).ok_or_else(|| {
+            CoreError::Invalid(format!(
+                "Record {local_id} was deleted; there is nothing to edit."
+            ))
+        })?;
+        json_patch::merge(&mut object, &patch);
+        self.save_record(company_id, Some(local_id), &row.entity_type, object)
+            .await
     }
 
     /// Deletes a record (a transaction) or makes it inactive (a list entry),
@@ -189,11 +231,20 @@ impl AppCore {
             remote: conflict.remote.clone(),
             fields: conflict_fields(&conflict)
                 .into_iter()
-                .map(|field| FieldConflictView {
-                    path: field.path.to_string(),
-                    base: field.base,
-                    local: field.local,
-                    remote: field.remote,
+                .map(|field| {
+                    let path = field.path.to_string();
+                    // A field's value travels without its object: its
+                    // path's last member says whether it is an amount.
+                    let as_text = |value: Option<Value>| {
+                        value.map(|value| amounts::member_as_text(&path, value))
+                    };
+                    FieldConflictView {
+                        base: as_text(field.base),
+                        local: as_text(field.local),
+                        remote: as_text(field.remote),
+                        decimal: amounts::is_decimal_path(&path),
+                        path,
+                    }
                 })
                 .collect(),
         })
@@ -216,7 +267,9 @@ impl AppCore {
                     let choice = match choice {
                         ChoiceInput::Local => Choice::Local,
                         ChoiceInput::Remote => Choice::Remote,
-                        ChoiceInput::Value { value } => Choice::Value(value),
+                        ChoiceInput::Value { value } => {
+                            Choice::Value(amounts::member_as_number(&path.to_string(), value)?)
+                        }
                     };
                     parsed.insert(path, choice);
                 }
@@ -548,4 +601,63 @@ fn changed_paths(entity: &str, before: Option<&Value>, after: Option<&Value>) ->
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// Refuses fields QuickBooks does not know for the entity (a misspelt
+/// `CustomerRf`, say) before anything is stored, rather than storing a record
+/// QuickBooks will refuse at the next sync. Fields the record already has
+/// (QuickBooks sent them) pass: only what the input adds is checked.
+fn check_field_names(
+    entity_type: &str,
+    object: &Value,
+    existing: Option<&Value>,
+) -> CoreResult<()> {
+    use qbo_client::model::fields::{unknown_fields, unknown_line_fields};
+    // Entity types the model does not cover are refused by the engine.
+    let Ok(entity) = qbo_client::model::EntityType::from_str(entity_type) else {
+        return Ok(());
+    };
+    let Some(members) = object.as_object() else {
+        return Ok(());
+    };
+    let had = |name: &str| existing.and_then(|existing| existing.get(name)).is_some();
+    let mut unknown: Vec<String> = unknown_fields(entity, members.keys().map(String::as_str))
+        .into_iter()
+        .filter(|name| !had(name))
+        .map(str::to_owned)
+        .collect();
+    if let Some(lines) = members.get("Line").and_then(Value::as_array) {
+        // What the record's own lines already carry is QuickBooks' doing.
+        let known_before: std::collections::BTreeSet<String> = existing
+            .and_then(|existing| existing.get("Line"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object)
+            .flat_map(unknown_line_fields)
+            .collect();
+        for (index, line) in lines.iter().enumerate() {
+            let Some(line) = line.as_object() else {
+                continue;
+            };
+            unknown.extend(
+                unknown_line_fields(line)
+                    .into_iter()
+                    .filter(|path| !known_before.contains(path))
+                    .map(|path| format!("Line[{}].{path}", index + 1)),
+            );
+        }
+    }
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(CoreError::Invalid(format!(
+        "QuickBooks has no {} field named {}; check the spelling against QuickBooks' field names. Nothing was saved.",
+        entity.name(),
+        unknown
+            .iter()
+            .map(|name| format!("\"{name}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
 }

@@ -159,12 +159,15 @@ pub struct RecordDetail {
     pub row: RecordListRow,
     /// The working copy (what the user edits).
     #[ts(type = "unknown")]
+    #[serde(serialize_with = "crate::amounts::serialize_as_text")]
     pub local: Option<Value>,
     /// The last version both sides agreed on.
     #[ts(type = "unknown")]
+    #[serde(serialize_with = "crate::amounts::serialize_as_text")]
     pub base: Option<Value>,
     /// The latest QuickBooks version seen.
     #[ts(type = "unknown")]
+    #[serde(serialize_with = "crate::amounts::serialize_as_text")]
     pub remote: Option<Value>,
     /// The open conflict on it, if any.
     #[ts(type = "number | null")]
@@ -240,6 +243,9 @@ pub struct FieldConflictView {
     /// Its value in QuickBooks.
     #[ts(type = "unknown")]
     pub remote: Option<Value>,
+    /// The field is an exact decimal (an amount, a quantity, a price): its
+    /// values are decimal text, and a typed value must be a number.
+    pub decimal: bool,
 }
 
 /// A conflict with the three versions side by side.
@@ -251,12 +257,15 @@ pub struct ConflictDetail {
     pub summary: ConflictSummary,
     /// The last agreed version.
     #[ts(type = "unknown")]
+    #[serde(serialize_with = "crate::amounts::serialize_as_text")]
     pub base: Option<Value>,
     /// The app's version (absent when deleted here).
     #[ts(type = "unknown")]
+    #[serde(serialize_with = "crate::amounts::serialize_as_text")]
     pub local: Option<Value>,
     /// QuickBooks' version (absent when deleted there).
     #[ts(type = "unknown")]
+    #[serde(serialize_with = "crate::amounts::serialize_as_text")]
     pub remote: Option<Value>,
     /// The fields in conflict.
     pub fields: Vec<FieldConflictView>,
@@ -341,9 +350,11 @@ pub struct HistoryRow {
     pub summary: String,
     /// The version before.
     #[ts(type = "unknown")]
+    #[serde(serialize_with = "crate::amounts::serialize_as_text")]
     pub before: Option<Value>,
     /// The version after.
     #[ts(type = "unknown")]
+    #[serde(serialize_with = "crate::amounts::serialize_as_text")]
     pub after: Option<Value>,
     /// Undo can put the version before back.
     pub can_undo: bool,

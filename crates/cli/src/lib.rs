@@ -13,6 +13,7 @@
 //! | 3 | the company must be (re)connected |
 //! | 4 | busy, throttled or cancelled: try again later |
 //! | 5 | the sync finished but left conflicts open (only with `sync --fail-on-conflicts`) |
+//! | 6 | the sync finished but held back or QuickBooks refused some records (`sync`) |
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -29,7 +30,14 @@ use serde_json::{Value, json};
 
 /// Keeps an accountant's books and their clients' QuickBooks Online companies in sync.
 #[derive(Debug, Parser)]
-#[command(name = "ledgerlink", version)]
+#[command(
+    name = "ledgerlink",
+    version,
+    after_help = "Exit codes: 0 done; 1 unexpected failure; 2 bad input (fix the command or the JSON); \
+3 the company must be (re)connected; 4 busy, throttled or cancelled (try again later); \
+5 conflicts left open (sync --fail-on-conflicts only); \
+6 some records were held back or refused by QuickBooks (sync)."
+)]
 pub struct Cli {
     /// The data folder (companies, databases, exports). Defaults to the
     /// desktop app's folder for this user.
@@ -50,6 +58,10 @@ pub enum Command {
     #[command(subcommand)]
     Company(CompanyCommand),
     /// Sync a company once, or keep syncing (--watch).
+    ///
+    /// Exits 6 when some records were held back or QuickBooks refused them
+    /// (the JSON report lists them under `failed`), 5 with
+    /// --fail-on-conflicts when conflicts are open, 0 when all went through.
     Sync {
         /// The company (its id, or a unique start of its name).
         company: String,
@@ -201,7 +213,12 @@ pub enum RecordsCommand {
         #[arg(long, default_value = "-")]
         file: String,
     },
-    /// Replace a record's local version with JSON (a file, or stdin with `-`).
+    /// Edit a record with JSON (a file, or stdin with `-`).
+    ///
+    /// The JSON is a merge patch (RFC 7396) onto the record's local version:
+    /// `{"PrivateNote": "checked"}` changes the memo and keeps everything
+    /// else, lines included; `null` removes a field; an array (`Line`)
+    /// replaces the whole array. With --replace the JSON is the whole record.
     Edit {
         /// The company.
         company: String,
@@ -210,6 +227,10 @@ pub enum RecordsCommand {
         /// The JSON file, or `-` for stdin.
         #[arg(long, default_value = "-")]
         file: String,
+        /// The JSON is the whole record, not a patch: fields it leaves out
+        /// are removed.
+        #[arg(long)]
+        replace: bool,
     },
     /// Delete a transaction (or make a list entry inactive).
     Delete {
@@ -339,6 +360,12 @@ async fn execute(cli: Cli) -> CoreResult<u8> {
                     )
                 });
                 if !watch {
+                    // Held-back or refused records come first: they are
+                    // edits that did not reach QuickBooks, which a script
+                    // must not take for a clean sync.
+                    if !report.failed.is_empty() {
+                        return Ok(6);
+                    }
                     if fail_on_conflicts && summary.open_conflicts > 0 {
                         return Ok(5);
                     }
@@ -577,13 +604,17 @@ async fn records(core: &AppCore, printer: &Printer, command: RecordsCommand) -> 
             company,
             local_id,
             file,
+            replace,
         } => {
             let id = resolve_company(core, &company).await?;
             let object = read_json(&file)?;
-            let detail = core.get_record(&id, &local_id).await?;
-            let outcome = core
-                .save_record(&id, Some(&local_id), &detail.row.entity_type, object)
-                .await?;
+            let outcome = if replace {
+                let detail = core.get_record(&id, &local_id).await?;
+                core.save_record(&id, Some(&local_id), &detail.row.entity_type, object)
+                    .await?
+            } else {
+                core.patch_record(&id, &local_id, object).await?
+            };
             print_save(printer, &outcome, "saved");
             Ok(0)
         }

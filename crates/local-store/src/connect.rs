@@ -29,8 +29,13 @@ pub(crate) async fn open(path: &Path, migrator: &Migrator) -> Result<SqlitePool,
         .create_if_missing(true)
         // WAL lets the UI read while a sync writes.
         .journal_mode(SqliteJournalMode::Wal)
-        // With WAL, NORMAL is still safe against corruption on power loss.
-        .synchronous(SqliteSynchronous::Normal)
+        // FULL, not NORMAL: with WAL, NORMAL keeps the database whole on
+        // power loss but may lose the last commits, and a commit that stored
+        // a request id before the request went out must survive, or a
+        // restart plans the write again under a new id and QuickBooks
+        // creates it twice. FULL costs one fsync of the WAL per commit; the
+        // engine commits per page and per push batch, not per record.
+        .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(BUSY_TIMEOUT);
     let pool = SqlitePoolOptions::new()
@@ -84,4 +89,35 @@ pub(crate) fn parse_json(
         })
     })
     .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Row;
+
+    use crate::CompanyStore;
+
+    /// Every connection a commit may use waits for the disk: the outbox row
+    /// that holds a request id is durable before the request is sent.
+    #[tokio::test]
+    async fn every_connection_of_a_company_store_commits_durably() {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let store = CompanyStore::open(&folder.path().join("company.sqlite"))
+            .await
+            .expect("the store opens");
+        // Hold every connection the pool may open at once, so each is checked.
+        let mut connections = Vec::new();
+        for _ in 0..store.pool.options().get_max_connections() {
+            connections.push(store.pool.acquire().await.expect("a connection"));
+        }
+        for connection in &mut connections {
+            let row = sqlx::query("PRAGMA synchronous")
+                .fetch_one(&mut **connection)
+                .await
+                .expect("the pragma reads");
+            let level: i64 = row.get(0);
+            // 2 is FULL; NORMAL (1) may lose the last commits on power loss.
+            assert_eq!(level, 2, "synchronous must be FULL on every connection");
+        }
+    }
 }

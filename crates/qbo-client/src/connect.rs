@@ -339,6 +339,12 @@ impl LoopbackListener {
         self.port
     }
 
+    /// The address the socket is bound to: a loopback address, so that no
+    /// other machine can deliver (or probe for) an authorization code.
+    pub fn local_addr(&self) -> Result<SocketAddr, ConnectError> {
+        self.listener.local_addr().map_err(ConnectError::Listener)
+    }
+
     /// `http://localhost:{port}/callback`. Intuit refuses IP addresses in
     /// redirect URIs, so the URI names localhost while the socket is bound
     /// to 127.0.0.1.

@@ -122,8 +122,8 @@ pub fn push_rank(entity: &str) -> usize {
 ///
 /// `name` is DisplayName, FullyQualifiedName (a sub-account shows its
 /// parent, as QuickBooks' references do) or Name; `amount` is
-/// `TotalAmt` (or, for a transaction not yet in QuickBooks, the sum of its
-/// lines plus tax, as QuickBooks will compute it), an account's
+/// `TotalAmt` (or, for a transaction not yet in QuickBooks, the total
+/// QuickBooks will compute from its lines, discounts and tax), an account's
 /// `CurrentBalance` or another list entry's `Balance`.
 pub fn summary_of(entity: &str, object: &Value) -> RecordSummary {
     let name = ["DisplayName", "FullyQualifiedName", "Name", "CompanyName"]
@@ -161,14 +161,36 @@ fn text(object: &Value, key: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The total QuickBooks will compute for a transaction it has not seen: the
-/// line amounts (debits only for a journal entry; never the generated
-/// subtotal line) plus the document's tax.
+/// The total QuickBooks will compute for a transaction it has not seen, by
+/// QuickBooks' rules: the line amounts (debits only for a journal entry;
+/// never the generated subtotal line or a description-only line), less
+/// discount lines (a percentage of the item lines, rounded to the cent),
+/// less a deposit's cash back, plus the document's tax unless the amounts
+/// already include it (`GlobalTaxCalculation` `TaxInclusive`) or no tax
+/// applies (`NotApplicable`).
 fn lines_total(entity: &str, object: &Value) -> Option<Decimal> {
     let lines = object.get("Line")?.as_array()?;
     let mut total = Decimal::ZERO;
+    let mut discounts = Decimal::ZERO;
+    let mut percents = Vec::new();
     for line in lines {
-        if is_subtotal_line(line) {
+        let detail_type = line.get("DetailType").and_then(Value::as_str);
+        if is_subtotal_line(line) || detail_type == Some("DescriptionOnly") {
+            continue;
+        }
+        if detail_type == Some("DiscountLineDetail") {
+            let detail = line.get("DiscountLineDetail");
+            let percent_based = detail
+                .and_then(|detail| detail.get("PercentBased"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let percent = detail
+                .and_then(|detail| detail.get("DiscountPercent"))
+                .and_then(decimal);
+            match (percent_based, percent) {
+                (true, Some(percent)) => percents.push(percent),
+                _ => discounts += line.get("Amount").and_then(decimal)?,
+            }
             continue;
         }
         if entity == "JournalEntry"
@@ -181,7 +203,23 @@ fn lines_total(entity: &str, object: &Value) -> Option<Decimal> {
         }
         total += line.get("Amount").and_then(decimal)?;
     }
-    if let Some(tax) = object.pointer("/TxnTaxDetail/TotalTax").and_then(decimal) {
+    for percent in percents {
+        discounts += (total * percent / Decimal::ONE_HUNDRED)
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    }
+    let mut total = total - discounts;
+    if entity == "Deposit"
+        && let Some(cash_back) = object.pointer("/CashBack/Amount").and_then(decimal)
+    {
+        total -= cash_back;
+    }
+    let tax_included_or_none = matches!(
+        object.get("GlobalTaxCalculation").and_then(Value::as_str),
+        Some("TaxInclusive" | "NotApplicable")
+    );
+    if !tax_included_or_none
+        && let Some(tax) = object.pointer("/TxnTaxDetail/TotalTax").and_then(decimal)
+    {
         total += tax;
     }
     Some(total)

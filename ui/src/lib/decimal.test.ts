@@ -13,7 +13,8 @@ import {
   round,
   subtract,
   sum,
-  toJsonNumber,
+  decimalMember,
+  toJsonDecimal,
   toText,
 } from './decimal';
 
@@ -69,12 +70,24 @@ describe('exact decimals', () => {
     expect(fromJson({ value: 1 })).toBeNull();
   });
 
-  it('carries decimals to JSON numbers only when no digit would be lost', () => {
-    expect(toJsonNumber('1250.50')).toBe(1250.5);
+  it('carries typed decimals to JSON as exact text, never as a float', () => {
+    expect(toJsonDecimal('1250.50')).toBe('1250.50');
+    expect(toJsonDecimal(' 007.5 ')).toBe('7.5');
+    expect(toJsonDecimal('.5')).toBe('0.5');
     expect(jsonNumberProblem('99999999999.99')).toBeNull();
     expect(jsonNumberProblem('1234567890123456.7')).toMatch(/more than 15 digits/);
     expect(jsonNumberProblem('12,5')).toMatch(/not a number/);
-    expect(() => toJsonNumber('abc')).toThrow(RangeError);
+    expect(() => toJsonDecimal('abc')).toThrow(RangeError);
+  });
+
+  it('writes back an untouched decimal member byte for byte', () => {
+    expect(decimalMember('100.10', '100.10')).toBe('100.10');
+    expect(decimalMember('12345678901234567.89', '12345678901234567.89')).toBe('12345678901234567.89');
+    // A number read from older JSON stays the very same number.
+    expect(decimalMember(25, '25')).toBe(25);
+    // Changed text is written as the new exact text.
+    expect(decimalMember('100.10', '100.1')).toBe('100.1');
+    expect(decimalMember(undefined, '3')).toBe('3');
   });
 
   it('formats for display with grouping and cents, without going through a float', () => {

@@ -3,9 +3,10 @@
  *
  * A decimal is an integer number of units (a bigint) and a scale (how many
  * of its digits are decimals), so 0.1 + 0.2 is exactly 0.3 here, unlike with
- * JavaScript numbers. Amounts cross the IPC boundary as strings, or inside a
- * record's JSON as numbers; both are read into this form before any sum or
- * comparison.
+ * JavaScript numbers. Amounts cross the IPC boundary as strings, also inside
+ * a record's JSON (the core writes every decimal member as its exact text);
+ * numbers are still read, and both are read into this form before any sum
+ * or comparison.
  */
 
 /** `units / 10^scale`. */
@@ -181,17 +182,32 @@ export function jsonNumberProblem(text: string): string | null {
 }
 
 /**
- * The number to put in a record's JSON for decimal `text`. No arithmetic is
- * done on it: it is only the carrier, and with at most 15 significant digits
- * it serialises back to the same digits (the Rust side reads JSON numbers
- * exactly). Callers check `jsonNumberProblem` first; this throws otherwise.
+ * The value to put in a record's JSON for decimal `text`: the decimal as
+ * text, which the core reads back into a JSON number with exactly these
+ * digits. Amounts cross the IPC boundary as text in both directions, never
+ * as a JavaScript number, so no float ever rounds them. Written plainly
+ * ("007.50" → "7.50", ".5" → "0.5"). Callers check `jsonNumberProblem`
+ * first; this throws otherwise.
  */
-export function toJsonNumber(text: string): number {
+export function toJsonDecimal(text: string): string {
   const problem = jsonNumberProblem(text);
-  if (problem !== null) {
-    throw new RangeError(problem);
+  const value = parseDecimal(text);
+  if (problem !== null || value === null) {
+    throw new RangeError(problem ?? `"${text}" is not a number.`);
   }
-  return Number(text.trim());
+  return toText(value);
+}
+
+/**
+ * A decimal member written back into a record: the value it had when its
+ * text did not change (so what the user did not edit goes back byte for
+ * byte), else the new text.
+ */
+export function decimalMember(previous: unknown, text: string): unknown {
+  if (previous !== undefined && fromJson(previous) !== null && jsonToText(previous) === text.trim()) {
+    return previous;
+  }
+  return toJsonDecimal(text);
 }
 
 const decimalSeparators = new Map<string, string>();

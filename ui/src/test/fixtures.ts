@@ -104,9 +104,15 @@ export function conflict(overrides: Partial<ConflictDetail> = {}): ConflictDetai
     local: base,
     remote: base,
     fields: [
-      { path: 'PrivateNote', base: 'old memo', local: 'mine', remote: 'theirs' },
-      { path: 'Line[Id=7].Amount', base: 10, local: 12.5, remote: 15 },
-      { path: 'CustomerRef', base: { value: '58', name: 'Acme Ltd' }, local: { value: '58', name: 'Acme Ltd' }, remote: { value: '60', name: 'Bolt Inc' } },
+      { path: 'PrivateNote', base: 'old memo', local: 'mine', remote: 'theirs', decimal: false },
+      { path: 'Line[Id=7].Amount', base: '10', local: '12.5', remote: '15', decimal: true },
+      {
+        path: 'CustomerRef',
+        base: { value: '58', name: 'Acme Ltd' },
+        local: { value: '58', name: 'Acme Ltd' },
+        remote: { value: '60', name: 'Bolt Inc' },
+        decimal: false,
+      },
     ],
     localVoid: false,
     ...overrides,

@@ -3,7 +3,7 @@
 use app_core::{HistoryQuery, RecordState};
 use serde_json::json;
 
-use crate::support::{demo_query, invoices, open, open_in};
+use crate::support::{demo_query, demo_write, invoices, open, open_in};
 
 #[tokio::test]
 async fn the_demo_company_connects_syncs_and_takes_an_edit_to_quickbooks() {
@@ -129,4 +129,60 @@ async fn the_demo_company_survives_a_restart_of_the_app() {
             .total,
         before
     );
+}
+
+/// `status` and `company list` in a new process (the CLI, or the app just
+/// started) read the counts from the company's database, not only from the
+/// databases this process already opened.
+#[tokio::test]
+async fn a_new_process_reports_the_pending_changes_and_conflicts_on_disk() {
+    let opened = open().await;
+    let core = &opened.core;
+    let demo = core.add_demo_company().await.unwrap();
+    core.sync_now(&demo.id, |_| {}).await.unwrap();
+    let realm = demo.realm_id.clone().unwrap();
+    let page = core.list_records(&demo.id, invoices()).await.unwrap();
+    let (first, second) = (&page.rows[0], &page.rows[1]);
+
+    // The same memo edited on both sides: a conflict after the sync.
+    let detail = core.get_record(&demo.id, &first.local_id).await.unwrap();
+    let mut object = detail.local.clone().unwrap();
+    object["PrivateNote"] = json!("Ours");
+    core.save_record(&demo.id, Some(&first.local_id), "Invoice", object)
+        .await
+        .unwrap();
+    let remote = detail.remote.clone().unwrap();
+    demo_write(
+        core,
+        &realm,
+        "invoice",
+        json!({
+            "Id": remote["Id"],
+            "SyncToken": remote["SyncToken"],
+            "sparse": true,
+            "PrivateNote": "Theirs",
+        }),
+    )
+    .await;
+    core.sync_now(&demo.id, |_| {}).await.unwrap();
+    // A second edit that waits for the next sync.
+    let detail = core.get_record(&demo.id, &second.local_id).await.unwrap();
+    let mut object = detail.local.clone().unwrap();
+    object["PrivateNote"] = json!("Not sent yet");
+    core.save_record(&demo.id, Some(&second.local_id), "Invoice", object)
+        .await
+        .unwrap();
+    let before = core.company(&demo.id).await.unwrap();
+    assert_eq!(before.open_conflicts, 1);
+    assert!(before.pending_changes >= 1, "{before:?}");
+
+    let dir = opened.dir;
+    drop(opened.core);
+    let reopened = open_in(dir).await;
+    let listed = reopened.core.list_companies().await.unwrap();
+    assert_eq!(listed[0].open_conflicts, before.open_conflicts);
+    assert_eq!(listed[0].pending_changes, before.pending_changes);
+    let status = reopened.core.company(&demo.id).await.unwrap();
+    assert_eq!(status.open_conflicts, before.open_conflicts);
+    assert_eq!(status.pending_changes, before.pending_changes);
 }

@@ -1,8 +1,10 @@
 //! The use-cases end to end: a real data folder, the embedded demo emulator,
 //! real SQLite files, an in-memory vault.
 
+mod amounts;
 mod companies;
 mod demo;
+mod secrecy;
 mod support;
 mod timer;
 mod webhooks;

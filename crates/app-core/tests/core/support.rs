@@ -43,11 +43,9 @@ async fn open_in_with(dir: TempDir, adjust: impl FnOnce(&mut CoreOptions)) -> Co
     Core { core, dir, vault }
 }
 
-/// Reads from the demo emulator as "the client in QuickBooks".
-pub async fn demo_query(core: &AppCore, realm: &str, statement: &str) -> serde_json::Value {
-    let base = core.demo_address().await.unwrap();
-    let http = reqwest::Client::new();
-    let minted: serde_json::Value = http
+/// An access token for the demo emulator, as "the client in QuickBooks".
+async fn demo_token(base: &str, realm: &str) -> String {
+    let minted: serde_json::Value = reqwest::Client::new()
         .post(format!("{base}/_emulator/tokens"))
         .json(&serde_json::json!({ "realm_id": realm }))
         .send()
@@ -56,7 +54,38 @@ pub async fn demo_query(core: &AppCore, realm: &str, statement: &str) -> serde_j
         .json()
         .await
         .unwrap();
-    let token = minted["access_token"].as_str().unwrap().to_owned();
+    minted["access_token"].as_str().unwrap().to_owned()
+}
+
+/// Writes to the demo emulator as "the client in QuickBooks": a POST of
+/// `body` to the entity's endpoint (a sparse update, say).
+pub async fn demo_write(
+    core: &AppCore,
+    realm: &str,
+    entity_path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let base = core.demo_address().await.unwrap();
+    let token = demo_token(&base, realm).await;
+    let answer = reqwest::Client::new()
+        .post(format!(
+            "{base}/v3/company/{realm}/{entity_path}?minorversion=75"
+        ))
+        .bearer_auth(token)
+        .header("Accept", "application/json")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{}", answer.status());
+    answer.json().await.unwrap()
+}
+
+/// Reads from the demo emulator as "the client in QuickBooks".
+pub async fn demo_query(core: &AppCore, realm: &str, statement: &str) -> serde_json::Value {
+    let base = core.demo_address().await.unwrap();
+    let http = reqwest::Client::new();
+    let token = demo_token(&base, realm).await;
     http.post(format!("{base}/v3/company/{realm}/query?minorversion=75"))
         .bearer_auth(token)
         .header("Content-Type", "application/text")

@@ -12,6 +12,7 @@
 
 mod client;
 mod common;
+pub mod fields;
 mod line;
 mod master;
 mod transactions;

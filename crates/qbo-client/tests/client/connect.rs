@@ -486,3 +486,44 @@ async fn a_wrong_client_secret_fails_the_exchange_with_intuits_message() {
         other => panic!("expected ExchangeFailed, got {other:?}"),
     }
 }
+
+/// This machine's address on its default route, if it has one other than
+/// loopback: a UDP "connect" picks the interface without sending anything.
+fn non_loopback_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    // TEST-NET-1: never routed anywhere; only the route lookup matters.
+    socket.connect("192.0.2.1:9").ok()?;
+    let address = socket.local_addr().ok()?.ip();
+    (!address.is_loopback() && !address.is_unspecified()).then_some(address)
+}
+
+#[tokio::test]
+async fn the_loopback_listener_is_bound_to_loopback_only() {
+    let listener = LoopbackListener::bind().await.unwrap();
+    let address = listener.local_addr().unwrap();
+    assert!(
+        address.ip().is_loopback(),
+        "the listener is bound to {address}, reachable from other machines"
+    );
+    assert_eq!(address.port(), listener.port());
+    // Reachable on loopback (the browser on this machine)…
+    let local = tokio::net::TcpStream::connect(("127.0.0.1", listener.port())).await;
+    assert!(
+        local.is_ok(),
+        "loopback cannot reach the listener: {local:?}"
+    );
+    drop(local);
+    // …and not on this machine's network address, when it has one.
+    if let Some(outside) = non_loopback_address() {
+        let remote = tokio::time::timeout(
+            Duration::from_secs(5),
+            tokio::net::TcpStream::connect((outside, listener.port())),
+        )
+        .await;
+        assert!(
+            !matches!(remote, Ok(Ok(_))),
+            "the listener answered on {outside}:{}",
+            listener.port()
+        );
+    }
+}

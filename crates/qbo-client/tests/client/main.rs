@@ -9,6 +9,7 @@ mod model;
 mod query;
 mod secrecy;
 mod support;
+mod time_zones;
 mod tokens;
 mod transport;
 mod webhooks;

@@ -671,3 +671,46 @@ async fn a_typed_invoice_is_created_with_exact_totals() {
     assert_eq!(read.total_amt, created.total_amt);
     assert_eq!(read.balance, created.total_amt);
 }
+
+#[test]
+fn the_schema_field_lists_know_qbo_names_and_catch_misspellings() {
+    use qbo_client::model::EntityType;
+    use qbo_client::model::fields::{DECIMAL, is_decimal, unknown_fields, unknown_line_fields};
+
+    // `is_decimal` searches the list by halves: it must stay sorted.
+    assert!(DECIMAL.windows(2).all(|pair| pair[0] < pair[1]));
+    for name in [
+        "Amount",
+        "Qty",
+        "UnitPrice",
+        "TotalAmt",
+        "QtyOnHand",
+        "TotalTax",
+    ] {
+        assert!(is_decimal(name), "{name}");
+    }
+    for name in ["DocNumber", "Id", "SyncToken", "LineNum", "Value"] {
+        assert!(!is_decimal(name), "{name}");
+    }
+    assert_eq!(
+        unknown_fields(
+            EntityType::Invoice,
+            ["CustomerRef", "CustomerRf", "Line", "domain", "PrivateNot"]
+        ),
+        vec!["CustomerRf", "PrivateNot"]
+    );
+    assert!(unknown_fields(EntityType::Customer, ["DisplayName", "Balance"]).is_empty());
+    let line = serde_json::json!({
+        "Amount": 5,
+        "DetailType": "SalesItemLineDetail",
+        "SalesItemLineDetail": {"ItemRef": {"value": "1"}, "UnitPrise": 5},
+        "Amout": 5
+    });
+    assert_eq!(
+        unknown_line_fields(line.as_object().unwrap()),
+        vec![
+            "SalesItemLineDetail.UnitPrise".to_owned(),
+            "Amout".to_owned()
+        ]
+    );
+}

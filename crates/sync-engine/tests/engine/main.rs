@@ -13,4 +13,5 @@ mod samples;
 mod scenarios;
 mod simulation;
 mod support;
+mod totals;
 mod validate;

@@ -3,7 +3,7 @@
  * becomes "Line 2 · Quantity", `{ value: "58", name: "Acme Ltd" }` becomes "Acme Ltd".
  * Used by the conflict view, the history diff and the record detail.
  */
-import { formatAmount, numberToText } from '../decimal';
+import { formatAmount, isDecimal, numberToText } from '../decimal';
 import { splitWords } from './entities';
 
 /** One step of a path: a member, a line by its QuickBooks `Id`, or a line by its number (from 1). */
@@ -179,6 +179,8 @@ export function describeValue(value: unknown, key?: string): string {
     return '—';
   }
   if (typeof value === 'string') {
+    // Amounts come as decimal text (exact), and are shown as money.
+    if (isMoneyKey(key) && isDecimal(value)) return formatAmount(value);
     return value === '' ? '(empty)' : value;
   }
   if (typeof value === 'number') {

@@ -82,16 +82,57 @@ describe('the transaction form', () => {
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatchObject({
       Id: '1',
-      Amount: 0.38,
-      SalesItemLineDetail: { Qty: 3, UnitPrice: 0.125, TaxCodeRef: { value: 'NON' } },
+      Amount: '0.38',
+      SalesItemLineDetail: { Qty: '3', UnitPrice: '0.125', TaxCodeRef: { value: 'NON' } },
     });
     expect(lines[1]).toEqual({
       DetailType: 'SalesItemLineDetail',
-      Amount: 0.1,
+      Amount: '0.10',
       Description: 'Extra',
       SalesItemLineDetail: { ItemRef: { value: '1', name: 'Services' } },
     });
     expect(lines[2]).toEqual(invoice.Line[1]);
+  });
+
+  it('sends back the amounts the user did not edit byte for byte, as the core sent them', () => {
+    // The core sends every amount as its exact decimal text.
+    const exact = {
+      Id: '240',
+      SyncToken: '0',
+      CustomerRef: { value: '58', name: 'Acme Ltd' },
+      TotalAmt: '12345678901234668.00',
+      Line: [
+        {
+          Id: '1',
+          Amount: '100.10',
+          DetailType: 'SalesItemLineDetail',
+          SalesItemLineDetail: { ItemRef: { value: '1', name: 'Services' }, Qty: '1.000', UnitPrice: '100.10' },
+        },
+        {
+          Id: '2',
+          Amount: '12345678901234567.89',
+          DetailType: 'SalesItemLineDetail',
+          SalesItemLineDetail: { ItemRef: { value: '1', name: 'Services' } },
+        },
+        { DetailType: 'SubTotalLineDetail', Amount: '12345678901234667.99', SubTotalLineDetail: {} },
+      ],
+    };
+    // What the IPC layer hands over is parsed JSON text, as in the webview.
+    const received = JSON.parse(JSON.stringify(exact)) as typeof exact;
+    const form = profile('Invoice');
+    const model = toModel(form, received);
+    expect(model.lines.map((line) => line.amount)).toEqual(['100.10', '12345678901234567.89']);
+    // Untouched amounts are not held to the digits a typed amount may have.
+    expect(checkTransaction(form, model)).toEqual([]);
+    model.header['PrivateNote'] = 'checked';
+    const object = toObject(form, model, received, names);
+    expect(object).toEqual({ ...exact, PrivateNote: 'checked' });
+    // And as it travels back: the same text, digit for digit.
+    const sent = JSON.stringify(object);
+    expect(sent).toContain('"Amount":"100.10"');
+    expect(sent).toContain('"Amount":"12345678901234567.89"');
+    expect(sent).toContain('"Qty":"1.000"');
+    expect(sent).not.toMatch(/"Amount":\d/);
   });
 
   it('turns an expense line from an account to an item', () => {
@@ -113,7 +154,7 @@ describe('the transaction form', () => {
       Id: '1',
       Amount: 200,
       DetailType: 'ItemBasedExpenseLineDetail',
-      ItemBasedExpenseLineDetail: { ItemRef: { value: '1', name: 'Services' }, Qty: 2, UnitPrice: 100 },
+      ItemBasedExpenseLineDetail: { ItemRef: { value: '1', name: 'Services' }, Qty: '2', UnitPrice: '100' },
     });
   });
 
@@ -188,8 +229,8 @@ describe('the journal entry balance', () => {
     ]);
     const lines = toObject(form, model, null, names)['Line'] as Array<Record<string, unknown>>;
     expect(lines.map((line) => [line['Amount'], (line['JournalEntryLineDetail'] as Record<string, unknown>)['PostingType']])).toEqual([
-      [100, 'Debit'],
-      [100, 'Credit'],
+      ['100', 'Debit'],
+      ['100', 'Credit'],
     ]);
   });
 });

@@ -5,9 +5,12 @@
  * does not show is kept as it was), and the checks made before saving.
  *
  * Amounts, quantities and prices stay decimal text in the form; sums and
- * comparisons use exact decimals (see ../decimal.ts).
+ * comparisons use exact decimals (see ../decimal.ts). They are written back
+ * as decimal text, and a member whose text the user did not change keeps
+ * the value it came with, byte for byte.
  */
 import {
+  decimalMember,
   fromJson,
   isDecimal,
   jsonNumberProblem,
@@ -16,7 +19,6 @@ import {
   parseDecimal,
   round,
   sum,
-  toJsonNumber,
   toText,
   equals,
   type Decimal,
@@ -200,6 +202,8 @@ export interface TransactionModel {
   lines: LineModel[];
   /** Lines the editor does not handle (subtotals, discounts, applied payments), kept as they are. */
   keptLines: unknown[];
+  /** The header amounts as they came, by field key: left unchanged, they are not checked again. */
+  headerSource: Record<string, unknown>;
 }
 
 const DETAIL_OF: Record<Exclude<LineKind, 'none'>, string[]> = {
@@ -247,6 +251,7 @@ function text(value: unknown): string {
 export function toModel(profile: FormProfile, object: unknown): TransactionModel {
   const header: Record<string, string> = {};
   const headerNames: Record<string, string> = {};
+  const headerSource: Record<string, unknown> = {};
   for (const field of profile.header) {
     const value = at(object, field.path);
     if (field.kind === 'ref') {
@@ -256,6 +261,7 @@ export function toModel(profile: FormProfile, object: unknown): TransactionModel
       }
     } else if (field.kind === 'money') {
       header[field.key] = jsonToText(value);
+      headerSource[field.key] = value;
     } else {
       header[field.key] = text(value);
     }
@@ -277,7 +283,7 @@ export function toModel(profile: FormProfile, object: unknown): TransactionModel
       lines.push(emptyLine(profile.lineKind));
     }
   }
-  return { entityType: profile.entityType, header, headerNames, lines, keptLines };
+  return { entityType: profile.entityType, header, headerNames, lines, keptLines, headerSource };
 }
 
 function lineModel(line: Record<string, unknown>, detailType: string): LineModel {
@@ -344,6 +350,18 @@ function entityLabel(entityType: string): string {
   return entityType === 'JournalEntry' ? 'This journal entry' : 'This record';
 }
 
+/**
+ * Why a number in the form cannot be saved, or null. A value left as it came
+ * (QuickBooks' own amount, however many digits) is kept as it is; only what
+ * the user typed is checked.
+ */
+function typedNumberProblem(text: string, previous: unknown): string | null {
+  if (previous !== undefined && fromJson(previous) !== null && jsonToText(previous) === text.trim()) {
+    return null;
+  }
+  return jsonNumberProblem(text);
+}
+
 /** The checks made before saving: required fields, lines, numbers, a balanced journal entry. */
 export function checkTransaction(profile: FormProfile, model: TransactionModel): FormIssue[] {
   const issues: FormIssue[] = [];
@@ -354,7 +372,7 @@ export function checkTransaction(profile: FormProfile, model: TransactionModel):
       const what = field.kind === 'ref' || field.kind === 'choice' ? 'Choose' : 'Fill in';
       issues.push({ field: field.key, message: `${what} the ${field.label.toLowerCase()}.` });
     } else if (field.kind === 'money' && value !== '') {
-      const problem = jsonNumberProblem(value);
+      const problem = typedNumberProblem(value, model.headerSource[field.key]);
       if (problem !== null) issues.push({ field: field.key, message: problem });
     } else if (field.kind === 'date' && value !== '' && !/^\d{4}-\d{2}-\d{2}$/.test(value)) {
       issues.push({ field: field.key, message: `Write the ${field.label.toLowerCase()} as YYYY-MM-DD.` });
@@ -394,7 +412,7 @@ export function checkTransaction(profile: FormProfile, model: TransactionModel):
     if (line.amount.trim() === '') {
       issues.push({ field: `${at}.Amount`, message: `Fill in the amount on line ${number}.` });
     } else {
-      const problem = jsonNumberProblem(line.amount);
+      const problem = typedNumberProblem(line.amount, line.source?.['Amount']);
       if (problem !== null) issues.push({ field: `${at}.Amount`, message: `Line ${number}: ${problem}` });
     }
   });
@@ -419,7 +437,7 @@ function checkJournalLine(line: LineModel, number: number, issues: FormIssue[]):
     return;
   }
   const value = debit === '' ? credit : debit;
-  const problem = jsonNumberProblem(value);
+  const problem = typedNumberProblem(value, line.source?.['Amount']);
   if (problem !== null) {
     issues.push({ field: at, message: `Line ${number}: ${problem}` });
   } else if ((parseDecimal(value)?.units ?? 0n) < 0n) {
@@ -492,7 +510,7 @@ export function toObject(
         );
         break;
       case 'money':
-        setAt(object, field.path, toJsonNumber(value));
+        setAt(object, field.path, decimalMember(at(original, field.path), value));
         break;
       case 'memo':
         setAt(object, field.path, model.header[field.key] ?? '');
@@ -533,7 +551,7 @@ function lineObject(kind: LineKind, line: LineModel, nameOf: NameOf): Record<str
   }
   base['DetailType'] = detailType;
   base[detailType] = detail;
-  base['Amount'] = toJsonNumber(amount);
+  base['Amount'] = decimalMember(base['Amount'], amount);
   if (line.description.trim() === '') {
     delete base['Description'];
   } else {
@@ -546,7 +564,7 @@ function setNumber(detail: Record<string, unknown>, key: string, value: string):
   if (value.trim() === '') {
     delete detail[key];
   } else {
-    detail[key] = toJsonNumber(value);
+    detail[key] = decimalMember(detail[key], value);
   }
 }
 

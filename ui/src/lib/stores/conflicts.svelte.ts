@@ -16,7 +16,7 @@ import {
   type ResolutionInput,
   type UnlistenFn,
 } from '../ipc/commands';
-import { jsonNumberProblem, toJsonNumber } from '../decimal';
+import { jsonNumberProblem, toJsonDecimal } from '../decimal';
 import { isReference, sameValue } from '../records/fields';
 
 /** The functions the store calls; tests may pass fakes. */
@@ -39,8 +39,13 @@ export type DeleteChoice = 'keep_local_version' | 'accept_delete';
 /** How a typed new value is read: as text, as an exact number, as yes/no, or as a picked reference. */
 export type ValueKind = 'text' | 'number' | 'boolean' | 'reference' | 'none';
 
-/** The kind of value a field holds, judged from its three versions. */
-export function valueKind(field: { base: unknown; local: unknown; remote: unknown }): ValueKind {
+/**
+ * The kind of value a field holds: a number when the core says the field is
+ * a decimal (its values then come as decimal text), else judged from its
+ * three versions.
+ */
+export function valueKind(field: { base: unknown; local: unknown; remote: unknown; decimal?: boolean }): ValueKind {
+  if (field.decimal === true) return 'number';
   const values = [field.local, field.remote, field.base].filter((value) => value !== null && value !== undefined);
   if (values.length === 0) return 'text';
   if (values.every((value) => typeof value === 'number')) return 'number';
@@ -186,7 +191,7 @@ export class ConflictsStore {
   }
 
   /** Why the typed value of a field cannot be used, or null. */
-  valueProblem(field: { path: string; base: unknown; local: unknown; remote: unknown }): string | null {
+  valueProblem(field: { path: string; base: unknown; local: unknown; remote: unknown; decimal?: boolean }): string | null {
     const text = (this.values[field.path] ?? '').trim();
     switch (valueKind(field)) {
       case 'number':
@@ -224,11 +229,12 @@ export class ConflictsStore {
     return { kind: 'fields', choices };
   }
 
-  #typedValue(field: { path: string; base: unknown; local: unknown; remote: unknown }): unknown {
+  #typedValue(field: { path: string; base: unknown; local: unknown; remote: unknown; decimal?: boolean }): unknown {
     const text = (this.values[field.path] ?? '').trim();
     switch (valueKind(field)) {
       case 'number':
-        return toJsonNumber(text);
+        // Decimal text: the core reads it into a number with these digits.
+        return toJsonDecimal(text);
       case 'boolean':
         return text === 'true';
       case 'reference': {

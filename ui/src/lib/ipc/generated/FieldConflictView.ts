@@ -19,4 +19,9 @@ local: unknown,
 /**
  * Its value in QuickBooks.
  */
-remote: unknown, };
+remote: unknown, 
+/**
+ * The field is an exact decimal (an amount, a quantity, a price): its
+ * values are decimal text, and a typed value must be a number.
+ */
+decimal: boolean, };
