@@ -15,6 +15,7 @@ fn main() {
         "remove_company",
         "sync_now",
         "cancel_sync",
+        "sync_all",
         "list_records",
         "get_record",
         "save_record",

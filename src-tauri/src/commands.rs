@@ -8,7 +8,7 @@ use app_core::{
     AppInfo, AppSettings, Catalogue, CompanySettings, CompanySummary, ConflictDetail,
     ConflictSummary, DryRun, HistoryPage, HistoryQuery, IntuitKeysInput, LocationView, NewProduct,
     PickerOption, ProductView, RecordDetail, RecordPage, RecordQuery, ResolutionInput, SaveOutcome,
-    StockInput, SyncProgress, SyncReport,
+    StockInput, SyncAllReport, SyncProgress, SyncReport,
 };
 use serde_json::Value;
 use tauri::State;
@@ -99,6 +99,13 @@ pub async fn sync_now(
             }
         })
         .await?)
+}
+
+/// Syncs every connected company through the queue, two at a time; each
+/// company's state reaches the window as it changes.
+#[tauri::command]
+pub async fn sync_all(state: State<'_, AppState>) -> Answer<SyncAllReport> {
+    Ok(state.core.sync_all().await?)
 }
 
 /// Cancels a running sync.

@@ -6,6 +6,7 @@ mod commands;
 mod error;
 mod events;
 mod logging;
+mod menu;
 mod notify;
 mod state;
 mod tray;
@@ -41,22 +42,58 @@ pub fn run() {
             );
             let core = tauri::async_runtime::block_on(open_core(app.handle(), paths))?;
             app.manage(AppState::new(core));
-            if let Err(error) = tray::create(app.handle()) {
-                // A desktop without a tray still has the window and the status bar.
-                tracing::warn!(%error, "the tray icon could not be created");
+            let tray = match tray::create(app.handle()) {
+                Ok(()) => KeepRunning(true),
+                Err(error) => {
+                    // A desktop without a tray still has the window and the
+                    // status bar; closing the window then quits.
+                    tracing::warn!(%error, "the tray icon could not be created");
+                    KeepRunning(false)
+                }
+            };
+            app.manage(tray);
+            match menu::app_menu(app.handle()) {
+                Ok(menu) => {
+                    app.set_menu(menu)?;
+                }
+                Err(error) => tracing::warn!(%error, "the app menu could not be created"),
             }
             Ok(())
+        })
+        .on_menu_event(|app, event| tray::on_menu(app, event.id().as_ref()))
+        .on_window_event(|window, event| {
+            // Closing the window keeps Ledgerlink in the tray and its timers
+            // syncing; Quit in the tray or the app menu ends it.
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event
+                && window.state::<KeepRunning>().0
+            {
+                api.prevent_close();
+                let _ = window.hide();
+            }
         })
         .plugin(tauri_plugin_notification::init())
         .build(tauri::generate_context!());
     match app {
-        Ok(app) => app.run(|_, _| {}),
+        Ok(app) => app.run(|app, event| {
+            // The last window hidden is not a reason to stop: only an explicit
+            // Quit (an exit with a code) ends the app while the tray is there.
+            if let tauri::RunEvent::ExitRequested {
+                code: None, api, ..
+            } = event
+                && app.state::<KeepRunning>().0
+            {
+                api.prevent_exit();
+            }
+        }),
         Err(error) => {
             eprintln!("Ledgerlink could not start: {error}");
             std::process::exit(1);
         }
     }
 }
+
+/// Whether the app stays running in the tray when its window closes.
+struct KeepRunning(bool);
 
 /// The app's commands on any runtime, so that tests can drive them on the
 /// mock runtime. The caller manages [`AppState`].
@@ -72,6 +109,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::remove_company,
         commands::sync_now,
         commands::cancel_sync,
+        commands::sync_all,
         commands::list_records,
         commands::get_record,
         commands::save_record,

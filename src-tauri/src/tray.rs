@@ -1,49 +1,220 @@
-//! The tray icon: shows whether the companies are in sync, and brings the
-//! window back.
+//! The tray icon: its badge says whether the companies are in sync, syncing
+//! or need attention; its menu lists each company with its state and offers
+//! Sync all, Open and Quit. Closing the window leaves the app here, syncing.
 
 use app_core::{CompanySummary, ConnectionState};
-use tauri::menu::{Menu, MenuItem};
+use tauri::image::Image;
+use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Manager, Runtime};
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+
+use crate::events::MENU_ACTION;
 
 /// The tray icon's id.
 const TRAY_ID: &str = "ledgerlink";
+/// Menu ids; a company's item is `company:<id>`.
+const OPEN: &str = "open";
+const SYNC_ALL: &str = "sync-all";
+const QUIT: &str = "quit";
 
-/// Creates the tray icon with its menu.
+/// What the tray's badge shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrayState {
+    /// Every company is in sync.
+    Ok,
+    /// A sync runs or waits in the queue.
+    Syncing,
+    /// A company needs the user: conflicts, a failed sync or a reconnect.
+    Attention,
+}
+
+impl TrayState {
+    /// The state of a set of companies: attention first, then syncing.
+    pub fn of(companies: &[CompanySummary]) -> TrayState {
+        if companies.iter().any(needs_attention) {
+            TrayState::Attention
+        } else if companies
+            .iter()
+            .any(|company| company.syncing || company.queued)
+        {
+            TrayState::Syncing
+        } else {
+            TrayState::Ok
+        }
+    }
+
+    /// The badge colour (RGBA): green, blue or amber.
+    fn colour(self) -> [u8; 4] {
+        match self {
+            TrayState::Ok => [0x2e, 0x7d, 0x32, 0xff],
+            TrayState::Syncing => [0x1f, 0x6f, 0xd1, 0xff],
+            TrayState::Attention => [0xd9, 0x7a, 0x00, 0xff],
+        }
+    }
+}
+
+fn needs_attention(company: &CompanySummary) -> bool {
+    company.open_conflicts > 0
+        || company.connection == ConnectionState::ReconnectNeeded
+        || (company.last_sync_error.is_some() && !company.syncing)
+}
+
+/// Creates the tray icon with its menu; the caller learns whether a tray exists.
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let show = MenuItem::with_id(app, "show", "Show Ledgerlink", true, None::<&str>)?;
-    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&show, &quit])?;
+    let menu = menu(app, &[])?;
     let mut builder = TrayIconBuilder::with_id(TRAY_ID)
         .menu(&menu)
         .tooltip("Ledgerlink")
-        .title("Ledgerlink")
-        .on_menu_event(|app, event| match event.id().as_ref() {
-            "show" => {
-                if let Some(window) = app.get_webview_window("main") {
-                    let _ = window.unminimize();
-                    let _ = window.show();
-                    let _ = window.set_focus();
-                }
-            }
-            "quit" => app.exit(0),
-            _ => {}
-        });
+        .on_menu_event(|app, event| on_menu(app, event.id().as_ref()));
     if let Some(icon) = app.default_window_icon() {
-        builder = builder.icon(icon.clone());
+        builder = builder.icon(badged(icon, TrayState::Ok));
     }
     builder.build(app)?;
     Ok(())
 }
 
-/// Puts the companies' state in the tray's tooltip and title.
+/// Carries out a tray or app-menu choice.
+pub fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
+    match id {
+        OPEN => show_window(app),
+        QUIT => app.exit(0),
+        SYNC_ALL => {
+            let state = app.state::<crate::AppState>();
+            let core = state.core.clone();
+            tauri::async_runtime::spawn(async move {
+                if let Err(error) = core.sync_all().await {
+                    tracing::warn!(%error, "sync all from the menu failed");
+                }
+            });
+        }
+        other if other.starts_with("company:") || other.starts_with("action:") => {
+            show_window(app);
+            let action = other.strip_prefix("action:").unwrap_or(other);
+            if let Err(error) = app.emit(MENU_ACTION, action) {
+                tracing::debug!(%error, "the menu action could not be sent");
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Brings the main window back from the tray.
+pub fn show_window<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
+/// Puts the companies' state in the tray: badge, tooltip and menu.
 pub fn show_state<R: Runtime>(app: &AppHandle<R>, companies: &[CompanySummary]) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
     };
     let text = describe(companies);
     let _ = tray.set_tooltip(Some(&text));
-    let _ = tray.set_title(Some(&text));
+    if let Some(icon) = app.default_window_icon() {
+        let _ = tray.set_icon(Some(badged(icon, TrayState::of(companies))));
+    }
+    match menu(app, companies) {
+        Ok(menu) => {
+            let _ = tray.set_menu(Some(menu));
+        }
+        Err(error) => tracing::debug!(%error, "the tray menu could not be rebuilt"),
+    }
+}
+
+/// The tray menu: each company with its state, then Sync all, Open and Quit.
+fn menu<R: Runtime>(app: &AppHandle<R>, companies: &[CompanySummary]) -> tauri::Result<Menu<R>> {
+    let mut items: Vec<Box<dyn IsMenuItem<R>>> = Vec::new();
+    for company in companies {
+        let label = format!("{} — {}", company.name, company_state(company));
+        items.push(Box::new(MenuItem::with_id(
+            app,
+            format!("company:{}", company.id),
+            label,
+            true,
+            None::<&str>,
+        )?));
+    }
+    if !companies.is_empty() {
+        items.push(Box::new(PredefinedMenuItem::separator(app)?));
+    }
+    let any_connected = companies
+        .iter()
+        .any(|company| company.connection == ConnectionState::Connected);
+    items.push(Box::new(MenuItem::with_id(
+        app,
+        SYNC_ALL,
+        "Sync all",
+        any_connected,
+        None::<&str>,
+    )?));
+    items.push(Box::new(MenuItem::with_id(
+        app,
+        OPEN,
+        "Open Ledgerlink",
+        true,
+        None::<&str>,
+    )?));
+    items.push(Box::new(PredefinedMenuItem::separator(app)?));
+    items.push(Box::new(MenuItem::with_id(
+        app,
+        QUIT,
+        "Quit Ledgerlink",
+        true,
+        None::<&str>,
+    )?));
+    let refs: Vec<&dyn IsMenuItem<R>> = items.iter().map(AsRef::as_ref).collect();
+    Menu::with_items(app, &refs)
+}
+
+/// A company's state in a few words, as the tray menu shows it.
+pub fn company_state(company: &CompanySummary) -> String {
+    if company.syncing {
+        return "syncing".to_owned();
+    }
+    if company.queued {
+        return "waiting to sync".to_owned();
+    }
+    match company.connection {
+        ConnectionState::NotConnected => return "not connected".to_owned(),
+        ConnectionState::ReconnectNeeded => return "reconnect needed".to_owned(),
+        ConnectionState::Connected => {}
+    }
+    if company.open_conflicts > 0 {
+        let count = company.open_conflicts;
+        return format!("{count} conflict{}", if count == 1 { "" } else { "s" });
+    }
+    if company.last_sync_error.is_some() {
+        return "last sync failed".to_owned();
+    }
+    "in sync".to_owned()
+}
+
+/// The app icon with a round badge of the state's colour in its lower right
+/// corner, so the state shows even where trays have no text.
+fn badged(icon: &Image<'_>, state: TrayState) -> Image<'static> {
+    let width = icon.width();
+    let height = icon.height();
+    let mut rgba = icon.rgba().to_vec();
+    let radius = i64::from(width.min(height) / 5).max(2);
+    let centre_x = i64::from(width) - radius - 1;
+    let centre_y = i64::from(height) - radius - 1;
+    let colour = state.colour();
+    for y in 0..i64::from(height) {
+        for x in 0..i64::from(width) {
+            let (dx, dy) = (x - centre_x, y - centre_y);
+            if dx * dx + dy * dy <= radius * radius {
+                let index = usize::try_from((y * i64::from(width) + x) * 4).unwrap_or(usize::MAX);
+                if let Some(pixel) = rgba.get_mut(index..index + 4) {
+                    pixel.copy_from_slice(&colour);
+                }
+            }
+        }
+    }
+    Image::new_owned(rgba, width, height)
 }
 
 /// One line for the tray: what needs attention first.

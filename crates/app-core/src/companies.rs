@@ -706,6 +706,7 @@ impl AppCore {
             realm_id: row.realm_id.clone(),
             connection: row.connection,
             syncing: runtime.as_ref().is_some_and(|runtime| runtime.is_syncing()),
+            queued: self.is_queued(&row.id),
             last_sync_at: row.last_sync_at.map(|time| time.to_rfc3339()),
             last_sync_error: row.last_sync_error.clone(),
             open_conflicts,

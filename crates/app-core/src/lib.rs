@@ -11,6 +11,7 @@ mod demo;
 mod error;
 mod info;
 mod products;
+mod queue;
 mod records;
 mod runtime;
 mod schedule;
@@ -28,6 +29,7 @@ pub use companies::NewCompany;
 pub use demo::DemoOptions;
 pub use error::CoreError;
 pub use info::{AppInfo, AppPaths};
+pub use queue::{SYNC_ALL_CONCURRENCY, SyncAllFailure, SyncAllReport};
 pub use runtime::{CompanyEngine, CompanyTokens};
 pub use views::*;
 
@@ -124,6 +126,8 @@ struct Inner {
     companies: tokio::sync::Mutex<HashMap<String, Arc<CompanyRuntime>>>,
     demo: tokio::sync::Mutex<Option<Arc<DemoServer>>>,
     connects: std::sync::Mutex<HashMap<String, tokio::sync::oneshot::Sender<()>>>,
+    /// Companies waiting in the "Sync all" queue for their turn.
+    queued: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl std::fmt::Debug for AppCore {
@@ -150,6 +154,7 @@ impl AppCore {
                 companies: tokio::sync::Mutex::new(HashMap::new()),
                 demo: tokio::sync::Mutex::new(None),
                 connects: std::sync::Mutex::new(HashMap::new()),
+                queued: std::sync::Mutex::new(std::collections::BTreeSet::new()),
             }),
         };
         if core.inner.options.timers {

@@ -30,6 +30,8 @@ pub struct CompanySummary {
     pub connection: ConnectionState,
     /// A sync is running now.
     pub syncing: bool,
+    /// Waiting in the "Sync all" queue for its turn.
+    pub queued: bool,
     /// When the last sync finished (RFC 3339).
     pub last_sync_at: Option<String>,
     /// Why the last sync failed, as a sentence that says what to do.

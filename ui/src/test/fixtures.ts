@@ -21,6 +21,7 @@ export function company(overrides: Partial<CompanySummary> = {}): CompanySummary
     realmId: '9130',
     connection: 'connected',
     syncing: false,
+    queued: false,
     lastSyncAt: null,
     lastSyncError: null,
     openConflicts: 0,

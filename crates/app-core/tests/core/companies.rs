@@ -97,3 +97,46 @@ async fn an_unknown_company_is_a_clear_error() {
     assert_eq!(error.kind(), "unknown_company");
     assert_eq!(error.exit_code(), 2);
 }
+
+#[tokio::test]
+async fn sync_all_syncs_every_connected_company_and_skips_the_others() {
+    let opened = open().await;
+    let core = &opened.core;
+    let demo = core.add_demo_company().await.unwrap();
+    let waiting = core
+        .add_company(app_core::NewCompany {
+            name: "Not connected yet".to_owned(),
+            environment: "sandbox".to_owned(),
+            discovery_url: None,
+            api_base_url: None,
+            client_id: "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghij".to_owned(),
+            client_secret: secrets::Sensitive::new(
+                "0123456789abcdefghijklmnopqrstuvwxyz0123".to_owned(),
+            ),
+            redirect_page: None,
+        })
+        .await
+        .unwrap();
+
+    let report = core.sync_all().await.unwrap();
+
+    assert_eq!(report.synced, 1, "the demo company synced");
+    assert_eq!(
+        report.skipped, 1,
+        "the company that is not connected was left out"
+    );
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    let companies = core.list_companies().await.unwrap();
+    let synced = companies
+        .iter()
+        .find(|company| company.id == demo.id)
+        .unwrap();
+    assert!(synced.last_sync_at.is_some());
+    assert!(!synced.queued && !synced.syncing);
+    let other = companies
+        .iter()
+        .find(|company| company.id == waiting.id)
+        .unwrap();
+    assert!(other.last_sync_at.is_none());
+    assert!(!other.queued);
+}

@@ -9,6 +9,7 @@
 import { Channel, invoke, type InvokeArgs } from '@tauri-apps/api/core';
 
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import { getCurrentWindow } from '@tauri-apps/api/window';
 
 import type { AppSettings } from './generated/AppSettings';
 import type { Catalogue } from './generated/Catalogue';
@@ -44,6 +45,8 @@ import type { ResolutionInput } from './generated/ResolutionInput';
 import type { SaveOutcome } from './generated/SaveOutcome';
 import type { StockInput } from './generated/StockInput';
 import type { StockLevel } from './generated/StockLevel';
+import type { SyncAllFailure } from './generated/SyncAllFailure';
+import type { SyncAllReport } from './generated/SyncAllReport';
 import type { SyncPhase } from './generated/SyncPhase';
 import type { SyncProgress } from './generated/SyncProgress';
 import type { SyncReport } from './generated/SyncReport';
@@ -150,6 +153,8 @@ export type {
   SaveOutcome,
   StockInput,
   StockLevel,
+  SyncAllFailure,
+  SyncAllReport,
   SyncPhase,
   SyncProgress,
   SyncReport,
@@ -191,6 +196,11 @@ export function syncNow(
   const channel = new Channel<SyncProgress>();
   channel.onmessage = onProgress;
   return call<SyncReport>('sync_now', { companyId, onProgress: channel });
+}
+
+/** Syncs every connected company through the queue, two at a time. */
+export function syncAll(): Promise<SyncAllReport> {
+  return call<SyncAllReport>('sync_all');
 }
 
 /** Asks a running sync to stop between steps. */
@@ -352,7 +362,27 @@ export interface ConflictsArrived {
 export const EVENTS = {
   companiesChanged: 'companies-changed',
   conflictsArrived: 'conflicts-arrived',
+  menuAction: 'menu-action',
 } as const;
+
+/**
+ * What the app menu, the tray or a notification asks the window to do:
+ * `sync`, `sync-all`, `palette`, `section:<id>` or `company:<id>`.
+ */
+export type MenuAction = string;
+
+/**
+ * Names the window (and the document) after what it shows. Without the
+ * Tauri runtime (a test, a browser preview) only the document is named.
+ */
+export async function setWindowTitle(title: string): Promise<void> {
+  document.title = title;
+  try {
+    await getCurrentWindow().setTitle(title);
+  } catch {
+    // No native window to name outside the app.
+  }
+}
 
 /**
  * Listens to an app event. Without the Tauri runtime (a browser preview, a
@@ -375,4 +405,9 @@ export function onCompaniesChanged(handler: (companies: CompanySummary[]) => voi
 /** Hears that a sync found new conflicts for a company. */
 export function onConflictsArrived(handler: (arrived: ConflictsArrived) => void): Promise<UnlistenFn> {
   return listenTo<ConflictsArrived>(EVENTS.conflictsArrived, handler);
+}
+
+/** Hears an action chosen in the app menu, the tray or a notification. */
+export function onMenuAction(handler: (action: MenuAction) => void): Promise<UnlistenFn> {
+  return listenTo<MenuAction>(EVENTS.menuAction, handler);
 }

@@ -12,10 +12,12 @@ import {
   listCompanies,
   onCompaniesChanged,
   removeCompany,
+  syncAll,
   toCommandFailure,
   type CommandFailure,
   type CompanySummary,
   type IntuitKeysInput,
+  type SyncAllReport,
   type SyncReport,
   type UnlistenFn,
 } from '../ipc/commands';
@@ -31,6 +33,7 @@ export interface CompanyCommands {
   disconnectCompany: typeof disconnectCompany;
   removeCompany: typeof removeCompany;
   onCompaniesChanged: typeof onCompaniesChanged;
+  syncAll: typeof syncAll;
 }
 
 /** What the store is doing that the user waits for. */
@@ -47,6 +50,7 @@ const defaultCommands: CompanyCommands = {
   disconnectCompany,
   removeCompany,
   onCompaniesChanged,
+  syncAll,
 };
 
 export class CompaniesStore {
@@ -166,6 +170,36 @@ export class CompaniesStore {
     return report;
   }
 
+  /** Whether "Sync all" runs now. */
+  syncingAll = $state(false);
+
+  /**
+   * Syncs every connected company through the app's queue, two at a time;
+   * each row shows its turn (waiting, syncing, done) as it comes.
+   */
+  async syncAll(): Promise<SyncAllReport | null> {
+    if (this.syncingAll) {
+      return null;
+    }
+    this.syncingAll = true;
+    this.error = null;
+    try {
+      const report = await this.#commands.syncAll();
+      const failed = report.failed.length;
+      this.notice =
+        failed === 0
+          ? `Synced ${report.synced} compan${report.synced === 1 ? 'y' : 'ies'}.`
+          : `Synced ${report.synced}; ${failed} failed: ${report.failed.map((failure) => failure.company).join(', ')}.`;
+      return report;
+    } catch (reason) {
+      this.error = toCommandFailure(reason);
+      return null;
+    } finally {
+      this.syncingAll = false;
+      await this.load();
+    }
+  }
+
   /** Revokes the connection; local data stays. */
   async disconnect(companyId: string): Promise<void> {
     const summary = await this.#step('disconnecting', () => this.#commands.disconnectCompany(companyId));
@@ -245,6 +279,7 @@ function clearSelected(): void {
 /** The state of a company in words, for lists and the status bar. */
 export function connectionWords(company: CompanySummary, syncing: boolean): string {
   if (syncing || company.syncing) return 'Syncing';
+  if (company.queued) return 'Waiting to sync';
   if (company.connection === 'reconnect_needed') return 'Reconnect needed';
   if (company.connection === 'not_connected') return 'Not connected';
   return 'Connected';

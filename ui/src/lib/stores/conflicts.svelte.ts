@@ -250,7 +250,24 @@ export class ConflictsStore {
     }
   }
 
-  /** Sends the resolution; on success the conflict leaves the list. */
+  /**
+   * Opens the conflict `delta` places after the open one in the list (J is
+   * +1, K is -1), or the first one when none is open.
+   */
+  async step(companyId: string, delta: number): Promise<void> {
+    if (this.list.length === 0) {
+      return;
+    }
+    const current = this.list.findIndex((conflict) => conflict.id === this.selectedId);
+    const target =
+      current === -1 ? 0 : Math.min(Math.max(current + delta, 0), this.list.length - 1);
+    const conflict = this.list[target];
+    if (conflict !== undefined && conflict.id !== this.selectedId) {
+      await this.open(companyId, conflict.id);
+    }
+  }
+
+  /** Sends the resolution; on success the conflict leaves the list and the next one opens. */
   async apply(companyId: string): Promise<RecordDetail | null> {
     const detail = this.detail;
     const resolution = this.resolution();
@@ -261,9 +278,16 @@ export class ConflictsStore {
     this.detailError = null;
     try {
       const record = await this.#commands.resolveConflict(companyId, detail.summary.id, resolution);
+      const position = this.list.findIndex((conflict) => conflict.id === detail.summary.id);
       this.list = this.list.filter((conflict) => conflict.id !== detail.summary.id);
       this.#clearDetail();
       this.selectedId = null;
+      // The view moves on to the conflict that took the resolved one's place,
+      // so a run of conflicts is worked through without going back to the list.
+      const next = this.list[Math.min(Math.max(position, 0), this.list.length - 1)];
+      if (next !== undefined) {
+        await this.open(companyId, next.id);
+      }
       this.resolved = record;
       return record;
     } catch (reason) {

@@ -35,6 +35,10 @@ connection: ConnectionState,
  */
 syncing: boolean, 
 /**
+ * Waiting in the "Sync all" queue for its turn.
+ */
+queued: boolean, 
+/**
  * When the last sync finished (RFC 3339).
  */
 lastSyncAt: string | null, 

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+
+import { formatDate, formatDateTime, relativeTime } from './format';
+
+const NOW = new Date('2026-12-06T12:00:00Z');
+
+describe('relativeTime', () => {
+  it('says "now" for the last few seconds', () => {
+    expect(relativeTime('2026-12-06T11:59:40Z', NOW, 'en-US')).toBe('now');
+  });
+
+  it('counts minutes, hours and days in the past', () => {
+    expect(relativeTime('2026-12-06T11:55:00Z', NOW, 'en-US')).toBe('5 minutes ago');
+    expect(relativeTime('2026-12-06T09:00:00Z', NOW, 'en-US')).toBe('3 hours ago');
+    expect(relativeTime('2026-12-05T12:00:00Z', NOW, 'en-US')).toBe('yesterday');
+    expect(relativeTime('2026-12-03T12:00:00Z', NOW, 'en-US')).toBe('3 days ago');
+  });
+
+  it('speaks the locale', () => {
+    expect(relativeTime('2026-12-06T11:55:00Z', NOW, 'de-DE')).toBe('vor 5 Minuten');
+  });
+
+  it('falls back to the date past a week', () => {
+    expect(relativeTime('2026-11-01T12:00:00Z', NOW, 'en-US')).toBe(formatDate('2026-11-01T12:00:00Z', 'en-US'));
+  });
+
+  it('is empty for no time and keeps text it cannot read', () => {
+    expect(relativeTime(null, NOW, 'en-US')).toBe('');
+    expect(relativeTime('soon', NOW, 'en-US')).toBe('soon');
+  });
+});
+
+describe('formatDate', () => {
+  it('writes a QuickBooks date in the locale order without moving the day', () => {
+    expect(formatDate('2026-03-01', 'en-US')).toBe('3/1/2026');
+    expect(formatDate('2026-03-01', 'en-GB')).toBe('01/03/2026');
+    expect(formatDate('2026-03-01', 'de-DE')).toBe('1.3.2026');
+  });
+
+  it('is empty for no date', () => {
+    expect(formatDate(null, 'en-US')).toBe('');
+    expect(formatDate('', 'en-US')).toBe('');
+  });
+});
+
+describe('formatDateTime', () => {
+  it('writes date and time in the locale', () => {
+    const text = formatDateTime('2026-12-06T12:00:00Z', 'en-US');
+    expect(text).toContain('2026');
+    expect(text).toMatch(/\d{1,2}:\d{2}/);
+  });
+});
