@@ -154,6 +154,11 @@ impl DemoServer {
         format!("{}{}", self.base_url, paths::DISCOVERY_SANDBOX)
     }
 
+    /// The embedded relay's address, when the demo runs one.
+    pub(crate) fn relay_url(&self) -> Option<&str> {
+        None
+    }
+
     /// The demo company's realm id.
     pub(crate) fn realm_id(&self) -> &str {
         &self.realm_id
