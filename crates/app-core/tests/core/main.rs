@@ -3,6 +3,7 @@
 
 mod companies;
 mod demo;
+mod relay;
 mod support;
 mod timer;
 mod webhooks;
