@@ -274,3 +274,72 @@ async fn a_burst_of_changes_becomes_one_pull() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(core.live_pull_count(&id).await, before + 1);
 }
+
+/// Sends one request to the demo emulator as "the client in QuickBooks".
+async fn demo_request(core: &AppCore, realm: &str, path: &str, body: Value) -> Value {
+    let base = core.demo_address().await.unwrap();
+    let http = reqwest::Client::new();
+    let minted: Value = http
+        .post(format!("{base}/_emulator/tokens"))
+        .json(&json!({ "realm_id": realm }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = minted["access_token"].as_str().unwrap().to_owned();
+    http.post(format!("{base}/v3/company/{realm}/{path}"))
+        .bearer_auth(token)
+        .header("Accept", "application/json")
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_demo_goes_through_its_embedded_relay_and_an_edit_in_the_emulator_arrives_by_itself() {
+    let opened = open_with(|options| {
+        options.live_updates = true;
+        options.live_debounce = Duration::from_millis(300);
+    })
+    .await;
+    let core = &opened.core;
+    let demo = core.add_demo_company().await.unwrap();
+    let realm = demo.realm_id.clone().unwrap();
+    core.sync_now(&demo.id, |_| {}).await.unwrap();
+    wait_for("the demo's live updates to connect", async || {
+        core.company(&demo.id).await.unwrap().live_updates == LiveUpdates::Connected
+    })
+    .await;
+    let mut query = invoices();
+    query.limit = 1;
+    let row = core.list_records(&demo.id, query).await.unwrap().rows[0].clone();
+    let qbo_id = row.qbo_id.clone().unwrap();
+    let remote = core.get_record(&demo.id, &row.local_id).await.unwrap();
+    let token = remote.remote.as_ref().unwrap()["SyncToken"].clone();
+    let updated = demo_request(
+        core,
+        &realm,
+        "invoice?minorversion=75",
+        json!({ "Id": qbo_id, "SyncToken": token, "sparse": true, "PrivateNote": "edited in the demo's QuickBooks" }),
+    )
+    .await;
+    assert_eq!(
+        updated["Invoice"]["PrivateNote"], "edited in the demo's QuickBooks",
+        "{updated}"
+    );
+    wait_for("the demo edit to reach the local store", async || {
+        let record = core.get_record(&demo.id, &row.local_id).await.unwrap();
+        record
+            .local
+            .as_ref()
+            .and_then(|local| local.get("PrivateNote"))
+            == Some(&Value::from("edited in the demo's QuickBooks"))
+    })
+    .await;
+}
