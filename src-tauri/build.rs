@@ -9,6 +9,8 @@ fn main() {
         "list_companies",
         "add_demo_company",
         "add_intuit_company",
+        "add_quickbooks_company",
+        "set_own_keys",
         "connect_company",
         "cancel_connect",
         "disconnect_company",

@@ -7,8 +7,8 @@
 use app_core::{
     AppInfo, AppSettings, Catalogue, CompanySettings, CompanySummary, ConflictDetail,
     ConflictSummary, DryRun, HistoryPage, HistoryQuery, IntuitKeysInput, LocationView, NewProduct,
-    PickerOption, ProductView, RecordDetail, RecordPage, RecordQuery, ResolutionInput, SaveOutcome,
-    StockInput, SyncAllReport, SyncProgress, SyncReport,
+    OwnKeysInput, PickerOption, ProductView, RecordDetail, RecordPage, RecordQuery,
+    ResolutionInput, SaveOutcome, StockInput, SyncAllReport, SyncProgress, SyncReport,
 };
 use serde_json::Value;
 use tauri::State;
@@ -37,7 +37,23 @@ pub async fn add_demo_company(state: State<'_, AppState>) -> Answer<CompanySumma
     Ok(state.core.add_demo_company().await?)
 }
 
-/// Adds a company with the user's Intuit keys.
+/// Adds a QuickBooks company reached through the relay (no keys); a name
+/// is optional, QuickBooks supplies it once connected.
+#[tauri::command]
+pub async fn add_quickbooks_company(
+    state: State<'_, AppState>,
+    name: Option<String>,
+) -> Answer<CompanySummary> {
+    Ok(state.core.add_quickbooks_company(name).await?)
+}
+
+/// Sets the app's own Intuit keys (the advanced path), once for the app.
+#[tauri::command]
+pub async fn set_own_keys(state: State<'_, AppState>, input: OwnKeysInput) -> Answer<AppSettings> {
+    Ok(state.core.set_own_keys(input).await?)
+}
+
+/// Adds a company with the app's own Intuit keys.
 #[tauri::command]
 pub async fn add_intuit_company(
     state: State<'_, AppState>,

@@ -103,6 +103,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::list_companies,
         commands::add_demo_company,
         commands::add_intuit_company,
+        commands::add_quickbooks_company,
+        commands::set_own_keys,
         commands::connect_company,
         commands::cancel_connect,
         commands::disconnect_company,
@@ -139,7 +141,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 }
 
 /// Opens the use-cases over the app's folders: real tokens in the OS
-/// keyring, events to the windows, a timer per connected company.
+/// keyring, events to the windows, a timer per connected company and the
+/// relay's live updates for those connected through it.
 /// `LEDGERLINK_DEMO_SIZE` makes the demo company smaller or larger (the
 /// end-to-end tests use a small one).
 pub async fn open_core<R: Runtime>(
@@ -150,6 +153,7 @@ pub async fn open_core<R: Runtime>(
     let mut options = CoreOptions::with_vault(Arc::new(vault));
     options.events = Arc::new(events::WindowEvents::new(app.clone()));
     options.timers = true;
+    options.live_updates = true;
     options.demo = DemoOptions::from_env();
     Ok(AppCore::open(paths, options).await?)
 }

@@ -22,10 +22,22 @@ use crate::{AppCore, CoreResult};
 
 /// Intuit's Accounting API hosts (API.md §1.1).
 const INTUIT_SANDBOX_API: &str = "https://sandbox-quickbooks.api.intuit.com";
-const INTUIT_PRODUCTION_API: &str = "https://quickbooks.api.intuit.com";
+pub(crate) const INTUIT_PRODUCTION_API: &str = "https://quickbooks.api.intuit.com";
 
 /// How long the user has to finish in the browser.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// The loopback port of the own-keys path: Intuit matches redirect URIs
+/// exactly, so the one registered with the app names this port.
+pub const OWN_KEYS_PORT: u16 = 8917;
+
+/// The redirect URI to register with an Intuit app for the own-keys path.
+pub fn own_keys_redirect_uri() -> String {
+    format!(
+        "http://localhost:{OWN_KEYS_PORT}{}",
+        qbo_client::connect::CALLBACK_PATH
+    )
+}
 
 /// A company to add with the user's own keys (or an emulator's).
 #[derive(Debug, Clone)]
@@ -91,6 +103,7 @@ impl AppCore {
                     created_at: self.now(),
                     last_sync_at: None,
                     last_sync_error: None,
+                    relay_url: None,
                 };
                 self.app_store().add_company(&row).await?;
                 row
@@ -99,23 +112,21 @@ impl AppCore {
         self.connect_company(&row.id, |_| {}).await
     }
 
-    /// Adds a company reached with the user's Intuit keys (the secret goes
-    /// to the OS keyring); connect it next.
+    /// Adds a company reached with the app's own Intuit keys (set once in
+    /// Settings with [`AppCore::set_own_keys`]); connect it next.
     pub async fn add_intuit_company(&self, input: IntuitKeysInput) -> CoreResult<CompanySummary> {
-        let environment = input.environment.trim().to_lowercase();
-        if environment != "sandbox" && environment != "production" {
-            return Err(CoreError::Invalid(format!(
-                "The environment must be \"sandbox\" or \"production\", not \"{}\".",
-                input.environment
-            )));
-        }
+        let Some((client_id, environment, client_secret)) = self.own_keys().await? else {
+            return Err(CoreError::Invalid(
+                "Set your Intuit app's keys first (Settings, Advanced: use my own Intuit app keys).".to_owned(),
+            ));
+        };
         self.add_company(NewCompany {
             name: input.name,
             environment,
             discovery_url: None,
             api_base_url: None,
-            client_id: input.client_id,
-            client_secret: Sensitive::new(input.client_secret),
+            client_id,
+            client_secret,
             redirect_page: input.redirect_page.filter(|page| !page.trim().is_empty()),
         })
         .await
@@ -206,6 +217,7 @@ impl AppCore {
             created_at: self.now(),
             last_sync_at: None,
             last_sync_error: None,
+            relay_url: None,
         };
         if let Err(error) = self.app_store().add_company(&row).await {
             let _ = self.inner.options.vault.delete_client_secret(&id);
@@ -234,7 +246,19 @@ impl AppCore {
                 let tokens = demo.connect(&oauth).await?;
                 Ok::<_, CoreError>((demo.realm_id().to_owned(), tokens))
             } else {
-                let listener = LoopbackListener::bind().await?;
+                let listener = match row.kind {
+                    // Intuit accepts only the redirect URIs registered with
+                    // the app, port included: the own-keys path listens on
+                    // the one fixed port shown in Settings.
+                    CompanyKind::Intuit => LoopbackListener::bind_port(OWN_KEYS_PORT)
+                        .await
+                        .map_err(|_| CoreError::Invalid(format!(
+                            "Port {OWN_KEYS_PORT} on this computer is in use, and the sign-in redirect registered with your Intuit app ({}) needs it. Close the program using it (or another Ledgerlink connect) and try again.",
+                            own_keys_redirect_uri()
+                        )))?,
+                    // The relay and an emulator accept any loopback port.
+                    _ => LoopbackListener::bind().await?,
+                };
                 let redirect = match &row.redirect_page {
                     Some(page) => RedirectMode::HostedPage {
                         url: Url::parse(page).map_err(|_| {
@@ -270,6 +294,7 @@ impl AppCore {
             )));
         }
         self.vault_for(&row).store(company_id, &tokens)?;
+        let realm_changed = row.realm_id.as_deref() != Some(realm_id.as_str());
         row.realm_id = Some(realm_id);
         row.connection = ConnectionState::Connected;
         row.last_sync_error = None;
@@ -278,9 +303,15 @@ impl AppCore {
         runtime.set_oauth(Some(Arc::clone(&oauth)));
         runtime.set_engine(None);
         self.ensure_engine(&row, &runtime).await?;
+        self.name_from_quickbooks(&mut row).await;
+        if realm_changed {
+            // Events numbered for another company's stream mean nothing here.
+            self.app_store().set_relay_cursor(&row.id, None).await?;
+        }
         if self.inner.options.timers {
             self.start_timer(&row.id, &runtime).await;
         }
+        self.start_live_updates(&row.id, &runtime).await;
         tracing::info!(company = %row.id, "connected");
         self.notify_companies().await;
         self.company(company_id).await
@@ -315,6 +346,7 @@ impl AppCore {
         if let Some(runtime) = self.loaded_runtime(company_id).await {
             runtime.cancel_sync();
             runtime.set_timer(None);
+            runtime.set_live(None);
             runtime.set_engine(None);
         }
         self.notify_companies().await;
@@ -489,7 +521,7 @@ impl AppCore {
         Ok(runtime)
     }
 
-    async fn loaded_runtime(&self, company_id: &str) -> Option<Arc<CompanyRuntime>> {
+    pub(crate) async fn loaded_runtime(&self, company_id: &str) -> Option<Arc<CompanyRuntime>> {
         self.inner.companies.lock().await.get(company_id).cloned()
     }
 
@@ -596,6 +628,12 @@ impl AppCore {
             let demo = self.demo_server().await?;
             return demo.oauth_app(Arc::clone(&self.inner.options.clock)).await;
         }
+        if let Some(relay) = &row.relay_url {
+            return Ok(OAuthApp::relay(
+                relay,
+                Arc::clone(&self.inner.options.clock),
+            )?);
+        }
         let client_id = row.client_id.clone().ok_or_else(|| {
             CoreError::Invalid(format!(
                 "{} has no client id; remove it and add it again with your app's keys.",
@@ -698,6 +736,10 @@ impl AppCore {
                 .and_then(|tokens| tokens.refresh_warning(self.now()))
                 .map(|warning| warning.message()),
         };
+        let (live_updates, live_updates_error) = runtime
+            .as_ref()
+            .map(|runtime| runtime.live_state())
+            .unwrap_or_default();
         CompanySummary {
             id: row.id.clone(),
             name: row.name.clone(),
@@ -712,6 +754,8 @@ impl AppCore {
             open_conflicts,
             pending_changes,
             reconnect_warning,
+            live_updates,
+            live_updates_error,
         }
     }
 

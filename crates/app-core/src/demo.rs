@@ -1,18 +1,21 @@
 //! The demo company: the project's QuickBooks emulator, embedded and served on
 //! a loopback port, with a seeded sample company kept in the app's data
-//! folder across restarts. The app connects to it through the same OAuth
-//! code flow as to Intuit, with the consent page approved automatically.
+//! folder across restarts, and an embedded Ledgerlink relay beside it on
+//! loopback: the emulator's webhooks go to the relay, and the app connects,
+//! refreshes and hears of changes through the relay exactly as with Intuit
+//! (the consent page approves itself). An edit made in the emulator's web
+//! view therefore reaches the app by itself.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use qbo_client::{AppCredentials, Clock, ConnectOptions, Discovery, LoopbackListener, OAuthApp};
+use qbo_client::{Clock, ConnectOptions, LoopbackListener, OAuthApp};
 use qbo_emulator::clock::Clock as EmulatorClock;
 use qbo_emulator::control::{self, ClientRecord};
 use qbo_emulator::oauth::paths;
 use qbo_emulator::{Emulator, EmulatorConfig, persist};
-use secrets::{Sensitive, TokenSet};
+use secrets::TokenSet;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -57,12 +60,18 @@ const AUTOSAVE_INTERVAL: Duration = Duration::from_secs(2);
 /// The client id the demo app is registered under in the embedded emulator.
 const DEMO_CLIENT_ID: &str = "ledgerlink-demo";
 
-/// The running embedded emulator.
+/// How long the demo emulator gathers changes before a webhook: Intuit's
+/// shortest window (60 s) scaled down, so the demo shows an edit in seconds.
+const DEMO_WEBHOOK_TIME_SCALE: &str = "0.02";
+
+/// The running embedded emulator and relay.
 pub(crate) struct DemoServer {
     emulator: Emulator,
+    /// Held so the relay serves; it stops when the demo server is dropped.
+    _relay: relay::TestRelay,
+    relay_url: String,
     base_url: String,
     realm_id: String,
-    client_secret: String,
     stop: Option<oneshot::Sender<()>>,
     served: Option<JoinHandle<std::io::Result<()>>>,
     autosave: JoinHandle<()>,
@@ -131,12 +140,54 @@ impl DemoServer {
             .map_err(|error| CoreError::Demo(error.to_string()))?
             .map_err(|error| CoreError::Demo(format!("its data cannot be saved ({error})")))?;
         let autosave = persist::spawn_autosave(emulator.clone(), AUTOSAVE_INTERVAL);
-        tracing::info!(%base_url, %realm_id, "the demo emulator is serving");
+        let relay_dir = dir.join("relay");
+        std::fs::create_dir_all(&relay_dir).map_err(|error| {
+            CoreError::Demo(format!("its relay folder cannot be made ({error})"))
+        })?;
+        let verifier = uuid::Uuid::new_v4().simple().to_string();
+        let relay = relay::TestRelay::try_start(relay::RelayConfig {
+            client_id: DEMO_CLIENT_ID.to_owned(),
+            client_secret: relay::Secret::new(client_secret.clone()),
+            webhook_verifier: relay::Secret::new(verifier.clone()),
+            discovery_url: Some(format!("{base_url}{}", paths::DISCOVERY_SANDBOX)),
+            api_base: Some(base_url.clone()),
+            database: relay_dir.join("relay.sqlite"),
+            ..relay::RelayConfig::default()
+        })
+        .await
+        .map_err(|error| CoreError::Demo(format!("its relay could not start ({error})")))?;
+        let relay_url = relay.base_url();
+        control::register_client(
+            &emulator,
+            ClientRecord {
+                client_id: DEMO_CLIENT_ID.to_owned(),
+                client_secret: client_secret.clone(),
+                redirect_uris: vec![relay.callback_url()],
+                app_name: Some("Ledgerlink (demo)".to_owned()),
+            },
+        );
+        let webhooks = reqwest::Client::new()
+            .post(format!("{base_url}/_emulator/webhooks"))
+            .header("Content-Type", "application/json")
+            .body(format!(
+                "{{\"endpoint_url\":\"{relay_url}/webhooks\",\"verifier_token\":\"{verifier}\",\"format\":\"legacy\",\"time_scale\":{DEMO_WEBHOOK_TIME_SCALE}}}"
+            ))
+            .send()
+            .await
+            .map_err(|error| CoreError::Demo(format!("its webhooks could not be set ({error})")))?;
+        if !webhooks.status().is_success() {
+            return Err(CoreError::Demo(format!(
+                "its webhooks could not be set (HTTP {})",
+                webhooks.status()
+            )));
+        }
+        tracing::info!(%base_url, %relay_url, %realm_id, "the demo emulator and relay are serving");
         Ok(DemoServer {
             emulator,
+            _relay: relay,
+            relay_url,
             base_url,
             realm_id,
-            client_secret,
             stop: Some(stop),
             served: Some(served),
             autosave,
@@ -154,35 +205,27 @@ impl DemoServer {
         format!("{}{}", self.base_url, paths::DISCOVERY_SANDBOX)
     }
 
+    /// The embedded relay's address.
+    pub(crate) fn relay_url(&self) -> Option<&str> {
+        Some(&self.relay_url)
+    }
+
     /// The demo company's realm id.
     pub(crate) fn realm_id(&self) -> &str {
         &self.realm_id
     }
 
-    /// The demo app's OAuth client over the emulator's endpoints.
+    /// The demo app's OAuth client: through the embedded relay, which holds
+    /// the demo app's keys.
     pub(crate) async fn oauth_app(&self, clock: Arc<dyn Clock>) -> Result<OAuthApp, CoreError> {
-        let discovery = Discovery::fetch(&self.discovery_url()).await?;
-        let credentials = AppCredentials {
-            client_id: DEMO_CLIENT_ID.to_owned(),
-            client_secret: Sensitive::new(self.client_secret.clone()),
-        };
-        Ok(OAuthApp::new(discovery, credentials, clock)?)
+        Ok(OAuthApp::relay(&self.relay_url, clock)?)
     }
 
-    /// Connects the demo company through the OAuth code flow: the consent
-    /// page approves itself, so instead of a browser a plain HTTP request
-    /// follows it back to the loopback listener.
+    /// Connects the demo company through the relay's OAuth code flow: the
+    /// consent page approves itself, so instead of a browser a plain HTTP
+    /// request follows it through the relay back to the loopback listener.
     pub(crate) async fn connect(&self, oauth: &OAuthApp) -> Result<TokenSet, CoreError> {
         let listener = LoopbackListener::bind().await?;
-        control::register_client(
-            &self.emulator,
-            ClientRecord {
-                client_id: DEMO_CLIENT_ID.to_owned(),
-                client_secret: self.client_secret.clone(),
-                redirect_uris: vec![listener.redirect_uri().to_string()],
-                app_name: Some("Ledgerlink (demo)".to_owned()),
-            },
-        );
         let options = ConnectOptions {
             timeout: Duration::from_secs(30),
             ..ConnectOptions::default()

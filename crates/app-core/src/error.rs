@@ -29,6 +29,12 @@ pub enum CoreError {
     /// Input the user can correct.
     #[error("{0}")]
     Invalid(String),
+    /// No relay address is set, so "Connect QuickBooks" has nothing to go
+    /// through.
+    #[error(
+        "Connecting QuickBooks needs a relay address from your firm (set it in Settings, or in the LEDGERLINK_RELAY_URL environment variable), or your firm's own Intuit app keys (Settings, Advanced: use my own Intuit app keys)."
+    )]
+    RelayNeeded,
     /// A sync is already running for the company.
     #[error("{company} is already syncing. Wait for it to finish or cancel it.")]
     AlreadySyncing {
@@ -75,6 +81,7 @@ impl CoreError {
             CoreError::NotConnected { .. } => "not_connected",
             CoreError::ReconnectNeeded { .. } => "reconnect_needed",
             CoreError::Invalid(_) => "invalid",
+            CoreError::RelayNeeded => "relay_needed",
             CoreError::AlreadySyncing { .. } => "already_syncing",
             CoreError::Cancelled => "cancelled",
             CoreError::Store(_) => "store",
@@ -98,7 +105,7 @@ impl CoreError {
     /// tell "fix your input" from "try again later" from "reconnect".
     pub fn exit_code(&self) -> u8 {
         match self.kind() {
-            "invalid" | "unknown_company" | "not_found" | "refused" => 2,
+            "invalid" | "unknown_company" | "not_found" | "refused" | "relay_needed" => 2,
             "reconnect_needed" | "not_connected" => 3,
             "already_syncing" | "throttled" | "transient" | "cancelled" => 4,
             "conflict" => 5,

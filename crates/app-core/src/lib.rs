@@ -13,6 +13,7 @@ mod info;
 mod products;
 mod queue;
 mod records;
+mod relay;
 mod runtime;
 mod schedule;
 mod views;
@@ -25,11 +26,12 @@ use local_store::AppStore;
 use qbo_client::{ClientConfig, Clock, SystemClock};
 use secrets::{MemoryVault, TokenVault};
 
-pub use companies::NewCompany;
+pub use companies::{CONNECT_TIMEOUT, NewCompany, OWN_KEYS_PORT, own_keys_redirect_uri};
 pub use demo::DemoOptions;
 pub use error::CoreError;
 pub use info::{AppInfo, AppPaths};
 pub use queue::{SYNC_ALL_CONCURRENCY, SyncAllFailure, SyncAllReport};
+pub use relay::{QUICKBOOKS_API_URL_ENV, RELAY_URL_ENV, UNNAMED_COMPANY};
 pub use runtime::{CompanyEngine, CompanyTokens};
 pub use views::*;
 
@@ -79,6 +81,12 @@ pub struct CoreOptions {
     /// How long one minute of a company's sync interval lasts: a minute,
     /// except in tests of the timer.
     pub minute: std::time::Duration,
+    /// Whether companies connected through a relay listen to its live
+    /// updates (the desktop app; off for the CLI's one-shot commands).
+    pub live_updates: bool,
+    /// How long live updates wait after a change before pulling, so that a
+    /// burst of changes becomes one pull.
+    pub live_debounce: std::time::Duration,
 }
 
 impl CoreOptions {
@@ -93,6 +101,8 @@ impl CoreOptions {
             events: Arc::new(NoEvents),
             timers: false,
             minute: std::time::Duration::from_secs(60),
+            live_updates: false,
+            live_debounce: std::time::Duration::from_millis(500),
         }
     }
 }
@@ -105,6 +115,7 @@ impl std::fmt::Debug for CoreOptions {
             .field("demo", &self.demo)
             .field("timers", &self.timers)
             .field("minute", &self.minute)
+            .field("live_updates", &self.live_updates)
             .finish_non_exhaustive()
     }
 }
@@ -157,7 +168,7 @@ impl AppCore {
                 queued: std::sync::Mutex::new(std::collections::BTreeSet::new()),
             }),
         };
-        if core.inner.options.timers {
+        if core.inner.options.timers || core.inner.options.live_updates {
             core.start_timers().await;
         }
         Ok(core)

@@ -13,8 +13,8 @@ use crate::error::CoreError;
 use crate::views::{
     AppSettings, ChoiceInput, CompanySettings, ConflictDetail, ConflictSummary, DryRun,
     FieldConflictView, HistoryPage, HistoryQuery, HistoryRow, MIN_SYNC_INTERVAL_MINUTES,
-    PickerOption, PlannedOperation, RecordDetail, RecordIssues, RecordListRow, RecordPage,
-    RecordQuery, ResolutionInput, SaveOutcome,
+    OwnKeysInput, OwnKeysView, PickerOption, PlannedOperation, RecordDetail, RecordIssues,
+    RecordListRow, RecordPage, RecordQuery, ResolutionInput, SaveOutcome,
 };
 use crate::{AppCore, CoreResult, companies::company_settings};
 
@@ -23,6 +23,11 @@ const MAX_PAGE: u32 = 1_000;
 
 /// The app setting key of the theme.
 const THEME_SETTING: &str = "theme";
+/// The app's own Intuit client id and environment (the advanced path).
+const OWN_CLIENT_ID_SETTING: &str = "own_keys_client_id";
+const OWN_ENVIRONMENT_SETTING: &str = "own_keys_environment";
+/// The vault key of the app's own client secret.
+pub(crate) const OWN_KEYS_VAULT_ID: &str = "ledgerlink-own-intuit-app";
 
 impl AppCore {
     /// A page of records.
@@ -440,14 +445,6 @@ impl AppCore {
                 "Sync at most every {MIN_SYNC_INTERVAL_MINUTES} minutes: QuickBooks meters every request."
             )));
         }
-        if let Some(endpoint) = &settings.webhook_endpoint
-            && !endpoint.trim().is_empty()
-            && url::Url::parse(endpoint).is_err()
-        {
-            return Err(CoreError::Invalid(format!(
-                "The webhook endpoint \"{endpoint}\" is not a URL."
-            )));
-        }
         let locations = self.company_store(company_id).await?.locations().await?;
         crate::products::check_product_settings(&settings.products, &locations)?;
         let mut row = self.company_row(company_id).await?;
@@ -466,13 +463,27 @@ impl AppCore {
 
     /// The app's settings.
     pub async fn app_settings(&self) -> CoreResult<AppSettings> {
-        let theme = self.app_store().setting(THEME_SETTING).await?;
+        let store = self.app_store();
+        let theme = store.setting(THEME_SETTING).await?;
+        let client_id = store.setting(OWN_CLIENT_ID_SETTING).await?;
+        let environment = store.setting(OWN_ENVIRONMENT_SETTING).await?;
         Ok(AppSettings {
             theme: theme.unwrap_or_else(|| AppSettings::default().theme),
+            relay_url: store.setting(crate::relay::RELAY_URL_SETTING).await?,
+            effective_relay_url: self.relay_url().await?,
+            quickbooks_api_url: store
+                .setting(crate::relay::QUICKBOOKS_API_URL_SETTING)
+                .await?,
+            own_keys: client_id.map(|client_id| OwnKeysView {
+                client_id,
+                environment: environment.unwrap_or_else(|| "sandbox".to_owned()),
+            }),
+            own_keys_redirect_uri: crate::companies::own_keys_redirect_uri(),
         })
     }
 
-    /// Saves the app's settings.
+    /// Saves the app's settings (the theme, the relay address and the
+    /// QuickBooks API address; the read-only fields are ignored).
     pub async fn save_app_settings(&self, settings: AppSettings) -> CoreResult<AppSettings> {
         if !["system", "light", "dark"].contains(&settings.theme.as_str()) {
             return Err(CoreError::Invalid(format!(
@@ -480,10 +491,84 @@ impl AppCore {
                 settings.theme
             )));
         }
-        self.app_store()
-            .set_setting(THEME_SETTING, &settings.theme)
+        let address = |value: Option<String>, what: &str| -> CoreResult<String> {
+            let value = value
+                .map(|value| value.trim().to_owned())
+                .unwrap_or_default();
+            if !value.is_empty()
+                && !url::Url::parse(&value)
+                    .is_ok_and(|url| matches!(url.scheme(), "http" | "https"))
+            {
+                return Err(CoreError::Invalid(format!(
+                    "The {what} \"{value}\" is not a web address; type it in full, starting with https://, or leave it empty."
+                )));
+            }
+            Ok(value)
+        };
+        let relay = address(settings.relay_url, "relay address")?;
+        let api = address(settings.quickbooks_api_url, "QuickBooks API address")?;
+        let store = self.app_store();
+        store.set_setting(THEME_SETTING, &settings.theme).await?;
+        store
+            .set_setting(crate::relay::RELAY_URL_SETTING, &relay)
             .await?;
-        Ok(settings)
+        store
+            .set_setting(crate::relay::QUICKBOOKS_API_URL_SETTING, &api)
+            .await?;
+        self.app_settings().await
+    }
+
+    /// Sets the app's own Intuit keys (the advanced path), once for every
+    /// company added with them; the secret goes to the OS keyring only.
+    pub async fn set_own_keys(&self, keys: OwnKeysInput) -> CoreResult<AppSettings> {
+        let environment = keys.environment.trim().to_lowercase();
+        if environment != "sandbox" && environment != "production" {
+            return Err(CoreError::Invalid(format!(
+                "The environment must be \"sandbox\" or \"production\", not \"{}\".",
+                keys.environment
+            )));
+        }
+        let client_id = keys.client_id.trim().to_owned();
+        if client_id.is_empty() || keys.client_secret.trim().is_empty() {
+            return Err(CoreError::Invalid(
+                "Enter the client id and client secret from your app's Keys page on the Intuit developer portal.".to_owned(),
+            ));
+        }
+        self.inner.options.vault.store_client_secret(
+            OWN_KEYS_VAULT_ID,
+            &secrets::Sensitive::new(keys.client_secret.trim().to_owned()),
+        )?;
+        let store = self.app_store();
+        store.set_setting(OWN_CLIENT_ID_SETTING, &client_id).await?;
+        store
+            .set_setting(OWN_ENVIRONMENT_SETTING, &environment)
+            .await?;
+        self.app_settings().await
+    }
+
+    /// The app's own keys with their secret, when set.
+    pub(crate) async fn own_keys(
+        &self,
+    ) -> CoreResult<Option<(String, String, secrets::Sensitive<String>)>> {
+        let store = self.app_store();
+        let (Some(client_id), Some(environment)) = (
+            store
+                .setting(OWN_CLIENT_ID_SETTING)
+                .await?
+                .filter(|id| !id.is_empty()),
+            store.setting(OWN_ENVIRONMENT_SETTING).await?,
+        ) else {
+            return Ok(None);
+        };
+        let Some(secret) = self
+            .inner
+            .options
+            .vault
+            .load_client_secret(OWN_KEYS_VAULT_ID)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some((client_id, environment, secret)))
     }
 
     pub(crate) async fn company_store(

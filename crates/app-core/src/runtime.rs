@@ -1,13 +1,15 @@
 //! One company while the app runs: its database, its tokens and, once it is
 //! connected, its sync engine.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use local_store::CompanyStore;
 use qbo_client::{OAuthApp, QboError, TokenManager, TokenSource};
 use sync_engine::{CancelFlag, Engine};
 use tokio::task::JoinHandle;
+
+use crate::views::LiveUpdates;
 
 /// Where a company's access tokens come from: its token manager, or nowhere
 /// when it is not connected (every request then asks to reconnect, while
@@ -59,6 +61,10 @@ pub(crate) struct CompanyRuntime {
     /// A webhook asked for a pull while a sync was running.
     pull_again: AtomicBool,
     timer: Mutex<Option<JoinHandle<()>>>,
+    /// The task listening to the relay's live updates, if any.
+    live: Mutex<Option<JoinHandle<()>>>,
+    live_state: Mutex<(LiveUpdates, Option<String>)>,
+    live_pulls: AtomicU64,
 }
 
 impl CompanyRuntime {
@@ -71,6 +77,9 @@ impl CompanyRuntime {
             syncing: AtomicBool::new(false),
             pull_again: AtomicBool::new(false),
             timer: Mutex::new(None),
+            live: Mutex::new(None),
+            live_state: Mutex::new((LiveUpdates::Off, None)),
+            live_pulls: AtomicU64::new(0),
         }
     }
 
@@ -128,11 +137,44 @@ impl CompanyRuntime {
             previous.abort();
         }
     }
+
+    /// Replaces the live-updates task (None stops listening).
+    pub(crate) fn set_live(&self, live: Option<JoinHandle<()>>) {
+        let stopping = live.is_none();
+        if let Some(previous) = std::mem::replace(&mut *lock(&self.live), live) {
+            previous.abort();
+        }
+        if stopping {
+            *lock(&self.live_state) = (LiveUpdates::Off, None);
+        }
+    }
+
+    /// Records the live-updates state; true when it changed.
+    pub(crate) fn set_live_state(&self, state: LiveUpdates, error: Option<String>) -> bool {
+        let mut current = lock(&self.live_state);
+        let next = (state, error);
+        let changed = *current != next;
+        *current = next;
+        changed
+    }
+
+    pub(crate) fn live_state(&self) -> (LiveUpdates, Option<String>) {
+        lock(&self.live_state).clone()
+    }
+
+    pub(crate) fn count_live_pull(&self) {
+        self.live_pulls.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn live_pulls(&self) -> u64 {
+        self.live_pulls.load(Ordering::SeqCst)
+    }
 }
 
 impl Drop for CompanyRuntime {
     fn drop(&mut self) {
         self.set_timer(None);
+        self.set_live(None);
     }
 }
 

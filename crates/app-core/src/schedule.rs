@@ -12,7 +12,8 @@ use crate::runtime::CompanyRuntime;
 use crate::{AppCore, CoreResult};
 
 impl AppCore {
-    /// Starts the timer of every connected company.
+    /// Starts the timer (and the relay's live updates) of every connected
+    /// company.
     pub(crate) async fn start_timers(&self) {
         let rows = match self.app_store().companies().await {
             Ok(rows) => rows,
@@ -26,7 +27,12 @@ impl AppCore {
                 continue;
             }
             match self.runtime(&row).await {
-                Ok(runtime) => self.start_timer(&row.id, &runtime).await,
+                Ok(runtime) => {
+                    if self.inner.options.timers {
+                        self.start_timer(&row.id, &runtime).await;
+                    }
+                    self.start_live_updates(&row.id, &runtime).await;
+                }
                 Err(error) => tracing::error!(%error, company = %row.id, "cannot open the company"),
             }
         }

@@ -42,22 +42,37 @@ pub struct CompanySummary {
     pub pending_changes: u32,
     /// A warning that the connection expires soon, with what to do.
     pub reconnect_warning: Option<String>,
+    /// Whether changes made in QuickBooks arrive by themselves (through the
+    /// relay's live updates) or only with the timer.
+    pub live_updates: LiveUpdates,
+    /// Why live updates are not connected, when they failed.
+    pub live_updates_error: Option<String>,
 }
 
-/// The keys of the user's own Intuit app, to add a real company.
+/// The state of a company's live updates from its relay.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export, rename_all = "snake_case")]
+pub enum LiveUpdates {
+    /// Not used: the company is not connected through a relay, or the app
+    /// is not listening (the timer syncs it).
+    #[default]
+    Off,
+    /// Opening (or re-opening) the connection to the relay.
+    Connecting,
+    /// Listening: a change in QuickBooks is pulled within seconds.
+    Connected,
+    /// The last attempt failed; it is retried with a growing pause.
+    Error,
+}
+
+/// A company to add with the app's own Intuit keys (set once in Settings).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export, rename_all = "camelCase")]
 pub struct IntuitKeysInput {
     /// A label for the company until QuickBooks tells us its name.
     pub name: String,
-    /// The app's client id.
-    pub client_id: String,
-    /// The app's client secret; it goes to the OS keyring only.
-    pub client_secret: String,
-    /// `sandbox` or `production`.
-    #[ts(type = "\"sandbox\" | \"production\"")]
-    pub environment: String,
     /// The hosted https redirect page, needed for production keys.
     pub redirect_page: Option<String>,
 }
@@ -423,8 +438,6 @@ pub struct CompanySettings {
     pub sync_interval_minutes: u32,
     /// Create missing vendors and customers on push.
     pub auto_create_parties: bool,
-    /// Where a webhook relay forwards Intuit's notifications, if used.
-    pub webhook_endpoint: Option<String>,
     /// How the product catalogue and its stock follow QuickBooks' items.
     #[serde(default)]
     pub products: ProductSettings,
@@ -444,7 +457,6 @@ impl Default for CompanySettings {
         CompanySettings {
             sync_interval_minutes: DEFAULT_SYNC_INTERVAL_MINUTES,
             auto_create_parties: true,
-            webhook_endpoint: None,
             products: ProductSettings::default(),
         }
     }
@@ -458,14 +470,63 @@ pub struct AppSettings {
     /// `system`, `light` or `dark`.
     #[ts(type = "\"system\" | \"light\" | \"dark\"")]
     pub theme: String,
+    /// The relay address set here, overriding the one this build came with.
+    #[serde(default)]
+    pub relay_url: Option<String>,
+    /// The relay "Connect QuickBooks" uses now (the environment variable, this
+    /// setting, or the build's), or None when there is none; read only.
+    #[serde(default)]
+    pub effective_relay_url: Option<String>,
+    /// The QuickBooks Accounting API address of companies connected through
+    /// the relay; Intuit's production API when None.
+    #[serde(default)]
+    pub quickbooks_api_url: Option<String>,
+    /// The app's own Intuit keys, when set (the advanced path); read only,
+    /// changed with `set_own_keys`.
+    #[serde(default)]
+    pub own_keys: Option<OwnKeysView>,
+    /// The redirect URI to register with an Intuit app for the own-keys
+    /// path (a fixed loopback port); read only.
+    #[serde(default)]
+    pub own_keys_redirect_uri: String,
 }
 
 impl Default for AppSettings {
     fn default() -> Self {
         AppSettings {
             theme: "system".to_owned(),
+            relay_url: None,
+            effective_relay_url: None,
+            quickbooks_api_url: None,
+            own_keys: None,
+            own_keys_redirect_uri: String::new(),
         }
     }
+}
+
+/// The app's own Intuit keys as the UI may see them (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, rename_all = "camelCase")]
+pub struct OwnKeysView {
+    /// The client id.
+    pub client_id: String,
+    /// `sandbox` or `production`.
+    pub environment: String,
+}
+
+/// The app's own Intuit keys, set once for every company added with them.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, rename_all = "camelCase")]
+pub struct OwnKeysInput {
+    /// The client id from the Intuit developer portal.
+    pub client_id: String,
+    /// The client secret; it goes to the OS keyring only.
+    pub client_secret: String,
+    /// `sandbox` or `production`.
+    #[ts(type = "\"sandbox\" | \"production\"")]
+    pub environment: String,
 }
 
 /// Which side creates new products; the other side only reports them.

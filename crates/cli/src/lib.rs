@@ -114,7 +114,8 @@ pub enum Command {
 /// `company …`
 #[derive(Debug, Subcommand)]
 pub enum CompanyCommand {
-    /// Add a company: `demo`, or your Intuit app's keys (or an emulator's).
+    /// Add a company: `quickbooks` (through the relay), `demo`, or with your
+    /// own Intuit app's keys (`sandbox`, `production`) or an emulator's.
     Add(AddCompany),
     /// Connect a company: prints the consent URL and waits for the browser.
     Connect {
@@ -138,6 +139,9 @@ pub enum CompanyCommand {
 /// Where a company is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Source {
+    /// A QuickBooks company through the relay (LEDGERLINK_RELAY_URL, the
+    /// app's setting, or the one built in): no keys needed.
+    Quickbooks,
     /// The built-in demo company (an embedded QuickBooks emulator).
     Demo,
     /// Intuit's sandbox.
@@ -154,7 +158,8 @@ pub struct AddCompany {
     /// Where the company is.
     #[arg(value_enum)]
     pub source: Source,
-    /// A label for the company.
+    /// A label for the company (for `quickbooks`, QuickBooks' name of the
+    /// company when left out).
     #[arg(long)]
     pub name: Option<String>,
     /// The OpenID discovery URL (required for an emulator).
@@ -163,7 +168,9 @@ pub struct AddCompany {
     /// The Accounting API address (an emulator's base URL; Intuit's by default).
     #[arg(long)]
     pub api_url: Option<String>,
-    /// Your app's client id.
+    /// Your Intuit app's client id: set once for the app (with the secret
+    /// from --client-secret-env) and used for every company added with
+    /// `sandbox` or `production`; leave it out to use the keys set before.
     #[arg(long)]
     pub client_id: Option<String>,
     /// The environment variable holding your app's client secret (never put
@@ -459,22 +466,34 @@ async fn company(core: &AppCore, printer: &Printer, command: CompanyCommand) -> 
     match command {
         CompanyCommand::Add(add) => {
             let summary = match add.source {
+                Source::Quickbooks => core.add_quickbooks_company(add.name).await?,
                 Source::Demo => core.add_demo_company().await?,
-                source => {
-                    let secret = std::env::var(&add.client_secret_env).map_err(|_| {
-                        CoreError::Invalid(format!(
-                            "Put your app's client secret in the environment variable {} (or name another with --client-secret-env).",
-                            add.client_secret_env
-                        ))
-                    })?;
-                    let environment = match source {
-                        Source::Sandbox => "sandbox",
-                        Source::Production => "production",
-                        _ => "emulator",
-                    };
+                Source::Sandbox | Source::Production => {
+                    if let Some(client_id) = add.client_id {
+                        let secret = client_secret(&add.client_secret_env)?;
+                        core.set_own_keys(app_core::OwnKeysInput {
+                            client_id,
+                            client_secret: secret,
+                            environment: if add.source == Source::Sandbox {
+                                "sandbox"
+                            } else {
+                                "production"
+                            }
+                            .to_owned(),
+                        })
+                        .await?;
+                    }
+                    core.add_intuit_company(app_core::IntuitKeysInput {
+                        name: add.name.unwrap_or_else(|| "QuickBooks company".to_owned()),
+                        redirect_page: add.redirect_page,
+                    })
+                    .await?
+                }
+                Source::Emulator => {
+                    let secret = client_secret(&add.client_secret_env)?;
                     core.add_company(app_core::NewCompany {
                         name: add.name.unwrap_or_else(|| "QuickBooks company".to_owned()),
-                        environment: environment.to_owned(),
+                        environment: "emulator".to_owned(),
                         discovery_url: add.discovery_url,
                         api_base_url: add.api_url,
                         client_id: add.client_id.unwrap_or_default(),
@@ -494,7 +513,10 @@ async fn company(core: &AppCore, printer: &Printer, command: CompanyCommand) -> 
             let summary = core
                 .connect_company(&id, |url| {
                     eprintln_err(&format!(
-                        "Open this address in a browser and approve the connection:\n{url}"
+                        "Open this address in a browser and approve the connection:\n{url}\n\
+                         Waiting up to {} minutes for the browser to come back to this computer \
+                         with QuickBooks' answer (Ctrl-C stops)...",
+                        app_core::CONNECT_TIMEOUT.as_secs() / 60
                     ));
                 })
                 .await?;
@@ -870,6 +892,15 @@ impl Printer {
 fn println_out(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{text}");
+}
+
+/// The client secret from the environment variable named `variable`.
+fn client_secret(variable: &str) -> CoreResult<String> {
+    std::env::var(variable).map_err(|_| {
+        CoreError::Invalid(format!(
+            "Put your app's client secret in the environment variable {variable} (or name another with --client-secret-env)."
+        ))
+    })
 }
 
 fn eprintln_err(text: &str) {

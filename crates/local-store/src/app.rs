@@ -29,8 +29,8 @@ impl AppStore {
         sqlx::query(
             "INSERT INTO companies (id, name, kind, environment, discovery_url, api_base_url,
                 client_id, redirect_page, realm_id, connection, settings, created_at,
-                last_sync_at, last_sync_error)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                last_sync_at, last_sync_error, relay_url)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&company.id)
         .bind(&company.name)
@@ -46,6 +46,7 @@ impl AppStore {
         .bind(time_text(&company.created_at))
         .bind(company.last_sync_at.as_ref().map(time_text))
         .bind(&company.last_sync_error)
+        .bind(&company.relay_url)
         .execute(&self.pool)
         .await
         .map_err(StoreError::query("adding a company"))?;
@@ -76,7 +77,7 @@ impl AppStore {
         sqlx::query(
             "UPDATE companies SET name = ?, kind = ?, environment = ?, discovery_url = ?,
                 api_base_url = ?, client_id = ?, redirect_page = ?, realm_id = ?, connection = ?,
-                settings = ?, last_sync_at = ?, last_sync_error = ?
+                settings = ?, last_sync_at = ?, last_sync_error = ?, relay_url = ?
              WHERE id = ?",
         )
         .bind(&company.name)
@@ -91,10 +92,39 @@ impl AppStore {
         .bind(company.settings.to_string())
         .bind(company.last_sync_at.as_ref().map(time_text))
         .bind(&company.last_sync_error)
+        .bind(&company.relay_url)
         .bind(&company.id)
         .execute(&self.pool)
         .await
         .map_err(StoreError::query("saving a company"))?;
+        Ok(())
+    }
+
+    /// The number of the last relay event acted on for a company, if any.
+    /// Kept apart from [`CompanyRow`] so that saving a row read before a
+    /// pull never moves the cursor back.
+    pub async fn relay_cursor(&self, id: &str) -> Result<Option<u64>, StoreError> {
+        let cursor: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT relay_cursor FROM companies WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(StoreError::query("reading a relay cursor"))?;
+        Ok(cursor
+            .flatten()
+            .and_then(|cursor| u64::try_from(cursor).ok()))
+    }
+
+    /// Stores the number of the last relay event acted on; None forgets it
+    /// (a company connected again starts from the relay's latest event).
+    pub async fn set_relay_cursor(&self, id: &str, cursor: Option<u64>) -> Result<(), StoreError> {
+        let cursor = cursor.map(|cursor| i64::try_from(cursor).unwrap_or(i64::MAX));
+        sqlx::query("UPDATE companies SET relay_cursor = ? WHERE id = ?")
+            .bind(cursor)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::query("saving a relay cursor"))?;
         Ok(())
     }
 
@@ -158,6 +188,7 @@ fn company_from_row(row: &SqliteRow) -> Result<CompanyRow, StoreError> {
         created_at: parse_time(&required("created_at")?, "the company's creation time")?,
         last_sync_at: parse_optional_time(get("last_sync_at")?, "the last sync time")?,
         last_sync_error: get("last_sync_error")?,
+        relay_url: get("relay_url")?,
         id,
     })
 }

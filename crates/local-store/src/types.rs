@@ -131,6 +131,9 @@ text_enum!(
         Intuit => "intuit",
         /// An emulator reached by URL.
         Emulator => "emulator",
+        /// QuickBooks through a Ledgerlink relay, which holds the Intuit
+        /// app's keys.
+        Relay => "relay",
     }
 );
 
@@ -198,6 +201,9 @@ pub struct CompanyRow {
     pub last_sync_at: Option<DateTime<Utc>>,
     /// Why the last sync failed.
     pub last_sync_error: Option<String>,
+    /// The relay a company connects, refreshes and hears of changes
+    /// through; None for companies reached with the app's own keys.
+    pub relay_url: Option<String>,
 }
 
 /// The columns lists, search and sorting use, filled by the engine from

@@ -31,11 +31,14 @@ use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oauth2::basic::BasicClient;
 use oauth2::{AuthUrl, ClientId, CsrfToken, RedirectUrl, Scope};
 use reqwest::header::ACCEPT;
 use secrets::{Sensitive, TokenLifetimes, TokenSet};
 use serde::Deserialize;
+use sha2::{Digest as _, Sha256};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use url::Url;
@@ -98,7 +101,10 @@ pub enum ConnectError {
     )]
     StateMismatch,
     /// No redirect arrived in time.
-    #[error("no answer came back from Intuit's sign-in page within {} s; start again", .waited.as_secs())]
+    #[error(
+        "no answer came back from the QuickBooks sign-in page within {} minutes (the browser never returned to this computer); start the connection again",
+        .waited.as_secs().div_ceil(60)
+    )]
     TimedOut {
         /// How long the listener waited.
         waited: Duration,
@@ -298,6 +304,9 @@ pub struct AuthorizationRedirect {
     pub code: Sensitive<String>,
     /// The company the user chose, absent for a pure OpenID sign-in.
     pub realm_id: Option<String>,
+    /// The `state` the redirect carried: ours for a direct flow, the relay's
+    /// signed one (needed to redeem the code) for a relay flow.
+    pub state: String,
 }
 
 /// A one-shot HTTP listener on 127.0.0.1 that takes exactly one redirect
@@ -361,9 +370,32 @@ impl LoopbackListener {
         expected_state: &str,
         timeout: Duration,
     ) -> Result<AuthorizationRedirect, ConnectError> {
+        self.wait_for(STATE_FIELD, expected_state, timeout).await
+    }
+
+    /// Like [`LoopbackListener::wait_for_redirect`], for a redirect from a
+    /// relay: the relay's signed `state` is passed through untouched and
+    /// this flow's own value comes back as `app_state`, which is what is
+    /// checked.
+    pub async fn wait_for_relay_redirect(
+        self,
+        expected_app_state: &str,
+        timeout: Duration,
+    ) -> Result<AuthorizationRedirect, ConnectError> {
+        self.wait_for(APP_STATE_FIELD, expected_app_state, timeout)
+            .await
+    }
+
+    async fn wait_for(
+        self,
+        state_field: &'static str,
+        expected_state: &str,
+        timeout: Duration,
+    ) -> Result<AuthorizationRedirect, ConnectError> {
         let (result_sender, result_receiver) = oneshot::channel();
         let (stop_sender, stop_receiver) = oneshot::channel::<()>();
         let shared = Arc::new(CallbackState {
+            state_field,
             expected_state: expected_state.to_owned(),
             sender: Mutex::new(Some(result_sender)),
         });
@@ -395,7 +427,13 @@ impl LoopbackListener {
     }
 }
 
+/// The redirect parameter holding this flow's own random value.
+const STATE_FIELD: &str = "state";
+/// The same for a relay flow, where `state` is the relay's.
+const APP_STATE_FIELD: &str = "app_state";
+
 struct CallbackState {
+    state_field: &'static str,
     expected_state: String,
     sender: Mutex<Option<oneshot::Sender<Result<AuthorizationRedirect, ConnectError>>>>,
 }
@@ -418,7 +456,7 @@ async fn callback(State(shared): State<Arc<CallbackState>>, RawQuery(query): Raw
         url::form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
             .into_owned()
             .collect();
-    let outcome = judge_redirect(&pairs, &shared.expected_state);
+    let outcome = judge_redirect(&pairs, shared.state_field, &shared.expected_state);
     let response = match &outcome {
         Ok(_) => page(
             StatusCode::OK,
@@ -440,6 +478,7 @@ async fn callback(State(shared): State<Arc<CallbackState>>, RawQuery(query): Raw
 /// is refused whatever it says), then an error, then the code.
 fn judge_redirect(
     pairs: &[(String, String)],
+    state_field: &str,
     expected_state: &str,
 ) -> Result<AuthorizationRedirect, ConnectError> {
     let field = |name: &str| {
@@ -450,7 +489,7 @@ fn judge_redirect(
             .filter(|value| !value.is_empty())
     };
     let state_matches = !expected_state.is_empty()
-        && field("state")
+        && field(state_field)
             .is_some_and(|state| subtle_equal(state.as_bytes(), expected_state.as_bytes()));
     if !state_matches {
         return Err(ConnectError::StateMismatch);
@@ -470,6 +509,7 @@ fn judge_redirect(
     Ok(AuthorizationRedirect {
         code: Sensitive::new(code.to_owned()),
         realm_id: field("realmId").map(str::to_owned),
+        state: field(STATE_FIELD).unwrap_or_default().to_owned(),
     })
 }
 
@@ -518,27 +558,57 @@ fn new_state(port: u16) -> String {
     format!("{}.{port}", uuid::Uuid::new_v4().simple())
 }
 
+/// A PKCE code verifier (RFC 7636 §4.1): 32 random bytes, base64url without
+/// padding, 43 characters.
+fn pkce_verifier() -> String {
+    let mut bytes = [0_u8; 32];
+    rand::Rng::fill(&mut rand::rng(), &mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The S256 challenge of a verifier: base64url(sha256(verifier)).
+pub fn pkce_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
 /// The loopback port carried in a `state` made by this module.
 pub fn port_from_state(state: &str) -> Option<u16> {
     state.rsplit_once('.')?.1.parse().ok()
 }
 
-/// The Intuit app (its keys and endpoints): runs the connect flow, refreshes
-/// and revokes tokens.
+/// The Intuit app (its keys and endpoints, or a relay that holds them): runs
+/// the connect flow, refreshes and revokes tokens.
 pub struct OAuthApp {
-    discovery: Discovery,
-    credentials: AppCredentials,
+    authority: Authority,
     clock: Arc<dyn Clock>,
     http: reqwest::Client,
 }
 
+/// Who speaks to Intuit's identity endpoints.
+enum Authority {
+    /// This app, with its own keys.
+    Keys {
+        discovery: Box<Discovery>,
+        credentials: AppCredentials,
+    },
+    /// A Ledgerlink relay, which adds the client credentials it alone holds;
+    /// the app proves each code is its own with a PKCE verifier.
+    Relay { base: Url },
+}
+
 impl fmt::Debug for OAuthApp {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter
-            .debug_struct("OAuthApp")
-            .field("discovery", &self.discovery)
-            .field("client_id", &self.credentials.client_id)
-            .finish_non_exhaustive()
+        let mut debug = formatter.debug_struct("OAuthApp");
+        match &self.authority {
+            Authority::Keys {
+                discovery,
+                credentials,
+            } => debug
+                .field("discovery", discovery)
+                .field("client_id", &credentials.client_id),
+            Authority::Relay { base } => debug.field("relay", &base.as_str()),
+        };
+        debug.finish_non_exhaustive()
     }
 }
 
@@ -580,31 +650,76 @@ impl OAuthApp {
         clock: Arc<dyn Clock>,
     ) -> Result<OAuthApp, ConnectError> {
         Ok(OAuthApp {
-            discovery,
-            credentials,
+            authority: Authority::Keys {
+                discovery: Box::new(discovery),
+                credentials,
+            },
             clock,
             http: identity_http_client()?,
         })
     }
 
-    /// The endpoints.
-    pub fn discovery(&self) -> &Discovery {
-        &self.discovery
+    /// The app reached through a Ledgerlink relay at `relay_url` (e.g.
+    /// `https://relay.example.com`): it holds no client secret; the relay
+    /// adds it to every token request.
+    pub fn relay(relay_url: &str, clock: Arc<dyn Clock>) -> Result<OAuthApp, ConnectError> {
+        let mut base = parse_url("relay address", relay_url.trim())?;
+        // Joining paths onto the base must keep any path prefix it has.
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        Ok(OAuthApp {
+            authority: Authority::Relay { base },
+            clock,
+            http: identity_http_client()?,
+        })
     }
 
-    /// The authorize URL for `redirect_uri`, `scopes` and `state`.
-    pub fn authorize_url(&self, redirect_uri: &Url, scopes: &[String], state: &str) -> Url {
-        let client = BasicClient::new(ClientId::new(self.credentials.client_id.clone()))
-            .set_auth_uri(AuthUrl::from_url(
-                self.discovery.authorization_endpoint.clone(),
-            ))
+    /// The endpoints, when the app speaks to Intuit itself.
+    pub fn discovery(&self) -> Option<&Discovery> {
+        match &self.authority {
+            Authority::Keys { discovery, .. } => Some(discovery),
+            Authority::Relay { .. } => None,
+        }
+    }
+
+    /// The relay's address, when the app goes through one.
+    pub fn relay_url(&self) -> Option<&Url> {
+        match &self.authority {
+            Authority::Keys { .. } => None,
+            Authority::Relay { base } => Some(base),
+        }
+    }
+
+    /// A relay endpoint under the relay's base address.
+    fn relay_endpoint(base: &Url, path: &'static str) -> Result<Url, ConnectError> {
+        base.join(path).map_err(|_| ConnectError::BadUrl {
+            what: "relay address",
+            url: base.to_string(),
+        })
+    }
+
+    /// The authorize URL for `redirect_uri`, `scopes` and `state`; None when
+    /// the app goes through a relay, whose start page [`OAuthApp::connect`]
+    /// builds with a fresh PKCE challenge.
+    pub fn authorize_url(&self, redirect_uri: &Url, scopes: &[String], state: &str) -> Option<Url> {
+        let Authority::Keys {
+            discovery,
+            credentials,
+        } = &self.authority
+        else {
+            return None;
+        };
+        let client = BasicClient::new(ClientId::new(credentials.client_id.clone()))
+            .set_auth_uri(AuthUrl::from_url(discovery.authorization_endpoint.clone()))
             .set_redirect_uri(RedirectUrl::from_url(redirect_uri.clone()));
         let state = state.to_owned();
         let (url, _) = client
             .authorize_url(move || CsrfToken::new(state))
             .add_scopes(scopes.iter().cloned().map(Scope::new))
             .url();
-        url
+        Some(url)
     }
 
     /// Connects a company: builds the authorize URL, passes it to
@@ -616,12 +731,22 @@ impl OAuthApp {
         options: &ConnectOptions,
         open_browser: impl FnOnce(&Url),
     ) -> Result<Connection, ConnectError> {
+        if let Authority::Relay { base } = &self.authority {
+            return self
+                .connect_via_relay(base, listener, options.timeout, open_browser)
+                .await;
+        }
         let state = new_state(listener.port());
         let redirect_uri = match &options.redirect {
             RedirectMode::Loopback => listener.redirect_uri(),
             RedirectMode::HostedPage { url } => url.clone(),
         };
-        let authorize_url = self.authorize_url(&redirect_uri, &options.scopes, &state);
+        let authorize_url = self
+            .authorize_url(&redirect_uri, &options.scopes, &state)
+            .ok_or_else(|| ConnectError::BadUrl {
+                what: "authorization endpoint",
+                url: String::new(),
+            })?;
         open_browser(&authorize_url);
         let redirect = listener.wait_for_redirect(&state, options.timeout).await?;
         let realm_id = redirect
@@ -632,6 +757,53 @@ impl OAuthApp {
         let tokens = self
             .exchange_code(&redirect.code, &redirect_uri, &realm_id)
             .await?;
+        Ok(Connection { realm_id, tokens })
+    }
+
+    /// The relay flow: a fresh PKCE verifier stays here, its S256 challenge
+    /// goes to the relay's start page (which binds it into its signed
+    /// `state`), the browser comes back to the loopback listener with the
+    /// code and the relay's `state`, and the code is redeemed at the relay
+    /// with the verifier. A code copied from the browser's history is
+    /// worthless without the verifier.
+    async fn connect_via_relay(
+        &self,
+        base: &Url,
+        listener: LoopbackListener,
+        timeout: Duration,
+        open_browser: impl FnOnce(&Url),
+    ) -> Result<Connection, ConnectError> {
+        let verifier = Sensitive::new(pkce_verifier());
+        let challenge = pkce_challenge(verifier.expose());
+        let app_state = uuid::Uuid::new_v4().simple().to_string();
+        let mut start = Self::relay_endpoint(base, "connect/start")?;
+        start
+            .query_pairs_mut()
+            .append_pair("redirect_uri", listener.redirect_uri().as_str())
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256")
+            .append_pair("app_state", &app_state);
+        open_browser(&start);
+        let redirect = listener
+            .wait_for_relay_redirect(&app_state, timeout)
+            .await?;
+        let realm_id = redirect
+            .realm_id
+            .ok_or_else(|| ConnectError::MalformedRedirect {
+                problem: "it names no QuickBooks company (realmId)".to_owned(),
+            })?;
+        if redirect.state.is_empty() {
+            return Err(ConnectError::MalformedRedirect {
+                problem: "it carries no relay state".to_owned(),
+            });
+        }
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", redirect.code.expose().as_str()),
+            ("state", redirect.state.as_str()),
+            ("code_verifier", verifier.expose().as_str()),
+        ];
+        let tokens = self.grant(&form, &realm_id).await?;
         Ok(Connection { realm_id, tokens })
     }
 
@@ -647,8 +819,13 @@ impl OAuthApp {
             ("code", code.expose().as_str()),
             ("redirect_uri", redirect_uri.as_str()),
         ];
+        self.grant(&form, realm_id).await
+    }
+
+    /// Redeems an authorization grant (`form`) for the tokens of `realm_id`.
+    async fn grant(&self, form: &[(&str, &str)], realm_id: &str) -> Result<TokenSet, ConnectError> {
         let obtained_at = self.clock.now();
-        let fresh = self.token_request(&form).await.map_err(|failure| {
+        let fresh = self.token_request(form).await.map_err(|failure| {
             let (message, intuit_tid) = match failure {
                 TokenFailure::Answer {
                     status,
@@ -724,13 +901,22 @@ impl OAuthApp {
     /// Revokes a token (either one of a grant disconnects the app from the
     /// company, API.md §2.7).
     pub async fn revoke(&self, token: &Sensitive<String>) -> Result<(), ConnectError> {
-        let response = self
-            .http
-            .post(self.discovery.revocation_endpoint.clone())
-            .basic_auth(
-                &self.credentials.client_id,
-                Some(self.credentials.client_secret.expose()),
-            )
+        let request = match &self.authority {
+            Authority::Keys {
+                discovery,
+                credentials,
+            } => self
+                .http
+                .post(discovery.revocation_endpoint.clone())
+                .basic_auth(
+                    &credentials.client_id,
+                    Some(credentials.client_secret.expose()),
+                ),
+            Authority::Relay { base } => {
+                self.http.post(Self::relay_endpoint(base, "oauth/revoke")?)
+            }
+        };
+        let response = request
             .header(ACCEPT, "application/json")
             .json(&serde_json::json!({ "token": token.expose() }))
             .send()
@@ -752,13 +938,21 @@ impl OAuthApp {
     }
 
     async fn token_request(&self, form: &[(&str, &str)]) -> Result<FreshTokens, TokenFailure> {
-        let response = self
-            .http
-            .post(self.discovery.token_endpoint.clone())
-            .basic_auth(
-                &self.credentials.client_id,
-                Some(self.credentials.client_secret.expose()),
-            )
+        let request = match &self.authority {
+            Authority::Keys {
+                discovery,
+                credentials,
+            } => self.http.post(discovery.token_endpoint.clone()).basic_auth(
+                &credentials.client_id,
+                Some(credentials.client_secret.expose()),
+            ),
+            Authority::Relay { base } => {
+                let endpoint = Self::relay_endpoint(base, "oauth/token")
+                    .map_err(|error| TokenFailure::Transport(error.to_string()))?;
+                self.http.post(endpoint)
+            }
+        };
+        let response = request
             .header(ACCEPT, "application/json")
             .header(HARD_EXPIRY_OPT_IN, "true")
             .form(form)
@@ -855,21 +1049,22 @@ mod tests {
     fn state_is_checked_before_anything_else() {
         let forged = pairs(&[("error", "access_denied"), ("state", "other.1")]);
         assert!(matches!(
-            judge_redirect(&forged, "mine.1"),
+            judge_redirect(&forged, STATE_FIELD, "mine.1"),
             Err(ConnectError::StateMismatch)
         ));
         let missing = pairs(&[("code", "abc")]);
         assert!(matches!(
-            judge_redirect(&missing, "mine.1"),
+            judge_redirect(&missing, STATE_FIELD, "mine.1"),
             Err(ConnectError::StateMismatch)
         ));
         let denied = pairs(&[("error", "access_denied"), ("state", "mine.1")]);
         assert!(matches!(
-            judge_redirect(&denied, "mine.1"),
+            judge_redirect(&denied, STATE_FIELD, "mine.1"),
             Err(ConnectError::ConsentDenied)
         ));
         let good = pairs(&[("code", "abc"), ("state", "mine.1"), ("realmId", "42")]);
-        let redirect = judge_redirect(&good, "mine.1").unwrap_or_else(|error| panic!("{error}"));
+        let redirect =
+            judge_redirect(&good, STATE_FIELD, "mine.1").unwrap_or_else(|error| panic!("{error}"));
         assert_eq!(redirect.code.expose(), "abc");
         assert_eq!(redirect.realm_id.as_deref(), Some("42"));
     }
@@ -880,6 +1075,36 @@ mod tests {
         assert_eq!(port_from_state(&state), Some(51234));
         assert_ne!(new_state(51234), state);
         assert_eq!(port_from_state("no-port"), None);
+    }
+
+    #[test]
+    fn relay_redirects_are_judged_by_app_state() {
+        let good = pairs(&[
+            ("code", "abc"),
+            ("state", "relay-signed"),
+            ("app_state", "mine"),
+            ("realmId", "42"),
+        ]);
+        let redirect = judge_redirect(&good, APP_STATE_FIELD, "mine")
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(redirect.state, "relay-signed");
+        let forged = pairs(&[("code", "abc"), ("state", "mine"), ("app_state", "other")]);
+        assert!(matches!(
+            judge_redirect(&forged, APP_STATE_FIELD, "mine"),
+            Err(ConnectError::StateMismatch)
+        ));
+    }
+
+    #[test]
+    fn pkce_challenge_is_rfc_7636_s256() {
+        // The example of RFC 7636 appendix B.
+        assert_eq!(
+            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        let verifier = pkce_verifier();
+        assert_eq!(verifier.len(), 43);
+        assert_ne!(pkce_verifier(), verifier);
     }
 
     #[test]

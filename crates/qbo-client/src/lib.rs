@@ -4,13 +4,14 @@
 //! per-company pacer ([`pacer`]) and the HTTP transport with retries
 //! ([`transport`]); typed entities ([`model`]); the query builder with paging
 //! ([`query`]); change data capture ([`cdc`]); batches ([`batch`]); webhook
-//! verification and parsing ([`webhooks`]); and one error taxonomy with the
-//! fault parser ([`error`]).
+//! verification and parsing ([`webhooks`]); a relay's live updates
+//! ([`live`]); and one error taxonomy with the fault parser ([`error`]).
 
 pub mod batch;
 pub mod cdc;
 pub mod connect;
 pub mod error;
+pub mod live;
 pub mod model;
 pub mod pacer;
 pub mod query;
@@ -26,6 +27,7 @@ pub use connect::{
 };
 pub use error::parse_fault_body;
 pub use error::{ErrorKind, QboError};
+pub use live::{ChangeEvent, LiveError, LiveEvent, LiveStream, RelayEvents, Subscription};
 pub use pacer::{Pacer, PacerConfig, PacerPermit, RequestClass};
 pub use query::{Comparison, Page, Query, QueryValue};
 pub use tokens::{Clock, SystemClock, TokenManager, TokenManagerConfig};

@@ -27,6 +27,8 @@ export function company(overrides: Partial<CompanySummary> = {}): CompanySummary
     openConflicts: 0,
     pendingChanges: 0,
     reconnectWarning: null,
+    liveUpdates: 'off',
+    liveUpdatesError: null,
     ...overrides,
   };
 }
@@ -210,7 +212,6 @@ export function companySettings(overrides: Partial<CompanySettings> = {}): Compa
   return {
     syncIntervalMinutes: 15,
     autoCreateParties: true,
-    webhookEndpoint: null,
     products: { productMaster: 'quickbooks', defaultLocationId: 'main', minimumQuantity: '0', nonInventoryQuantity: '0' },
     ...overrides,
   };

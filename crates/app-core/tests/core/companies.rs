@@ -1,6 +1,6 @@
 //! Adding, validating, settings and removing companies.
 
-use app_core::{CompanySettings, IntuitKeysInput};
+use app_core::{CompanySettings, IntuitKeysInput, OwnKeysInput};
 
 use crate::support::open;
 
@@ -8,36 +8,44 @@ use crate::support::open;
 async fn bad_keys_are_refused_with_what_to_do_and_nothing_is_saved() {
     let opened = open().await;
     let core = &opened.core;
-    let input = |environment: &str, secret: &str, page: Option<&str>| IntuitKeysInput {
-        name: "Client A".to_owned(),
+    let keys = |environment: &str, secret: &str| OwnKeysInput {
         client_id: "ABC".to_owned(),
         client_secret: secret.to_owned(),
         environment: environment.to_owned(),
+    };
+    let company = |page: Option<&str>| IntuitKeysInput {
+        name: "Client A".to_owned(),
         redirect_page: page.map(str::to_owned),
     };
-    let error = core
-        .add_intuit_company(input("staging", "s", None))
-        .await
-        .unwrap_err();
+    // Without the app's keys, a company cannot be added with them.
+    let error = core.add_intuit_company(company(None)).await.unwrap_err();
+    assert_eq!(error.kind(), "invalid");
+    assert!(error.to_string().contains("keys"));
+    let error = core.set_own_keys(keys("staging", "s")).await.unwrap_err();
     assert_eq!(error.kind(), "invalid");
     assert!(error.to_string().contains("sandbox"));
-    let error = core
-        .add_intuit_company(input("sandbox", " ", None))
-        .await
-        .unwrap_err();
+    let error = core.set_own_keys(keys("sandbox", " ")).await.unwrap_err();
     assert!(error.to_string().contains("client secret"));
+    assert_eq!(core.app_settings().await.unwrap().own_keys, None);
+
+    // The keys are set once for the app; the settings show the redirect URI
+    // to register, with its fixed port.
+    let settings = core.set_own_keys(keys("production", "shh")).await.unwrap();
+    assert_eq!(settings.own_keys.unwrap().client_id, "ABC");
+    assert_eq!(
+        settings.own_keys_redirect_uri,
+        format!("http://localhost:{}/callback", app_core::OWN_KEYS_PORT)
+    );
     let error = core
-        .add_intuit_company(input("production", "s", Some("http://example.test/cb")))
+        .add_intuit_company(company(Some("http://example.test/cb")))
         .await
         .unwrap_err();
     assert!(error.to_string().contains("https"));
     assert!(core.list_companies().await.unwrap().is_empty());
 
-    let added = core
-        .add_intuit_company(input("sandbox", "shh", None))
-        .await
-        .unwrap();
+    let added = core.add_intuit_company(company(None)).await.unwrap();
     assert_eq!(added.connection, app_core::ConnectionState::NotConnected);
+    assert_eq!(added.environment, "production");
     // The secret is in the vault, never in the database.
     use secrets::TokenVault;
     assert_eq!(

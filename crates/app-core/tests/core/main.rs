@@ -4,6 +4,7 @@
 mod amounts;
 mod companies;
 mod demo;
+mod relay;
 mod secrecy;
 mod support;
 mod timer;

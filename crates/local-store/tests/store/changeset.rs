@@ -168,6 +168,40 @@ async fn one_qbo_object_has_one_record() {
 }
 
 #[tokio::test]
+async fn a_relay_company_keeps_its_relay_and_cursor_apart_from_row_saves() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = AppStore::open(&dir.path().join("app.sqlite"))
+        .await
+        .unwrap();
+    let company = CompanyRow {
+        id: "r1".into(),
+        name: "Client R".into(),
+        kind: CompanyKind::Relay,
+        environment: "production".into(),
+        discovery_url: String::new(),
+        api_base_url: Some("https://example.test".into()),
+        client_id: None,
+        redirect_page: None,
+        realm_id: Some("42".into()),
+        connection: ConnectionState::Connected,
+        settings: json!({}),
+        created_at: at(0),
+        last_sync_at: None,
+        last_sync_error: None,
+        relay_url: Some("https://relay.example.test".into()),
+    };
+    store.add_company(&company).await.unwrap();
+    assert_eq!(store.relay_cursor("r1").await.unwrap(), None);
+    store.set_relay_cursor("r1", Some(17)).await.unwrap();
+    // A row read before the cursor moved, saved afterwards, leaves it alone.
+    store.update_company(&company).await.unwrap();
+    assert_eq!(store.relay_cursor("r1").await.unwrap(), Some(17));
+    assert_eq!(store.company("r1").await.unwrap(), Some(company));
+    store.set_relay_cursor("r1", None).await.unwrap();
+    assert_eq!(store.relay_cursor("r1").await.unwrap(), None);
+}
+
+#[tokio::test]
 async fn the_app_database_keeps_companies_and_settings() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.sqlite");
@@ -187,6 +221,7 @@ async fn the_app_database_keeps_companies_and_settings() {
         created_at: at(0),
         last_sync_at: None,
         last_sync_error: None,
+        relay_url: None,
     };
     store.add_company(&company).await.unwrap();
     company.connection = ConnectionState::ReconnectNeeded;

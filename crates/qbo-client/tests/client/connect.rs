@@ -463,7 +463,7 @@ async fn a_wrong_client_secret_fails_the_exchange_with_intuits_message() {
     let listener = LoopbackListener::bind().await.unwrap();
     harness.register(&listener);
     let wrong = OAuthApp::new(
-        harness.app.discovery().clone(),
+        harness.app.discovery().expect("own keys").clone(),
         AppCredentials {
             client_id: CLIENT_ID.to_owned(),
             client_secret: Sensitive::new("not-the-secret".to_owned()),

@@ -28,6 +28,7 @@ import type { HistoryRow } from './generated/HistoryRow';
 import type { IntuitKeysInput } from './generated/IntuitKeysInput';
 import type { LocationView } from './generated/LocationView';
 import type { NewProduct } from './generated/NewProduct';
+import type { OwnKeysInput } from './generated/OwnKeysInput';
 import type { PickerOption } from './generated/PickerOption';
 import type { PlannedOperation } from './generated/PlannedOperation';
 import type { ProductKind } from './generated/ProductKind';
@@ -136,6 +137,7 @@ export type {
   IntuitKeysInput,
   LocationView,
   NewProduct,
+  OwnKeysInput,
   PickerOption,
   PlannedOperation,
   ProductKind,
@@ -173,7 +175,21 @@ export function addDemoCompany(): Promise<CompanySummary> {
   return call<CompanySummary>('add_demo_company');
 }
 
-/** Adds a company with the user's own Intuit keys; connect it next. */
+/**
+ * Adds a QuickBooks company reached through the relay (no keys); connect it
+ * next. Without a name, QuickBooks' name of the company is used once connected.
+ * Fails with kind `relay_needed` when no relay address is set.
+ */
+export function addQuickbooksCompany(name: string | null): Promise<CompanySummary> {
+  return call<CompanySummary>('add_quickbooks_company', { name });
+}
+
+/** Sets the app's own Intuit keys (the advanced path), once for the app. */
+export function setOwnKeys(input: OwnKeysInput): Promise<AppSettings> {
+  return call<AppSettings>('set_own_keys', { input });
+}
+
+/** Adds a company with the app's own Intuit keys (set first); connect it next. */
 export function addIntuitCompany(input: IntuitKeysInput): Promise<CompanySummary> {
   return call<CompanySummary>('add_intuit_company', { input });
 }

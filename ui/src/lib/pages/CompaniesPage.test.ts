@@ -96,6 +96,34 @@ describe('the welcome', () => {
     expect(screen.queryByTestId('error-alert')).toBeNull();
   });
 
+  it('connects QuickBooks with one click through the relay, no keys typed', async () => {
+    const user = userEvent.setup();
+    const added = company({ id: 'c-7', name: 'New QuickBooks company', kind: 'relay', environment: 'production', connection: 'not_connected' });
+    mocked.addQuickbooksCompany.mockImplementation(async () => {
+      listed = [added];
+      return added;
+    });
+    mocked.connectCompany.mockResolvedValue({ ...added, connection: 'connected' });
+    mocked.syncNow.mockResolvedValue(report);
+    await renderPage();
+    await user.click(screen.getByTestId('welcome-connect'));
+    await vi.waitFor(() => expect(mocked.connectCompany).toHaveBeenCalledWith('c-7'));
+    expect(mocked.addQuickbooksCompany).toHaveBeenCalledWith(null);
+    expect(mocked.setOwnKeys).not.toHaveBeenCalled();
+  });
+
+  it('says what is needed when no relay is set', async () => {
+    const user = userEvent.setup();
+    mocked.addQuickbooksCompany.mockRejectedValue({
+      kind: 'relay_needed',
+      message: 'Connecting QuickBooks needs a relay address from your firm',
+    });
+    await renderPage();
+    await user.click(screen.getByTestId('welcome-connect'));
+    expect((await screen.findByTestId('error-alert')).textContent).toContain('needs a relay address');
+    expect(mocked.connectCompany).not.toHaveBeenCalled();
+  });
+
   it('connects with a form, waits for the browser with Cancel, then syncs', async () => {
     const user = userEvent.setup();
     const added = company({ id: 'c-9', name: 'Client A', kind: 'intuit', environment: 'sandbox', connection: 'not_connected' });
@@ -108,7 +136,8 @@ describe('the welcome', () => {
     mocked.syncNow.mockResolvedValue(report);
     await renderPage();
 
-    await user.click(screen.getByTestId('welcome-connect'));
+    await user.click(screen.getByTestId('welcome-own-keys'));
+    expect(screen.getByTestId('connect-redirect-uri').textContent).toContain('http://localhost:8917/callback');
     // Nothing is sent while a required key is missing; the problems are named.
     await user.click(screen.getByTestId('connect-submit'));
     expect(mocked.addIntuitCompany).not.toHaveBeenCalled();
@@ -121,13 +150,9 @@ describe('the welcome', () => {
     await user.type(secret, 's3cret');
     await user.click(screen.getByTestId('connect-submit'));
 
-    expect(mocked.addIntuitCompany).toHaveBeenCalledWith({
-      name: 'Client A',
-      clientId: 'ABC123',
-      clientSecret: 's3cret',
-      environment: 'sandbox',
-      redirectPage: null,
-    });
+    await vi.waitFor(() => expect(mocked.addIntuitCompany).toHaveBeenCalled());
+    expect(mocked.setOwnKeys).toHaveBeenCalledWith({ clientId: 'ABC123', clientSecret: 's3cret', environment: 'sandbox' });
+    expect(mocked.addIntuitCompany).toHaveBeenCalledWith({ name: 'Client A', redirectPage: null });
     const waiting = await screen.findByTestId('connect-waiting');
     expect(waiting.textContent).toContain('Finish in your browser…');
     expect(mocked.connectCompany).toHaveBeenCalledWith('c-9');
@@ -141,7 +166,7 @@ describe('the welcome', () => {
   it('asks for a hosted redirect page with production keys', async () => {
     const user = userEvent.setup();
     await renderPage();
-    await user.click(screen.getByTestId('welcome-connect'));
+    await user.click(screen.getByTestId('welcome-own-keys'));
     await user.type(screen.getByLabelText('Company label'), 'Client A');
     await user.type(screen.getByLabelText('Client id'), 'ABC123');
     await user.type(screen.getByLabelText('Client secret'), 's3cret');
@@ -151,7 +176,10 @@ describe('the welcome', () => {
     expect(screen.getByText(/Production keys need a hosted https redirect page/)).toBeTruthy();
     await user.type(screen.getByTestId('connect-redirect'), 'https://example.com/ledgerlink');
     await user.click(screen.getByTestId('connect-submit'));
-    expect(mocked.addIntuitCompany).toHaveBeenCalledWith(expect.objectContaining({ environment: 'production', redirectPage: 'https://example.com/ledgerlink' }));
+    await vi.waitFor(() =>
+      expect(mocked.addIntuitCompany).toHaveBeenCalledWith(expect.objectContaining({ redirectPage: 'https://example.com/ledgerlink' })),
+    );
+    expect(mocked.setOwnKeys).toHaveBeenCalledWith(expect.objectContaining({ environment: 'production' }));
   });
 
   it('shows the error message of a refused command in the alert', async () => {

@@ -86,7 +86,6 @@ describe('the products settings', () => {
     expect(mocked.saveCompanySettings).toHaveBeenCalledWith('c-1', {
       syncIntervalMinutes: 15,
       autoCreateParties: true,
-      webhookEndpoint: null,
       products: { productMaster: 'ledgerlink', defaultLocationId: 'loc-2', minimumQuantity: '2.50', nonInventoryQuantity: '10' },
     });
     expect(await screen.findByTestId('settings-company-saved')).toBeTruthy();

@@ -6,17 +6,20 @@
 import {
   addDemoCompany,
   addIntuitCompany,
+  addQuickbooksCompany,
   cancelConnect,
   connectCompany,
   disconnectCompany,
   listCompanies,
   onCompaniesChanged,
   removeCompany,
+  setOwnKeys,
   syncAll,
   toCommandFailure,
   type CommandFailure,
   type CompanySummary,
   type IntuitKeysInput,
+  type OwnKeysInput,
   type SyncAllReport,
   type SyncReport,
   type UnlistenFn,
@@ -28,6 +31,8 @@ export interface CompanyCommands {
   listCompanies: typeof listCompanies;
   addDemoCompany: typeof addDemoCompany;
   addIntuitCompany: typeof addIntuitCompany;
+  addQuickbooksCompany: typeof addQuickbooksCompany;
+  setOwnKeys: typeof setOwnKeys;
   connectCompany: typeof connectCompany;
   cancelConnect: typeof cancelConnect;
   disconnectCompany: typeof disconnectCompany;
@@ -45,6 +50,8 @@ const defaultCommands: CompanyCommands = {
   listCompanies,
   addDemoCompany,
   addIntuitCompany,
+  addQuickbooksCompany,
+  setOwnKeys,
   connectCompany,
   cancelConnect,
   disconnectCompany,
@@ -52,6 +59,9 @@ const defaultCommands: CompanyCommands = {
   onCompaniesChanged,
   syncAll,
 };
+
+/** A company to add with the app's own Intuit keys, and those keys. */
+export type OwnKeysCompany = IntuitKeysInput & OwnKeysInput;
 
 export class CompaniesStore {
   companies = $state<CompanySummary[]>([]);
@@ -121,14 +131,38 @@ export class CompaniesStore {
   }
 
   /**
-   * Adds a company with the user's Intuit keys, waits while they approve
-   * the connection in the browser, then runs the first sync. Resolves to
-   * whether the company was added (the keys were accepted); a failed
-   * connect or sync after that is in `error`, and the company stays listed
-   * with a Reconnect button.
+   * "Connect QuickBooks": adds a company through the relay (no keys), waits
+   * while the user approves in the browser, then runs the first sync.
+   * Resolves to whether the company was added; without a relay address the
+   * error (kind `relay_needed`) says what is needed.
    */
-  async connectIntuit(input: IntuitKeysInput): Promise<boolean> {
-    const added = await this.#step('adding', () => this.#commands.addIntuitCompany(input));
+  async connectQuickbooks(name: string | null = null): Promise<boolean> {
+    const added = await this.#step('adding', () => this.#commands.addQuickbooksCompany(name));
+    if (added === null) {
+      return false;
+    }
+    this.select(added.id);
+    await this.load();
+    await this.connect(added.id);
+    return true;
+  }
+
+  /**
+   * The advanced path: saves the app's own Intuit keys, adds a company with
+   * them, waits while the user approves the connection in the browser, then
+   * runs the first sync. Resolves to whether the company was added (the
+   * keys were accepted); a failed connect or sync after that is in `error`,
+   * and the company stays listed with a Reconnect button.
+   */
+  async connectIntuit(input: OwnKeysCompany): Promise<boolean> {
+    const added = await this.#step('adding', async () => {
+      await this.#commands.setOwnKeys({
+        clientId: input.clientId,
+        clientSecret: input.clientSecret,
+        environment: input.environment,
+      });
+      return this.#commands.addIntuitCompany({ name: input.name, redirectPage: input.redirectPage });
+    });
     if (added === null) {
       return false;
     }
@@ -273,6 +307,20 @@ function clearSelected(): void {
     globalThis.localStorage?.removeItem(SELECTED_KEY);
   } catch {
     // As above: only the remembered choice is affected.
+  }
+}
+
+/** Whether changes made in QuickBooks arrive by themselves, in words. */
+export function liveUpdatesWords(company: CompanySummary): string {
+  switch (company.liveUpdates) {
+    case 'connected':
+      return 'Live: changes in QuickBooks arrive within seconds';
+    case 'connecting':
+      return 'Connecting to the relay…';
+    case 'error':
+      return `Not connected to the relay, retrying${company.liveUpdatesError ? ` (${company.liveUpdatesError})` : ''}`;
+    default:
+      return 'Off: changes in QuickBooks arrive with the timed sync';
   }
 }
 

@@ -66,7 +66,24 @@ describe('CompaniesStore', () => {
     expect(store.companies[0]?.lastSyncAt).toBe('2026-11-22T10:00:00Z');
   });
 
-  it('connects with Intuit keys: add_intuit_company, then connect_company, then the first sync', async () => {
+  it('connects QuickBooks through the relay: add_quickbooks_company, then connect_company, then the first sync', async () => {
+    const added = company({ id: 'c-8', kind: 'relay', environment: 'production', connection: 'not_connected', realmId: null });
+    mocked.addQuickbooksCompany.mockImplementation(async () => {
+      listed = [added];
+      return added;
+    });
+    mocked.connectCompany.mockImplementation(async () => {
+      listed = [{ ...added, connection: 'connected' }];
+      return { ...added, connection: 'connected' };
+    });
+    const { store } = stores();
+    await expect(store.connectQuickbooks()).resolves.toBe(true);
+    expect(mocked.addQuickbooksCompany).toHaveBeenCalledWith(null);
+    expect(mocked.connectCompany).toHaveBeenCalledWith('c-8');
+    expect(mocked.syncNow).toHaveBeenCalledWith('c-8', expect.any(Function));
+  });
+
+  it('connects with Intuit keys: the keys once for the app, add_intuit_company, then connect_company, then the first sync', async () => {
     const added = company({ id: 'c-9', kind: 'intuit', environment: 'sandbox', connection: 'not_connected', realmId: null });
     mocked.addIntuitCompany.mockImplementation(async () => {
       listed = [added];
@@ -85,7 +102,8 @@ describe('CompaniesStore', () => {
 
     const done = store.connectIntuit(input);
     await vi.waitFor(() => expect(store.busy).toBe('connecting'));
-    expect(mocked.addIntuitCompany).toHaveBeenCalledWith(input);
+    expect(mocked.setOwnKeys).toHaveBeenCalledWith({ clientId: 'ABC', clientSecret: 'secret', environment: 'sandbox' });
+    expect(mocked.addIntuitCompany).toHaveBeenCalledWith({ name: 'Client A', redirectPage: null });
     expect(mocked.connectCompany).toHaveBeenCalledWith('c-9');
     expect(store.connectingId).toBe('c-9');
     expect(mocked.syncNow).not.toHaveBeenCalled();

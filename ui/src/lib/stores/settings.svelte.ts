@@ -57,7 +57,6 @@ export function rememberedTheme(): Theme {
 export interface CompanySettingsForm {
   syncIntervalMinutes: string;
   autoCreateParties: boolean;
-  webhookEndpoint: string;
   productMaster: ProductMaster;
   defaultLocationId: string;
   minimumQuantity: string;
@@ -68,7 +67,6 @@ export function toForm(settings: CompanySettings): CompanySettingsForm {
   return {
     syncIntervalMinutes: String(settings.syncIntervalMinutes),
     autoCreateParties: settings.autoCreateParties,
-    webhookEndpoint: settings.webhookEndpoint ?? '',
     productMaster: settings.products.productMaster,
     defaultLocationId: settings.products.defaultLocationId,
     minimumQuantity: settings.products.minimumQuantity,
@@ -77,7 +75,7 @@ export function toForm(settings: CompanySettings): CompanySettingsForm {
 }
 
 /**
- * Problems by field (`syncIntervalMinutes`, `webhookEndpoint`,
+ * Problems by field (`syncIntervalMinutes`,
  * `minimumQuantity`, `nonInventoryQuantity`); empty when the form can be saved.
  */
 export function checkCompanySettings(form: CompanySettingsForm): Record<string, string> {
@@ -88,18 +86,6 @@ export function checkCompanySettings(form: CompanySettingsForm): Record<string, 
   } else if (Number(interval) < MIN_SYNC_INTERVAL) {
     problems['syncIntervalMinutes'] = `Sync at most every ${MIN_SYNC_INTERVAL} minutes: QuickBooks limits how often the app may ask.`;
   }
-  const endpoint = form.webhookEndpoint.trim();
-  if (endpoint !== '') {
-    let url: URL | null = null;
-    try {
-      url = new URL(endpoint);
-    } catch {
-      url = null;
-    }
-    if (url === null || url.protocol !== 'https:') {
-      problems['webhookEndpoint'] = 'Type the full https:// address of the webhook relay, or leave it empty.';
-    }
-  }
   for (const key of ['minimumQuantity', 'nonInventoryQuantity'] as const) {
     const problem = amountProblem(form[key], true);
     if (problem !== null) problems[key] = problem;
@@ -108,11 +94,9 @@ export function checkCompanySettings(form: CompanySettingsForm): Record<string, 
 }
 
 export function fromForm(form: CompanySettingsForm): CompanySettings {
-  const endpoint = form.webhookEndpoint.trim();
   return {
     syncIntervalMinutes: Number(form.syncIntervalMinutes.trim()),
     autoCreateParties: form.autoCreateParties,
-    webhookEndpoint: endpoint === '' ? null : endpoint,
     products: {
       productMaster: form.productMaster,
       defaultLocationId: form.defaultLocationId,
@@ -141,6 +125,9 @@ const defaultCommands: SettingsCommands = {
 
 export class SettingsStore {
   theme = $state<Theme>(rememberedTheme());
+  /** The app settings as last read or saved (the relay address, the own keys). */
+  app = $state.raw<AppSettings | null>(null);
+  savedApp = $state(false);
   company = $state.raw<CompanySettings | null>(null);
   companyId = $state<string | null>(null);
   error = $state<CommandFailure | null>(null);
@@ -157,6 +144,7 @@ export class SettingsStore {
   async loadApp(): Promise<void> {
     try {
       const settings = await this.#commands.getAppSettings();
+      this.app = settings;
       if (isTheme(settings.theme)) {
         this.theme = settings.theme;
         applyTheme(settings.theme);
@@ -170,10 +158,29 @@ export class SettingsStore {
     this.theme = theme;
     applyTheme(theme);
     try {
-      await this.#commands.saveAppSettings({ theme });
+      this.app = await this.#commands.saveAppSettings({ ...(this.app ?? emptyAppSettings()), theme });
       this.error = null;
     } catch (reason) {
       this.error = toCommandFailure(reason);
+    }
+  }
+
+  /** Saves the relay address set here (empty: the one this build came with). */
+  async saveRelay(relayUrl: string): Promise<boolean> {
+    this.savedApp = false;
+    try {
+      const trimmed = relayUrl.trim();
+      this.app = await this.#commands.saveAppSettings({
+        ...(this.app ?? emptyAppSettings()),
+        theme: this.theme,
+        relayUrl: trimmed === '' ? null : trimmed,
+      });
+      this.error = null;
+      this.savedApp = true;
+      return true;
+    } catch (reason) {
+      this.error = toCommandFailure(reason);
+      return false;
     }
   }
 
@@ -217,3 +224,15 @@ export class SettingsStore {
 
 /** The store the app shares. */
 export const settingsStore = new SettingsStore();
+
+/** App settings before any were read: nothing set beyond the theme. */
+function emptyAppSettings(): AppSettings {
+  return {
+    theme: 'system',
+    relayUrl: null,
+    effectiveRelayUrl: null,
+    quickbooksApiUrl: null,
+    ownKeys: null,
+    ownKeysRedirectUri: '',
+  };
+}

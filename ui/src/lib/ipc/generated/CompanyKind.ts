@@ -3,4 +3,4 @@
 /**
  * Where a company is reached.
  */
-export type CompanyKind = "demo" | "intuit" | "emulator";
+export type CompanyKind = "demo" | "intuit" | "emulator" | "relay";

@@ -61,4 +61,9 @@ lastSyncAt: string | null,
 /**
  * Why the last sync failed.
  */
-lastSyncError: string | null, };
+lastSyncError: string | null, 
+/**
+ * The relay a company connects, refreshes and hears of changes
+ * through; None for companies reached with the app's own keys.
+ */
+relayUrl: string | null, };

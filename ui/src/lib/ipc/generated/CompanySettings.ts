@@ -14,10 +14,6 @@ syncIntervalMinutes: number,
  */
 autoCreateParties: boolean, 
 /**
- * Where a webhook relay forwards Intuit's notifications, if used.
- */
-webhookEndpoint: string | null, 
-/**
  * How the product catalogue and its stock follow QuickBooks' items.
  */
 products: ProductSettings, };
