@@ -28,6 +28,8 @@ function company(id: string, name: string, openConflicts: number): CompanySummar
     openConflicts,
     pendingChanges: 0,
     reconnectWarning: null,
+    liveUpdates: 'off',
+    liveUpdatesError: null,
   };
 }
 
