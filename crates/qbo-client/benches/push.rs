@@ -94,8 +94,8 @@ async fn main() {
             json!({
                 "CustomerRef": {"value": customer_id},
                 "DocNumber": format!("P{index}"),
-                "Line": [{"Amount": 10, "DetailType": "SalesItemLineDetail",
-                          "SalesItemLineDetail": {"Qty": 1, "UnitPrice": 10}}]
+                "Line": [{"Amount": 10, "DetailType": "DescriptionOnly",
+                          "DescriptionLineDetail": {}}]
             })
         })
         .collect::<Vec<_>>()
