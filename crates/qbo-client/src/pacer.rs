@@ -3,12 +3,25 @@
 //! minute) so that steady work never trips a 429, and makes the whole company
 //! wait when a 429 arrives anyway.
 //!
-//! The budget is counted conservatively. A request takes a slot in the window
-//! when it starts, and the slot is freed one window after the request
-//! *finishes* (its answer arrived or it was abandoned). QBO counts a request
-//! from when it admitted it, which lies between our start and our finish, so
-//! our window always covers QBO's and a request we let through is one QBO
-//! would admit.
+//! Intuit's limits as QBO applies them: requests and batches a minute are
+//! counted when a request *arrives*, over a sliding window; the in-flight
+//! count runs from arrival to answer. The pacer models each:
+//!
+//! - A request takes a slot when it starts and holds it while it runs. Its
+//!   slot is freed one window after it arrived at QBO. The arrival lies
+//!   between our start and our finish; the pacer takes it as the finish, or
+//!   as the start plus an arrival allowance (a fiftieth of the window, 1.2 s
+//!   of Intuit's minute, and at least 0.25 s) when that is earlier. A request therefore only has
+//!   to reach QBO within the allowance of being sent for our window to cover
+//!   QBO's, while a slow answer (a big query, a batch of thirty writes) no
+//!   longer holds its slot for its whole duration past the window, which
+//!   made a steady stream of requests fall behind the limit by one answer
+//!   time a window.
+//! - In flight: from our start to our finish, which contains QBO's arrival to
+//!   answer, so ours is never below QBO's.
+//! - Every attempt is a request: a retry after a 401, a 429 or a transient
+//!   failure takes a new slot, and a refused attempt keeps its own (QBO does
+//!   not count refused requests, so this errs on the safe side).
 //!
 //! Waiting requests are served first come, first served within their class:
 //! one waiter per class holds that class's gate and sleeps until its slot is
@@ -22,6 +35,9 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio::time::Instant;
+
+/// The least time a request is allowed to reach QBO after it starts.
+const MIN_ARRIVAL_ALLOWANCE: Duration = Duration::from_millis(250);
 
 /// The limits one company's traffic is kept under.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,12 +77,13 @@ pub enum RequestClass {
     Batch,
 }
 
-/// One budget: slots still running and the finish times of the rest.
+/// One budget: slots still running and the arrival times of the rest.
 #[derive(Debug, Default)]
 struct Budget {
     /// Requests started and not yet finished; each holds a slot.
     running: u32,
-    /// When each finished request of the window finished, oldest first.
+    /// When each finished request of the window is taken to have arrived at
+    /// QBO, earliest first.
     finished: VecDeque<Instant>,
 }
 
@@ -75,7 +92,7 @@ impl Budget {
         while self
             .finished
             .front()
-            .is_some_and(|finished| now.saturating_duration_since(*finished) >= window)
+            .is_some_and(|arrived| now.saturating_duration_since(*arrived) >= window)
         {
             self.finished.pop_front();
         }
@@ -90,9 +107,12 @@ impl Budget {
         self.finished.front().map(|finished| *finished + window)
     }
 
-    fn finish(&mut self, now: Instant) {
+    fn finish(&mut self, arrived: Instant) {
         self.running = self.running.saturating_sub(1);
-        self.finished.push_back(now);
+        // Arrivals are estimated from starts and finishes, which interleave:
+        // keep them sorted (the new one almost always goes last).
+        let at = self.finished.partition_point(|other| *other <= arrived);
+        self.finished.insert(at, arrived);
     }
 }
 
@@ -194,6 +214,7 @@ impl Pacer {
                     return PacerPermit {
                         pacer: self.clone(),
                         class,
+                        started: now,
                     };
                 }
                 wait
@@ -275,13 +296,25 @@ impl Pacer {
         self.state().in_flight
     }
 
-    fn finish(&self, class: RequestClass) {
+    /// How long after its start a request is taken to have reached QBO at
+    /// the latest, unless it finished sooner: a fiftieth of the window, but
+    /// never under a quarter of a second (nor over the window). The floor is
+    /// for windows scaled down in tests and benchmarks, where the time a
+    /// request waits to be sent (a busy runtime, a new connection) does not
+    /// scale down with the window.
+    pub fn arrival_allowance(&self) -> Duration {
+        let window = self.inner.config.window;
+        (window / 50).max(MIN_ARRIVAL_ALLOWANCE).min(window)
+    }
+
+    fn finish(&self, class: RequestClass, started: Instant) {
         let now = Instant::now();
+        let arrived = now.min(started + self.arrival_allowance());
         let mut state = self.state();
         state.in_flight = state.in_flight.saturating_sub(1);
-        state.requests.finish(now);
+        state.requests.finish(arrived);
         if class == RequestClass::Batch {
-            state.batches.finish(now);
+            state.batches.finish(arrived);
         }
         drop(state);
         // Both gate holders may be waiting; each rechecks the limits.
@@ -294,11 +327,12 @@ impl Pacer {
 pub struct PacerPermit {
     pacer: Pacer,
     class: RequestClass,
+    started: Instant,
 }
 
 impl Drop for PacerPermit {
     fn drop(&mut self) {
-        self.pacer.finish(self.class);
+        self.pacer.finish(self.class, self.started);
     }
 }
 
@@ -423,6 +457,58 @@ mod tests {
         assert_eq!(starts[4], Duration::from_secs(4));
         assert_eq!(starts[5], Duration::from_secs(61));
         assert_eq!(starts[10], Duration::from_secs(122));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_answer_frees_its_slot_a_window_after_its_arrival_allowance() {
+        let pacer = Pacer::new(PacerConfig {
+            requests_per_window: 1,
+            batches_per_window: 1,
+            max_in_flight: 10,
+            window: Duration::from_secs(60),
+        });
+        let began = Instant::now();
+        // Ten seconds of answer: QBO counted it when it arrived, within the
+        // allowance (1.2 s) of its start, not when the answer was read.
+        let slow = pacer.acquire(RequestClass::Single).await;
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        drop(slow);
+        drop(pacer.acquire(RequestClass::Single).await);
+        assert_eq!(pacer.arrival_allowance(), Duration::from_millis(1_200));
+        assert_eq!(began.elapsed(), Duration::from_millis(61_200));
+        // A quick answer is counted from its finish, which comes sooner.
+        let quick_start = Instant::now();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        drop(pacer.acquire(RequestClass::Single).await);
+        assert_eq!(
+            quick_start.elapsed(),
+            Duration::from_secs(60),
+            "the previous request finished at once"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_still_running_keeps_its_slot_past_the_window() {
+        let pacer = Pacer::new(PacerConfig {
+            requests_per_window: 1,
+            batches_per_window: 1,
+            max_in_flight: 10,
+            window: Duration::from_secs(60),
+        });
+        let began = Instant::now();
+        let held = pacer.acquire(RequestClass::Single).await;
+        let next = {
+            let pacer = pacer.clone();
+            tokio::spawn(async move {
+                drop(pacer.acquire(RequestClass::Single).await);
+                Instant::now()
+            })
+        };
+        tokio::time::sleep(Duration::from_secs(90)).await;
+        assert!(!next.is_finished(), "a running request holds its slot");
+        drop(held);
+        // Its arrival (start + 1.2 s) is more than a window ago: free now.
+        assert_eq!(next.await.unwrap(), began + Duration::from_secs(90));
     }
 
     #[tokio::test(start_paused = true)]

@@ -5,8 +5,9 @@
 //! Run with `cargo bench -p qbo-emulator --bench throughput`. The figures are
 //! printed, not asserted: they depend on the machine.
 
-// Printing the figures is the point of this program.
-#![allow(clippy::print_stdout)]
+// Printing the figures is the point of this program, and its timing
+// ratios are not money.
+#![allow(clippy::print_stdout, clippy::float_arithmetic)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -162,22 +163,72 @@ async fn benchmark() {
     };
     report("read: GET invoice/{id}", READS, elapsed);
 
-    let elapsed = {
+    let query = |statement: &'static str, spread: usize| {
         let (url, token) = (company_url.clone(), token.clone());
-        let pages = invoice_ids.len() / 100;
-        run(&http, QUERIES, move |http, number| {
-            let start = (number % pages.max(1)) * 100 + 1;
+        let pages = (invoice_ids.len() / spread).max(1);
+        move |http: &reqwest::Client, number: usize| {
+            // Positions and ids spread over the whole company.
+            let at = (number * 7_919 % pages) * spread + 1;
             http.get(format!("{url}/query"))
-                .query(&[(
-                    "query",
-                    format!("select * from Invoice startposition {start} maxresults 100"),
-                )])
+                .query(&[("query", statement.replace("{n}", &at.to_string()))])
                 .bearer_auth(&token)
                 .header("Accept", "application/json")
-        })
-        .await
+        }
     };
-    report("read: query 100 invoices a page", QUERIES, elapsed);
+    let first_page = run(
+        &http,
+        QUERIES,
+        query("select * from Invoice maxresults 100", 100),
+    )
+    .await;
+    report("query: the first 100 invoices", QUERIES, first_page);
+    let elapsed = run(
+        &http,
+        QUERIES,
+        query(
+            "select * from Invoice startposition {n} maxresults 100",
+            100,
+        ),
+    )
+    .await;
+    report("query: 100 invoices at any position", QUERIES, elapsed);
+    let sorted = run(
+        &http,
+        QUERIES,
+        query(
+            "select * from Invoice orderby MetaData.LastUpdatedTime desc startposition {n} maxresults 100",
+            100,
+        ),
+    )
+    .await;
+    report(
+        "query: 100 by LastUpdatedTime, any position",
+        QUERIES,
+        sorted,
+    );
+    let elapsed = run(
+        &http,
+        QUERIES / 4,
+        query(
+            "select * from Invoice where Id > '{n}' orderby Id maxresults 1000",
+            1000,
+        ),
+    )
+    .await;
+    report("query: 1000 invoices WHERE Id > n", QUERIES / 4, elapsed);
+    let elapsed = run(&http, QUERIES, query("select count(*) from Invoice", 100)).await;
+    report("query: COUNT(*) of invoices", QUERIES, elapsed);
+    let per_request =
+        |elapsed: Duration, count: usize| elapsed.as_secs_f64() * 1000.0 / count as f64;
+    let sorted_ms = per_request(sorted, QUERIES);
+    let first_ms = per_request(first_page, QUERIES);
+    println!(
+        "BENCH {}",
+        json!({"name": "emulator: a page of 100 of 100k invoices sorted by LastUpdatedTime at any position, against the first page by Id",
+               "value": sorted_ms, "unit": "ms", "compared_to": first_ms, "limit": 2.0,
+               "ratio": sorted_ms / first_ms / 2.0,
+               "detail": {"concurrency": CONCURRENCY, "transactions": SEED_SIZE}})
+    );
 
     let elapsed = {
         let (url, token) = (company_url.clone(), token.clone());
@@ -190,6 +241,7 @@ async fn benchmark() {
         .await
     };
     report("write: create a customer", WRITES, elapsed);
+    let customer_ms = per_request(elapsed, WRITES);
 
     let elapsed = {
         let (url, token) = (company_url.clone(), token.clone());
@@ -217,6 +269,13 @@ async fn benchmark() {
         .await
     };
     report("write: create an invoice", WRITES, elapsed);
+    let invoice_ms = per_request(elapsed, WRITES);
+    println!(
+        "BENCH {}",
+        json!({"name": "emulator: creating a customer (a duplicate-name check) against creating an invoice",
+               "value": customer_ms, "unit": "ms", "compared_to": invoice_ms, "limit": 2.0,
+               "ratio": customer_ms / invoice_ms / 2.0})
+    );
 
     server.stop().await;
 }

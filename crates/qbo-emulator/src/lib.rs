@@ -15,6 +15,7 @@ pub mod counters;
 pub mod entities;
 pub mod fault;
 pub mod faults;
+pub mod index;
 pub mod limits;
 pub mod oauth;
 pub mod persist;

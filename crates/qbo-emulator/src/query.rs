@@ -4,7 +4,7 @@
 //! The grammar is
 //!
 //! ```text
-//! SELECT * | COUNT(*) FROM <Entity>
+//! SELECT * [, <field>]... | COUNT(*) FROM <Entity>
 //!   [WHERE <cond> [AND <cond>]...]
 //!   [ORDERBY <field> [ASC|DESC] [, <field> [ASC|DESC]]...]
 //!   [STARTPOSITION <n>] [MAXRESULTS <n>]
@@ -29,14 +29,23 @@
 //!   one, `Id` breaks ties, so paging is deterministic.
 //! - Name-list entities (those with an `Active` flag) return only active
 //!   records unless a condition mentions `Active`.
+//! - Fields listed after `SELECT *` are accepted and ignored: QBO returns
+//!   whole objects.
+//!
+//! [`execute`] runs a query over any documents by filtering and sorting them
+//! all; [`execute_indexed`] gives the same page from a type's indexes
+//! ([`crate::index::TypeDocs`]) at the cost of the page.
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use rust_decimal::Decimal;
 use serde_json::Value;
+
+use crate::index::TypeDocs;
 
 /// `MAXRESULTS` when the query gives none (API.md §4.2).
 pub const DEFAULT_MAX_RESULTS: usize = 100;
@@ -234,13 +243,7 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
 
 /// Runs `query` over all the documents of its entity: filter, order, page.
 pub fn execute<'a>(query: &Query, docs: impl IntoIterator<Item = &'a Value>) -> QueryOutcome {
-    let default_active_only = NAME_LIST_ENTITIES
-        .iter()
-        .any(|name| name.eq_ignore_ascii_case(&query.entity))
-        && !query
-            .conditions
-            .iter()
-            .any(|condition| condition.field.eq_ignore_ascii_case("Active"));
+    let default_active_only = default_active_only(query);
     let mut matching: Vec<&Value> = docs
         .into_iter()
         .filter(|doc| !default_active_only || !is_inactive(doc))
@@ -268,6 +271,287 @@ pub fn execute<'a>(query: &Query, docs: impl IntoIterator<Item = &'a Value>) -> 
         start_position: query.start_position,
         total_count,
     }
+}
+
+/// One page of a query answered from a type's indexes. The same rows as
+/// [`execute`] gives; `total_count` is counted only for `COUNT(*)`, the one
+/// answer that carries it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PageOutcome {
+    /// The page, in order; empty for `COUNT(*)`.
+    pub items: Vec<Value>,
+    /// `startPosition` as QBO echoes it (1-based).
+    pub start_position: usize,
+    /// `maxResults` as QBO reports it: the number of rows returned.
+    pub max_results: usize,
+    /// How many rows match, for `COUNT(*)`; `None` otherwise.
+    pub total_count: Option<usize>,
+}
+
+/// Runs `query` over the documents of its type using their indexes: an `Id`
+/// order (the default) walks the documents by id from the lowest id the
+/// `Id` conditions allow; another order reads the type's cached sorted
+/// order. Only the rows up to the end of the page are evaluated, and with
+/// no filter the page is found by position. Rows and their order are those
+/// of [`execute`].
+pub fn execute_indexed(query: &Query, docs: &TypeDocs) -> PageOutcome {
+    let default_active_only = default_active_only(query);
+    let matches = |doc: &&Value| {
+        (!default_active_only || !is_inactive(doc))
+            && query.conditions.iter().all(|c| condition_holds(c, doc))
+    };
+    let unfiltered = !default_active_only && query.conditions.is_empty();
+    // No id can match conditions such as `Id > '9' AND Id < '3'`: an empty
+    // range stands for them (a reversed one would not be a range).
+    let (low, high) = id_bounds(&query.conditions).unwrap_or((1, 0));
+    let ids_in_range = || docs.range(low..=high.max(low)).filter(move |_| low <= high);
+    if query.count_only {
+        let total_count = if unfiltered {
+            docs.len()
+        } else {
+            ids_in_range().filter(matches).count()
+        };
+        return PageOutcome {
+            items: Vec::new(),
+            start_position: query.start_position,
+            max_results: 0,
+            total_count: Some(total_count),
+        };
+    }
+    let skip = query.start_position.saturating_sub(1);
+    let take = query.max_results;
+    let id_order = match query.order_by.as_slice() {
+        [] => Some(false),
+        [key] if key.field.eq_ignore_ascii_case("Id") => Some(key.descending),
+        _ => None,
+    };
+    let items: Vec<Value> = match id_order {
+        // Few rows to pass over: walk by id from the first id allowed.
+        Some(descending) if !unfiltered || skip < take.max(DEFAULT_MAX_RESULTS) => {
+            let range = ids_in_range();
+            if descending {
+                range
+                    .rev()
+                    .filter(matches)
+                    .skip(skip)
+                    .take(take)
+                    .cloned()
+                    .collect()
+            } else {
+                range
+                    .filter(matches)
+                    .skip(skip)
+                    .take(take)
+                    .cloned()
+                    .collect()
+            }
+        }
+        _ => docs.with_sorted(&query.order_by, |ids| {
+            let rows = ids.iter().filter_map(|id| docs.get(*id));
+            if unfiltered {
+                ids.iter()
+                    .skip(skip)
+                    .take(take)
+                    .filter_map(|id| docs.get(*id))
+                    .cloned()
+                    .collect()
+            } else {
+                rows.filter(matches)
+                    .skip(skip)
+                    .take(take)
+                    .cloned()
+                    .collect()
+            }
+        }),
+    };
+    PageOutcome {
+        max_results: items.len(),
+        items,
+        start_position: query.start_position,
+        total_count: None,
+    }
+}
+
+/// The ids of `docs` sorted as [`execute`] sorts them: by the ORDERBY keys,
+/// then by numeric `Id`. Each document's sort values are read and parsed
+/// once, not at every comparison.
+pub(crate) fn sorted_ids(keys: &[OrderKey], docs: &BTreeMap<u64, Value>) -> Vec<u64> {
+    match keys {
+        [] => return docs.keys().copied().collect(),
+        [key] if key.field.eq_ignore_ascii_case("Id") => {
+            return if key.descending {
+                docs.keys().rev().copied().collect()
+            } else {
+                docs.keys().copied().collect()
+            };
+        }
+        _ => {}
+    }
+    let mut rows: Vec<(u64, Vec<SortValue>)> = docs
+        .iter()
+        .map(|(id, doc)| {
+            let values = keys
+                .iter()
+                .map(|key| SortValue::of(doc, &key.field))
+                .collect();
+            (*id, values)
+        })
+        .collect();
+    rows.sort_by(|(left_id, left), (right_id, right)| {
+        for ((key, left), right) in keys.iter().zip(left).zip(right) {
+            let ordering = left.compare(right);
+            let ordering = if key.descending {
+                ordering.reverse()
+            } else {
+                ordering
+            };
+            if ordering != Ordering::Equal {
+                return ordering;
+            }
+        }
+        left_id.cmp(right_id)
+    });
+    rows.into_iter().map(|(id, _)| id).collect()
+}
+
+/// A document's value for one sort key, parsed once: what
+/// [`compare_values`] would read from it at every comparison.
+#[derive(Debug)]
+struct SortValue {
+    value: Option<Parsed>,
+    id_field: bool,
+}
+
+#[derive(Debug)]
+enum Parsed {
+    Bool(bool),
+    Number(Option<Decimal>),
+    Text {
+        temporal: Option<Temporal>,
+        number: Option<Decimal>,
+        folded: String,
+    },
+    Other(u8),
+}
+
+impl SortValue {
+    fn of(doc: &Value, field: &str) -> SortValue {
+        let value = resolve(doc, field).map(|value| match value {
+            Value::Bool(flag) => Parsed::Bool(*flag),
+            Value::Number(number) => Parsed::Number(number_to_decimal(number)),
+            Value::String(text) => Parsed::Text {
+                temporal: Temporal::parse(text),
+                number: Decimal::from_str(text.trim()).ok(),
+                folded: text.to_lowercase(),
+            },
+            other => Parsed::Other(kind_rank(other)),
+        });
+        SortValue {
+            value,
+            id_field: is_id_field(doc, field),
+        }
+    }
+
+    /// [`compare_values`] over the parsed forms.
+    fn compare(&self, other: &SortValue) -> Ordering {
+        let id_field = self.id_field || other.id_field;
+        match (&self.value, &other.value) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
+            (Some(left), Some(right)) => match (left, right) {
+                (Parsed::Bool(a), Parsed::Bool(b)) => a.cmp(b),
+                (Parsed::Number(a), Parsed::Number(b)) => a.cmp(b),
+                (
+                    Parsed::Text {
+                        temporal: left_time,
+                        number: left_number,
+                        folded: left_text,
+                    },
+                    Parsed::Text {
+                        temporal: right_time,
+                        number: right_number,
+                        folded: right_text,
+                    },
+                ) => {
+                    if let (Some(left_time), Some(right_time)) = (left_time, right_time)
+                        && let Some(ordering) = left_time.compare(right_time)
+                    {
+                        return ordering;
+                    }
+                    if id_field && let (Some(a), Some(b)) = (left_number, right_number) {
+                        return a.cmp(b);
+                    }
+                    left_text.cmp(right_text)
+                }
+                _ => left.rank().cmp(&right.rank()),
+            },
+        }
+    }
+}
+
+impl Parsed {
+    fn rank(&self) -> u8 {
+        match self {
+            Parsed::Bool(_) => 1,
+            Parsed::Number(_) => 2,
+            Parsed::Text { .. } => 3,
+            Parsed::Other(rank) => *rank,
+        }
+    }
+}
+
+/// The narrowest id range the conditions on `Id` allow, for a range scan;
+/// every condition is still evaluated on each row, so the range only has to
+/// hold every matching id.
+fn id_bounds(conditions: &[Condition]) -> Option<(u64, u64)> {
+    let (mut low, mut high) = (0u64, u64::MAX);
+    for condition in conditions {
+        if !condition.field.eq_ignore_ascii_case("Id") {
+            continue;
+        }
+        let Predicate::Compare(operator, literal) = &condition.predicate else {
+            continue;
+        };
+        let number = match literal {
+            Literal::Number(number) => Some(*number),
+            Literal::String(text) => Decimal::from_str(text.trim()).ok(),
+            Literal::Bool(_) => None,
+        };
+        let Some(number) = number else {
+            continue;
+        };
+        let floor = clamp_to_id(number.floor());
+        let ceiling = clamp_to_id(number.ceil());
+        match operator {
+            CompareOp::Gt | CompareOp::Ge => low = low.max(floor),
+            CompareOp::Lt | CompareOp::Le => high = high.min(ceiling),
+            CompareOp::Eq => {
+                low = low.max(floor);
+                high = high.min(ceiling);
+            }
+        }
+    }
+    (low <= high).then_some((low, high))
+}
+
+/// A whole number as an id bound: below zero is 0, beyond `u64` is its max.
+fn clamp_to_id(number: Decimal) -> u64 {
+    if number.is_sign_negative() {
+        0
+    } else {
+        u64::try_from(number).unwrap_or(u64::MAX)
+    }
+}
+
+fn default_active_only(query: &Query) -> bool {
+    NAME_LIST_ENTITIES
+        .iter()
+        .any(|name| name.eq_ignore_ascii_case(&query.entity))
+        && !query
+            .conditions
+            .iter()
+            .any(|condition| condition.field.eq_ignore_ascii_case("Active"))
 }
 
 // ---------------------------------------------------------------------------
@@ -592,8 +876,19 @@ impl Parser {
             self.expect(&TokenKind::RightParen, "\")\"")?;
             true
         } else {
-            // Projections are not supported: QBO returns whole objects.
+            // Projections are not supported: QBO returns whole objects. A
+            // list of fields after the star is accepted and changes nothing,
+            // since public clients send one (python-quickbooks asks for
+            // `SELECT *, Sku FROM Item`).
             self.expect(&TokenKind::Star, "\"*\"")?;
+            while self.peek().kind == TokenKind::Comma {
+                self.bump();
+                if self.peek().kind == TokenKind::Star {
+                    self.bump();
+                } else {
+                    self.word("<IDENTIFIER>")?;
+                }
+            }
             false
         };
         self.expect_keyword("from")?;
@@ -988,7 +1283,7 @@ fn like_matches(text: &str, pattern: &str) -> bool {
 }
 
 /// Orders two documents by the ORDERBY keys, then by numeric Id.
-fn compare_for_order(keys: &[OrderKey], left: &Value, right: &Value) -> Ordering {
+pub(crate) fn compare_for_order(keys: &[OrderKey], left: &Value, right: &Value) -> Ordering {
     for key in keys {
         let ordering = compare_values(
             resolve(left, &key.field),

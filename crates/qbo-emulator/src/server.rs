@@ -67,7 +67,13 @@ pub struct TestServer {
     address: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
+    /// The emulator's own runtime thread, for [`TestServer::start_isolated`].
+    runtime: Option<std::thread::JoinHandle<()>>,
 }
+
+/// The name of the threads of an isolated server's runtime; the kernel
+/// keeps the first 15 bytes of a thread name, and this fits.
+const ISOLATED_THREAD_NAME: &str = "qbo-emulator";
 
 impl TestServer {
     /// Starts a server with the real clock.
@@ -107,7 +113,70 @@ impl TestServer {
             address,
             stop: Some(stop),
             task: Some(task),
+            runtime: None,
         }
+    }
+
+    /// Starts a server with the real clock on a runtime of its own (two
+    /// worker threads), so that its CPU time can be told apart from the
+    /// client's in the same process: see [`TestServer::cpu_time`]. For
+    /// benchmarks that report how much of a run the emulator cost.
+    ///
+    /// # Panics
+    ///
+    /// When no local port can be bound or no thread can be started, which
+    /// only happens on a broken test machine.
+    pub fn start_isolated(config: EmulatorConfig) -> TestServer {
+        let emulator = Emulator::new(config, Clock::real());
+        #[allow(clippy::expect_used)]
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("a test server needs a free local port");
+        #[allow(clippy::expect_used)]
+        let address = listener
+            .local_addr()
+            .expect("a bound listener has an address");
+        #[allow(clippy::expect_used)]
+        listener
+            .set_nonblocking(true)
+            .expect("a listener can be made non-blocking");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let served = emulator.clone();
+        #[allow(clippy::expect_used)]
+        let runtime = std::thread::Builder::new()
+            .name(ISOLATED_THREAD_NAME.to_owned())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name(ISOLATED_THREAD_NAME)
+                    .enable_all()
+                    .build()
+                    .expect("the emulator's runtime starts");
+                runtime.block_on(async move {
+                    let listener = TcpListener::from_std(listener)
+                        .expect("a bound listener joins the runtime");
+                    let _ = serve(listener, served, async move {
+                        let _ = stopped.await;
+                    })
+                    .await;
+                });
+            })
+            .expect("the emulator's thread starts");
+        TestServer {
+            emulator,
+            address,
+            stop: Some(stop),
+            task: None,
+            runtime: Some(runtime),
+        }
+    }
+
+    /// The CPU time (user and system) the threads of a server started with
+    /// [`TestServer::start_isolated`] have used so far; `None` for a server
+    /// sharing the caller's runtime, or where the operating system does not
+    /// say (it is read from Linux's `/proc`).
+    pub fn cpu_time(&self) -> Option<std::time::Duration> {
+        self.runtime.as_ref()?;
+        threads_cpu_time(ISOLATED_THREAD_NAME)
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -151,7 +220,50 @@ impl TestServer {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        if let Some(runtime) = self.runtime.take() {
+            let _ = tokio::task::spawn_blocking(move || runtime.join()).await;
+        }
     }
+}
+
+/// The CPU time (user and system) this whole process has used so far, from
+/// Linux's `/proc/self/stat` (in clock ticks of 10 ms); `None` elsewhere.
+/// Benchmarks use it to show what a phase or an idle period cost.
+pub fn process_cpu_time() -> Option<std::time::Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces; the
+    // fields after it are plain numbers. utime and stime are fields 14, 15.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    // USER_HZ, the unit of these fields, is 100 on every Linux platform.
+    Some(std::time::Duration::from_millis((user + system) * 10))
+}
+
+/// The CPU time of this process's threads named `name`, from Linux's
+/// `/proc/self/task/*/schedstat` (nanoseconds on the CPU).
+fn threads_cpu_time(name: &str) -> Option<std::time::Duration> {
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    let mut total = 0u64;
+    for task in tasks.flatten() {
+        let path = task.path();
+        let Ok(comm) = std::fs::read_to_string(path.join("comm")) else {
+            continue;
+        };
+        if comm.trim_end() != name {
+            continue;
+        }
+        let Ok(schedstat) = std::fs::read_to_string(path.join("schedstat")) else {
+            continue;
+        };
+        total += schedstat
+            .split_whitespace()
+            .next()
+            .and_then(|nanos| nanos.parse::<u64>().ok())
+            .unwrap_or_default();
+    }
+    Some(std::time::Duration::from_nanos(total))
 }
 
 impl Drop for TestServer {

@@ -18,6 +18,7 @@ use crate::clock::Clock;
 use crate::entities::effects::{self, Effects};
 use crate::entities::{self, EntityKind, IdSequence, WriteKind, str_field};
 use crate::fault::Fault;
+use crate::index::{DocMut, NameField, TypeDocs};
 use crate::oauth::{OAuthConfig, OAuthServer};
 use crate::webhooks::{Notifier, WebhookConfig};
 
@@ -337,7 +338,7 @@ impl RequestLog {
 pub struct Company {
     realm_id: String,
     offset: FixedOffset,
-    docs: BTreeMap<EntityKind, BTreeMap<u64, Value>>,
+    docs: BTreeMap<EntityKind, TypeDocs>,
     tombstones: Vec<Tombstone>,
     sequences: HashMap<IdSequence, u64>,
     doc_numbers: HashMap<EntityKind, u64>,
@@ -576,7 +577,7 @@ impl Company {
     pub fn get(&self, kind: EntityKind, id: u64) -> Option<&Map<String, Value>> {
         self.docs
             .get(&kind)
-            .and_then(|docs| docs.get(&id))
+            .and_then(|docs| docs.get(id))
             .and_then(Value::as_object)
     }
 
@@ -588,11 +589,25 @@ impl Company {
             .and_then(|id| self.get(kind, id))
     }
 
-    pub(crate) fn get_mut(&mut self, kind: EntityKind, id: u64) -> Option<&mut Map<String, Value>> {
+    /// A stored document to change in place; the type's indexes follow the
+    /// change when the guard is dropped.
+    pub(crate) fn get_mut(&mut self, kind: EntityKind, id: u64) -> Option<DocMut<'_>> {
+        self.docs.get_mut(&kind).and_then(|docs| docs.get_mut(id))
+    }
+
+    /// The documents of a type with their indexes, for queries; `None` when
+    /// none was ever stored.
+    pub fn type_docs(&self, kind: EntityKind) -> Option<&TypeDocs> {
+        self.docs.get(&kind)
+    }
+
+    /// The ids of the documents of `kind` whose `field`, trimmed, equals
+    /// `value` ignoring ASCII case: the duplicate-name check, by index.
+    pub fn ids_named(&self, kind: EntityKind, field: NameField, value: &str) -> Vec<u64> {
         self.docs
-            .get_mut(&kind)
-            .and_then(|docs| docs.get_mut(&id))
-            .and_then(Value::as_object_mut)
+            .get(&kind)
+            .map(|docs| docs.named(field, value).collect())
+            .unwrap_or_default()
     }
 
     /// Every stored document of a type, by ascending id.
@@ -613,7 +628,7 @@ impl Company {
 
     /// How many documents of a type are stored.
     pub fn count(&self, kind: EntityKind) -> usize {
-        self.docs.get(&kind).map_or(0, BTreeMap::len)
+        self.docs.get(&kind).map_or(0, TypeDocs::len)
     }
 
     /// The tombstones of deleted transactions, oldest first.
@@ -682,11 +697,13 @@ impl Company {
     /// moved): bumps its SyncToken and LastUpdatedTime and reports an update.
     pub(crate) fn touch(&mut self, kind: EntityKind, id: u64, now: DateTime<Utc>) {
         let stamp = format_meta_time(now, self.offset);
-        if let Some(doc) = self.get_mut(kind, id) {
-            bump_sync_token(doc);
-            set_last_updated(doc, &stamp);
-            self.push_change(kind, id, Operation::Update, now);
-        }
+        let Some(mut doc) = self.get_mut(kind, id) else {
+            return;
+        };
+        bump_sync_token(&mut doc);
+        set_last_updated(&mut doc, &stamp);
+        drop(doc);
+        self.push_change(kind, id, Operation::Update, now);
     }
 
     /// Reads one object: 610 if it does not exist (or was deleted).
@@ -929,7 +946,7 @@ impl Company {
         effects::unlink_sources(self, kind, id, now);
         effects::replace(self, kind, id, &old_effects, &Effects::default(), now);
         if let Some(docs) = self.docs.get_mut(&kind) {
-            docs.remove(&id);
+            docs.remove(id);
         }
         self.voided.remove(&(kind, id));
         self.tombstones.push(Tombstone {
@@ -1081,7 +1098,7 @@ impl Company {
     /// customer, `BalanceWithJobs` of it and each ancestor).
     fn shift_balance(&mut self, party: (EntityKind, u64), delta: rust_decimal::Decimal) {
         let (party_kind, party_id) = party;
-        let Some(doc) = self.get_mut(party_kind, party_id) else {
+        let Some(mut doc) = self.get_mut(party_kind, party_id) else {
             return;
         };
         let old = doc
@@ -1089,6 +1106,7 @@ impl Company {
             .and_then(entities::money::parse_decimal)
             .unwrap_or_default();
         doc.insert("Balance".to_owned(), entities::money::to_json(old + delta));
+        drop(doc);
         if party_kind != EntityKind::Customer || delta.is_zero() {
             return;
         }
@@ -1101,7 +1119,7 @@ impl Company {
             };
             current = self
                 .get_mut(EntityKind::Customer, customer_id)
-                .and_then(|doc| {
+                .and_then(|mut doc| {
                     let with_jobs = doc
                         .get("BalanceWithJobs")
                         .and_then(entities::money::parse_decimal)
@@ -1110,7 +1128,7 @@ impl Company {
                         "BalanceWithJobs".to_owned(),
                         entities::money::to_json(with_jobs + delta),
                     );
-                    entities::ref_value(doc, "ParentRef")
+                    entities::ref_value(&doc, "ParentRef")
                         .and_then(|parent| parent.parse::<u64>().ok())
                 });
         }
@@ -1140,7 +1158,7 @@ impl Company {
             let ids: Vec<u64> = self
                 .docs
                 .get(&kind)
-                .map(|docs| docs.keys().copied().collect())
+                .map(|docs| docs.ids().collect())
                 .unwrap_or_default();
             for id in ids {
                 let Some(doc) = self.get(kind, id) else {

@@ -1,6 +1,6 @@
 //! Merges 10,000 realistic invoices three ways (3 to 10 lines each, built
 //! on Intuit's invoice sample) and reports records per second and the time
-//! as a share of the limit (1 s for 10k records). A third of the records
+//! as a share of the target (0.2 s for 10k records). A third of the records
 //! carry edits to different fields on the two sides, a third conflicting
 //! edits, a third the same edit on both sides.
 //!
@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use sync_engine::merge::merge;
 
 const RECORDS: usize = 10_000;
-const LIMIT_SECONDS: f64 = 1.0;
+const LIMIT_SECONDS: f64 = 0.2;
 
 /// An exact JSON number for an amount in cents.
 fn money(cents: i64) -> Value {
@@ -112,19 +112,32 @@ fn main() {
     let sample = envelope["Invoice"].clone();
     let cases: Vec<(Value, Value, Value)> =
         (0..RECORDS).map(|index| case(&sample, index)).collect();
-    let started = Instant::now();
+    // The best of three runs: the machine is shared, and the slowest run
+    // measures the neighbours more than the merge.
+    let mut seconds = f64::INFINITY;
     let mut conflicts = 0;
     let mut clean = 0;
-    for (base, local, remote) in &cases {
-        let merged = black_box(merge("Invoice", base, local, remote));
-        conflicts += merged.conflicts.len();
-        clean += usize::from(merged.is_clean());
+    for _ in 0..3 {
+        conflicts = 0;
+        clean = 0;
+        let started = Instant::now();
+        for (base, local, remote) in &cases {
+            let merged = black_box(merge("Invoice", base, local, remote));
+            conflicts += merged.conflicts.len();
+            clean += usize::from(merged.is_clean());
+        }
+        seconds = seconds.min(started.elapsed().as_secs_f64());
     }
-    let seconds = started.elapsed().as_secs_f64();
     println!(
-        "merge 10k records: {seconds:.3} s ({:.3} of the {LIMIT_SECONDS} s limit), {:.0} records/s; {clean} clean, {conflicts} conflicts",
+        "merge 10k records: {seconds:.3} s ({:.3} of the {LIMIT_SECONDS} s target), {:.0} records/s; {clean} clean, {conflicts} conflicts",
         seconds / LIMIT_SECONDS,
         RECORDS as f64 / seconds,
+    );
+    println!(
+        "BENCH {}",
+        json!({"name": "three-way merge of 10,000 invoices", "value": seconds, "unit": "s",
+               "compared_to": null, "limit": LIMIT_SECONDS, "ratio": seconds / LIMIT_SECONDS,
+               "detail": {"records_per_s": RECORDS as f64 / seconds, "clean": clean, "conflicts": conflicts}})
     );
     // Every conflicting record has exactly its two conflicts; the rest merge.
     let conflicting = (0..RECORDS).filter(|index| index % 3 == 1).count();

@@ -32,6 +32,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ts_rs::TS;
@@ -741,19 +742,55 @@ fn equivalent_member(left: Option<&Value>, right: Option<&Value>) -> bool {
 }
 
 fn numbers_equal(left: &Value, right: &Value) -> bool {
-    match (decimal(left), decimal(right)) {
+    // The same digits are the same number; only different spellings
+    // (`1.0` and `1.00`) need to be read as decimals.
+    if left == right {
+        return true;
+    }
+    match (number_decimal(left), number_decimal(right)) {
         (Some(left), Some(right)) => left == right,
-        _ => left == right,
+        _ => false,
+    }
+}
+
+/// [`decimal`] of a JSON number, read from its digits as written (numbers
+/// keep them: serde_json's `arbitrary_precision`) without copying them.
+fn number_decimal(value: &Value) -> Option<Decimal> {
+    match value {
+        Value::Number(number) => {
+            let text = number.as_str();
+            Decimal::from_str(text)
+                .ok()
+                .or_else(|| Decimal::from_scientific(text).ok())
+        }
+        other => decimal(other),
     }
 }
 
 /// Who a reference points at.
-#[derive(Debug, PartialEq, Eq)]
-enum ReferenceIdentity {
+#[derive(Debug)]
+enum ReferenceIdentity<'a> {
     /// By QuickBooks id.
-    Id(String),
+    Id(Cow<'a, str>),
     /// Only by name (a party to create or find by name), case-insensitively.
-    Name(String),
+    Name(&'a str),
+}
+
+impl PartialEq for ReferenceIdentity<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (ReferenceIdentity::Id(left), ReferenceIdentity::Id(right)) => left == right,
+            // Equal lower-case forms; built only for names beyond ASCII.
+            (ReferenceIdentity::Name(left), ReferenceIdentity::Name(right)) => {
+                if left.is_ascii() && right.is_ascii() {
+                    left.eq_ignore_ascii_case(right)
+                } else {
+                    left.to_lowercase() == right.to_lowercase()
+                }
+            }
+            _ => false,
+        }
+    }
 }
 
 /// A QuickBooks reference: an object of `value`, `name` and `type` only.
@@ -761,7 +798,7 @@ fn is_reference(map: &Map<String, Value>) -> bool {
     reference_identity(map).is_some()
 }
 
-fn reference_identity(map: &Map<String, Value>) -> Option<ReferenceIdentity> {
+fn reference_identity(map: &Map<String, Value>) -> Option<ReferenceIdentity<'_>> {
     if map.is_empty()
         || !map
             .keys()
@@ -771,12 +808,12 @@ fn reference_identity(map: &Map<String, Value>) -> Option<ReferenceIdentity> {
     }
     match map.get("value") {
         Some(Value::String(id)) if !id.trim().is_empty() => {
-            Some(ReferenceIdentity::Id(id.trim().to_owned()))
+            Some(ReferenceIdentity::Id(Cow::Borrowed(id.trim())))
         }
-        Some(Value::Number(id)) => Some(ReferenceIdentity::Id(id.to_string())),
+        Some(Value::Number(id)) => Some(ReferenceIdentity::Id(Cow::Owned(id.to_string()))),
         _ => match map.get("name") {
             Some(Value::String(name)) if !name.trim().is_empty() => {
-                Some(ReferenceIdentity::Name(name.trim().to_lowercase()))
+                Some(ReferenceIdentity::Name(name.trim()))
             }
             _ => None,
         },

@@ -4,7 +4,8 @@
 //! - `cargo xtask test`     the same set-up, then every check; one summary line at the end.
 //! - `cargo xtask dev`      the app against the Vite dev server, with hot reload of the UI.
 //! - `cargo xtask codegen`  regenerates the TypeScript IPC types (`--check` fails on stale files).
-//! - `cargo xtask bench`    the benchmarks in release, each reported as a ratio to its limit.
+//! - `cargo xtask bench`    the benchmarks in release, each a ratio to its target measured in the
+//!   same run, written to target/bench/report.json (regressions over 20% flagged).
 //! - `cargo xtask soak`     the sync simulation over many seeds (`--seeds 5000`), seeds a second.
 //! - `cargo xtask crash-trials` kill -9 of the CLI mid-push and mid-refresh (`--trials 100`).
 //!
@@ -14,6 +15,7 @@
 // Printing progress to stdout is what a command-line tool is for.
 #![allow(clippy::print_stdout)]
 
+mod bench;
 mod codegen;
 mod setup;
 mod steps;
@@ -32,7 +34,7 @@ fn main() -> ExitCode {
         Some("dev") => dev(&root),
         Some("test") => steps::test(&root),
         Some("codegen") => codegen::run(&root, args.iter().any(|a| a == "--check")),
-        Some("bench") => bench(&root),
+        Some("bench") => bench::run(&root),
         Some("setup") => setup::ensure(&root, args.iter().any(|a| a == "--for-tests")),
         Some("soak") => trials::soak(&root, &args[1..]),
         Some("crash-trials") => trials::crash_trials(&root, &args[1..]),
@@ -45,25 +47,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The benchmarks, in release: the three-way merge, the sync (first pull,
-/// a push under Intuit's limits, an idle cycle) and the emulator's own.
-/// Never part of `test`: they measure, they do not pass or fail on time.
-fn bench(root: &Path) -> Result<(), String> {
-    steps::cargo(
-        root,
-        &[
-            "bench",
-            "--package",
-            "sync-engine",
-            "--bench",
-            "merge",
-            "--bench",
-            "sync",
-        ],
-    )?;
-    steps::cargo(root, &["bench", "--package", "qbo-emulator"])
 }
 
 /// Set-up, then the UI build, then the app with the built UI embedded.

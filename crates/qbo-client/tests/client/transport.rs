@@ -434,3 +434,81 @@ async fn without_pacing_the_same_burst_is_throttled_and_still_completes() -> Tes
     );
     Ok(())
 }
+
+/// Intuit's three limits at once, counted by the emulator as QBO counts them
+/// (requests and batches at arrival over a sliding window, requests in
+/// flight), with the budget spent by single requests, batches, retries after
+/// server errors and retries after a token refresh: the pacer never lets a
+/// request through that the emulator refuses, and every limit bites.
+#[tokio::test]
+async fn the_pacer_stays_inside_every_limit_across_refreshes_and_retries() -> TestResult {
+    let emulator = Emulator::start().await;
+    let window = Duration::from_millis(400);
+    emulator
+        .limit(
+            json!({"enabled": true, "requests_per_window": 15, "batches_per_window": 3,
+                      "max_in_flight": 3, "window_ms": 400}),
+        )
+        .await;
+    // Three access tokens refused (each answered by a refresh) and four
+    // server errors (each retried after a backoff), among the reads.
+    emulator
+        .arm(json!({"kind": "expired_token", "method": "GET", "count": 3}))
+        .await;
+    emulator
+        .arm(json!({"kind": "internal_error", "method": "GET", "count": 4}))
+        .await;
+    let tokens = std::sync::Arc::new(emulator.tokens(&emulator.token));
+    let client = emulator.client_with(
+        std::sync::Arc::clone(&tokens),
+        ClientConfig {
+            pacer: PacerConfig {
+                requests_per_window: 15,
+                batches_per_window: 3,
+                max_in_flight: 3,
+                window,
+            },
+            ..Emulator::config()
+        },
+    );
+    let began = Instant::now();
+    let mut work = Vec::new();
+    for index in 0..48 {
+        let client = client.clone();
+        let realm = emulator.realm.clone();
+        work.push(tokio::spawn(async move {
+            if index % 6 == 0 {
+                let items = vec![
+                    qbo_client::BatchItem::query("a", "select * from Customer"),
+                    qbo_client::BatchItem::query("b", "select * from Item"),
+                ];
+                client
+                    .batch(items, &RequestId::new())
+                    .await
+                    .map(|results| results.len())
+            } else {
+                client.get_entity("CompanyInfo", &realm).await.map(|_| 1)
+            }
+        }));
+    }
+    for task in work {
+        task.await.expect("the task ran")?;
+    }
+    let elapsed = began.elapsed();
+    let counters = emulator.counters().await;
+    assert_eq!(counters["total"]["throttled"], 0, "{counters}");
+    // 40 reads and 8 batches, plus one more attempt per refused token and
+    // per server error.
+    assert_eq!(counters["total"]["requests"], 48 + 3 + 4, "{counters}");
+    assert_eq!(counters["endpoints"]["POST batch"]["requests"], 8);
+    assert!(
+        (1..=3).contains(&tokens.refreshes()),
+        "{}",
+        tokens.refreshes()
+    );
+    let peak = counters["total"]["peak_in_flight"].as_u64().unwrap_or(99);
+    assert!(peak <= 3, "{counters}");
+    // 55 requests at 15 a window need three windows after the first.
+    assert!(elapsed >= window * 3, "took {elapsed:?}");
+    Ok(())
+}

@@ -463,14 +463,18 @@ pub fn run_query(company: &Company, statement: &str) -> Result<Value, Fault> {
     let query = crate::query::parse(statement)
         .map_err(|error| Fault::validation(error.code, &error.message, error.detail.clone()))?;
     let kind = EntityKind::parse(&query.entity);
-    let docs: Vec<&Value> = kind
-        .map(|kind| company.all_of(kind).collect())
-        .unwrap_or_default();
-    let outcome = crate::query::execute(&query, docs);
+    let empty = crate::index::TypeDocs::default();
+    let docs = kind
+        .and_then(|kind| company.type_docs(kind))
+        .unwrap_or(&empty);
+    let outcome = crate::query::execute_indexed(&query, docs);
     let entity_name = kind.map_or_else(|| query.entity.clone(), |kind| kind.name().to_owned());
     let mut response = serde_json::Map::new();
     if query.count_only {
-        response.insert("totalCount".to_owned(), json!(outcome.total_count));
+        response.insert(
+            "totalCount".to_owned(),
+            json!(outcome.total_count.unwrap_or_default()),
+        );
     } else if !outcome.items.is_empty() {
         response.insert(entity_name, Value::Array(outcome.items));
         response.insert("startPosition".to_owned(), json!(outcome.start_position));

@@ -331,14 +331,16 @@ pub fn replace(
         if delta.is_zero() {
             continue;
         }
-        if let Some(item) = company.get_mut(EntityKind::Item, item_id) {
-            let on_hand = item
-                .get("QtyOnHand")
-                .and_then(parse_decimal)
-                .unwrap_or_default();
-            item.insert("QtyOnHand".to_owned(), to_json(on_hand + delta));
-            company.touch(EntityKind::Item, item_id, now);
-        }
+        let Some(mut item) = company.get_mut(EntityKind::Item, item_id) else {
+            continue;
+        };
+        let on_hand = item
+            .get("QtyOnHand")
+            .and_then(parse_decimal)
+            .unwrap_or_default();
+        item.insert("QtyOnHand".to_owned(), to_json(on_hand + delta));
+        drop(item);
+        company.touch(EntityKind::Item, item_id, now);
     }
 
     let targets: BTreeSet<(EntityKind, u64)> = old
@@ -386,7 +388,7 @@ fn recompute_target(company: &mut Company, kind: EntityKind, id: u64, now: DateT
     let rate = doc.get("ExchangeRate").and_then(parse_decimal);
     let linked = matches!(kind, EntityKind::Invoice | EntityKind::Bill)
         .then(|| linked_txn_list(company, kind, Some(id), doc.get("LinkedTxn")));
-    let Some(doc) = company.get_mut(kind, id) else {
+    let Some(mut doc) = company.get_mut(kind, id) else {
         return;
     };
     if matches!(
@@ -407,6 +409,7 @@ fn recompute_target(company: &mut Company, kind: EntityKind, id: u64, now: DateT
     if let Some(linked) = linked {
         doc.insert("LinkedTxn".to_owned(), linked);
     }
+    drop(doc);
     company.touch(kind, id, now);
 }
 
@@ -417,7 +420,7 @@ pub fn unlink_sources(company: &mut Company, kind: EntityKind, id: u64, now: Dat
         return;
     };
     for (source_kind, source_id) in sources.keys() {
-        let Some(doc) = company.get_mut(*source_kind, *source_id) else {
+        let Some(mut doc) = company.get_mut(*source_kind, *source_id) else {
             continue;
         };
         let target_id = id.to_string();
@@ -432,7 +435,7 @@ pub fn unlink_sources(company: &mut Company, kind: EntityKind, id: u64, now: Dat
         }
         if *source_kind == EntityKind::Payment {
             let mut net_applied = Decimal::ZERO;
-            for line in lines(doc) {
+            for line in lines(&doc) {
                 let line_amount = amount(line, "Amount");
                 for (txn_type, _) in links(line) {
                     match txn_type {
@@ -442,9 +445,10 @@ pub fn unlink_sources(company: &mut Company, kind: EntityKind, id: u64, now: Dat
                     }
                 }
             }
-            let unapplied = amount(doc, "TotalAmt") - net_applied;
+            let unapplied = amount(&doc, "TotalAmt") - net_applied;
             doc.insert("UnappliedAmt".to_owned(), to_json(unapplied));
         }
+        drop(doc);
         company.touch(*source_kind, *source_id, now);
     }
 }

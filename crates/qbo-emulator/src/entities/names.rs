@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use super::money::{amount_field, to_json};
 use super::{EntityKind, WriteKind, bool_field, ref_value, resolve_ref, str_field};
 use crate::fault::Fault;
+use crate::index::NameField;
 use crate::state::Company;
 
 /// Validates and completes a name-list or settings document.
@@ -116,19 +117,10 @@ fn person(
     ]
     .into_iter()
     .any(|other| {
-        company.all_of(other).any(|existing| {
-            let same_object = other == kind
-                && existing
-                    .get("Id")
-                    .and_then(Value::as_str)
-                    .and_then(|id| id.parse::<u64>().ok())
-                    == self_id;
-            !same_object
-                && existing
-                    .get("DisplayName")
-                    .and_then(Value::as_str)
-                    .is_some_and(|name| name.trim().eq_ignore_ascii_case(&display_name))
-        })
+        company
+            .ids_named(other, NameField::DisplayName, &display_name)
+            .into_iter()
+            .any(|id| !(other == kind && Some(id) == self_id))
     });
     if taken {
         return Err(Fault::duplicate_name("customer, vendor or employee"));
@@ -251,29 +243,22 @@ fn require_unique_name(
 ) -> Result<String, Fault> {
     let name = trimmed(doc, "Name").ok_or_else(|| Fault::required("Name"))?;
     doc.insert("Name".to_owned(), json!(name));
-    ensure_unique(company, kind, "Name", &name, self_id, what)?;
+    ensure_unique(company, kind, NameField::Name, &name, self_id, what)?;
     Ok(name)
 }
 
 fn ensure_unique(
     company: &Company,
     kind: EntityKind,
-    field: &str,
+    field: NameField,
     value: &str,
     self_id: Option<u64>,
     what: &str,
 ) -> Result<(), Fault> {
-    let taken = company.all_of(kind).any(|existing| {
-        let id = existing
-            .get("Id")
-            .and_then(Value::as_str)
-            .and_then(|id| id.parse::<u64>().ok());
-        id != self_id
-            && existing
-                .get(field)
-                .and_then(Value::as_str)
-                .is_some_and(|name| name.trim().eq_ignore_ascii_case(value))
-    });
+    let taken = company
+        .ids_named(kind, field, value)
+        .into_iter()
+        .any(|id| Some(id) != self_id);
     if taken {
         Err(Fault::duplicate_name(what))
     } else {
@@ -338,7 +323,7 @@ fn hierarchical_list(
     ensure_unique(
         company,
         kind,
-        "FullyQualifiedName",
+        NameField::FullyQualifiedName,
         &qualified,
         self_id,
         what,
@@ -616,7 +601,7 @@ fn account(
     ensure_unique(
         company,
         EntityKind::Account,
-        "FullyQualifiedName",
+        NameField::FullyQualifiedName,
         &qualified,
         self_id,
         "account",
@@ -801,7 +786,7 @@ fn item(
     ensure_unique(
         company,
         EntityKind::Item,
-        "Name",
+        NameField::Name,
         &name,
         self_id,
         "product or service",

@@ -525,6 +525,47 @@ async fn names_are_unique_across_customers_vendors_and_employees() {
     assert_eq!(error["code"], "6240");
 }
 
+/// The name check reads an index of names, which must follow every rename:
+/// a renamed customer frees its old name and takes its new one, and an
+/// update that keeps a name is not a duplicate of itself.
+#[tokio::test]
+async fn a_rename_frees_the_old_name_and_takes_the_new_one() {
+    let api = Api::start().await;
+    let customer = api.customer("First Name Ltd").await;
+    let renamed = api
+        .create(
+            "Customer",
+            json!({ "Id": customer, "SyncToken": "0", "sparse": true, "DisplayName": " Second Name Ltd " }),
+        )
+        .await;
+    assert_eq!(renamed["DisplayName"], "Second Name Ltd");
+    let kept = api
+        .create(
+            "Customer",
+            json!({ "Id": customer, "SyncToken": "1", "sparse": true, "DisplayName": "SECOND name ltd" }),
+        )
+        .await;
+    assert_eq!(kept["SyncToken"], "2");
+    let vendor = api
+        .create("Vendor", json!({ "DisplayName": "first name ltd" }))
+        .await;
+    assert_eq!(vendor["DisplayName"], "first name ltd");
+    let (_, error) = api
+        .refuse("/employee", &json!({ "DisplayName": "Second Name Ltd" }))
+        .await;
+    assert_eq!(error["code"], "6240");
+    // Items keep their names unique per type, by the same index.
+    api.service_item("Pruning").await;
+    let income = api.account_id_by_name("Services").await;
+    let (_, error) = api
+        .refuse(
+            "/item",
+            &json!({ "Name": " pruning", "Type": "Service", "IncomeAccountRef": { "value": income } }),
+        )
+        .await;
+    assert_eq!(error["code"], "6240");
+}
+
 // --- Validation codes --------------------------------------------------------------------
 
 #[tokio::test]

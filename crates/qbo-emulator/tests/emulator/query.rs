@@ -6,6 +6,7 @@
 use std::str::FromStr;
 
 use proptest::prelude::*;
+use qbo_emulator::index::TypeDocs;
 use qbo_emulator::query::{self, QueryOutcome};
 use qbo_emulator::{EmulatorConfig, TestServer};
 use reqwest::StatusCode;
@@ -45,8 +46,40 @@ fn ids(outcome: &QueryOutcome) -> Vec<&str> {
         .collect()
 }
 
+/// Runs a statement with `execute` over the documents, and checks that the
+/// indexed path (`execute_indexed` over the same documents stored by id)
+/// gives the same rows in the same order, and the same count.
 fn run(statement: &str, docs: &[Value]) -> Result<QueryOutcome, query::QueryError> {
-    Ok(query::execute(&query::parse(statement)?, docs))
+    let parsed = query::parse(statement)?;
+    let outcome = query::execute(&parsed, docs);
+    let indexed = query::execute_indexed(&parsed, &stored(docs));
+    assert_eq!(indexed.items, outcome.items, "{statement}");
+    assert_eq!(indexed.max_results, outcome.max_results, "{statement}");
+    assert_eq!(
+        indexed.start_position, outcome.start_position,
+        "{statement}"
+    );
+    if parsed.count_only {
+        assert_eq!(
+            indexed.total_count,
+            Some(outcome.total_count),
+            "{statement}"
+        );
+    }
+    Ok(outcome)
+}
+
+/// The documents as the emulator stores them: by numeric id.
+fn stored(docs: &[Value]) -> TypeDocs {
+    let mut stored = TypeDocs::default();
+    for doc in docs {
+        let id = doc["Id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .unwrap_or(0);
+        stored.insert(id, doc.clone());
+    }
+    stored
 }
 
 #[test]
@@ -231,6 +264,168 @@ proptest! {
         let outcome = run(&statement, &docs).map_err(|error| TestCaseError::fail(error.to_string()))?;
         prop_assert_eq!(ids(&outcome), expected);
     }
+}
+
+/// One step of a workload over one type's documents: a write, or a query
+/// whose page from the indexes must equal the page from a full evaluation.
+#[derive(Clone, Debug)]
+enum Step {
+    Put(u64, Value),
+    Remove(u64),
+    Touch(u64, String),
+    Query(String),
+}
+
+fn stamp_strategy() -> impl Strategy<Value = String> {
+    // Instants in several offsets, some equal, plus the odd odd one out.
+    prop_oneof![
+        (
+            0u32..5,
+            0u32..3,
+            prop::sample::select(vec!["-07:00", "Z", "+02:00"])
+        )
+            .prop_map(|(day, hour, zone)| format!("2015-07-0{}T1{hour}:00:00{zone}", day + 1)),
+        Just("2015-07-03".to_owned()),
+        Just("not a time".to_owned()),
+    ]
+}
+
+fn doc_strategy(id: u64) -> impl Strategy<Value = Value> {
+    (
+        prop::option::of(stamp_strategy()),
+        prop::option::of(prop::sample::select(vec!["2015-07-01", "2015-06-30", "2015-07-24"])),
+        prop::option::of(prop::sample::select(vec!["1001", "1002", "A-7", "a-7", "99"])),
+        -300i64..300,
+        any::<bool>(),
+        prop::option::of(prop::sample::select(vec!["Amy", "amy", "Bob", "Zed", " Bob"])),
+    )
+        .prop_map(move |(updated, date, number, cents, active, name)| {
+            let mut doc = json!({"Id": id.to_string(), "TotalAmt": Decimal::new(cents, 2).to_string().parse::<Value>().unwrap_or(Value::Null), "Active": active});
+            if let Some(updated) = updated {
+                doc["MetaData"] = json!({"LastUpdatedTime": updated});
+            }
+            if let Some(date) = date {
+                doc["TxnDate"] = json!(date);
+            }
+            if let Some(number) = number {
+                doc["DocNumber"] = json!(number);
+            }
+            if let Some(name) = name {
+                doc["DisplayName"] = json!(name);
+                doc["CustomerRef"] = json!({"value": (cents.rem_euclid(7)).to_string(), "name": name});
+            }
+            doc
+        })
+}
+
+fn statement_strategy() -> impl Strategy<Value = String> {
+    let entity = prop::sample::select(vec!["Invoice", "Customer"]);
+    let filter = prop::sample::select(vec![
+        "",
+        "WHERE Id > '12'",
+        "WHERE Id >= 5 AND Id < '30'",
+        "WHERE Id = '17'",
+        "WHERE TotalAmt > '0'",
+        "WHERE MetaData.LastUpdatedTime > '2015-07-02T00:00:00-07:00'",
+        "WHERE Active = false",
+        "WHERE Active IN (true, false) AND DisplayName LIKE 'b%'",
+    ]);
+    let order = prop::sample::select(vec![
+        "",
+        "ORDERBY Id",
+        "ORDERBY Id DESC",
+        "ORDERBY MetaData.LastUpdatedTime",
+        "ORDERBY MetaData.LastUpdatedTime DESC",
+        "ORDERBY TxnDate DESC, DocNumber",
+        "ORDERBY DocNumber",
+        "ORDERBY DisplayName, TotalAmt DESC",
+        "ORDERBY CustomerRef DESC",
+    ]);
+    (entity, any::<bool>(), filter, order, 0usize..40, 1usize..12).prop_map(
+        |(entity, count, filter, order, start, size)| {
+            if count {
+                format!("SELECT COUNT(*) FROM {entity} {filter}")
+            } else {
+                format!("SELECT * FROM {entity} {filter} {order} STARTPOSITION {start} MAXRESULTS {size}")
+            }
+        },
+    )
+}
+
+fn step_strategy() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        (1u64..40).prop_flat_map(|id| doc_strategy(id).prop_map(move |doc| Step::Put(id, doc))),
+        (1u64..40).prop_map(Step::Remove),
+        (1u64..40, stamp_strategy()).prop_map(|(id, stamp)| Step::Touch(id, stamp)),
+        statement_strategy().prop_map(Step::Query),
+        statement_strategy().prop_map(Step::Query),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// Writes (creates, replacements, in-place changes of the sort keys,
+    /// removals) interleaved with queries: every page the indexes give,
+    /// with their cached orders kept up to date from the writes, is the page
+    /// a full evaluation of the same documents gives.
+    #[test]
+    fn indexed_pages_follow_every_write(steps in proptest::collection::vec(step_strategy(), 1..60)) {
+        let mut stored = TypeDocs::default();
+        for step in steps {
+            match step {
+                Step::Put(id, doc) => stored.insert(id, doc),
+                Step::Remove(id) => {
+                    stored.remove(id);
+                }
+                Step::Touch(id, stamp) => {
+                    if let Some(mut doc) = stored.get_mut(id) {
+                        doc.insert("MetaData".to_owned(), json!({"LastUpdatedTime": stamp}));
+                        doc.insert("DisplayName".to_owned(), json!("Touched"));
+                    }
+                }
+                Step::Query(statement) => {
+                    let parsed = query::parse(&statement).map_err(|error| TestCaseError::fail(error.to_string()))?;
+                    let all: Vec<Value> = stored.values().cloned().collect();
+                    let expected = query::execute(&parsed, &all);
+                    let indexed = query::execute_indexed(&parsed, &stored);
+                    prop_assert_eq!(&indexed.items, &expected.items, "{}", statement);
+                    if parsed.count_only {
+                        prop_assert_eq!(indexed.total_count, Some(expected.total_count), "{}", statement);
+                    }
+                }
+            }
+        }
+        // The name index follows the same writes.
+        let touched: Vec<u64> = stored
+            .values()
+            .filter(|doc| doc["DisplayName"].as_str().is_some_and(|name| name.trim().eq_ignore_ascii_case("touched")))
+            .filter_map(|doc| doc["Id"].as_str()?.parse().ok())
+            .collect();
+        let named: Vec<u64> = stored.named(qbo_emulator::index::NameField::DisplayName, "TOUCHED").collect();
+        prop_assert_eq!(named, touched);
+    }
+}
+
+#[test]
+fn fields_after_the_star_are_accepted_and_change_nothing() -> TestResult {
+    let docs = invoices();
+    let plain = run("SELECT * FROM Invoice ORDERBY TxnDate", &docs)?;
+    // python-quickbooks asks for `SELECT *, Sku FROM Item` on every Item.all().
+    let listed = run("SELECT *, Sku FROM Invoice ORDERBY TxnDate", &docs)?;
+    let several = run(
+        "select *, DocNumber, MetaData.LastUpdatedTime from Invoice ORDERBY TxnDate",
+        &docs,
+    )?;
+    assert_eq!(listed, plain);
+    assert_eq!(several, plain);
+    assert!(
+        query::parse("SELECT Sku FROM Item").is_err(),
+        "the star comes first"
+    );
+    assert!(query::parse("SELECT *, FROM Item").is_err());
+    assert!(query::parse("SELECT *, 'x' FROM Item").is_err());
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -426,5 +621,94 @@ async fn parse_errors_are_validation_faults_over_http() -> TestResult {
         .await?;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["Fault"]["Error"][0]["code"], "4000");
+    Ok(())
+}
+
+/// How a pull pages a big type: by `Id`, from the last id seen, 1,000 at a
+/// time at most. Ids compare as numbers (`'999' < '1000'`), the pages cover
+/// every invoice once in id order, and agree with STARTPOSITION paging
+/// ordered by LastUpdatedTime as to which invoices there are; a write
+/// between two pages shows in the next page's sort.
+#[tokio::test]
+async fn paging_by_id_and_by_a_sorted_field_over_http() -> TestResult {
+    let company = Company::start().await;
+    let emulator = company.server.emulator();
+    let now = emulator.clock().now();
+    emulator
+        .with_company(&company.realm_id, |c| {
+            qbo_emulator::seed::populate(c, 5, 400, now)
+        })
+        .ok_or("the company exists")?
+        .map_err(|fault| format!("{fault:?}"))?;
+    let expected: Vec<u64> = emulator
+        .with_company(&company.realm_id, |c| {
+            c.all("Invoice")
+                .filter_map(|doc| doc["Id"].as_str()?.parse().ok())
+                .collect()
+        })
+        .ok_or("the company exists")?;
+    assert!(expected.len() > 60, "{}", expected.len());
+
+    let mut by_id = Vec::new();
+    let mut after = 0u64;
+    loop {
+        let (status, body) = company
+            .get(&format!(
+                "SELECT * FROM Invoice WHERE Id > '{after}' ORDERBY Id MAXRESULTS 25"
+            ))
+            .await?;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let page: Vec<u64> = names(&body, "Invoice", "Id")
+            .iter()
+            .filter_map(|id| id.parse().ok())
+            .collect();
+        let Some(last) = page.last() else {
+            break;
+        };
+        after = *last;
+        by_id.extend(page);
+    }
+    assert_eq!(by_id, expected);
+
+    let mut by_time = Vec::new();
+    for start in (1..=expected.len()).step_by(40) {
+        let (_, body) = company
+            .post(&format!(
+                "SELECT * FROM Invoice ORDERBY MetaData.LastUpdatedTime DESC STARTPOSITION {start} MAXRESULTS 40"
+            ))
+            .await?;
+        by_time.extend(
+            names(&body, "Invoice", "Id")
+                .iter()
+                .filter_map(|id| id.parse::<u64>().ok()),
+        );
+    }
+    let mut sorted = by_time.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, expected, "every invoice once");
+
+    // An update moves an invoice to the front of the newest-first order.
+    let oldest = *by_time.last().ok_or("invoices")?;
+    let later = now + chrono::Duration::days(400);
+    emulator
+        .with_company(&company.realm_id, |c| {
+            let doc = c.read("Invoice", &oldest.to_string())?;
+            c.sparse_update(
+                "Invoice",
+                json!({"Id": doc["Id"], "SyncToken": doc["SyncToken"], "sparse": true, "PrivateNote": "moved"}),
+                later,
+            )
+        })
+        .ok_or("the company exists")?
+        .map_err(|fault| format!("{fault:?}"))?;
+    let (_, body) = company
+        .get("SELECT * FROM Invoice ORDERBY MetaData.LastUpdatedTime DESC MAXRESULTS 1")
+        .await?;
+    assert_eq!(names(&body, "Invoice", "Id"), [oldest.to_string()]);
+
+    // The select list python-quickbooks sends for items.
+    let (status, body) = company.get("SELECT *, Sku FROM Item").await?;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(!names(&body, "Item", "Name").is_empty(), "{body}");
     Ok(())
 }
