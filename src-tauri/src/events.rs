@@ -156,6 +156,8 @@ mod tests {
             open_conflicts: 0,
             pending_changes: 0,
             reconnect_warning: None,
+            live_updates: app_core::LiveUpdates::Off,
+            live_updates_error: None,
         }
     }
 
