@@ -36,6 +36,8 @@ const BENCHES: &[(&str, &str)] = &[
     ("app-core", "idle"),
     ("sync-engine", "sync"),
     ("qbo-emulator", "throughput"),
+    ("statements", "import"),
+    ("statements", "quality"),
 ];
 
 /// A ratio this much above the previous run's is a regression.
