@@ -11,9 +11,6 @@ use tauri::{AppHandle, Emitter, Manager, Runtime};
 pub const COMPANIES_CHANGED: &str = "companies-changed";
 /// The webview event when a sync found new conflicts.
 pub const CONFLICTS_ARRIVED: &str = "conflicts-arrived";
-/// The webview event naming an action chosen in a menu: `sync`, `palette`,
-/// `section:<id>`, `company:<id>[:<section>]`.
-pub const MENU_ACTION: &str = "menu-action";
 
 /// Forwards events to every window of the app.
 pub struct WindowEvents<R: Runtime> {

@@ -1,6 +1,5 @@
-//! The app menu: the platform's usual items, and Ledgerlink's own with their
-//! shortcuts. The webview handles the same keys itself, so they work where a
-//! platform shows no menu bar; either way the same action reaches it.
+//! The app menu: the platform's usual items, Sync all, and an explicit Quit
+//! (closing the window keeps the app in the tray).
 
 use tauri::menu::{AboutMetadata, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::{AppHandle, Runtime};
@@ -12,15 +11,6 @@ pub fn app_menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
         "&File",
         true,
         &[
-            &MenuItem::with_id(app, "action:palette", "Go to…", true, Some("CmdOrCtrl+K"))?,
-            &MenuItem::with_id(
-                app,
-                "action:search",
-                "Search records",
-                true,
-                Some("CmdOrCtrl+F"),
-            )?,
-            &PredefinedMenuItem::separator(app)?,
             &PredefinedMenuItem::close_window(app, Some("Close window"))?,
             &MenuItem::with_id(app, "quit", "Quit Ledgerlink", true, None::<&str>)?,
         ],
@@ -43,65 +33,13 @@ pub fn app_menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
         app,
         "&Sync",
         true,
-        &[
-            &MenuItem::with_id(
-                app,
-                "action:sync",
-                "Sync this company",
-                true,
-                Some("CmdOrCtrl+R"),
-            )?,
-            &MenuItem::with_id(app, "sync-all", "Sync all companies", true, None::<&str>)?,
-        ],
-    )?;
-    let go = Submenu::with_items(
-        app,
-        "&Go",
-        true,
-        &[
-            &MenuItem::with_id(
-                app,
-                "action:section:companies",
-                "Companies",
-                true,
-                Some("CmdOrCtrl+1"),
-            )?,
-            &MenuItem::with_id(
-                app,
-                "action:section:records",
-                "Records",
-                true,
-                Some("CmdOrCtrl+2"),
-            )?,
-            &MenuItem::with_id(
-                app,
-                "action:section:products",
-                "Products",
-                true,
-                Some("CmdOrCtrl+3"),
-            )?,
-            &MenuItem::with_id(
-                app,
-                "action:section:conflicts",
-                "Conflicts",
-                true,
-                Some("CmdOrCtrl+4"),
-            )?,
-            &MenuItem::with_id(
-                app,
-                "action:section:history",
-                "History",
-                true,
-                Some("CmdOrCtrl+5"),
-            )?,
-            &MenuItem::with_id(
-                app,
-                "action:section:settings",
-                "Settings",
-                true,
-                Some("CmdOrCtrl+6"),
-            )?,
-        ],
+        &[&MenuItem::with_id(
+            app,
+            "sync-all",
+            "Sync all companies",
+            true,
+            None::<&str>,
+        )?],
     )?;
     let help = Submenu::with_items(
         app,
@@ -117,5 +55,5 @@ pub fn app_menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
             }),
         )?],
     )?;
-    Menu::with_items(app, &[&file, &edit, &sync, &go, &help])
+    Menu::with_items(app, &[&file, &edit, &sync, &help])
 }

@@ -6,9 +6,7 @@ use app_core::{CompanySummary, ConnectionState};
 use tauri::image::Image;
 use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Emitter, Manager, Runtime};
-
-use crate::events::MENU_ACTION;
+use tauri::{AppHandle, Manager, Runtime};
 
 /// The tray icon's id.
 const TRAY_ID: &str = "ledgerlink";
@@ -87,13 +85,8 @@ pub fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
                 }
             });
         }
-        other if other.starts_with("company:") || other.starts_with("action:") => {
-            show_window(app);
-            let action = other.strip_prefix("action:").unwrap_or(other);
-            if let Err(error) = app.emit(MENU_ACTION, action) {
-                tracing::debug!(%error, "the menu action could not be sent");
-            }
-        }
+        // A company's line brings the window back, where its state shows.
+        other if other.starts_with("company:") => show_window(app),
         _ => {}
     }
 }

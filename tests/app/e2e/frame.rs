@@ -130,7 +130,9 @@ async fn the_theme_follows_the_os() {
 #[ignore = "needs a display, WebKitWebDriver and tauri-driver; `cargo xtask test` runs it"]
 async fn the_connect_form_says_what_production_keys_need() {
     let app = Session::start("connect").await;
-    app.click("welcome-connect").await;
+    // One-click Connect goes through a relay; the firm's own keys are the
+    // advanced path, with their form.
+    app.click("welcome-own-keys").await;
     app.fill("connect-name", "Harbour Bakery").await;
     app.fill("connect-client-id", "ABcdEFgh1234").await;
     app.fill("connect-client-secret", "not-a-real-secret").await;

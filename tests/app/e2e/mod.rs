@@ -117,12 +117,28 @@ impl Session {
     /// Waits for the element with `data-testid` and returns it.
     pub async fn element(&self, test_id: &str) -> fantoccini::elements::Element {
         let selector = Self::by_test_id(test_id);
-        self.client
+        match self
+            .client
             .wait()
             .at_most(PATIENCE)
             .for_element(Locator::Css(&selector))
             .await
-            .unwrap_or_else(|error| panic!("[{}] no element {selector}: {error}", self.name))
+        {
+            Ok(element) => element,
+            Err(error) => {
+                // What the window showed instead is the first thing to look at.
+                let shot = tokio::time::timeout(
+                    std::time::Duration::from_secs(10),
+                    self.screenshot(&format!("failed-waiting-for-{test_id}")),
+                )
+                .await;
+                panic!(
+                    "[{}] no element {selector}: {error} (screenshot: {:?})",
+                    self.name,
+                    shot.ok()
+                )
+            }
+        }
     }
 
     pub async fn click(&self, test_id: &str) {

@@ -9,7 +9,6 @@
 import { Channel, invoke, type InvokeArgs } from '@tauri-apps/api/core';
 
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
-import { getCurrentWindow } from '@tauri-apps/api/window';
 
 import type { AppSettings } from './generated/AppSettings';
 import type { Catalogue } from './generated/Catalogue';
@@ -378,27 +377,7 @@ export interface ConflictsArrived {
 export const EVENTS = {
   companiesChanged: 'companies-changed',
   conflictsArrived: 'conflicts-arrived',
-  menuAction: 'menu-action',
 } as const;
-
-/**
- * What the app menu, the tray or a notification asks the window to do:
- * `sync`, `sync-all`, `palette`, `section:<id>` or `company:<id>`.
- */
-export type MenuAction = string;
-
-/**
- * Names the window (and the document) after what it shows. Without the
- * Tauri runtime (a test, a browser preview) only the document is named.
- */
-export async function setWindowTitle(title: string): Promise<void> {
-  document.title = title;
-  try {
-    await getCurrentWindow().setTitle(title);
-  } catch {
-    // No native window to name outside the app.
-  }
-}
 
 /**
  * Listens to an app event. Without the Tauri runtime (a browser preview, a
@@ -421,9 +400,4 @@ export function onCompaniesChanged(handler: (companies: CompanySummary[]) => voi
 /** Hears that a sync found new conflicts for a company. */
 export function onConflictsArrived(handler: (arrived: ConflictsArrived) => void): Promise<UnlistenFn> {
   return listenTo<ConflictsArrived>(EVENTS.conflictsArrived, handler);
-}
-
-/** Hears an action chosen in the app menu, the tray or a notification. */
-export function onMenuAction(handler: (action: MenuAction) => void): Promise<UnlistenFn> {
-  return listenTo<MenuAction>(EVENTS.menuAction, handler);
 }
