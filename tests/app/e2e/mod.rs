@@ -128,7 +128,7 @@ impl Session {
             Err(error) => {
                 // What the window showed instead is the first thing to look at.
                 let shot = tokio::time::timeout(
-                    std::time::Duration::from_secs(10),
+                    Duration::from_secs(10),
                     self.screenshot(&format!("failed-waiting-for-{test_id}")),
                 )
                 .await;
@@ -193,6 +193,13 @@ impl Session {
     /// Types into an input after clearing it.
     pub async fn fill(&self, test_id: &str, text: &str) {
         let input = self.element(test_id).await;
+        // As for clicks: a field below the fold must be scrolled to, as a
+        // person would, before WebKitWebDriver lets it be cleared.
+        self.script(&format!(
+            "document.querySelector('{}').scrollIntoView({{ block: 'center' }}); return true;",
+            Self::by_test_id(test_id)
+        ))
+        .await;
         input
             .clear()
             .await

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { formatDate, formatDateTime, relativeTime } from './format';
+import { formatDate, formatDateTime, knownLocale, relativeTime } from './format';
 
 const NOW = new Date('2026-12-06T12:00:00Z');
 
@@ -40,6 +40,17 @@ describe('formatDate', () => {
   it('is empty for no date', () => {
     expect(formatDate(null, 'en-US')).toBe('');
     expect(formatDate('', 'en-US')).toBe('');
+  });
+});
+
+describe('a locale Intl does not know', () => {
+  it('falls back to the default instead of throwing', () => {
+    // WebKit in a session with LANG=C reports "c"; Intl refuses it.
+    expect(knownLocale('c')).toBeUndefined();
+    expect(knownLocale('en-GB')).toBe('en-GB');
+    expect(formatDate('2026-03-01', 'c')).toBe(formatDate('2026-03-01', undefined));
+    expect(formatDateTime('2026-12-06T12:00:00Z', 'c')).not.toBe('');
+    expect(relativeTime('2026-12-06T11:55:00Z', NOW, 'c')).not.toBe('');
   });
 });
 

@@ -4,15 +4,33 @@
  * and the UI agree on what a person sees.
  */
 
-/** The locale the webview reports; the OS's, in the desktop app. */
+/**
+ * The locale the webview reports (the OS's, in the desktop app), or
+ * undefined for the runtime's default when it names none Intl knows: a
+ * session with `LANG=C` reports "c", and Intl throws on it.
+ */
 export function userLocale(): string | undefined {
-  return typeof navigator === 'undefined' ? undefined : navigator.language;
+  const language = typeof navigator === 'undefined' ? '' : navigator.language;
+  return knownLocale(language);
+}
+
+/** `language` when Intl can format in it, else undefined (the default). */
+export function knownLocale(language: string | undefined): string | undefined {
+  if (language === undefined || language === '') {
+    return undefined;
+  }
+  try {
+    return Intl.DateTimeFormat.supportedLocalesOf([language]).length > 0 ? language : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const DAY_MS = 86_400_000;
 
 /** A calendar date (`YYYY-MM-DD`, as QuickBooks writes them) in the locale's short form. */
-export function formatDate(date: string | null, locale: string | undefined = userLocale()): string {
+export function formatDate(date: string | null, wanted: string | undefined = userLocale()): string {
+  const locale = knownLocale(wanted);
   if (date === null || date === '') {
     return '';
   }
@@ -29,7 +47,8 @@ export function formatDate(date: string | null, locale: string | undefined = use
 }
 
 /** A moment (RFC 3339) as the locale writes a date and a time. */
-export function formatDateTime(time: string | null, locale: string | undefined = userLocale()): string {
+export function formatDateTime(time: string | null, wanted: string | undefined = userLocale()): string {
+  const locale = knownLocale(wanted);
   if (time === null || time === '') {
     return '';
   }
@@ -46,8 +65,9 @@ export function formatDateTime(time: string | null, locale: string | undefined =
 export function relativeTime(
   time: string | null,
   now: Date = new Date(),
-  locale: string | undefined = userLocale(),
+  wanted: string | undefined = userLocale(),
 ): string {
+  const locale = knownLocale(wanted);
   if (time === null || time === '') {
     return '';
   }

@@ -239,7 +239,12 @@ async fn connect_through_the_relay_then_a_change_in_quickbooks_arrives_by_itself
             == Some(&Value::from("changed by the client in QuickBooks"))
     })
     .await;
-    assert!(core.live_pull_count(&id).await >= 1);
+    // The pull writes the record before it returns and is counted, so the
+    // count may trail the record by a moment: wait for it too.
+    wait_for("the live pull to be counted", async || {
+        core.live_pull_count(&id).await >= 1
+    })
+    .await;
 }
 
 #[tokio::test]

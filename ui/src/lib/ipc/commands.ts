@@ -9,6 +9,7 @@
 import { Channel, invoke, type InvokeArgs } from '@tauri-apps/api/core';
 
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import { getCurrentWindow } from '@tauri-apps/api/window';
 
 import type { AppSettings } from './generated/AppSettings';
 import type { Catalogue } from './generated/Catalogue';
@@ -378,6 +379,19 @@ export const EVENTS = {
   companiesChanged: 'companies-changed',
   conflictsArrived: 'conflicts-arrived',
 } as const;
+
+/**
+ * Names the window (and the document) after what it shows. Without the
+ * Tauri runtime (a test, a browser preview) only the document is named.
+ */
+export async function setWindowTitle(title: string): Promise<void> {
+  document.title = title;
+  try {
+    await getCurrentWindow().setTitle(title);
+  } catch {
+    // No native window to name outside the app.
+  }
+}
 
 /**
  * Listens to an app event. Without the Tauri runtime (a browser preview, a

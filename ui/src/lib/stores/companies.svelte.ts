@@ -14,11 +14,13 @@ import {
   onCompaniesChanged,
   removeCompany,
   setOwnKeys,
+  syncAll,
   toCommandFailure,
   type CommandFailure,
   type CompanySummary,
   type IntuitKeysInput,
   type OwnKeysInput,
+  type SyncAllReport,
   type SyncReport,
   type UnlistenFn,
 } from '../ipc/commands';
@@ -36,6 +38,7 @@ export interface CompanyCommands {
   disconnectCompany: typeof disconnectCompany;
   removeCompany: typeof removeCompany;
   onCompaniesChanged: typeof onCompaniesChanged;
+  syncAll: typeof syncAll;
 }
 
 /** What the store is doing that the user waits for. */
@@ -54,6 +57,7 @@ const defaultCommands: CompanyCommands = {
   disconnectCompany,
   removeCompany,
   onCompaniesChanged,
+  syncAll,
 };
 
 /** A company to add with the app's own Intuit keys, and those keys. */
@@ -200,6 +204,36 @@ export class CompaniesStore {
     return report;
   }
 
+  /** Whether "Sync all" runs now. */
+  syncingAll = $state(false);
+
+  /**
+   * Syncs every connected company through the app's queue, two at a time;
+   * each row shows its turn (waiting, syncing, done) as it comes.
+   */
+  async syncAll(): Promise<SyncAllReport | null> {
+    if (this.syncingAll) {
+      return null;
+    }
+    this.syncingAll = true;
+    this.error = null;
+    try {
+      const report = await this.#commands.syncAll();
+      const failed = report.failed.length;
+      this.notice =
+        failed === 0
+          ? `Synced ${report.synced} compan${report.synced === 1 ? 'y' : 'ies'}.`
+          : `Synced ${report.synced}; ${failed} failed: ${report.failed.map((failure) => failure.company).join(', ')}.`;
+      return report;
+    } catch (reason) {
+      this.error = toCommandFailure(reason);
+      return null;
+    } finally {
+      this.syncingAll = false;
+      await this.load();
+    }
+  }
+
   /** Revokes the connection; local data stays. */
   async disconnect(companyId: string): Promise<void> {
     const summary = await this.#step('disconnecting', () => this.#commands.disconnectCompany(companyId));
@@ -293,6 +327,7 @@ export function liveUpdatesWords(company: CompanySummary): string {
 /** The state of a company in words, for lists and the status bar. */
 export function connectionWords(company: CompanySummary, syncing: boolean): string {
   if (syncing || company.syncing) return 'Syncing';
+  if (company.queued) return 'Waiting to sync';
   if (company.connection === 'reconnect_needed') return 'Reconnect needed';
   if (company.connection === 'not_connected') return 'Not connected';
   return 'Connected';

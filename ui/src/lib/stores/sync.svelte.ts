@@ -49,19 +49,51 @@ export class SyncStore {
     this.#commands = commands;
   }
 
-  /** Whether a sync of `companyId` runs now. */
+  /**
+   * Companies synced alongside the one whose progress is shown: a Sync
+   * button stays usable for a company that is not syncing, whatever the
+   * others do. Their progress shows in their rows, not in the panel.
+   */
+  alongside = $state.raw(new Set<string>());
+
+  /** Whether a sync of `companyId` started here runs now. */
   isSyncing(companyId: string): boolean {
-    return this.companyId === companyId;
+    return this.companyId === companyId || this.alongside.has(companyId);
+  }
+
+  /** Syncs a second company while another one's progress is shown. */
+  async #startAlongside(companyId: string): Promise<SyncReport | null> {
+    if (this.alongside.has(companyId)) {
+      return null;
+    }
+    this.alongside = new Set([...this.alongside, companyId]);
+    try {
+      return await this.#commands.syncNow(companyId, () => {});
+    } catch (reason) {
+      const failure = toCommandFailure(reason);
+      if (failure.kind !== CANCELLED_KIND) {
+        this.error = failure;
+      }
+      return null;
+    } finally {
+      const rest = new Set(this.alongside);
+      rest.delete(companyId);
+      this.alongside = rest;
+    }
   }
 
   /**
    * Syncs a company and returns its report, or null when it failed or was
-   * cancelled (the reason is in `error` or `cancelled`). One sync at a time:
-   * a second start while one runs is ignored.
+   * cancelled (the reason is in `error` or `cancelled`). The first running
+   * sync's progress is the one shown; another company started meanwhile
+   * syncs alongside it; a second start of the same company is ignored.
    */
   async start(companyId: string): Promise<SyncReport | null> {
-    if (this.companyId !== null || companyId === '') {
+    if (companyId === '' || this.isSyncing(companyId)) {
       return null;
+    }
+    if (this.companyId !== null) {
+      return this.#startAlongside(companyId);
     }
     this.companyId = companyId;
     this.reportCompanyId = companyId;

@@ -1,0 +1,37 @@
+/**
+ * What the command palette offers for a query: the companies and the
+ * sections whose names match, then the records QuickBooks numbers or names
+ * match (fetched from the open company's books).
+ */
+import type { CompanySummary, RecordListRow } from '../ipc/commands';
+import { SECTIONS, type SectionId } from '../stores/navigation.svelte';
+
+export type PaletteItem =
+  | { kind: 'company'; id: string; label: string; detail: string }
+  | { kind: 'section'; id: SectionId; label: string; detail: string }
+  | { kind: 'record'; id: string; label: string; detail: string; entityType: string };
+
+function matches(text: string, query: string): boolean {
+  return text.toLocaleLowerCase().includes(query.trim().toLocaleLowerCase());
+}
+
+/** The companies and sections that match, companies first; all of them for an empty query. */
+export function staticItems(companies: CompanySummary[], query: string): PaletteItem[] {
+  const companyItems: PaletteItem[] = companies
+    .filter((company) => matches(company.name, query))
+    .map((company) => ({ kind: 'company', id: company.id, label: company.name, detail: 'Open this company' }));
+  const sectionItems: PaletteItem[] = SECTIONS.filter((section) => matches(section.label, query)).map((section) => ({
+    kind: 'section',
+    id: section.id,
+    label: section.label,
+    detail: 'Go to section',
+  }));
+  return [...companyItems, ...sectionItems];
+}
+
+/** A record row as a palette item: its number (or name), type and counterparty. */
+export function recordItem(row: RecordListRow): PaletteItem {
+  const title = row.docNumber ? `${row.entityType} ${row.docNumber}` : (row.name ?? row.entityType);
+  const detail = [row.counterparty, row.txnDate].filter((part) => part !== null && part !== '').join(' · ');
+  return { kind: 'record', id: row.localId, label: title, detail, entityType: row.entityType };
+}
