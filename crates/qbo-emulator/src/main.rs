@@ -3,6 +3,7 @@
 //! ```text
 //! qbo-emulator --listen 127.0.0.1:PORT [--seed demo|empty] [--size N] [--limits on|off]
 //!              [--auto-approve] [--data DIR] [--redirect-uri URI]...
+//!              [--refresh-grace-hours H]
 //! ```
 //!
 //! When it is ready it prints exactly one JSON line on stdout with the keys
@@ -69,6 +70,12 @@ struct Args {
     /// A redirect URI of the printed OAuth client (repeatable).
     #[arg(long = "redirect-uri")]
     redirect_uris: Vec<String>,
+    /// How long a refresh token still works after a refresh replaced it,
+    /// answering with the current tokens. Intuit documents that "previous
+    /// refresh tokens expire 24 hours after you receive a new one"; 0 kills
+    /// a replaced token at once (the strictest reading).
+    #[arg(long, default_value_t = 24)]
+    refresh_grace_hours: i64,
 }
 
 /// The redirect URI the printed client gets when none is given.
@@ -109,6 +116,8 @@ async fn main() -> ExitCode {
 async fn run(args: Args) -> Result<(), String> {
     let mut config = EmulatorConfig::default();
     config.oauth.auto_approve = args.auto_approve;
+    config.oauth.superseded_refresh_grace =
+        chrono::Duration::hours(args.refresh_grace_hours.max(0));
     let emulator = Emulator::new(config, Clock::real());
 
     let loaded = match &args.data {

@@ -868,6 +868,24 @@ impl<T: TokenSource + 'static> Engine<T> {
                             ))),
                         }
                     }
+                    ErrorKind::NotFound if entry.kind == OpKind::Delete => {
+                        // QuickBooks answers a delete of what is already gone
+                        // (deleted there too, or by an earlier send whose
+                        // answer was lost) with 610: the delete has reached
+                        // its outcome, so the record settles as deleted.
+                        staged.changes.outbox_done.push(entry.id);
+                        let qbo_id = record.qbo_id.clone().unwrap_or_default();
+                        let entity = record.entity_type.clone();
+                        self.stage_remote(
+                            &mut staged,
+                            &entity,
+                            &qbo_id,
+                            Remote::Deleted,
+                            true,
+                            report,
+                        )
+                        .await?;
+                    }
                     ErrorKind::Validation | ErrorKind::NotFound => {
                         staged.changes.outbox_done.push(entry.id);
                         let message = format!(

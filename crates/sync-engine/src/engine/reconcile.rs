@@ -388,6 +388,20 @@ pub(crate) fn reconcile_tombstone(existing: Option<RecordRow>, context: &Context
             ..Reconciled::default()
         };
     }
+    if record.state == RecordState::Conflict
+        && record.intent == Intent::None
+        && let (Some(base), Some(local), Some(remote)) =
+            (&record.base, &record.local, &record.remote)
+    {
+        // An edit conflict this deletion supersedes held QuickBooks' last
+        // version apart: the version kept against the deletion is the local
+        // one merged with it (the local value where both changed a field),
+        // so "keep mine" keeps the edits made in QuickBooks to fields left
+        // alone here, as a clean merge would have before the deletion.
+        let merged = merge(&record.entity_type, base, local, remote).merged;
+        record.local = Some(merged);
+        refresh_columns(&mut record);
+    }
     record.state = RecordState::Conflict;
     let conflict = NewConflict {
         local_id: record.local_id.clone(),

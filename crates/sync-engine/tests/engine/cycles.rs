@@ -11,33 +11,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use local_store::{ConflictKind, Direction, HistoryFilter, Intent, RecordState};
 use qbo_emulator::EmulatorConfig;
-use serde_json::{Value, json};
+use serde_json::json;
 use sync_engine::entities::{MASTER_ENTITIES, TRANSACTION_ENTITIES};
 use sync_engine::{CancelFlag, EngineConfig, EngineError, IssueCode, SyncPhase, SyncProgress};
 
 use crate::support::{
-    Harness, TestEngine, first_active, local_by_qbo_id, local_record, local_rows, start_time, sync,
+    Harness, TestEngine, bill_body, first_active, local_by_qbo_id, local_record, local_rows,
+    start_time, sync,
 };
-
-/// A bill on the first active vendor and expense account of the books.
-async fn bill_body(engine: &TestEngine, note: &str) -> Value {
-    let vendor = first_active(engine, "Vendor", |_| true)
-        .await
-        .local
-        .unwrap();
-    let account = first_active(engine, "Account", |account| {
-        account["AccountType"] == "Expense"
-    })
-    .await
-    .local
-    .unwrap();
-    json!({
-        "VendorRef": {"value": vendor["Id"], "name": vendor["DisplayName"]},
-        "PrivateNote": note,
-        "Line": [{"Amount": 75.25, "DetailType": "AccountBasedExpenseLineDetail",
-                  "AccountBasedExpenseLineDetail": {"AccountRef": {"value": account["Id"], "name": account["Name"]}}}]
-    })
-}
 
 async fn history_len(engine: &TestEngine) -> usize {
     engine

@@ -17,33 +17,14 @@ use local_store::{ConflictKind, Intent, MAIN_LOCATION_ID, RecordState};
 use qbo_emulator::EmulatorConfig;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use sync_engine::stock::{ProductMaster, ProductRules};
+use sync_engine::stock::ProductMaster;
 use sync_engine::{CancelFlag, EngineConfig, EngineError, Resolution, SyncPhase};
 use tokio::sync::Notify;
 
 use crate::support::{
-    Harness, TestEngine, first_active, local_by_qbo_id, local_record, local_rows, start_time, sync,
+    Harness, TestEngine, account_id, bill_body, first_active, local_by_qbo_id, local_record,
+    local_rows, product_rules, remote_on_hand, start_time, sync,
 };
-
-/// A bill on the first active vendor and expense account of the books.
-async fn bill_body(engine: &TestEngine, note: &str) -> Value {
-    let vendor = first_active(engine, "Vendor", |_| true)
-        .await
-        .local
-        .unwrap();
-    let account = first_active(engine, "Account", |account| {
-        account["AccountType"] == "Expense"
-    })
-    .await
-    .local
-    .unwrap();
-    json!({
-        "VendorRef": {"value": vendor["Id"], "name": vendor["DisplayName"]},
-        "PrivateNote": note,
-        "Line": [{"Amount": 75.25, "DetailType": "AccountBasedExpenseLineDetail",
-                  "AccountBasedExpenseLineDetail": {"AccountRef": {"value": account["Id"], "name": account["Name"]}}}]
-    })
-}
 
 /// An invoice on the first active customer and service item of the books.
 async fn invoice_body(engine: &TestEngine, note: &str) -> Value {
@@ -96,28 +77,6 @@ async fn assert_one_local_record_per_qbo_id(engine: &TestEngine, entity: &str) {
 
 // --- Stock counts -----------------------------------------------------------
 
-fn product_rules() -> EngineConfig {
-    EngineConfig {
-        products: ProductRules {
-            master: ProductMaster::QuickBooks,
-            default_location: MAIN_LOCATION_ID.to_owned(),
-            minimum_quantity: Decimal::from(3),
-            non_inventory_quantity: Decimal::from(25),
-        },
-        ..EngineConfig::default()
-    }
-}
-
-async fn account_id(harness: &Harness, name: &str) -> String {
-    let rows = harness
-        .remote_rows(
-            &format!("SELECT * FROM Account WHERE Name = '{name}'"),
-            "Account",
-        )
-        .await;
-    rows[0]["Id"].as_str().unwrap().to_owned()
-}
-
 /// An empty company with a customer and one stock-tracked product,
 /// "Widget", of `on_hand` units, synced once. Returns the customer's and
 /// the widget's QuickBooks ids.
@@ -144,7 +103,9 @@ async fn with_widget(on_hand: i64) -> (Harness, TestEngine, String, String) {
         .as_str()
         .unwrap()
         .to_owned();
-    let engine = harness.engine_with("books", product_rules()).await;
+    let engine = harness
+        .engine_with("books", product_rules(ProductMaster::QuickBooks))
+        .await;
     sync(&engine).await;
     (harness, engine, customer, widget)
 }
@@ -165,15 +126,6 @@ async fn remote_sale(harness: &Harness, customer: &str, widget: &str, quantity: 
             }),
         )
         .await;
-}
-
-async fn remote_on_hand(harness: &Harness, widget: &str) -> Decimal {
-    let item = harness.remote("Item", widget).await;
-    item["QtyOnHand"]
-        .to_string()
-        .trim_matches('"')
-        .parse()
-        .unwrap()
 }
 
 async fn local_on_hand(engine: &TestEngine, widget: &str) -> Decimal {

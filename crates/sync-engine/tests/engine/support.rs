@@ -21,7 +21,9 @@ use local_store::{CompanyStore, RecordFilter, RecordRow, RecordState};
 use qbo_client::{ClientConfig, QboClient, QboError, RequestId, TokenSource};
 use qbo_emulator::clock::Clock;
 use qbo_emulator::{EmulatorConfig, TestServer};
+use rust_decimal::Decimal;
 use serde_json::{Value, json};
+use sync_engine::stock::{ProductMaster, ProductRules};
 use sync_engine::{CancelFlag, Engine, EngineConfig, SyncReport};
 
 /// The OAuth client the emulator mints test tokens for.
@@ -410,6 +412,61 @@ pub async fn first_active(
                 && row.local.as_ref().is_some_and(&matches)
         })
         .unwrap_or_else(|| panic!("the books hold no matching active {entity}"))
+}
+
+/// A bill on the first active vendor and expense account of the books.
+pub async fn bill_body(engine: &TestEngine, note: &str) -> Value {
+    let vendor = first_active(engine, "Vendor", |_| true)
+        .await
+        .local
+        .unwrap();
+    let account = first_active(engine, "Account", |account| {
+        account["AccountType"] == "Expense"
+    })
+    .await
+    .local
+    .unwrap();
+    json!({
+        "VendorRef": {"value": vendor["Id"], "name": vendor["DisplayName"]},
+        "PrivateNote": note,
+        "Line": [{"Amount": 75.25, "DetailType": "AccountBasedExpenseLineDetail",
+                  "AccountBasedExpenseLineDetail": {"AccountRef": {"value": account["Id"], "name": account["Name"]}}}]
+    })
+}
+
+/// The id of the account QuickBooks names `name`.
+pub async fn account_id(harness: &Harness, name: &str) -> String {
+    let rows = harness
+        .remote_rows(
+            &format!("SELECT * FROM Account WHERE Name = '{name}'"),
+            "Account",
+        )
+        .await;
+    rows[0]["Id"].as_str().unwrap().to_owned()
+}
+
+/// Engine settings with the product rules the stock tests use: `master`
+/// decides where products are made, three units is the minimum.
+pub fn product_rules(master: ProductMaster) -> EngineConfig {
+    EngineConfig {
+        products: ProductRules {
+            master,
+            default_location: local_store::MAIN_LOCATION_ID.to_owned(),
+            minimum_quantity: Decimal::from(3),
+            non_inventory_quantity: Decimal::from(25),
+        },
+        ..EngineConfig::default()
+    }
+}
+
+/// An item's quantity on hand in QuickBooks.
+pub async fn remote_on_hand(harness: &Harness, qbo_id: &str) -> Decimal {
+    let item = harness.remote("Item", qbo_id).await;
+    item["QtyOnHand"]
+        .to_string()
+        .trim_matches('"')
+        .parse()
+        .unwrap()
 }
 
 /// An HTTP server over the same emulator with one more fault: after the
