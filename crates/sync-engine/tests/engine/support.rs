@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use local_store::{CompanyStore, RecordFilter, RecordRow, RecordState};
-use qbo_client::{ClientConfig, QboClient, QboError, RequestId, TokenSource};
+use qbo_client::{ClientConfig, PacerConfig, QboClient, QboError, RequestId, TokenSource};
 use qbo_emulator::clock::Clock;
 use qbo_emulator::{EmulatorConfig, TestServer};
 use rust_decimal::Decimal;
@@ -67,6 +67,17 @@ pub struct Harness {
 pub fn start_time() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(0)
 }
+
+/// Request limits the simulations' engines pace themselves by: far above
+/// what a seed sends in a minute, so that a seed never waits out Intuit's
+/// 40 batches a minute (the pacer has tests of its own, and the emulator
+/// enforces no limits here).
+pub const UNPACED: PacerConfig = PacerConfig {
+    requests_per_window: 100_000,
+    batches_per_window: 100_000,
+    max_in_flight: 10,
+    window: Duration::from_secs(60),
+};
 
 /// Client settings for tests: short backoff and throttle waits, one retry
 /// of a transient failure, a fixed jitter seed.
