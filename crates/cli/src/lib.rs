@@ -253,6 +253,23 @@ pub enum RecordsCommand {
         /// The record's local id.
         local_id: String,
     },
+    /// Count a product's stock at a location; at the default location the
+    /// counted change reaches QuickBooks on the next sync.
+    Count {
+        /// The company.
+        company: String,
+        /// The product's (Item record's) local id.
+        local_id: String,
+        /// The quantity counted on hand (a decimal).
+        on_hand: String,
+        /// The location's id; `main` is the default location, whose
+        /// quantity QuickBooks holds.
+        #[arg(long, default_value = "main")]
+        location: String,
+        /// The reorder minimum (a decimal).
+        #[arg(long)]
+        minimum: Option<String>,
+    },
 }
 
 /// `conflicts …`
@@ -650,6 +667,30 @@ async fn records(core: &AppCore, printer: &Printer, command: RecordsCommand) -> 
             let id = resolve_company(core, &company).await?;
             let outcome = core.void_record(&id, &local_id).await?;
             print_save(printer, &outcome, "voided");
+            Ok(0)
+        }
+        RecordsCommand::Count {
+            company,
+            local_id,
+            on_hand,
+            location,
+            minimum,
+        } => {
+            let id = resolve_company(core, &company).await?;
+            let product = core
+                .set_stock(
+                    &id,
+                    app_core::StockInput {
+                        local_id,
+                        location_id: location.clone(),
+                        on_hand,
+                        minimum,
+                    },
+                )
+                .await?;
+            printer.print(&product, || {
+                format!("{}: counted at {location}", product.name)
+            });
             Ok(0)
         }
     }

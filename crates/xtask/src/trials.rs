@@ -4,9 +4,9 @@
 //!   engine's seeded simulation (crates/sync-engine/tests/engine/simulation.rs)
 //!   over N seeds from S, and reports seeds per second.
 //! - `cargo xtask crash-trials [--trials N] [--seed S]` kills the debug
-//!   `ledgerlink` binary with SIGKILL during pushes and token refreshes
-//!   against the emulator binary, and counts what was duplicated, lost or
-//!   locked out.
+//!   `ledgerlink` binary with SIGKILL during pushes, stock counts and token
+//!   refreshes against the emulator binary, and counts what was duplicated,
+//!   lost or locked out.
 //!
 //! Every process started here has its own time limit: on expiry it is
 //! killed and the command fails with a message that says which one.
@@ -171,8 +171,12 @@ struct Tally {
     duplicates: usize,
     lost_creates: usize,
     lost_edits: usize,
+    /// Counts that did not reach QuickBooks as counted (lost, or applied twice).
+    wrong_counts: usize,
     lockouts: usize,
     stuck: usize,
+    /// Kills per kill point: push, count, refresh.
+    kills_at: [usize; 3],
 }
 
 /// A process that is killed when dropped, so that a failing trial never
@@ -196,14 +200,15 @@ struct Emulator {
     realm_id: String,
 }
 
-/// The string value of `"key":"…"` in a compact JSON text (the emulator's
-/// ready line and answers are compact, and the values read here hold no
-/// escaped quotes).
+/// The string value of `"key": "…"` in a JSON text, compact or pretty (the
+/// emulator's ready line and answers are compact, the CLI's `--json` output
+/// is pretty; the values read here hold no escaped quotes).
 fn json_string(text: &str, key: &str) -> Option<String> {
-    let pattern = format!("\"{key}\":\"");
+    let pattern = format!("\"{key}\":");
     let start = text.find(&pattern)? + pattern.len();
-    let end = text[start..].find('"')? + start;
-    Some(text[start..end].to_owned())
+    let rest = text[start..].trim_start().strip_prefix('"')?;
+    let end = rest.find('"')?;
+    Some(rest[..end].to_owned())
 }
 
 /// Percent-encodes a query parameter value.
@@ -324,6 +329,10 @@ fn start_emulator(binary: &Path) -> Result<Emulator, String> {
             "--size",
             "40",
             "--auto-approve",
+            // Intuit: "Your previous refresh tokens expire 24 hours after
+            // you receive a new one."
+            "--refresh-grace-hours",
+            "24",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -535,6 +544,56 @@ fn remote_copies(emulator: &Emulator, token: &str, name: &str) -> Result<usize, 
     Ok(body.matches(&format!("\"DisplayName\":\"{name}\"")).count())
 }
 
+/// The number value of `"key":…` in a compact JSON text.
+fn json_number(text: &str, key: &str) -> Option<String> {
+    let pattern = format!("\"{key}\":");
+    let start = text.find(&pattern)? + pattern.len();
+    let rest = text[start..].trim_start().trim_start_matches('"');
+    let end = rest.find([',', '}', '"', '\n'])?;
+    Some(rest[..end].trim().to_owned())
+}
+
+/// A stock-tracked item of the company: its id, name and quantity on hand.
+fn remote_product(emulator: &Emulator, token: &str) -> Result<(String, String, i64), String> {
+    let query = "select * from Item where Type = 'Inventory' MAXRESULTS 1";
+    let url = format!(
+        "{}/v3/company/{}/query?query={}&minorversion=75",
+        emulator.base_url,
+        emulator.realm_id,
+        encode(query)
+    );
+    let (status, _, body) = http("GET", &url, Some(token), "")?;
+    if status != 200 {
+        return Err(format!("the query for a product answered {status}: {body}"));
+    }
+    remote_on_hand(
+        emulator,
+        token,
+        &json_string(&body, "Id").unwrap_or_default(),
+    )
+}
+
+/// An item's name and quantity on hand in QuickBooks, with its id.
+fn remote_on_hand(
+    emulator: &Emulator,
+    token: &str,
+    id: &str,
+) -> Result<(String, String, i64), String> {
+    let url = format!(
+        "{}/v3/company/{}/item/{id}?minorversion=75",
+        emulator.base_url, emulator.realm_id
+    );
+    let (status, _, body) = http("GET", &url, Some(token), "")?;
+    if status != 200 {
+        return Err(format!("reading item {id} answered {status}: {body}"));
+    }
+    let name = json_string(&body, "Name").ok_or_else(|| format!("item {id} has no name"))?;
+    let on_hand = json_number(&body, "QtyOnHand")
+        .and_then(|text| text.split('.').next().and_then(|whole| whole.parse().ok()))
+        .ok_or_else(|| format!("item {id} has no quantity on hand: {body}"))?;
+    Ok((id.to_owned(), name, on_hand))
+}
+
 /// A customer's `Notes` in QuickBooks.
 fn remote_notes(emulator: &Emulator, token: &str, name: &str) -> Result<Option<String>, String> {
     let query = format!("select * from Customer where DisplayName = '{name}'");
@@ -566,9 +625,16 @@ impl Random {
 enum KillPoint {
     /// While QuickBooks holds the push's answer after committing it.
     Push,
-    /// While the access token is refreshed (the first request gets a 401).
+    /// While QuickBooks holds the answer to a stock count's item update
+    /// after committing it.
+    Count,
+    /// While Intuit holds the answer to a token refresh after rotating the
+    /// refresh token: the new tokens never reach the vault.
     Refresh,
 }
+
+/// The token endpoint's path on the emulator, as on Intuit's server.
+const TOKEN_PATH: &str = "/oauth2/v1/tokens/bearer";
 
 /// Syncs until one succeeds; a "reconnect needed" exit is a lockout.
 fn sync_to_quiescence(cli: &Cli, tally: &mut Tally) -> Result<(), String> {
@@ -604,10 +670,10 @@ fn one_trial(
     edited: &mut Option<(String, String)>,
     tally: &mut Tally,
 ) -> Result<(), String> {
-    let point = if trial.is_multiple_of(2) {
-        KillPoint::Push
-    } else {
-        KillPoint::Refresh
+    let point = match trial % 3 {
+        0 => KillPoint::Push,
+        1 => KillPoint::Count,
+        _ => KillPoint::Refresh,
     };
     // Local work waiting for the push: new customers and an edit of one
     // created in an earlier trial.
@@ -631,23 +697,64 @@ fn one_trial(
         )?;
         intended_edit = Some((name, notes));
     }
+    // A count of a product: the quantity QuickBooks must end with.
+    let mut counted = None;
+    if matches!(point, KillPoint::Count) {
+        let (id, name, on_hand) = remote_product(emulator, token)?;
+        let (_, listed) = cli.run(
+            &[
+                "--json", "records", "list", "Trial", "--type", "Item", "--search", &name,
+            ],
+            "",
+        )?;
+        let local_id = json_string(&listed, "localId")
+            .ok_or_else(|| format!("the books have no item {name}"))?;
+        let target = on_hand + 1 + i64::try_from(random.below(5)).unwrap_or(0);
+        cli.run(
+            &["records", "count", "Trial", &local_id, &target.to_string()],
+            "",
+        )?;
+        counted = Some((id, target));
+    }
     match point {
-        KillPoint::Push => control(
-            emulator,
-            "POST",
-            "faults",
-            "{\"kind\":\"timeout\",\"method\":\"POST\",\"path\":\"*/batch\",\"count\":1,\"hold_ms\":4000}",
-        )?,
-        KillPoint::Refresh => control(
-            emulator,
-            "POST",
-            "faults",
-            "{\"kind\":\"expired_token\",\"path\":\"/v3/*\",\"count\":1}",
-        )?,
-    };
+        KillPoint::Push => {
+            control(
+                emulator,
+                "POST",
+                "faults",
+                "{\"kind\":\"timeout\",\"method\":\"POST\",\"path\":\"*/batch\",\"count\":1,\"hold_ms\":4000}",
+            )?;
+        }
+        KillPoint::Count => {
+            control(
+                emulator,
+                "POST",
+                "faults",
+                "{\"kind\":\"timeout\",\"method\":\"POST\",\"path\":\"*/item\",\"count\":1,\"hold_ms\":4000}",
+            )?;
+        }
+        KillPoint::Refresh => {
+            // The first API call is refused as expired, so the CLI refreshes;
+            // the token endpoint rotates the refresh token and holds its answer.
+            control(
+                emulator,
+                "POST",
+                "faults",
+                "{\"kind\":\"expired_token\",\"path\":\"/v3/*\",\"count\":1}",
+            )?;
+            control(
+                emulator,
+                "POST",
+                "faults",
+                &format!(
+                    "{{\"kind\":\"timeout\",\"method\":\"POST\",\"path\":\"{TOKEN_PATH}\",\"count\":1,\"hold_ms\":4000}}"
+                ),
+            )?;
+        }
+    }
     let delay = match point {
-        KillPoint::Push => 100 + random.below(1500),
-        KillPoint::Refresh => random.below(400),
+        KillPoint::Push | KillPoint::Count => 100 + random.below(1500),
+        KillPoint::Refresh => 300 + random.below(1500),
     };
     let child = cli
         .command(&["sync", "Trial"])
@@ -659,10 +766,28 @@ fn one_trial(
     if matches!(process.0.try_wait(), Ok(None)) {
         let _ = process.0.kill();
         tally.kills += 1;
+        tally.kills_at[point as usize] += 1;
     }
     let _ = process.0.wait();
     control(emulator, "DELETE", "faults", "")?;
+    if matches!(point, KillPoint::Refresh) {
+        // The restarted CLI must refresh too, with whatever refresh token
+        // the vault kept: the one Intuit has already replaced, when the kill
+        // fell between the rotation and the vault's write.
+        control(
+            emulator,
+            "POST",
+            "faults",
+            "{\"kind\":\"expired_token\",\"path\":\"/v3/*\",\"count\":1}",
+        )?;
+    }
     sync_to_quiescence(cli, tally)?;
+    if let Some((id, target)) = counted {
+        let (_, _, on_hand) = remote_on_hand(emulator, token, &id)?;
+        if on_hand != target {
+            tally.wrong_counts += 1;
+        }
+    }
     for name in &names {
         match remote_copies(emulator, token, name)? {
             1 => {}
@@ -691,9 +816,10 @@ fn one_trial(
 }
 
 /// `cargo xtask crash-trials`: kills the debug CLI with SIGKILL during a
-/// push (an answer held after QuickBooks committed) and during a token
-/// refresh, restarts it, syncs to quiescence, and counts duplicates, lost
-/// creates, lost local edits and token lockouts.
+/// push or a stock count (an answer held after QuickBooks committed) and
+/// during a token refresh (the answer held after the refresh token was
+/// rotated), restarts it, syncs to quiescence, and counts duplicates, lost
+/// creates, lost local edits, wrong counts and token lockouts.
 pub fn crash_trials(root: &Path, args: &[String]) -> Result<(), String> {
     let trials: usize = option(args, "--trials", 100)?;
     let seed: u64 = option(args, "--seed", 1)?;
@@ -766,18 +892,26 @@ pub fn crash_trials(root: &Path, args: &[String]) -> Result<(), String> {
         }
     }
     println!(
-        "crash-trials: {} trials ({} killed mid-cycle) in {:.0} s: {} duplicates, {} lost creates, {} lost local edits, {} token lockouts, {} stuck",
+        "crash-trials: {} trials ({} killed mid-cycle: {} during a push, {} during a stock count, {} during a token refresh) in {:.0} s: {} duplicates, {} lost creates, {} lost local edits, {} counts lost or applied twice, {} token lockouts, {} stuck",
         tally.trials,
         tally.kills,
+        tally.kills_at[KillPoint::Push as usize],
+        tally.kills_at[KillPoint::Count as usize],
+        tally.kills_at[KillPoint::Refresh as usize],
         started.elapsed().as_secs_f64(),
         tally.duplicates,
         tally.lost_creates,
         tally.lost_edits,
+        tally.wrong_counts,
         tally.lockouts,
         tally.stuck
     );
-    let bad =
-        tally.duplicates + tally.lost_creates + tally.lost_edits + tally.lockouts + tally.stuck;
+    let bad = tally.duplicates
+        + tally.lost_creates
+        + tally.lost_edits
+        + tally.wrong_counts
+        + tally.lockouts
+        + tally.stuck;
     if bad == 0 && problems.is_empty() {
         Ok(())
     } else {
