@@ -76,6 +76,17 @@ impl VersionTexts {
             shared,
         }
     }
+
+    /// A record whose QuickBooks version is also its base and local
+    /// version: one copy, no comparison.
+    fn agreed(record: &RecordRow) -> VersionTexts {
+        VersionTexts {
+            base: None,
+            local: None,
+            remote: record.remote.as_ref().map(ToString::to_string),
+            shared: BASE_IS_REMOTE | LOCAL_IS_REMOTE,
+        }
+    }
 }
 
 /// The columns a record is saved with, in the order they are bound.
@@ -120,9 +131,9 @@ fn record_upsert(rows: usize) -> String {
 fn bind_record<'q>(
     query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
     record: &'q RecordRow,
+    versions: VersionTexts,
 ) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
     let amount_key = record.summary.amount.and_then(amount_key);
-    let versions = VersionTexts::of(record);
     let updated = match (record.local_updated_at, record.remote_updated_at) {
         (Some(local), Some(remote)) => Some(local.max(remote)),
         (local, remote) => local.or(remote),
@@ -475,20 +486,25 @@ impl CompanyStore {
             .await
             .map_err(failed("starting a transaction"))?;
         let mut committed = Committed::default();
-        let mut remaining = changes.records.as_slice();
-        for size in RECORDS_PER_STATEMENT {
-            while remaining.len() >= size {
-                let (chunk, rest) = remaining.split_at(size);
-                remaining = rest;
-                let statement = record_upsert(size);
-                let mut query = sqlx::query(&statement);
-                for record in chunk {
-                    query = bind_record(query, record);
+        let versions_of: [(&[RecordRow], fn(&RecordRow) -> VersionTexts); 2] = [
+            (&changes.records, VersionTexts::of),
+            (&changes.agreed_records, VersionTexts::agreed),
+        ];
+        for (mut remaining, versions) in versions_of {
+            for size in RECORDS_PER_STATEMENT {
+                while remaining.len() >= size {
+                    let (chunk, rest) = remaining.split_at(size);
+                    remaining = rest;
+                    let statement = record_upsert(size);
+                    let mut query = sqlx::query(&statement);
+                    for record in chunk {
+                        query = bind_record(query, record, versions(record));
+                    }
+                    query
+                        .execute(&mut *transaction)
+                        .await
+                        .map_err(failed("saving a record"))?;
                 }
-                query
-                    .execute(&mut *transaction)
-                    .await
-                    .map_err(failed("saving a record"))?;
             }
         }
         for local_id in &changes.removed_records {

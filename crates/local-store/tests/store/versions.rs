@@ -227,6 +227,53 @@ async fn books_written_before_the_migration_keep_every_version_in_one_copy() {
     assert_eq!(stored(&pool, "a-b-c").await.0, 3 * one);
 }
 
+#[tokio::test]
+async fn agreed_records_are_stored_as_one_version_and_read_back_as_three() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("company.sqlite");
+    let store = CompanyStore::open(&path).await.unwrap();
+    // Enough records for every statement size, one of them replacing a
+    // record saved before as an ordinary one.
+    store
+        .commit(Changeset {
+            records: vec![record("agreed-0", Some("a"), Some("b"), Some("c"))],
+            ..Changeset::default()
+        })
+        .await
+        .unwrap();
+    let agreed: Vec<RecordRow> = (0..75)
+        .map(|index| {
+            let mut record = record(&format!("agreed-{index}"), None, None, Some("a"));
+            record.state = RecordState::Synced;
+            // Ignored: an agreed record's base and local are its QuickBooks version.
+            if index == 1 {
+                record.local = Some(version("z"));
+            }
+            record
+        })
+        .collect();
+    store
+        .commit(Changeset {
+            agreed_records: agreed.clone(),
+            ..Changeset::default()
+        })
+        .await
+        .unwrap();
+    for expected in &agreed {
+        let read = store.record(&expected.local_id).await.unwrap().unwrap();
+        assert_eq!(read.remote, Some(version("a")), "{}", expected.local_id);
+        assert_eq!(read.base, read.remote, "{}", expected.local_id);
+        assert_eq!(read.local, read.remote, "{}", expected.local_id);
+        assert_eq!(read.state, RecordState::Synced);
+    }
+    store.close().await;
+    let pool = raw_pool(&path).await;
+    let one = i64::try_from(version("a").to_string().len()).unwrap();
+    for id in ["agreed-0", "agreed-1", "agreed-74"] {
+        assert_eq!(stored(&pool, id).await, (one, 3), "{id}: one copy");
+    }
+}
+
 /// The bytes of JSON a row holds before the migration.
 async fn stored_before(pool: &SqlitePool, local_id: &str) -> i64 {
     sqlx::query_scalar(
