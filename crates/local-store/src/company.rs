@@ -260,7 +260,11 @@ impl CompanyStore {
             RecordSort::Amount => "amount_key",
             RecordSort::Updated => "updated_key",
         };
-        query.push(format!(" ORDER BY {column} {direction}, rowid {direction}"));
+        // Ties in the order of the list indexes (sort column, state,
+        // rowid), so that SQLite walks one and sorts nothing.
+        query.push(format!(
+            " ORDER BY {column} {direction}, state {direction}, rowid {direction}"
+        ));
         query.push(" LIMIT ");
         query.push_bind(i64::try_from(filter.limit).unwrap_or(i64::MAX));
         query.push(" OFFSET ");
