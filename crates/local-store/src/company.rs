@@ -40,6 +40,9 @@ struct VersionTexts {
     shared: i64,
 }
 
+/// How a kind of changeset record is turned into the texts it is stored as.
+type VersionsOf = fn(&RecordRow) -> VersionTexts;
+
 /// `shared_versions`: the base is the QuickBooks version.
 const BASE_IS_REMOTE: i64 = 1;
 /// `shared_versions`: the local version is the QuickBooks version.
@@ -277,8 +280,9 @@ impl CompanyStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut rows_query =
-            QueryBuilder::<Sqlite>::new("SELECT rowid AS page_rowid, * FROM records WHERE rowid IN (");
+        let mut rows_query = QueryBuilder::<Sqlite>::new(
+            "SELECT rowid AS page_rowid, * FROM records WHERE rowid IN (",
+        );
         let mut separated = rows_query.separated(", ");
         for id in &ids {
             separated.push_bind(*id);
@@ -490,7 +494,7 @@ impl CompanyStore {
             .await
             .map_err(failed("starting a transaction"))?;
         let mut committed = Committed::default();
-        let versions_of: [(&[RecordRow], fn(&RecordRow) -> VersionTexts); 2] = [
+        let versions_of: [(&[RecordRow], VersionsOf); 2] = [
             (&changes.records, VersionTexts::of),
             (&changes.agreed_records, VersionTexts::agreed),
         ];

@@ -510,7 +510,6 @@ mod binaries {
 
     use super::{IN_SESSION, report_line};
 
-
     /// The repository root: this crate lives in crates/sync-engine.
     fn root() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
