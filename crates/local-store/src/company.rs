@@ -34,11 +34,14 @@ pub struct CompanyStore {
 /// written again but named in `shared` (migration 0005), so a record both
 /// sides agree on (every record of a first sync) holds one copy, not three.
 struct VersionTexts {
-    base: Option<String>,
-    local: Option<String>,
-    remote: Option<String>,
+    base: Option<Vec<u8>>,
+    local: Option<Vec<u8>>,
+    remote: Option<Vec<u8>>,
     shared: i64,
 }
+
+/// How a kind of changeset record is turned into the texts it is stored as.
+type VersionsOf = fn(&RecordRow) -> VersionTexts;
 
 /// `shared_versions`: the base is the QuickBooks version.
 const BASE_IS_REMOTE: i64 = 1;
@@ -50,13 +53,13 @@ const LOCAL_IS_BASE: i64 = 4;
 impl VersionTexts {
     fn of(record: &RecordRow) -> VersionTexts {
         let mut shared = 0;
-        let remote = record.remote.as_ref().map(ToString::to_string);
+        let remote = record.remote.as_ref().map(packed_json);
         let base = match &record.base {
             Some(base) if record.remote.as_ref() == Some(base) => {
                 shared |= BASE_IS_REMOTE;
                 None
             }
-            other => other.as_ref().map(ToString::to_string),
+            other => other.as_ref().map(packed_json),
         };
         let local = match &record.local {
             Some(local) if record.remote.as_ref() == Some(local) => {
@@ -67,13 +70,24 @@ impl VersionTexts {
                 shared |= LOCAL_IS_BASE;
                 None
             }
-            other => other.as_ref().map(ToString::to_string),
+            other => other.as_ref().map(packed_json),
         };
         VersionTexts {
             base,
             local,
             remote,
             shared,
+        }
+    }
+
+    /// A record whose QuickBooks version is also its base and local
+    /// version: one copy, no comparison.
+    fn agreed(record: &RecordRow) -> VersionTexts {
+        VersionTexts {
+            base: None,
+            local: None,
+            remote: record.remote.as_ref().map(packed_json),
+            shared: BASE_IS_REMOTE | LOCAL_IS_REMOTE,
         }
     }
 }
@@ -120,9 +134,9 @@ fn record_upsert(rows: usize) -> String {
 fn bind_record<'q>(
     query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
     record: &'q RecordRow,
+    versions: VersionTexts,
 ) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
     let amount_key = record.summary.amount.and_then(amount_key);
-    let versions = VersionTexts::of(record);
     let updated = match (record.local_updated_at, record.remote_updated_at) {
         (Some(local), Some(remote)) => Some(local.max(remote)),
         (local, remote) => local.or(remote),
@@ -236,7 +250,9 @@ impl CompanyStore {
     /// A page of records. The page's ids are found first, from an index
     /// where the sort allows it, and only those rows are then read whole.
     pub async fn records(&self, filter: &RecordFilter) -> Result<Vec<RecordRow>, StoreError> {
-        let mut query = QueryBuilder::<Sqlite>::new("SELECT local_id FROM ");
+        // Rowids, not local ids: the list indexes hold the rowid (and not
+        // the local id), so the page is found without reading the table.
+        let mut query = QueryBuilder::<Sqlite>::new("SELECT rowid FROM ");
         query.push(list_source(filter));
         push_where(&mut query, filter);
         let direction = if filter.descending { "DESC" } else { "ASC" };
@@ -247,14 +263,16 @@ impl CompanyStore {
             RecordSort::Amount => "amount_key",
             RecordSort::Updated => "updated_key",
         };
+        // Ties in the order of the list indexes (sort column, state,
+        // rowid), so that SQLite walks one and sorts nothing.
         query.push(format!(
-            " ORDER BY {column} {direction}, local_id {direction}"
+            " ORDER BY {column} {direction}, state {direction}, rowid {direction}"
         ));
         query.push(" LIMIT ");
         query.push_bind(i64::try_from(filter.limit).unwrap_or(i64::MAX));
         query.push(" OFFSET ");
         query.push_bind(i64::try_from(filter.offset).unwrap_or(i64::MAX));
-        let ids: Vec<String> = query
+        let ids: Vec<i64> = query
             .build_query_scalar()
             .fetch_all(&self.pool)
             .await
@@ -262,11 +280,12 @@ impl CompanyStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut rows_query =
-            QueryBuilder::<Sqlite>::new("SELECT * FROM records WHERE local_id IN (");
+        let mut rows_query = QueryBuilder::<Sqlite>::new(
+            "SELECT rowid AS page_rowid, * FROM records WHERE rowid IN (",
+        );
         let mut separated = rows_query.separated(", ");
         for id in &ids {
-            separated.push_bind(id.clone());
+            separated.push_bind(*id);
         }
         rows_query.push(")");
         let rows = rows_query
@@ -274,10 +293,10 @@ impl CompanyStore {
             .fetch_all(&self.pool)
             .await
             .map_err(StoreError::query("reading a page of records"))?;
-        let mut by_id: std::collections::HashMap<String, RecordRow> = rows
+        let mut by_id: std::collections::HashMap<i64, RecordRow> = rows
             .iter()
-            .map(|row| record_from_row(row).map(|record| (record.local_id.clone(), record)))
-            .collect::<Result<_, _>>()?;
+            .map(|row| Ok((integer(row, "page_rowid")?, record_from_row(row)?)))
+            .collect::<Result<_, StoreError>>()?;
         // In the order the sort gave.
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
@@ -475,20 +494,25 @@ impl CompanyStore {
             .await
             .map_err(failed("starting a transaction"))?;
         let mut committed = Committed::default();
-        let mut remaining = changes.records.as_slice();
-        for size in RECORDS_PER_STATEMENT {
-            while remaining.len() >= size {
-                let (chunk, rest) = remaining.split_at(size);
-                remaining = rest;
-                let statement = record_upsert(size);
-                let mut query = sqlx::query(&statement);
-                for record in chunk {
-                    query = bind_record(query, record);
+        let versions_of: [(&[RecordRow], VersionsOf); 2] = [
+            (&changes.records, VersionTexts::of),
+            (&changes.agreed_records, VersionTexts::agreed),
+        ];
+        for (mut remaining, versions) in versions_of {
+            for size in RECORDS_PER_STATEMENT {
+                while remaining.len() >= size {
+                    let (chunk, rest) = remaining.split_at(size);
+                    remaining = rest;
+                    let statement = record_upsert(size);
+                    let mut query = sqlx::query(&statement);
+                    for record in chunk {
+                        query = bind_record(query, record, versions(record));
+                    }
+                    query
+                        .execute(&mut *transaction)
+                        .await
+                        .map_err(failed("saving a record"))?;
                 }
-                query
-                    .execute(&mut *transaction)
-                    .await
-                    .map_err(failed("saving a record"))?;
             }
         }
         for local_id in &changes.removed_records {
@@ -724,19 +748,19 @@ fn record_from_row(row: &SqliteRow) -> Result<RecordRow, StoreError> {
     // A column that holds text is read for itself (a shared version's
     // column is NULL), so damage to any stored text is found.
     let shared = integer(row, "shared_versions")?;
-    let remote = parse_json(text(row, "remote_json")?, &what("QuickBooks version"))?;
+    let remote = unpacked_json(row, "remote_json", &what("QuickBooks version"))?;
     let shared_copy = |source: &Option<serde_json::Value>, name: &str| {
         source.clone().map(Some).ok_or_else(|| StoreError::Damaged {
             what: what(&format!("{name} (shared with a version that is missing)")),
         })
     };
-    let base = match text(row, "base_json")? {
-        Some(base) => parse_json(Some(base), &what("base version"))?,
+    let base = match unpacked_json(row, "base_json", &what("base version"))? {
+        Some(base) => Some(base),
         None if shared & BASE_IS_REMOTE != 0 => shared_copy(&remote, "base version")?,
         None => None,
     };
-    let local = match text(row, "local_json")? {
-        Some(local) => parse_json(Some(local), &what("local version"))?,
+    let local = match unpacked_json(row, "local_json", &what("local version"))? {
+        Some(local) => Some(local),
         None if shared & LOCAL_IS_REMOTE != 0 => shared_copy(&remote, "local version")?,
         None if shared & LOCAL_IS_BASE != 0 => shared_copy(&base, "local version")?,
         None => None,
@@ -767,6 +791,61 @@ fn record_from_row(row: &SqliteRow) -> Result<RecordRow, StoreError> {
         )?,
         local_id,
     })
+}
+
+/// The first byte of a record's JSON stored deflated. JSON text never
+/// starts with it, so books written before keep their plain text and are
+/// read as they are.
+const DEFLATED: u8 = 1;
+
+/// How hard the deflate works: the fastest level, since a first sync
+/// stores every object it reads; it still takes the JSON to about half.
+const DEFLATE_LEVEL: u8 = 1;
+
+/// No stored version inflates beyond this (QuickBooks' own documents are
+/// far smaller): a damaged length cannot make a read allocate without end.
+const MAX_JSON_BYTES: usize = 64 * 1024 * 1024;
+
+/// A record version as stored: its JSON text, deflated, after the
+/// [`DEFLATED`] byte.
+fn packed_json(value: &serde_json::Value) -> Vec<u8> {
+    let text = value.to_string();
+    let deflated = miniz_oxide::deflate::compress_to_vec(text.as_bytes(), DEFLATE_LEVEL);
+    let mut packed = Vec::with_capacity(deflated.len() + 1);
+    packed.push(DEFLATED);
+    packed.extend_from_slice(&deflated);
+    packed
+}
+
+/// A record version read back: deflated (see [`packed_json`]) or, in books
+/// written before, plain JSON text.
+fn unpacked_json(
+    row: &SqliteRow,
+    column: &'static str,
+    what: &str,
+) -> Result<Option<serde_json::Value>, StoreError> {
+    let stored: Option<&[u8]> = row
+        .try_get(column)
+        .map_err(StoreError::query("reading a row"))?;
+    let Some(stored) = stored else {
+        return Ok(None);
+    };
+    let inflated;
+    let text = match stored.split_first() {
+        Some((&DEFLATED, deflated)) => {
+            inflated = miniz_oxide::inflate::decompress_to_vec_with_limit(deflated, MAX_JSON_BYTES)
+                .map_err(|error| StoreError::Damaged {
+                    what: format!("{what} cannot be inflated ({error})"),
+                })?;
+            inflated.as_slice()
+        }
+        _ => stored,
+    };
+    serde_json::from_slice(text)
+        .map(Some)
+        .map_err(|error| StoreError::Damaged {
+            what: format!("{what} is not JSON ({error})"),
+        })
 }
 
 fn outbox_from_row(row: &SqliteRow) -> Result<OutboxEntry, StoreError> {

@@ -489,6 +489,13 @@ pub struct HistoryFilter {
 pub struct Changeset {
     /// Records to insert or replace (by `local_id`).
     pub records: Vec<RecordRow>,
+    /// Records to insert or replace (by `local_id`) whose three versions
+    /// are one: each carries only its QuickBooks version (`remote`), which
+    /// is also its base and its local version (`base` and `local` are
+    /// ignored). They are stored as `records` would store them, but without
+    /// the two copies a [`RecordRow`] would need: a first sync stages whole
+    /// pages of them.
+    pub agreed_records: Vec<RecordRow>,
     /// Records to forget entirely (their outbox entries and conflicts go too).
     pub removed_records: Vec<String>,
     /// Operations to queue.

@@ -60,18 +60,18 @@ async fn raw_pool(path: &Path) -> SqlitePool {
         .unwrap()
 }
 
-/// The bytes of JSON a record's row holds, and its sharing flags.
+/// The copies of JSON a record's row holds, and its sharing flags.
 async fn stored(pool: &SqlitePool, local_id: &str) -> (i64, i64) {
     let row = sqlx::query(
-        "SELECT COALESCE(length(base_json), 0) + COALESCE(length(local_json), 0)
-                + COALESCE(length(remote_json), 0) AS bytes, shared_versions
+        "SELECT (base_json IS NOT NULL) + (local_json IS NOT NULL)
+                + (remote_json IS NOT NULL) AS copies, shared_versions
          FROM records WHERE local_id = ?",
     )
     .bind(local_id)
     .fetch_one(pool)
     .await
     .unwrap();
-    (row.get("bytes"), row.get("shared_versions"))
+    (row.get("copies"), row.get("shared_versions"))
 }
 
 #[tokio::test]
@@ -95,17 +95,22 @@ async fn every_combination_of_versions_round_trips_and_an_agreed_one_is_stored_o
     }
     store.close().await;
     let pool = raw_pool(&path).await;
-    let one = i64::try_from(version("a").to_string().len()).unwrap();
-    assert_eq!(stored(&pool, "a-a-a").await.0, one, "agreed: one copy");
-    assert_eq!(stored(&pool, "a-b-a").await.0, 2 * one, "a local edit: two");
-    assert_eq!(
-        stored(&pool, "a-a-b").await.0,
-        2 * one,
-        "a remote change: two"
-    );
-    assert_eq!(stored(&pool, "a-b-b").await.0, 2 * one, "merged: two");
-    assert_eq!(stored(&pool, "a-b-c").await.0, 3 * one, "all differ: three");
-    assert_eq!(stored(&pool, "none-a-none").await.0, one, "a local create");
+    assert_eq!(stored(&pool, "a-a-a").await.0, 1, "agreed: one copy");
+    assert_eq!(stored(&pool, "a-b-a").await.0, 2, "a local edit: two");
+    assert_eq!(stored(&pool, "a-a-b").await.0, 2, "a remote change: two");
+    assert_eq!(stored(&pool, "a-b-b").await.0, 2, "merged: two");
+    assert_eq!(stored(&pool, "a-b-c").await.0, 3, "all differ: three");
+    assert_eq!(stored(&pool, "none-a-none").await.0, 1, "a local create");
+    // Each copy is stored deflated, smaller than its JSON text.
+    let (bytes, kind): (i64, String) = sqlx::query_as(
+        "SELECT length(remote_json), typeof(remote_json) FROM records WHERE local_id = 'a-a-a'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(kind, "blob");
+    let text = i64::try_from(version("a").to_string().len()).unwrap();
+    assert!(bytes < text, "{bytes} bytes stored for {text} of JSON");
 }
 
 #[tokio::test]
@@ -220,11 +225,64 @@ async fn books_written_before_the_migration_keep_every_version_in_one_copy() {
     }
     store.close().await;
     let pool = raw_pool(&path).await;
-    assert_eq!(stored(&pool, "a-a-a").await.0, one);
-    assert_eq!(stored(&pool, "a-b-a").await.0, 2 * one);
-    assert_eq!(stored(&pool, "a-b-b").await.0, 2 * one);
-    assert_eq!(stored(&pool, "b-b-a").await.0, 2 * one);
-    assert_eq!(stored(&pool, "a-b-c").await.0, 3 * one);
+    assert_eq!(stored(&pool, "a-a-a").await.0, 1);
+    assert_eq!(stored(&pool, "a-b-a").await.0, 2);
+    assert_eq!(stored(&pool, "a-b-b").await.0, 2);
+    assert_eq!(stored(&pool, "b-b-a").await.0, 2);
+    assert_eq!(stored(&pool, "a-b-c").await.0, 3);
+    // The migration leaves the text it kept as text, read as before.
+    let kind: String =
+        sqlx::query_scalar("SELECT typeof(remote_json) FROM records WHERE local_id = 'a-b-c'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(kind, "text");
+}
+
+#[tokio::test]
+async fn agreed_records_are_stored_as_one_version_and_read_back_as_three() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("company.sqlite");
+    let store = CompanyStore::open(&path).await.unwrap();
+    // Enough records for every statement size, one of them replacing a
+    // record saved before as an ordinary one.
+    store
+        .commit(Changeset {
+            records: vec![record("agreed-0", Some("a"), Some("b"), Some("c"))],
+            ..Changeset::default()
+        })
+        .await
+        .unwrap();
+    let agreed: Vec<RecordRow> = (0..75)
+        .map(|index| {
+            let mut record = record(&format!("agreed-{index}"), None, None, Some("a"));
+            record.state = RecordState::Synced;
+            // Ignored: an agreed record's base and local are its QuickBooks version.
+            if index == 1 {
+                record.local = Some(version("z"));
+            }
+            record
+        })
+        .collect();
+    store
+        .commit(Changeset {
+            agreed_records: agreed.clone(),
+            ..Changeset::default()
+        })
+        .await
+        .unwrap();
+    for expected in &agreed {
+        let read = store.record(&expected.local_id).await.unwrap().unwrap();
+        assert_eq!(read.remote, Some(version("a")), "{}", expected.local_id);
+        assert_eq!(read.base, read.remote, "{}", expected.local_id);
+        assert_eq!(read.local, read.remote, "{}", expected.local_id);
+        assert_eq!(read.state, RecordState::Synced);
+    }
+    store.close().await;
+    let pool = raw_pool(&path).await;
+    for id in ["agreed-0", "agreed-1", "agreed-74"] {
+        assert_eq!(stored(&pool, id).await, (1, 3), "{id}: one copy");
+    }
 }
 
 /// The bytes of JSON a row holds before the migration.
@@ -238,4 +296,28 @@ async fn stored_before(pool: &SqlitePool, local_id: &str) -> i64 {
     .fetch_one(pool)
     .await
     .unwrap()
+}
+
+#[tokio::test]
+async fn a_damaged_deflated_version_is_reported_with_its_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("company.sqlite");
+    let store = CompanyStore::open(&path).await.unwrap();
+    store
+        .commit(Changeset {
+            records: vec![record("damaged", Some("a"), Some("b"), Some("c"))],
+            ..Changeset::default()
+        })
+        .await
+        .unwrap();
+    let pool = raw_pool(&path).await;
+    // The marker byte of deflated JSON, then bytes that do not inflate.
+    sqlx::query("UPDATE records SET base_json = X'01FFFFFFFF' WHERE local_id = 'damaged'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let error = store.record("damaged").await.unwrap_err();
+    assert!(error.to_string().contains("record damaged"), "{error}");
+    assert!(error.to_string().contains("base version"), "{error}");
 }

@@ -178,8 +178,53 @@ impl Staged {
             .cloned()
     }
 
+    /// Whether an id was read ahead and found in neither the store nor the
+    /// records staged so far.
+    fn is_unknown(&self, entity: &str, qbo_id: &str) -> bool {
+        let key = (entity.to_owned(), qbo_id.to_owned());
+        !self.by_qbo.contains_key(&key) && matches!(self.prefetched.get(&key), Some(None))
+    }
+
+    /// Stages a new record whose QuickBooks version is also its base and
+    /// local version (see [`Changeset::agreed_records`]).
+    fn put_agreed(&mut self, record: RecordRow) {
+        if let Some(qbo_id) = &record.qbo_id {
+            self.by_qbo.insert(
+                (record.entity_type.clone(), qbo_id.clone()),
+                record.local_id.clone(),
+            );
+        }
+        self.by_local.insert(
+            record.local_id.clone(),
+            AGREED | self.changes.agreed_records.len(),
+        );
+        self.changes.agreed_records.push(record);
+    }
+
+    /// Turns a record staged as agreed into an ordinary staged record (the
+    /// same QuickBooks object read twice), so that it can change.
+    fn expand_agreed(&mut self, local_id: &str) {
+        let Some(&index) = self.by_local.get(local_id) else {
+            return;
+        };
+        if index & AGREED == 0 {
+            return;
+        }
+        let mut record = self.changes.agreed_records.remove(index & !AGREED);
+        for slot in self.by_local.values_mut() {
+            if *slot & AGREED != 0 && *slot > index {
+                *slot -= 1;
+            }
+        }
+        self.by_local.remove(local_id);
+        record.base.clone_from(&record.remote);
+        record.local.clone_from(&record.remote);
+        self.put(record);
+    }
+
     /// Stages a record (replacing an earlier staged version of it).
     pub fn put(&mut self, record: RecordRow) {
+        self.expand_agreed(&record.local_id);
         if let Some(qbo_id) = &record.qbo_id {
             self.by_qbo.insert(
                 (record.entity_type.clone(), qbo_id.clone()),
@@ -203,12 +248,14 @@ impl Staged {
             .and_then(|&index| self.changes.records.get(index))
     }
 
-    /// A staged record by QuickBooks id.
-    fn by_qbo_id(&self, entity: &str, qbo_id: &str) -> Option<&RecordRow> {
-        let local_id = self.by_qbo.get(&(entity.to_owned(), qbo_id.to_owned()))?;
-        self.by_local
-            .get(local_id)
-            .and_then(|&index| self.changes.records.get(index))
+    /// A staged record by QuickBooks id, with its three versions.
+    fn by_qbo_id(&mut self, entity: &str, qbo_id: &str) -> Option<&RecordRow> {
+        let local_id = self
+            .by_qbo
+            .get(&(entity.to_owned(), qbo_id.to_owned()))?
+            .clone();
+        self.expand_agreed(&local_id);
+        self.get(&local_id)
     }
 
     /// Adds what reconciling produced.
@@ -234,6 +281,23 @@ impl Staged {
             report.pulled += 1;
         }
     }
+}
+
+/// Marks an index of `Staged::by_local` as one into
+/// `Changeset::agreed_records` rather than `Changeset::records`.
+const AGREED: usize = 1 << (usize::BITS - 1);
+
+/// A record first read from QuickBooks, staged as its one agreed version.
+fn new_agreed_record(local_id: String, entity: &str, object: Value) -> RecordRow {
+    // Synced, with no intent or error: as `reconcile::new_remote_record`
+    // leaves it, with base and local left to the store.
+    let mut record = RecordRow::new(local_id, entity);
+    record.qbo_id = qbo_id_of(&object);
+    record.sync_token = super::reconcile::sync_token_of(&object);
+    record.remote_updated_at = super::reconcile::last_updated_of(&object);
+    record.remote = Some(object);
+    super::reconcile::refresh_columns(&mut record);
+    record
 }
 
 /// A remote change to reconcile.
@@ -445,6 +509,18 @@ impl<T: TokenSource + 'static> Engine<T> {
             let Some(qbo_id) = qbo_id_of(&row) else {
                 continue;
             };
+            // An object the books have never had, read by a first scan,
+            // becomes a record both sides agree on: staged as its one
+            // version, moved rather than copied three times.
+            if !rescan && staged.is_unknown(entity, &qbo_id) {
+                staged.put_agreed(new_agreed_record(
+                    uuid::Uuid::new_v4().to_string(),
+                    entity,
+                    row,
+                ));
+                report.pulled += 1;
+                continue;
+            }
             self.stage_remote(
                 &mut staged,
                 entity,
