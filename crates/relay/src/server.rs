@@ -252,12 +252,27 @@ pub fn router(relay: Relay) -> Router {
         .route("/subscriptions", post(crate::events::subscribe))
         .route("/events", get(crate::events::stream))
         .route("/health", get(health))
+        .route("/metadata", get(metadata))
         .merge(limited)
         .with_state(relay)
 }
 
 async fn health() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// `GET /metadata`: which Intuit environment the relay's keys belong to and
+/// the Accounting API that goes with them, so an app or the CLI needs only
+/// the relay's address (tokens of sandbox keys only open sandbox companies).
+async fn metadata(
+    axum::extract::State(relay): axum::extract::State<Relay>,
+) -> axum::Json<serde_json::Value> {
+    let config = relay.config();
+    axum::Json(serde_json::json!({
+        "service": "ledgerlink-relay",
+        "environment": config.environment.as_str(),
+        "quickbooks_api_base": config.api_base(),
+    }))
 }
 
 /// Prunes at start and then every `prune_interval` while the relay lives.
