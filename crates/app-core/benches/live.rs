@@ -79,7 +79,7 @@ async fn main() {
     config.oauth.auto_approve = true;
     let emulator = TestServer::start_isolated(config);
     let (realm, _) =
-        qbo_emulator::control::create_company(emulator.emulator(), None, Some((31, 200))).unwrap();
+        qbo_emulator::control::create_company(emulator.emulator(), None, Some((31, 400))).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let relay = TestRelay::start(RelayConfig {
         client_id: CLIENT_ID.to_owned(),
