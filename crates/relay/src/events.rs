@@ -62,8 +62,11 @@ pub async fn receive_webhook(
             return invalid_request(&format!("the webhook body is malformed: {error}"));
         }
     };
-    // Committed before the answer: Intuit stops retrying once it sees 200.
-    let stored = match relay.store().insert_changes(&changes, unix_millis()).await {
+    // Committed before the answer, since Intuit stops retrying once it sees
+    // 200; together with whatever other deliveries arrived meanwhile (one
+    // flush for them all).
+    let received = changes.len();
+    let stored = match relay.intake().store(changes, unix_millis()).await {
         Ok(stored) => stored,
         Err(error) => {
             tracing::error!(%error, "storing a webhook delivery failed");
@@ -77,9 +80,9 @@ pub async fn receive_webhook(
     if let Some(last) = stored.last() {
         relay.announce(last.seq);
     }
-    let duplicates = changes.len() - stored.len();
+    let duplicates = received - stored.len();
     tracing::info!(
-        received = changes.len(),
+        received,
         stored = stored.len(),
         duplicates,
         "stored a webhook delivery"

@@ -18,6 +18,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::{ConfigError, RelayConfig};
+use crate::intake::Intake;
 use crate::ratelimit::RateLimiter;
 use crate::signing::SigningKey;
 use crate::store::{Store, StoreError};
@@ -73,6 +74,7 @@ struct Inner {
     config: RelayConfig,
     public_url: String,
     store: Store,
+    intake: Intake,
     key: SigningKey,
     intuit: Intuit,
     limiter: RateLimiter,
@@ -108,6 +110,7 @@ impl Relay {
             }
         };
         let intuit = Intuit::new(&config);
+        let intake = Intake::start(store.clone());
         let limiter = RateLimiter::new(config.rate_limit_per_minute);
         let (latest, _) = watch::channel(0);
         let (closing, _) = watch::channel(false);
@@ -116,6 +119,7 @@ impl Relay {
                 public_url: public_url.trim_end_matches('/').to_owned(),
                 config,
                 store,
+                intake,
                 key,
                 intuit,
                 limiter,
@@ -149,6 +153,11 @@ impl Relay {
     /// The event store.
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The writer that commits webhook deliveries, several at a time.
+    pub fn intake(&self) -> &Intake {
+        &self.inner.intake
     }
 
     /// The signing key of states and subscriptions.
