@@ -77,8 +77,15 @@ pub async fn receive_webhook(
             );
         }
     };
-    if let Some(last) = stored.last() {
-        relay.announce(last.seq);
+    // Seqs grow within a delivery, so the last of each realm is its highest.
+    let mut announced: Vec<(&str, i64)> = Vec::new();
+    for event in stored.iter().rev() {
+        if !announced.iter().any(|(realm, _)| *realm == event.realm_id) {
+            announced.push((&event.realm_id, event.seq));
+        }
+    }
+    for (realm_id, seq) in announced {
+        relay.announce(realm_id, seq);
     }
     let duplicates = received - stored.len();
     tracing::info!(
@@ -235,7 +242,7 @@ pub async fn stream(
     tracing::info!(realm_id = %subscription.realm_id, cursor, "an app opened an event stream");
     let keep_alive = relay.config().keep_alive;
     let state = StreamState {
-        latest: relay.watch_latest(),
+        latest: relay.watch_realm(&subscription.realm_id),
         closing: relay.watch_closing(),
         relay,
         expires_in: std::time::Duration::from_secs(

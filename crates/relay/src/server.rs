@@ -81,8 +81,12 @@ struct Inner {
     /// SHA-256 of (token, realm) → when the successful check stops counting.
     /// Only the hash is kept: the token itself never stays in memory.
     token_checks: Mutex<HashMap<[u8; 32], Instant>>,
-    /// The highest seq stored so far; event streams wait on it.
+    /// The highest seq stored so far.
     latest: watch::Sender<i64>,
+    /// The highest seq stored so far per realm; each event stream waits on
+    /// its realm's only, so a change wakes the apps of its company and no
+    /// others (each woken stream reads the database).
+    realms: Mutex<HashMap<String, watch::Sender<i64>>>,
     /// Set when the server shuts down, so open event streams end and a
     /// graceful shutdown does not wait for them forever.
     closing: watch::Sender<bool>,
@@ -125,6 +129,7 @@ impl Relay {
                 limiter,
                 token_checks: Mutex::new(HashMap::new()),
                 latest,
+                realms: Mutex::new(HashMap::new()),
                 closing,
             }),
         })
@@ -189,16 +194,41 @@ impl Relay {
         self.inner.closing.send_replace(true);
     }
 
-    /// Tells event streams that events up to `seq` are stored.
-    pub(crate) fn announce(&self, seq: i64) {
-        self.inner.latest.send_if_modified(|latest| {
+    /// A receiver that changes whenever events of `realm_id` are stored.
+    pub fn watch_realm(&self, realm_id: &str) -> watch::Receiver<i64> {
+        let mut realms = self
+            .inner
+            .realms
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        realms
+            .entry(realm_id.to_owned())
+            .or_insert_with(|| watch::channel(0).0)
+            .subscribe()
+    }
+
+    /// Tells event streams of `realm_id` that its events up to `seq` are
+    /// stored.
+    pub(crate) fn announce(&self, realm_id: &str, seq: i64) {
+        let raise = |latest: &mut i64| {
             if seq > *latest {
                 *latest = seq;
                 true
             } else {
                 false
             }
-        });
+        };
+        self.inner.latest.send_if_modified(raise);
+        let mut realms = self
+            .inner
+            .realms
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // A realm nobody listens to any more is forgotten.
+        realms.retain(|_, sender| sender.receiver_count() > 0);
+        if let Some(sender) = realms.get(realm_id) {
+            sender.send_if_modified(raise);
+        }
     }
 
     fn token_check_key(access_token: &str, realm_id: &str) -> [u8; 32] {
