@@ -70,11 +70,7 @@ pub async fn connect_company(
 ) -> Answer<CompanySummary> {
     Ok(state
         .core
-        .connect_company(&company_id, |url| {
-            if let Err(error) = open::that_detached(url.as_str()) {
-                tracing::error!(%error, "the system browser could not be opened");
-            }
-        })
+        .connect_company(&company_id, crate::browser::open)
         .await?)
 }
 

@@ -2,6 +2,7 @@
 //! and thin IPC commands over `app_core`. Nothing else in the workspace
 //! depends on Tauri.
 
+mod browser;
 mod commands;
 mod error;
 mod events;

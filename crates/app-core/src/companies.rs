@@ -237,6 +237,9 @@ impl AppCore {
         open_browser: impl FnOnce(&Url) + Send,
     ) -> CoreResult<CompanySummary> {
         let mut row = self.company_row(company_id).await?;
+        if row.kind == CompanyKind::Relay {
+            self.resolve_relay_api(&mut row).await?;
+        }
         let oauth = Arc::new(self.oauth_app(&row).await?);
         let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
         lock(&self.inner.connects).insert(company_id.to_owned(), cancel);

@@ -14,7 +14,7 @@ use std::time::Duration;
 use futures::StreamExt as _;
 use local_store::{CompanyKind, CompanyRow, ConnectionState};
 use qbo_client::model::CompanyInfo;
-use qbo_client::{LiveError, LiveEvent, OAuthApp, RelayEvents, TokenSource as _};
+use qbo_client::{LiveError, LiveEvent, OAuthApp, QboError, RelayEvents, TokenSource as _};
 
 use crate::companies::INTUIT_PRODUCTION_API;
 use crate::error::CoreError;
@@ -24,9 +24,9 @@ use crate::{AppCore, CoreResult};
 
 /// The environment variable that sets the relay address at run time.
 pub const RELAY_URL_ENV: &str = "LEDGERLINK_RELAY_URL";
-/// The environment variable that sets the QuickBooks Accounting API address
-/// of relay companies at run time (an emulator's, say); Intuit's production
-/// API otherwise.
+/// The environment variable that overrides the QuickBooks Accounting API
+/// address of relay companies at run time; without it (or the app setting)
+/// the relay says which API its keys belong to.
 pub const QUICKBOOKS_API_URL_ENV: &str = "LEDGERLINK_QUICKBOOKS_API_URL";
 /// The relay address baked into this build by whoever ships it
 /// (`LEDGERLINK_RELAY_URL` at compile time), if any.
@@ -95,15 +95,65 @@ impl AppCore {
         Ok(non_empty(BUILT_IN_RELAY_URL.map(str::to_owned)))
     }
 
-    /// The Accounting API address of companies connected through the relay.
-    async fn quickbooks_api_url(&self) -> CoreResult<String> {
+    /// The Accounting API address set to override the relay's (an
+    /// emulator's, say): `LEDGERLINK_QUICKBOOKS_API_URL`, else the app
+    /// setting; None when neither is set.
+    async fn quickbooks_api_override(&self) -> CoreResult<Option<String>> {
         if let Some(url) = non_empty(std::env::var(QUICKBOOKS_API_URL_ENV).ok()) {
-            return Ok(url);
+            return Ok(Some(url));
         }
-        Ok(
-            non_empty(self.app_store().setting(QUICKBOOKS_API_URL_SETTING).await?)
-                .unwrap_or_else(|| INTUIT_PRODUCTION_API.to_owned()),
-        )
+        Ok(non_empty(
+            self.app_store().setting(QUICKBOOKS_API_URL_SETTING).await?,
+        ))
+    }
+
+    /// Before a relay company connects: its Accounting API is the override
+    /// if one is set, else the one the relay announces for its keys
+    /// (`GET /metadata`: production, sandbox or whatever stands in for
+    /// Intuit), else what the company has (a relay too old to say). An
+    /// unreachable relay fails here, not after ten minutes of waiting for a
+    /// browser that could not load the relay's page.
+    pub(crate) async fn resolve_relay_api(&self, row: &mut CompanyRow) -> CoreResult<()> {
+        let Some(relay) = row.relay_url.clone() else {
+            return Ok(());
+        };
+        if let Some(api) = self.quickbooks_api_override().await? {
+            url::Url::parse(&api).map_err(|_| {
+                CoreError::Invalid(format!(
+                    "The QuickBooks API address \"{api}\" is not a URL."
+                ))
+            })?;
+            row.api_base_url = Some(api);
+            return Ok(());
+        }
+        let events = RelayEvents::new(&relay).map_err(|_| {
+            CoreError::Invalid(format!(
+                "The relay address \"{relay}\" is not a URL; check it in Settings."
+            ))
+        })?;
+        match events.metadata().await {
+            Ok(Some(metadata)) => {
+                row.api_base_url = Some(
+                    metadata
+                        .quickbooks_api_base
+                        .as_str()
+                        .trim_end_matches('/')
+                        .to_owned(),
+                );
+                if matches!(metadata.environment.as_str(), "production" | "sandbox") {
+                    row.environment = metadata.environment;
+                }
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(LiveError::Transport(message)) => Err(QboError::transient(format!(
+                "The relay at {relay} cannot be reached ({message}). Check the network and the relay address in Settings, then try again."
+            ))
+            .into()),
+            Err(error) => Err(CoreError::Invalid(format!(
+                "The relay at {relay} did not say which QuickBooks to use: {error}. Check the relay address in Settings."
+            ))),
+        }
     }
 
     /// Adds a QuickBooks company reached through the relay; connect it next
@@ -118,14 +168,19 @@ impl AppCore {
                 "The relay address \"{relay}\" is not a URL; check it in Settings."
             ))
         })?;
-        let api_base_url = self.quickbooks_api_url().await?;
+        // Until the relay says which API its keys belong to, a company
+        // points at the override or at production.
+        let api_base_url = self
+            .quickbooks_api_override()
+            .await?
+            .unwrap_or_else(|| INTUIT_PRODUCTION_API.to_owned());
         url::Url::parse(&api_base_url).map_err(|_| {
             CoreError::Invalid(format!(
                 "The QuickBooks API address \"{api_base_url}\" is not a URL."
             ))
         })?;
         let id = uuid::Uuid::new_v4().to_string();
-        let row = CompanyRow {
+        let mut row = CompanyRow {
             id: id.clone(),
             name: non_empty(name).unwrap_or_else(|| UNNAMED_COMPANY.to_owned()),
             kind: CompanyKind::Relay,
@@ -142,6 +197,11 @@ impl AppCore {
             last_sync_error: None,
             relay_url: Some(relay),
         };
+        // Shown right away as the relay's environment; a relay that cannot
+        // be reached now is asked again (and must answer) at connect.
+        if let Err(error) = self.resolve_relay_api(&mut row).await {
+            tracing::warn!(%error, "the relay did not say which QuickBooks it uses");
+        }
         self.app_store().add_company(&row).await?;
         self.notify_companies().await;
         self.company(&id).await

@@ -477,8 +477,9 @@ pub struct AppSettings {
     /// setting, or the build's), or None when there is none; read only.
     #[serde(default)]
     pub effective_relay_url: Option<String>,
-    /// The QuickBooks Accounting API address of companies connected through
-    /// the relay; Intuit's production API when None.
+    /// Overrides the QuickBooks Accounting API address of companies
+    /// connected through the relay (an emulator's, say); when None, the
+    /// relay says which API its keys belong to.
     #[serde(default)]
     pub quickbooks_api_url: Option<String>,
     /// The app's own Intuit keys, when set (the advanced path); read only,

@@ -27,7 +27,9 @@ pub use connect::{
 };
 pub use error::parse_fault_body;
 pub use error::{ErrorKind, QboError};
-pub use live::{ChangeEvent, LiveError, LiveEvent, LiveStream, RelayEvents, Subscription};
+pub use live::{
+    ChangeEvent, LiveError, LiveEvent, LiveStream, RelayEvents, RelayMetadata, Subscription,
+};
 pub use pacer::{Pacer, PacerConfig, PacerPermit, RequestClass};
 pub use query::{Comparison, Page, Query, QueryValue};
 pub use tokens::{Clock, SystemClock, TokenManager, TokenManagerConfig};

@@ -101,6 +101,24 @@ pub struct ChangeEvent {
 /// A stream of events; ends when the relay closes the connection.
 pub type LiveStream = Pin<Box<dyn Stream<Item = Result<LiveEvent, LiveError>> + Send>>;
 
+/// What a relay says about itself (`GET /metadata`): which Intuit
+/// environment its keys belong to, and the Accounting API that goes with
+/// them, so an app needs nothing but the relay's address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayMetadata {
+    /// `production` or `sandbox`.
+    pub environment: String,
+    /// The Accounting API base of companies connected through the relay.
+    pub quickbooks_api_base: Url,
+}
+
+#[derive(Deserialize)]
+struct MetadataAnswer {
+    #[serde(default)]
+    environment: String,
+    quickbooks_api_base: String,
+}
+
 #[derive(Deserialize)]
 struct SubscriptionAnswer {
     subscription: String,
@@ -117,7 +135,7 @@ struct ErrorAnswer {
     error_description: String,
 }
 
-/// A relay's subscription and event endpoints.
+/// A relay's metadata, subscription and event endpoints.
 #[derive(Debug, Clone)]
 pub struct RelayEvents {
     base: Url,
@@ -149,6 +167,31 @@ impl RelayEvents {
         self.base
             .join(path)
             .map_err(|_| LiveError::BadUrl(self.base.to_string()))
+    }
+
+    /// The relay's metadata; None from a relay too old to offer it (404),
+    /// which leaves the choice of API to the app's settings.
+    pub async fn metadata(&self) -> Result<Option<RelayMetadata>, LiveError> {
+        let response = self
+            .http
+            .get(self.endpoint("metadata")?)
+            .timeout(REQUEST_TIMEOUT)
+            .header(ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|error| LiveError::Transport(error.without_url().to_string()))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| LiveError::Transport(error.without_url().to_string()))?;
+        if status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            return Err(refused(status, &body));
+        }
+        read_metadata(&body).map(Some)
     }
 
     /// Subscribes to `realm_id`'s changes, proving access with the
@@ -241,6 +284,24 @@ impl RelayEvents {
     }
 }
 
+fn read_metadata(body: &[u8]) -> Result<RelayMetadata, LiveError> {
+    let answer: MetadataAnswer = serde_json::from_slice(body)
+        .map_err(|error| LiveError::Protocol(format!("metadata: {error}")))?;
+    let quickbooks_api_base = Url::parse(answer.quickbooks_api_base.trim())
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
+        .ok_or_else(|| {
+            LiveError::Protocol(format!(
+                "metadata: quickbooks_api_base {:?} is not an http(s) URL",
+                answer.quickbooks_api_base
+            ))
+        })?;
+    Ok(RelayMetadata {
+        environment: answer.environment,
+        quickbooks_api_base,
+    })
+}
+
 /// One SSE event as a [`LiveEvent`]; None for event types this app does not
 /// know (a newer relay may send more).
 fn read_event(event: &Event) -> Result<Option<LiveEvent>, LiveError> {
@@ -302,5 +363,21 @@ mod tests {
         );
         assert_eq!(read_event(&event("hello", "", "{}")).unwrap(), None);
         assert!(read_event(&event("change", "x", "{}")).is_err());
+    }
+
+    #[test]
+    fn reads_metadata_and_refuses_a_bad_api_address() {
+        let metadata = read_metadata(
+            br#"{"service":"ledgerlink-relay","environment":"sandbox","quickbooks_api_base":"https://sandbox-quickbooks.api.intuit.com"}"#,
+        )
+        .unwrap();
+        assert_eq!(metadata.environment, "sandbox");
+        assert_eq!(
+            metadata.quickbooks_api_base.as_str(),
+            "https://sandbox-quickbooks.api.intuit.com/"
+        );
+        assert!(read_metadata(br#"{"quickbooks_api_base":"file:///etc"}"#).is_err());
+        assert!(read_metadata(br#"{"environment":"production"}"#).is_err());
+        assert!(read_metadata(b"<html>").is_err());
     }
 }

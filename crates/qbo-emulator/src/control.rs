@@ -11,7 +11,7 @@
 //! | `POST /_emulator/clients/{client_id}/redirect_uris` | adds `{"redirect_uri"}` to a client |
 //! | `GET`/`POST /_emulator/limits` | reads / changes the request limits (any subset of the settings) |
 //! | `GET`/`POST`/`DELETE /_emulator/faults` | lists / arms / clears injected faults; `DELETE /_emulator/faults/{id}` disarms one |
-//! | `GET`/`POST /_emulator/webhooks` | reads / sets `{"endpoint_url", "verifier_token", "format", "time_scale"?}` |
+//! | `GET`/`POST /_emulator/webhooks` | reads / sets `{"endpoint_url", "verifier_token", "format", "time_scale"?, "aggregation_window_ms"?}` |
 //! | `GET /_emulator/clock`, `POST /_emulator/clock/advance` | reads / moves the emulated clock `{"days"?, "hours"?, "minutes"?, "seconds"?}` |
 //! | `GET /_emulator/counters[?realm_id=]`, `POST /_emulator/counters/reset` | reads / resets the request counters |
 //!
@@ -563,6 +563,7 @@ async fn read_webhooks(State(emulator): State<Emulator>) -> Answer {
     let settings = emulator.operations().webhook_settings();
     let mut answer = serde_json::to_value(settings).unwrap_or(Value::Null);
     answer["time_scale"] = json!(emulator.notifier().time_scale());
+    answer["aggregation_window_ms"] = json!(window_ms(&emulator));
     answer["counters"] =
         serde_json::to_value(emulator.notifier().counters()).unwrap_or(Value::Null);
     ok(answer)
@@ -579,6 +580,14 @@ struct WebhookChange {
     format: Option<String>,
     #[serde(default)]
     time_scale: Option<f64>,
+    /// The aggregation window before the time scale applies (Intuit: one
+    /// minute, or the 1, 3 or 5 the developer chose).
+    #[serde(default)]
+    aggregation_window_ms: Option<u64>,
+}
+
+fn window_ms(emulator: &Emulator) -> u64 {
+    u64::try_from(emulator.notifier().aggregation_window().as_millis()).unwrap_or(u64::MAX)
 }
 
 async fn set_webhooks(State(emulator): State<Emulator>, body: Bytes) -> Answer {
@@ -614,6 +623,11 @@ async fn set_webhooks(State(emulator): State<Emulator>, body: Bytes) -> Answer {
         }
         emulator.notifier().set_time_scale(scale);
     }
+    if let Some(window) = change.aggregation_window_ms {
+        emulator
+            .notifier()
+            .set_aggregation_window(std::time::Duration::from_millis(window));
+    }
     let settings = WebhookSettings {
         endpoint_url: change.endpoint_url,
         verifier_token,
@@ -622,6 +636,7 @@ async fn set_webhooks(State(emulator): State<Emulator>, body: Bytes) -> Answer {
     configure_webhooks(&emulator, settings.clone());
     let mut answer = serde_json::to_value(settings).unwrap_or(Value::Null);
     answer["time_scale"] = json!(emulator.notifier().time_scale());
+    answer["aggregation_window_ms"] = json!(window_ms(&emulator));
     ok(answer)
 }
 

@@ -209,6 +209,9 @@ struct Shared {
     /// The time scale in force (the bits of an f64); starts as the
     /// configured one and can be changed at run time.
     time_scale: AtomicU64,
+    /// The aggregation window in force, in milliseconds; starts as the
+    /// configured one and can be changed at run time.
+    aggregation_window_ms: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -261,6 +264,7 @@ impl Notifier {
     /// tokio runtime, or on the first call made inside one.
     pub fn new(clock: Clock, config: WebhookConfig) -> Arc<Notifier> {
         let time_scale = config.time_scale;
+        let window_ms = u64::try_from(config.aggregation_window.as_millis()).unwrap_or(u64::MAX);
         let client = reqwest::Client::builder()
             .timeout(config.response_timeout)
             .build()
@@ -276,6 +280,7 @@ impl Notifier {
                 stop,
                 worker_started: AtomicBool::new(false),
                 time_scale: AtomicU64::new(time_scale.to_bits()),
+                aggregation_window_ms: AtomicU64::new(window_ms),
             }),
         });
         notifier.ensure_worker();
@@ -318,6 +323,21 @@ impl Notifier {
     /// The time scale in force.
     pub fn time_scale(&self) -> f64 {
         self.shared.time_scale()
+    }
+
+    /// Changes the aggregation window (before the time scale applies) for
+    /// windows opened from now on. Intuit offers 1, 3 or 5 minutes; a
+    /// benchmark of end-to-end latency may want a second.
+    pub fn set_aggregation_window(&self, window: Duration) {
+        let millis = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
+        self.shared
+            .aggregation_window_ms
+            .store(millis, Ordering::Relaxed);
+    }
+
+    /// The aggregation window in force (before the time scale applies).
+    pub fn aggregation_window(&self) -> Duration {
+        self.shared.aggregation_window()
     }
 
     /// Whether an endpoint is configured.
@@ -377,10 +397,7 @@ impl Notifier {
             }
             if state.window.is_empty() {
                 let closes_at = self.shared.clock.now()
-                    + scale_duration(
-                        self.shared.time_scale(),
-                        self.shared.config.aggregation_window,
-                    );
+                    + scale_duration(self.shared.time_scale(), self.shared.aggregation_window());
                 state.window_closes_at = Some(closes_at);
             }
             state.window.push(event);
@@ -449,6 +466,10 @@ impl Shared {
 
     fn time_scale(&self) -> f64 {
         f64::from_bits(self.time_scale.load(Ordering::Relaxed))
+    }
+
+    fn aggregation_window(&self) -> Duration {
+        Duration::from_millis(self.aggregation_window_ms.load(Ordering::Relaxed))
     }
 
     /// Closes a due window, then says what the worker should do next.

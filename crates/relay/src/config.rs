@@ -88,6 +88,14 @@ pub enum Environment {
 }
 
 impl Environment {
+    /// `production` or `sandbox`, as `INTUIT_ENVIRONMENT` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Production => "production",
+            Environment::Sandbox => "sandbox",
+        }
+    }
+
     fn discovery_url(self) -> &'static str {
         match self {
             Environment::Production => PRODUCTION_DISCOVERY_URL,

@@ -62,8 +62,11 @@ pub async fn receive_webhook(
             return invalid_request(&format!("the webhook body is malformed: {error}"));
         }
     };
-    // Committed before the answer: Intuit stops retrying once it sees 200.
-    let stored = match relay.store().insert_changes(&changes, unix_millis()).await {
+    // Committed before the answer, since Intuit stops retrying once it sees
+    // 200; together with whatever other deliveries arrived meanwhile (one
+    // flush for them all).
+    let received = changes.len();
+    let stored = match relay.intake().store(changes, unix_millis()).await {
         Ok(stored) => stored,
         Err(error) => {
             tracing::error!(%error, "storing a webhook delivery failed");
@@ -74,12 +77,19 @@ pub async fn receive_webhook(
             );
         }
     };
-    if let Some(last) = stored.last() {
-        relay.announce(last.seq);
+    // Seqs grow within a delivery, so the last of each realm is its highest.
+    let mut announced: Vec<(&str, i64)> = Vec::new();
+    for event in stored.iter().rev() {
+        if !announced.iter().any(|(realm, _)| *realm == event.realm_id) {
+            announced.push((&event.realm_id, event.seq));
+        }
     }
-    let duplicates = changes.len() - stored.len();
+    for (realm_id, seq) in announced {
+        relay.announce(realm_id, seq);
+    }
+    let duplicates = received - stored.len();
     tracing::info!(
-        received = changes.len(),
+        received,
         stored = stored.len(),
         duplicates,
         "stored a webhook delivery"
@@ -232,7 +242,7 @@ pub async fn stream(
     tracing::info!(realm_id = %subscription.realm_id, cursor, "an app opened an event stream");
     let keep_alive = relay.config().keep_alive;
     let state = StreamState {
-        latest: relay.watch_latest(),
+        latest: relay.watch_realm(&subscription.realm_id),
         closing: relay.watch_closing(),
         relay,
         expires_in: std::time::Duration::from_secs(

@@ -15,6 +15,7 @@ pub mod config;
 pub mod connect;
 pub mod error;
 pub mod events;
+pub mod intake;
 pub mod ratelimit;
 pub mod server;
 pub mod signing;

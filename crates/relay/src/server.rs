@@ -18,6 +18,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::{ConfigError, RelayConfig};
+use crate::intake::Intake;
 use crate::ratelimit::RateLimiter;
 use crate::signing::SigningKey;
 use crate::store::{Store, StoreError};
@@ -73,14 +74,19 @@ struct Inner {
     config: RelayConfig,
     public_url: String,
     store: Store,
+    intake: Intake,
     key: SigningKey,
     intuit: Intuit,
     limiter: RateLimiter,
     /// SHA-256 of (token, realm) → when the successful check stops counting.
     /// Only the hash is kept: the token itself never stays in memory.
     token_checks: Mutex<HashMap<[u8; 32], Instant>>,
-    /// The highest seq stored so far; event streams wait on it.
+    /// The highest seq stored so far.
     latest: watch::Sender<i64>,
+    /// The highest seq stored so far per realm; each event stream waits on
+    /// its realm's only, so a change wakes the apps of its company and no
+    /// others (each woken stream reads the database).
+    realms: Mutex<HashMap<String, watch::Sender<i64>>>,
     /// Set when the server shuts down, so open event streams end and a
     /// graceful shutdown does not wait for them forever.
     closing: watch::Sender<bool>,
@@ -108,6 +114,7 @@ impl Relay {
             }
         };
         let intuit = Intuit::new(&config);
+        let intake = Intake::start(store.clone());
         let limiter = RateLimiter::new(config.rate_limit_per_minute);
         let (latest, _) = watch::channel(0);
         let (closing, _) = watch::channel(false);
@@ -116,11 +123,13 @@ impl Relay {
                 public_url: public_url.trim_end_matches('/').to_owned(),
                 config,
                 store,
+                intake,
                 key,
                 intuit,
                 limiter,
                 token_checks: Mutex::new(HashMap::new()),
                 latest,
+                realms: Mutex::new(HashMap::new()),
                 closing,
             }),
         })
@@ -149,6 +158,11 @@ impl Relay {
     /// The event store.
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The writer that commits webhook deliveries, several at a time.
+    pub fn intake(&self) -> &Intake {
+        &self.inner.intake
     }
 
     /// The signing key of states and subscriptions.
@@ -180,16 +194,41 @@ impl Relay {
         self.inner.closing.send_replace(true);
     }
 
-    /// Tells event streams that events up to `seq` are stored.
-    pub(crate) fn announce(&self, seq: i64) {
-        self.inner.latest.send_if_modified(|latest| {
+    /// A receiver that changes whenever events of `realm_id` are stored.
+    pub fn watch_realm(&self, realm_id: &str) -> watch::Receiver<i64> {
+        let mut realms = self
+            .inner
+            .realms
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        realms
+            .entry(realm_id.to_owned())
+            .or_insert_with(|| watch::channel(0).0)
+            .subscribe()
+    }
+
+    /// Tells event streams of `realm_id` that its events up to `seq` are
+    /// stored.
+    pub(crate) fn announce(&self, realm_id: &str, seq: i64) {
+        let raise = |latest: &mut i64| {
             if seq > *latest {
                 *latest = seq;
                 true
             } else {
                 false
             }
-        });
+        };
+        self.inner.latest.send_if_modified(raise);
+        let mut realms = self
+            .inner
+            .realms
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // A realm nobody listens to any more is forgotten.
+        realms.retain(|_, sender| sender.receiver_count() > 0);
+        if let Some(sender) = realms.get(realm_id) {
+            sender.send_if_modified(raise);
+        }
     }
 
     fn token_check_key(access_token: &str, realm_id: &str) -> [u8; 32] {
@@ -252,12 +291,27 @@ pub fn router(relay: Relay) -> Router {
         .route("/subscriptions", post(crate::events::subscribe))
         .route("/events", get(crate::events::stream))
         .route("/health", get(health))
+        .route("/metadata", get(metadata))
         .merge(limited)
         .with_state(relay)
 }
 
 async fn health() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// `GET /metadata`: which Intuit environment the relay's keys belong to and
+/// the Accounting API that goes with them, so an app or the CLI needs only
+/// the relay's address (tokens of sandbox keys only open sandbox companies).
+async fn metadata(
+    axum::extract::State(relay): axum::extract::State<Relay>,
+) -> axum::Json<serde_json::Value> {
+    let config = relay.config();
+    axum::Json(serde_json::json!({
+        "service": "ledgerlink-relay",
+        "environment": config.environment.as_str(),
+        "quickbooks_api_base": config.api_base(),
+    }))
 }
 
 /// Prunes at start and then every `prune_interval` while the relay lives.

@@ -82,39 +82,57 @@ impl Store {
         changes: &[Change],
         received_at: i64,
     ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut stored = self.insert_deliveries(&[(changes, received_at)]).await?;
+        Ok(stored.pop().unwrap_or_default())
+    }
+
+    /// Stores several deliveries (their changes and when each was received)
+    /// in one transaction, in order, and returns for each delivery the
+    /// changes that were new: one commit, so one fsync, for them all. A
+    /// change already stored, or stored by an earlier delivery of the same
+    /// call, is skipped.
+    pub async fn insert_deliveries(
+        &self,
+        deliveries: &[(&[Change], i64)],
+    ) -> Result<Vec<Vec<StoredEvent>>, StoreError> {
         let mut transaction = self.pool.begin().await?;
-        let mut inserted = Vec::new();
-        for change in changes {
-            let seq: Option<i64> = sqlx::query_scalar(
-                "INSERT INTO events (dedupe_key, realm_id, entity, entity_id, operation, \
-                 last_updated, deleted_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (dedupe_key) DO NOTHING RETURNING seq",
-            )
-            .bind(&change.dedupe_key)
-            .bind(&change.realm_id)
-            .bind(&change.entity)
-            .bind(&change.entity_id)
-            .bind(&change.operation)
-            .bind(&change.last_updated)
-            .bind(&change.deleted_id)
-            .bind(received_at)
-            .fetch_optional(&mut *transaction)
-            .await?;
-            if let Some(seq) = seq {
-                inserted.push(StoredEvent {
-                    seq,
-                    realm_id: change.realm_id.clone(),
-                    entity: change.entity.clone(),
-                    entity_id: change.entity_id.clone(),
-                    operation: change.operation.clone(),
-                    last_updated: change.last_updated.clone(),
-                    deleted_id: change.deleted_id.clone(),
-                    received_at,
-                });
+        let mut all = Vec::with_capacity(deliveries.len());
+        for (changes, received_at) in deliveries {
+            let received_at = *received_at;
+            let mut inserted = Vec::new();
+            for change in *changes {
+                let seq: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO events (dedupe_key, realm_id, entity, entity_id, operation, \
+                     last_updated, deleted_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+                     ON CONFLICT (dedupe_key) DO NOTHING RETURNING seq",
+                )
+                .bind(&change.dedupe_key)
+                .bind(&change.realm_id)
+                .bind(&change.entity)
+                .bind(&change.entity_id)
+                .bind(&change.operation)
+                .bind(&change.last_updated)
+                .bind(&change.deleted_id)
+                .bind(received_at)
+                .fetch_optional(&mut *transaction)
+                .await?;
+                if let Some(seq) = seq {
+                    inserted.push(StoredEvent {
+                        seq,
+                        realm_id: change.realm_id.clone(),
+                        entity: change.entity.clone(),
+                        entity_id: change.entity_id.clone(),
+                        operation: change.operation.clone(),
+                        last_updated: change.last_updated.clone(),
+                        deleted_id: change.deleted_id.clone(),
+                        received_at,
+                    });
+                }
             }
+            all.push(inserted);
         }
         transaction.commit().await?;
-        Ok(inserted)
+        Ok(all)
     }
 
     /// The realm's stored events after `cursor`, oldest first, at most `limit`.
@@ -245,6 +263,27 @@ mod tests {
             deleted_id: None,
             dedupe_key: format!("{realm}-{id}"),
         }
+    }
+
+    #[tokio::test]
+    async fn deliveries_committed_together_keep_their_order_and_dedupe() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("relay.sqlite")).await.unwrap();
+        let first = [change("1", "a"), change("1", "b")];
+        let second = [change("1", "b"), change("2", "c")];
+        let stored = store
+            .insert_deliveries(&[(&first, 1_000), (&second, 1_001)])
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 2);
+        let ids = |events: &[StoredEvent]| -> Vec<String> {
+            events.iter().map(|event| event.entity_id.clone()).collect()
+        };
+        assert_eq!(ids(&stored[0]), ["a", "b"]);
+        // The second delivery's copy of "b" was stored by the first.
+        assert_eq!(ids(&stored[1]), ["c"]);
+        assert_eq!(stored[1][0].received_at, 1_001);
+        assert!(stored[0][1].seq < stored[1][0].seq);
     }
 
     #[tokio::test]

@@ -38,6 +38,8 @@ const BENCHES: &[(&str, &str)] = &[
     ("qbo-emulator", "throughput"),
     ("statements", "import"),
     ("statements", "quality"),
+    ("app-core", "live"),
+    ("relay", "intake"),
 ];
 
 /// A ratio this much above the previous run's is a regression.

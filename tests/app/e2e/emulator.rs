@@ -55,6 +55,30 @@ impl QuickBooks {
         }
     }
 
+    /// An emulator at `base` (no trailing slash) and one of its companies.
+    pub async fn at(base: &str, realm: &str) -> QuickBooks {
+        let http = reqwest::Client::new();
+        let minted: Value = http
+            .post(format!("{base}/_emulator/tokens"))
+            .json(&json!({ "realm_id": realm }))
+            .send()
+            .await
+            .expect("a token")
+            .json()
+            .await
+            .expect("a token response");
+        let token = minted["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned();
+        QuickBooks {
+            base: base.to_owned(),
+            realm: realm.to_owned(),
+            token,
+            http,
+        }
+    }
+
     fn url(&self, rest: &str) -> String {
         format!(
             "{}/v3/company/{}/{rest}?minorversion=75",

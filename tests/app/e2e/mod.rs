@@ -13,6 +13,7 @@ mod emulator;
 mod frame;
 mod history;
 mod products;
+mod relay;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -99,7 +100,7 @@ impl Session {
             json!({ "application": env!("CARGO_BIN_EXE_ledgerlink-desktop") }),
         );
         let url = format!("http://127.0.0.1:{port}");
-        let client = connect(&url, capabilities).await;
+        let client = connect(&url, capabilities, "tauri-driver did not start the app").await;
         Session {
             client,
             driver,
@@ -356,7 +357,13 @@ impl Drop for Session {
     }
 }
 
-async fn connect(url: &str, capabilities: serde_json::Map<String, serde_json::Value>) -> Client {
+/// A WebDriver session at `url`; `failure` says what it means when none
+/// comes up.
+async fn connect(
+    url: &str,
+    capabilities: serde_json::Map<String, serde_json::Value>,
+    failure: &str,
+) -> Client {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
         // tauri-driver listens on loopback: plain HTTP, no TLS stack.
@@ -367,7 +374,7 @@ async fn connect(url: &str, capabilities: serde_json::Map<String, serde_json::Va
         match attempt {
             Ok(client) => return client,
             Err(error) if tokio::time::Instant::now() > deadline => {
-                panic!("tauri-driver at {url} did not start the app: {error}")
+                panic!("{failure} (WebDriver at {url}): {error}")
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
         }

@@ -1,5 +1,6 @@
 //! "Connect QuickBooks" through the real relay against the emulator, with
-//! nothing but the relay address (and the emulator's API address) set; a
+//! nothing but the relay address set (the relay says which Accounting API
+//! its keys belong to: here the emulator's); a
 //! change made in QuickBooks then reaches the local store by itself, and a
 //! burst of changes becomes one pull.
 
@@ -48,6 +49,8 @@ async fn stand() -> Stand {
             paths::DISCOVERY_SANDBOX
         )),
         api_base: Some(emulator.base_url()),
+        // Development keys: the app takes the environment from the relay.
+        environment: relay::Environment::Sandbox,
         database: dir.path().join("relay.sqlite"),
         ..RelayConfig::default()
     })
@@ -85,8 +88,7 @@ async fn stand() -> Stand {
     }
 }
 
-/// A core that listens to live updates, with only the relay address and the
-/// emulator's API address set.
+/// A core that listens to live updates, with only the relay address set.
 async fn core_for(stand: &Stand) -> Core {
     let opened = open_with(|options| {
         options.live_updates = true;
@@ -97,7 +99,6 @@ async fn core_for(stand: &Stand) -> Core {
         .core
         .save_app_settings(AppSettings {
             relay_url: Some(stand.relay.base_url()),
-            quickbooks_api_url: Some(stand.emulator.base_url()),
             ..AppSettings::default()
         })
         .await
@@ -184,6 +185,9 @@ async fn connect_through_the_relay_then_a_change_in_quickbooks_arrives_by_itself
     let summary = core.company(&id).await.unwrap();
     assert_eq!(summary.name, stand.company_name);
     assert_eq!(summary.realm_id.as_deref(), Some(stand.realm.as_str()));
+    // The relay announced its keys' environment and API (the emulator's,
+    // which nothing else in this app names).
+    assert_eq!(summary.environment, "sandbox");
     let report = core.sync_now(&id, |_| {}).await.unwrap();
     assert!(report.pulled > 0);
     wait_for("live updates to connect", async || {

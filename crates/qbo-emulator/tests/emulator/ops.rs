@@ -806,6 +806,8 @@ async fn webhooks_are_configured_through_the_control_api() {
     assert_eq!(read["endpoint_url"], url.as_str());
     assert_eq!(read["format"], "legacy");
     assert_eq!(read["time_scale"], 0.001);
+    // Intuit's minute until a test asks for another window.
+    assert_eq!(read["aggregation_window_ms"], 60_000);
 
     let response = ops
         .post("/customer", &json!({ "DisplayName": "Hooked Gardens" }))
@@ -817,6 +819,30 @@ async fn webhooks_are_configured_through_the_control_api() {
     let entity = &body["eventNotifications"][0]["dataChangeEvent"]["entities"][0];
     assert_eq!(entity["name"], "Customer");
     assert_eq!(entity["operation"], "Create");
+
+    // A one-second window at real time: the next change is sent about a
+    // second after it was made, not a minute.
+    let (status, settings) = ops
+        .control_post(
+            "/webhooks",
+            json!({ "endpoint_url": url, "time_scale": 1.0, "aggregation_window_ms": 1000 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{settings}");
+    assert_eq!(settings["aggregation_window_ms"], 1000);
+    let made = Instant::now();
+    let response = ops
+        .post("/customer", &json!({ "DisplayName": "Windowed Gardens" }))
+        .await
+        .unwrap();
+    let created: Value = response.json().await.unwrap();
+    let id = created["Customer"]["Id"].as_str().unwrap().to_owned();
+    notification_with(&inbox, &format!("\"id\":\"{id}\"")).await;
+    let waited = made.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(10),
+        "sent after {waited:?}"
+    );
 
     for bad in [
         json!({ "endpoint_url": "not a url", "verifier_token": "x" }),

@@ -54,6 +54,18 @@ async fn the_binary_prints_one_ready_line_and_serves() {
     assert!(base_url.starts_with("http://127.0.0.1:"));
     let health = reqwest::get(format!("{base_url}/health")).await.unwrap();
     assert_eq!(health.status(), 200);
+    // Production keys by default: apps take Intuit's production API from here.
+    let metadata: Value = reqwest::get(format!("{base_url}/metadata"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(metadata["environment"], "production");
+    assert_eq!(
+        metadata["quickbooks_api_base"],
+        "https://quickbooks.api.intuit.com"
+    );
     assert!(dir.path().join("relay.sqlite").exists());
     drop(child);
 }

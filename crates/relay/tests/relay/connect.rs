@@ -504,3 +504,24 @@ async fn connect_and_oauth_are_rate_limited_per_client() {
         json!({"status": "ok"})
     );
 }
+
+#[tokio::test]
+async fn the_relay_names_the_accounting_api_of_its_keys() {
+    let setup = setup_with(|config| config.environment = relay::Environment::Sandbox).await;
+    let answer = setup
+        .http
+        .get(format!("{}/metadata", setup.relay.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let metadata: Value = answer.json().await.unwrap();
+    assert_eq!(metadata["service"], "ledgerlink-relay");
+    assert_eq!(metadata["environment"], "sandbox");
+    // The configured API (here the emulator standing in for Intuit) wins
+    // over the environment's default, and nothing secret is in the answer.
+    assert_eq!(metadata["quickbooks_api_base"], setup.emulator.base_url());
+    let text = metadata.to_string();
+    assert!(!text.contains(&setup.client_secret));
+    assert!(!text.contains(&setup.verifier_token));
+}

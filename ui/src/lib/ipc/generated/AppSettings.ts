@@ -19,8 +19,9 @@ relayUrl: string | null,
  */
 effectiveRelayUrl: string | null, 
 /**
- * The QuickBooks Accounting API address of companies connected through
- * the relay; Intuit's production API when None.
+ * Overrides the QuickBooks Accounting API address of companies
+ * connected through the relay (an emulator's, say); when None, the
+ * relay says which API its keys belong to.
  */
 quickbooksApiUrl: string | null, 
 /**
