@@ -43,6 +43,8 @@ fn main() {
         "add_location",
         "rename_location",
         "remove_location",
+        "choose_statement_file",
+        "show_in_folder",
     ]);
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("./src-tauri/capabilities/**/*")

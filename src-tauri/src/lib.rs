@@ -3,6 +3,7 @@
 //! depends on Tauri.
 
 mod commands;
+mod dialogs;
 mod error;
 mod events;
 mod logging;
@@ -72,6 +73,7 @@ pub fn run() {
             }
         })
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .build(tauri::generate_context!());
     match app {
         Ok(app) => app.run(|app, event| {
@@ -137,6 +139,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::add_location,
         commands::rename_location,
         commands::remove_location,
+        dialogs::choose_statement_file,
+        dialogs::show_in_folder,
     ])
 }
 
