@@ -137,6 +137,13 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::add_location,
         commands::rename_location,
         commands::remove_location,
+        commands::import_statement,
+        commands::list_inbox,
+        commands::accept_inbox_entry,
+        commands::bulk_accept_inbox,
+        commands::exclude_inbox_entries,
+        commands::restore_inbox_entries,
+        commands::export_iif,
     ])
 }
 
