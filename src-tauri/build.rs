@@ -45,6 +45,13 @@ fn main() {
         "remove_location",
         "choose_statement_file",
         "show_in_folder",
+        "import_statement",
+        "list_inbox",
+        "accept_inbox_entry",
+        "bulk_accept_inbox",
+        "exclude_inbox_entries",
+        "restore_inbox_entries",
+        "export_iif",
     ]);
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("./src-tauri/capabilities/**/*")

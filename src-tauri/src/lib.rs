@@ -141,6 +141,13 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::remove_location,
         dialogs::choose_statement_file,
         dialogs::show_in_folder,
+        commands::import_statement,
+        commands::list_inbox,
+        commands::accept_inbox_entry,
+        commands::bulk_accept_inbox,
+        commands::exclude_inbox_entries,
+        commands::restore_inbox_entries,
+        commands::export_iif,
     ])
 }
 
