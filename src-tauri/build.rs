@@ -45,6 +45,7 @@ fn main() {
         "remove_location",
         "choose_statement_file",
         "show_in_folder",
+        "export_iif_as",
         "import_statement",
         "list_inbox",
         "accept_inbox_entry",

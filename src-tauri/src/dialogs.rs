@@ -12,19 +12,23 @@
 
 use std::path::{Path, PathBuf};
 
+use app_core::{IifExportInput, IifExportReport};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
-use tauri::{AppHandle, Manager, Runtime};
+use tauri::{AppHandle, Manager, Runtime, State};
 use tauri_plugin_dialog::Dialog;
 use ts_rs::TS;
 
 use crate::error::CommandError;
+use crate::state::AppState;
 
 type Answer<T> = Result<T, CommandError>;
 
 /// The variable that stands in for the open dialog in end-to-end tests.
 pub const TEST_OPEN_FILE: &str = "LEDGERLINK_TEST_OPEN_FILE";
+/// The variable that stands in for the save dialog in end-to-end tests.
+pub const TEST_SAVE_FILE: &str = "LEDGERLINK_TEST_SAVE_FILE";
 
 /// The extensions a statement file may have; the importer reads the content
 /// either way, the filter only tidies the dialog.
@@ -97,6 +101,53 @@ fn read_statement(path: &Path) -> Answer<ChosenFile> {
             .unwrap_or_default(),
         content_base64: STANDARD.encode(bytes),
     })
+}
+
+/// Asks where to save with the OS's save dialog, then writes the company's
+/// IIF export there. `None` when the person cancelled the dialog. The path
+/// never comes from the webview: only the dialog (or the test seam) names it.
+#[tauri::command]
+pub async fn export_iif_as<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    company_id: String,
+    input: IifExportInput,
+) -> Answer<Option<IifExportReport>> {
+    let suggested = format!(
+        "ledgerlink-{}-to-{}.iif",
+        input.from.trim(),
+        input.to.trim()
+    );
+    let Some(path) = choose_export_path(&app, suggested).await? else {
+        return Ok(None);
+    };
+    Ok(Some(
+        state
+            .core
+            .export_iif(&company_id, input, Some(path))
+            .await?,
+    ))
+}
+
+async fn choose_export_path<R: Runtime>(
+    app: &AppHandle<R>,
+    suggested_name: String,
+) -> Answer<Option<PathBuf>> {
+    if let Some(path) = seam(TEST_SAVE_FILE) {
+        return Ok(Some(PathBuf::from(path)));
+    }
+    let dialog = dialog(app)?;
+    let picked = tauri::async_runtime::spawn_blocking(move || {
+        dialog
+            .file()
+            .set_title("Export to QuickBooks Desktop (IIF)")
+            .set_file_name(suggested_name)
+            .add_filter("QuickBooks Desktop IIF", &["iif"])
+            .blocking_save_file()
+    })
+    .await
+    .map_err(|error| CommandError::internal(format!("The save dialog failed: {error}")))?;
+    picked.map(picked_path).transpose()
 }
 
 /// Opens the folder that holds `path` in the OS's file manager.

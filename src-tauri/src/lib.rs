@@ -141,6 +141,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::remove_location,
         dialogs::choose_statement_file,
         dialogs::show_in_folder,
+        dialogs::export_iif_as,
         commands::import_statement,
         commands::list_inbox,
         commands::accept_inbox_entry,
