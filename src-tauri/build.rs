@@ -43,6 +43,16 @@ fn main() {
         "add_location",
         "rename_location",
         "remove_location",
+        "choose_statement_file",
+        "show_in_folder",
+        "export_iif_as",
+        "import_statement",
+        "list_inbox",
+        "accept_inbox_entry",
+        "bulk_accept_inbox",
+        "exclude_inbox_entries",
+        "restore_inbox_entries",
+        "export_iif",
     ]);
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("./src-tauri/capabilities/**/*")

@@ -5,6 +5,10 @@
 //! in a capability file, or the webview cannot call it.
 
 use app_core::{
+    AcceptInput, AcceptReport, BulkAcceptInput, IifExportInput, IifExportReport, InboxEntryView,
+    InboxPage, InboxQuery, StatementImportInput, StatementImportReport,
+};
+use app_core::{
     AppInfo, AppSettings, Catalogue, CompanySettings, CompanySummary, ConflictDetail,
     ConflictSummary, DryRun, HistoryPage, HistoryQuery, IntuitKeysInput, LocationView, NewProduct,
     OwnKeysInput, PickerOption, ProductView, RecordDetail, RecordPage, RecordQuery,
@@ -374,4 +378,74 @@ pub async fn remove_location(
         .core
         .remove_location(&company_id, &location_id)
         .await?)
+}
+
+/// Imports a bank or card statement into the review inbox.
+#[tauri::command]
+pub async fn import_statement(
+    state: State<'_, AppState>,
+    company_id: String,
+    input: StatementImportInput,
+) -> Answer<StatementImportReport> {
+    Ok(state.core.import_statement(&company_id, input).await?)
+}
+
+/// A page of the statement inbox.
+#[tauri::command]
+pub async fn list_inbox(
+    state: State<'_, AppState>,
+    company_id: String,
+    query: InboxQuery,
+) -> Answer<InboxPage> {
+    Ok(state.core.list_inbox(&company_id, query).await?)
+}
+
+/// Accepts one inbox entry, with the user's edits.
+#[tauri::command]
+pub async fn accept_inbox_entry(
+    state: State<'_, AppState>,
+    company_id: String,
+    input: AcceptInput,
+) -> Answer<AcceptReport> {
+    Ok(state.core.accept_inbox_entry(&company_id, input).await?)
+}
+
+/// Accepts every new inbox entry suggested with at least the given confidence.
+#[tauri::command]
+pub async fn bulk_accept_inbox(
+    state: State<'_, AppState>,
+    company_id: String,
+    input: BulkAcceptInput,
+) -> Answer<AcceptReport> {
+    Ok(state.core.bulk_accept_inbox(&company_id, input).await?)
+}
+
+/// Leaves inbox entries out.
+#[tauri::command]
+pub async fn exclude_inbox_entries(
+    state: State<'_, AppState>,
+    company_id: String,
+    ids: Vec<i64>,
+) -> Answer<Vec<InboxEntryView>> {
+    Ok(state.core.exclude_inbox_entries(&company_id, &ids).await?)
+}
+
+/// Puts excluded or already-in-QuickBooks entries back into review.
+#[tauri::command]
+pub async fn restore_inbox_entries(
+    state: State<'_, AppState>,
+    company_id: String,
+    ids: Vec<i64>,
+) -> Answer<Vec<InboxEntryView>> {
+    Ok(state.core.restore_inbox_entries(&company_id, &ids).await?)
+}
+
+/// Writes the company's lists and transactions as an IIF file in the exports folder.
+#[tauri::command]
+pub async fn export_iif(
+    state: State<'_, AppState>,
+    company_id: String,
+    input: IifExportInput,
+) -> Answer<IifExportReport> {
+    Ok(state.core.export_iif(&company_id, input, None).await?)
 }

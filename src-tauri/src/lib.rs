@@ -4,6 +4,7 @@
 
 mod browser;
 mod commands;
+mod dialogs;
 mod error;
 mod events;
 mod logging;
@@ -73,6 +74,7 @@ pub fn run() {
             }
         })
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .build(tauri::generate_context!());
     match app {
         Ok(app) => app.run(|app, event| {
@@ -138,6 +140,16 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::add_location,
         commands::rename_location,
         commands::remove_location,
+        dialogs::choose_statement_file,
+        dialogs::show_in_folder,
+        dialogs::export_iif_as,
+        commands::import_statement,
+        commands::list_inbox,
+        commands::accept_inbox_entry,
+        commands::bulk_accept_inbox,
+        commands::exclude_inbox_entries,
+        commands::restore_inbox_entries,
+        commands::export_iif,
     ])
 }
 

@@ -606,6 +606,7 @@ impl CompanyStore {
             committed.history_ids.push(id);
         }
         crate::catalogue::apply(&mut transaction, &changes).await?;
+        crate::inbox::apply_links(&mut transaction, &changes.statement_links).await?;
         for marks in &changes.scan_marks {
             for chunk in marks.qbo_ids.chunks(5_000) {
                 let mut query = QueryBuilder::<Sqlite>::new("UPDATE records SET scan_mark = ");

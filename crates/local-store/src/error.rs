@@ -46,6 +46,9 @@ pub enum StoreError {
         /// Which value, and where.
         what: String,
     },
+    /// A statement line changed state while it was being accepted.
+    #[error("The {0}.")]
+    Inbox(String),
 }
 
 impl StoreError {

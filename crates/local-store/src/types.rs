@@ -526,6 +526,9 @@ pub struct Changeset {
     pub stock_pushes_done: Vec<String>,
     /// QuickBooks objects a full scan read, marked as seen by it.
     pub scan_marks: Vec<ScanMark>,
+    /// Statement lines accepted with the records made from them: a line
+    /// that is no longer acceptable refuses the whole changeset.
+    pub statement_links: Vec<crate::StatementLink>,
 }
 
 /// The QuickBooks objects of one type that a full scan read in one page.

@@ -3,12 +3,13 @@
 
 use super::Session;
 
-const SECTIONS: [(&str, &str); 6] = [
+const SECTIONS: [(&str, &str); 7] = [
     ("nav-companies", "Companies"),
     ("nav-records", "Records"),
     ("nav-products", "Products"),
     ("nav-conflicts", "Conflicts"),
     ("nav-history", "History"),
+    ("nav-inbox", "Inbox"),
     ("nav-settings", "Settings"),
 ];
 

@@ -12,6 +12,7 @@ mod edit;
 mod emulator;
 mod frame;
 mod history;
+mod inbox;
 mod products;
 mod relay;
 

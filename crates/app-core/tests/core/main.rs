@@ -6,6 +6,7 @@ mod companies;
 mod demo;
 mod relay;
 mod secrecy;
+mod statements;
 mod support;
 mod timer;
 mod webhooks;

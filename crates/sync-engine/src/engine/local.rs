@@ -145,10 +145,24 @@ impl<T: TokenSource + 'static> Engine<T> {
     /// Saves a local change with its history entry.
     async fn save(
         &self,
+        record: RecordRow,
+        operation: &str,
+        before: Option<Value>,
+        summary: String,
+    ) -> Result<LocalEdit, EngineError> {
+        self.save_linked(record, operation, before, summary, Vec::new())
+            .await
+    }
+
+    /// Saves a local change with its history entry and the statement lines
+    /// it was made from (`(entry id, what was accepted as JSON)`), together.
+    async fn save_linked(
+        &self,
         mut record: RecordRow,
         operation: &str,
         before: Option<Value>,
         summary: String,
+        lines: Vec<(i64, String)>,
     ) -> Result<LocalEdit, EngineError> {
         let now = self.now();
         record.local_updated_at = Some(now);
@@ -162,9 +176,19 @@ impl<T: TokenSource + 'static> Engine<T> {
             record.local.clone(),
             summary,
         );
+        let statement_links = lines
+            .into_iter()
+            .map(|(entry_id, accepted_json)| local_store::StatementLink {
+                entry_id,
+                local_id: record.local_id.clone(),
+                accepted_json,
+                at: now,
+            })
+            .collect();
         self.commit(Changeset {
             records: vec![record.clone()],
             history: vec![entry],
+            statement_links,
             ..Changeset::default()
         })
         .await?;
@@ -194,6 +218,30 @@ impl<T: TokenSource + 'static> Engine<T> {
         settle(&mut record);
         let summary = format!("{} created here", label_of(&record));
         self.save(record, "create", None, summary).await
+    }
+
+    /// Creates a record here from accepted statement lines (the inbox): the
+    /// record, its history entry and the lines' new state are one changeset,
+    /// so a line accepted twice at once never makes two records. `lines`
+    /// are `(inbox entry id, what was accepted as JSON)`.
+    pub async fn create_local_from_statement(
+        &self,
+        entity: &str,
+        object: Value,
+        summary: String,
+        lines: Vec<(i64, String)>,
+    ) -> Result<LocalEdit, EngineError> {
+        if !writable(entity) || !object.is_object() {
+            return Err(refused(format!(
+                "A statement line cannot become a {entity} record."
+            )));
+        }
+        let _writing = self.writing.lock().await;
+        let mut record = RecordRow::new(uuid::Uuid::new_v4().to_string(), entity);
+        record.local = Some(as_new(&object));
+        settle(&mut record);
+        self.save_linked(record, "create", None, summary, lines)
+            .await
     }
 
     /// Replaces the working copy of a record (QuickBooks' `Id`, `SyncToken`

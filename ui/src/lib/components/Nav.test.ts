@@ -6,14 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { Navigation } from '../stores/navigation.svelte';
 import Nav from './Nav.svelte';
 
-const TEST_IDS = ['nav-companies', 'nav-records', 'nav-products', 'nav-conflicts', 'nav-history', 'nav-settings'];
+const TEST_IDS = ['nav-companies', 'nav-records', 'nav-products', 'nav-conflicts', 'nav-history', 'nav-inbox', 'nav-settings'];
 
 function currentTestIds(): string[] {
   return TEST_IDS.filter((id) => screen.getByTestId(id).getAttribute('aria-current') === 'page');
 }
 
 describe('Nav', () => {
-  it('renders the six sections as buttons in a labelled navigation', () => {
+  it('renders the seven sections as buttons in a labelled navigation', () => {
     render(Nav, { props: { navigation: new Navigation() } });
 
     const nav = screen.getByRole('navigation', { name: 'Sections' });
@@ -24,6 +24,7 @@ describe('Nav', () => {
       'Products',
       'Conflicts',
       'History',
+      'Inbox',
       'Settings',
     ]);
     expect(buttons.map((button) => button.dataset['testid'])).toEqual(TEST_IDS);
@@ -67,10 +68,10 @@ describe('Nav', () => {
     expect(focused).toEqual(TEST_IDS);
 
     await user.tab({ shift: true });
-    expect(document.activeElement).toBe(screen.getByTestId('nav-history'));
+    expect(document.activeElement).toBe(screen.getByTestId('nav-inbox'));
     await user.keyboard('{Enter}');
-    expect(navigation.current).toBe('history');
-    expect(currentTestIds()).toEqual(['nav-history']);
+    expect(navigation.current).toBe('inbox');
+    expect(currentTestIds()).toEqual(['nav-inbox']);
   });
 
   it('moves focus with the arrow keys, Home and End, and Space opens a section', async () => {

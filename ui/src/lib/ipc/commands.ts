@@ -54,6 +54,31 @@ import type { SyncReport } from './generated/SyncReport';
 import type { UnsyncedProduct } from './generated/UnsyncedProduct';
 import type { ValidationIssue } from './generated/ValidationIssue';
 
+// The statements inbox and IIF export.
+import type { AcceptEdits } from './generated/AcceptEdits';
+import type { AcceptInput } from './generated/AcceptInput';
+import type { AcceptReport } from './generated/AcceptReport';
+import type { BulkAcceptInput } from './generated/BulkAcceptInput';
+import type { ChosenFile } from './generated/ChosenFile';
+import type { CsvAmountKind } from './generated/CsvAmountKind';
+import type { CsvDateOrder } from './generated/CsvDateOrder';
+import type { CsvLayout } from './generated/CsvLayout';
+import type { CsvLayoutProposal } from './generated/CsvLayoutProposal';
+import type { IifExportInput } from './generated/IifExportInput';
+import type { IifExportReport } from './generated/IifExportReport';
+import type { InboxCounts } from './generated/InboxCounts';
+import type { InboxEntryView } from './generated/InboxEntryView';
+import type { InboxPage } from './generated/InboxPage';
+import type { InboxQuery } from './generated/InboxQuery';
+import type { InboxState } from './generated/InboxState';
+import type { InboxSuggestion } from './generated/InboxSuggestion';
+import type { SkippedEntry } from './generated/SkippedEntry';
+import type { SplitLine } from './generated/SplitLine';
+import type { StatementImportInput } from './generated/StatementImportInput';
+import type { StatementImportReport } from './generated/StatementImportReport';
+import type { StatementTxnType } from './generated/StatementTxnType';
+import type { SuggestionSource } from './generated/SuggestionSource';
+
 import type { AppInfo } from './generated/AppInfo';
 import type { CommandError } from './generated/CommandError';
 
@@ -120,6 +145,29 @@ export function appInfo(): Promise<AppInfo> {
 }
 
 export type {
+  AcceptEdits,
+  AcceptInput,
+  AcceptReport,
+  BulkAcceptInput,
+  ChosenFile,
+  CsvAmountKind,
+  CsvDateOrder,
+  CsvLayout,
+  CsvLayoutProposal,
+  IifExportInput,
+  IifExportReport,
+  InboxCounts,
+  InboxEntryView,
+  InboxPage,
+  InboxQuery,
+  InboxState,
+  InboxSuggestion,
+  SkippedEntry,
+  SplitLine,
+  StatementImportInput,
+  StatementImportReport,
+  StatementTxnType,
+  SuggestionSource,
   AppSettings,
   Catalogue,
   ChoiceInput,
@@ -414,4 +462,55 @@ export function onCompaniesChanged(handler: (companies: CompanySummary[]) => voi
 /** Hears that a sync found new conflicts for a company. */
 export function onConflictsArrived(handler: (arrived: ConflictsArrived) => void): Promise<UnlistenFn> {
   return listenTo<ConflictsArrived>(EVENTS.conflictsArrived, handler);
+}
+
+/**
+ * Asks for a statement file with the OS's open dialog and reads it on the
+ * Rust side (the webview has no file access). Null when the person cancelled.
+ */
+export function chooseStatementFile(): Promise<ChosenFile | null> {
+  return call<ChosenFile | null>('choose_statement_file');
+}
+
+/** Imports a statement into the inbox; a CSV with an unsure layout comes back with `needsLayout`. */
+export function importStatement(companyId: string, input: StatementImportInput): Promise<StatementImportReport> {
+  return call<StatementImportReport>('import_statement', { companyId, input });
+}
+
+/** A page of inbox entries. */
+export function listInbox(companyId: string, query: InboxQuery): Promise<InboxPage> {
+  return call<InboxPage>('list_inbox', { companyId, query });
+}
+
+/** Accepts one entry, with the person's edits if any. */
+export function acceptInboxEntry(companyId: string, input: AcceptInput): Promise<AcceptReport> {
+  return call<AcceptReport>('accept_inbox_entry', { companyId, input });
+}
+
+/** Accepts every new entry at or above a confidence. */
+export function bulkAcceptInbox(companyId: string, input: BulkAcceptInput): Promise<AcceptReport> {
+  return call<AcceptReport>('bulk_accept_inbox', { companyId, input });
+}
+
+/** Excludes entries: they are never sent to QuickBooks. */
+export function excludeInboxEntries(companyId: string, ids: number[]): Promise<InboxEntryView[]> {
+  return call<InboxEntryView[]>('exclude_inbox_entries', { companyId, ids });
+}
+
+/** Puts excluded entries back to review. */
+export function restoreInboxEntries(companyId: string, ids: number[]): Promise<InboxEntryView[]> {
+  return call<InboxEntryView[]>('restore_inbox_entries', { companyId, ids });
+}
+
+/**
+ * Asks where to save with the OS's save dialog, then writes the IIF export
+ * there. Null when the person cancelled the dialog.
+ */
+export function exportIifAs(companyId: string, input: IifExportInput): Promise<IifExportReport | null> {
+  return call<IifExportReport | null>('export_iif_as', { companyId, input });
+}
+
+/** Opens the folder holding a file Ledgerlink wrote, in the OS's file manager. */
+export function showInFolder(path: string): Promise<void> {
+  return call<void>('show_in_folder', { path });
 }

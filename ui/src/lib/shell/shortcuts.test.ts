@@ -20,11 +20,12 @@ describe('shortcutFor', () => {
     expect(shortcutFor(press('R', { ctrlKey: true }), false)).toEqual({ kind: 'sync' });
   });
 
-  it('opens the six sections in the navigation order', () => {
+  it('opens the seven sections in the navigation order', () => {
     expect(shortcutFor(press('1', { ctrlKey: true }), false)).toEqual({ kind: 'section', id: 'companies' });
     expect(shortcutFor(press('2', { ctrlKey: true }), false)).toEqual({ kind: 'section', id: 'records' });
-    expect(shortcutFor(press('6', { ctrlKey: true }), false)).toEqual({ kind: 'section', id: 'settings' });
-    expect(shortcutFor(press('7', { ctrlKey: true }), false)).toBeNull();
+    expect(shortcutFor(press('6', { ctrlKey: true }), false)).toEqual({ kind: 'section', id: 'inbox' });
+    expect(shortcutFor(press('7', { ctrlKey: true }), false)).toEqual({ kind: 'section', id: 'settings' });
+    expect(shortcutFor(press('8', { ctrlKey: true }), false)).toBeNull();
   });
 
   it('moves through conflicts with J and K outside text fields only', () => {

@@ -7,7 +7,7 @@
  * | Ctrl/⌘ K      | the command palette                      |
  * | Ctrl/⌘ F      | search (the Records page's search box)   |
  * | Ctrl/⌘ R      | sync the open company                    |
- * | Ctrl/⌘ 1–6    | the sections, in the navigation's order  |
+ * | Ctrl/⌘ 1–7    | the sections, in the navigation's order  |
  * | Esc           | closes panels                            |
  * | J / K         | the next / previous conflict             |
  *

@@ -5,6 +5,7 @@ export const SECTIONS = [
   { id: 'products', label: 'Products' },
   { id: 'conflicts', label: 'Conflicts' },
   { id: 'history', label: 'History' },
+  { id: 'inbox', label: 'Inbox' },
   { id: 'settings', label: 'Settings' },
 ] as const;
 

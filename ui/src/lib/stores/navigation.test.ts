@@ -3,13 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { isSectionId, Navigation, SECTIONS } from './navigation.svelte';
 
 describe('Navigation', () => {
-  it('lists the six sections in order', () => {
+  it('lists the seven sections in order', () => {
     expect(SECTIONS.map((section) => section.label)).toEqual([
       'Companies',
       'Records',
       'Products',
       'Conflicts',
       'History',
+      'Inbox',
       'Settings',
     ]);
   });

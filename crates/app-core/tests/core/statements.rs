@@ -1,0 +1,342 @@
+//! Statements in, QuickBooks records out, end to end against the demo
+//! emulator: import a statement into the inbox, accept (with edits and a
+//! split), sync, and find exactly the accepted records in QuickBooks, once;
+//! a re-import and a second sync change nothing.
+
+use app_core::{
+    AcceptEdits, AcceptInput, HistoryQuery, InboxQuery, InboxState, PickerOption, SplitLine,
+};
+use serde_json::Value;
+
+use crate::support::{demo_query, demo_write, open};
+
+fn account<'a>(accounts: &'a [PickerOption], name: &str) -> &'a PickerOption {
+    accounts
+        .iter()
+        .find(|option| option.name == name)
+        .unwrap_or_else(|| panic!("the demo company has no account {name}"))
+}
+
+fn ofx(lines: &[(&str, &str, &str, &str)]) -> String {
+    let mut text = String::from(
+        "OFXHEADER:100\r\nDATA:OFXSGML\r\nVERSION:102\r\nSECURITY:NONE\r\nENCODING:USASCII\r\nCHARSET:1252\r\nCOMPRESSION:NONE\r\nOLDFILEUID:NONE\r\nNEWFILEUID:NONE\r\n\r\n<OFX>\r\n<BANKMSGSRSV1>\r\n<STMTTRNRS>\r\n<TRNUID>1\r\n<STMTRS>\r\n<CURDEF>USD\r\n<BANKACCTFROM>\r\n<BANKID>121000248\r\n<ACCTID>XXXXXX9931\r\n<ACCTTYPE>CHECKING\r\n</BANKACCTFROM>\r\n<BANKTRANLIST>\r\n",
+    );
+    for (fitid, date, amount, memo) in lines {
+        text.push_str(&format!(
+            "<STMTTRN>\r\n<TRNTYPE>{}\r\n<DTPOSTED>{}120000.000[-5:EST]\r\n<TRNAMT>{amount}\r\n<FITID>{fitid}\r\n<MEMO>{memo}\r\n</STMTTRN>\r\n",
+            if amount.starts_with('-') { "DEBIT" } else { "CREDIT" },
+            date.replace('-', ""),
+        ));
+    }
+    text.push_str("</BANKTRANLIST>\r\n</STMTRS>\r\n</STMTTRNRS>\r\n</BANKMSGSRSV1>\r\n</OFX>\r\n");
+    text
+}
+
+async fn all(core: &app_core::AppCore, realm: &str, entity: &str) -> Vec<Value> {
+    let answer = demo_query(
+        core,
+        realm,
+        &format!("SELECT * FROM {entity} STARTPOSITION 1 MAXRESULTS 1000"),
+    )
+    .await;
+    answer["QueryResponse"][entity]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn with_note<'a>(records: &'a [Value], note: &str) -> Vec<&'a Value> {
+    records
+        .iter()
+        .filter(|record| record["PrivateNote"].as_str() == Some(note))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_statement_becomes_exactly_the_accepted_records_in_quickbooks_once() {
+    let opened = open().await;
+    let core = &opened.core;
+    let demo = core.add_demo_company().await.unwrap();
+    let realm = demo.realm_id.clone().unwrap();
+    core.sync_now(&demo.id, |_| {}).await.unwrap();
+    let accounts = core.picker_options(&demo.id, "Account").await.unwrap();
+    let checking = account(&accounts, "Business Checking").id.clone();
+    let insurance = account(&accounts, "Insurance").id.clone();
+    let interest = account(&accounts, "Interest Earned").id.clone();
+    let wages = account(&accounts, "Payroll Wages").id.clone();
+
+    // A Purchase QuickBooks already has on the checking account (entered
+    // there by the client): the statement's line for it must be found, not
+    // pushed again.
+    demo_write(
+        core,
+        &realm,
+        "purchase",
+        serde_json::json!({
+            "PaymentType": "Cash",
+            "AccountRef": {"value": checking},
+            "TxnDate": "2026-10-30",
+            "PrivateNote": "Entered in QuickBooks",
+            "Line": [{
+                "Amount": 64.10,
+                "DetailType": "AccountBasedExpenseLineDetail",
+                "AccountBasedExpenseLineDetail": {"AccountRef": {"value": insurance}},
+            }],
+        }),
+    )
+    .await;
+    core.sync_now(&demo.id, |_| {}).await.unwrap();
+    let purchases_before = all(core, &realm, "Purchase").await;
+    let shifted = "2026-11-01".to_owned();
+    let existing_amount = "-64.10".to_owned();
+
+    let coffee = "POS DEBIT ZEPHYR COFFEE ROASTERS #0412 PORTLAND OR";
+    let stationery = "ACH DEBIT QUILLMARK STATIONERS REF 88123";
+    let interest_text = "INTEREST PAYMENT 0931 DEC";
+    let file = ofx(&[
+        ("T-1", "2026-11-02", "-23.45", coffee),
+        ("T-2", "2026-11-03", "-187.20", stationery),
+        ("T-3", "2026-11-04", "12.34", interest_text),
+        ("T-4", &shifted, &existing_amount, "CHECK PAID"),
+    ]);
+    let report = core
+        .import_statement_bytes(
+            &demo.id,
+            "november.ofx",
+            file.as_bytes(),
+            Some("Business Checking"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.format, "ofx1");
+    assert_eq!(report.bank_account_id, checking);
+    assert_eq!(
+        (report.lines_read, report.imported, report.duplicates),
+        (4, 4, 0)
+    );
+    assert_eq!(report.already_in_quickbooks, 1);
+    let by_text = |text: &str| {
+        report
+            .entries
+            .iter()
+            .find(|entry| entry.description.contains(text))
+            .unwrap()
+            .clone()
+    };
+    let coffee_entry = by_text("ZEPHYR");
+    let stationery_entry = by_text("QUILLMARK");
+    let interest_entry = by_text("INTEREST");
+    let matched_entry = by_text("CHECK PAID");
+    assert_eq!(coffee_entry.amount, "-23.45");
+    assert_eq!(matched_entry.state, InboxState::AlreadyInQuickbooks);
+    assert!(matched_entry.matched_record.is_some());
+    for entry in [&coffee_entry, &stationery_entry, &interest_entry] {
+        assert_eq!(entry.state, InboxState::New);
+        assert!((0.0..=1.0).contains(&entry.suggestion.confidence));
+        assert!(!entry.suggestion.explanation.is_empty());
+    }
+
+    // The line already in QuickBooks is refused without force.
+    let refused = core
+        .accept_inbox_entry(
+            &demo.id,
+            AcceptInput {
+                entry_id: matched_entry.id,
+                edits: None,
+                force: false,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), "invalid");
+
+    // Accept: the coffee with an edited account, the stationery split over
+    // two accounts, the interest as a deposit.
+    let accepted = core
+        .accept_inbox_entry(
+            &demo.id,
+            AcceptInput {
+                entry_id: coffee_entry.id,
+                edits: Some(AcceptEdits {
+                    account_id: Some(insurance.clone()),
+                    memo: Some("Team coffee".to_owned()),
+                    ..AcceptEdits::default()
+                }),
+                force: false,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(accepted.accepted.len(), 1);
+    assert_eq!(accepted.accepted[0].state, InboxState::Accepted);
+    assert_eq!(accepted.accepted[0].created_records.len(), 1);
+    let coffee_record = accepted.accepted[0].created_records[0].clone();
+    let bad_split = core
+        .accept_inbox_entry(
+            &demo.id,
+            AcceptInput {
+                entry_id: stationery_entry.id,
+                edits: Some(AcceptEdits {
+                    splits: vec![
+                        SplitLine {
+                            account_id: insurance.clone(),
+                            amount: "100.00".to_owned(),
+                            memo: None,
+                        },
+                        SplitLine {
+                            account_id: wages.clone(),
+                            amount: "87.19".to_owned(),
+                            memo: None,
+                        },
+                    ],
+                    ..AcceptEdits::default()
+                }),
+                force: false,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad_split.kind(), "invalid");
+    core.accept_inbox_entry(
+        &demo.id,
+        AcceptInput {
+            entry_id: stationery_entry.id,
+            edits: Some(AcceptEdits {
+                payee: Some("Quillmark Stationers".to_owned()),
+                splits: vec![
+                    SplitLine {
+                        account_id: insurance.clone(),
+                        amount: "100.00".to_owned(),
+                        memo: Some("Paper".to_owned()),
+                    },
+                    SplitLine {
+                        account_id: wages.clone(),
+                        amount: "87.20".to_owned(),
+                        memo: None,
+                    },
+                ],
+                ..AcceptEdits::default()
+            }),
+            force: false,
+        },
+    )
+    .await
+    .unwrap();
+    core.accept_inbox_entry(
+        &demo.id,
+        AcceptInput {
+            entry_id: interest_entry.id,
+            edits: Some(AcceptEdits {
+                account_id: Some(interest.clone()),
+                ..AcceptEdits::default()
+            }),
+            force: false,
+        },
+    )
+    .await
+    .unwrap();
+    // Accepting twice makes nothing new.
+    let again = core
+        .accept_inbox_entry(
+            &demo.id,
+            AcceptInput {
+                entry_id: coffee_entry.id,
+                edits: None,
+                force: false,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(again.kind(), "invalid");
+
+    // The history links the record to its statement line.
+    let history = core
+        .list_history(
+            &demo.id,
+            HistoryQuery {
+                local_id: Some(coffee_record.clone()),
+                offset: 0,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        history.rows.iter().any(
+            |row| row.summary.contains("from statement line") && row.summary.contains("ZEPHYR")
+        ),
+        "{:?}",
+        history.rows
+    );
+
+    let first = core.sync_now(&demo.id, |_| {}).await.unwrap();
+    assert!(first.pushed >= 3, "{first:?}");
+
+    let purchases = all(core, &realm, "Purchase").await;
+    let deposits = all(core, &realm, "Deposit").await;
+    let vendors = all(core, &realm, "Vendor").await;
+    assert_eq!(purchases.len(), purchases_before.len() + 2);
+    let coffee_remote = with_note(&purchases, "Team coffee");
+    assert_eq!(coffee_remote.len(), 1);
+    assert_eq!(coffee_remote[0]["TotalAmt"].to_string(), "23.45");
+    assert_eq!(
+        coffee_remote[0]["AccountRef"]["value"].as_str(),
+        Some(checking.as_str())
+    );
+    assert_eq!(
+        coffee_remote[0]["Line"][0]["AccountBasedExpenseLineDetail"]["AccountRef"]["value"]
+            .as_str(),
+        Some(insurance.as_str())
+    );
+    let stationery_remote = with_note(&purchases, stationery);
+    assert_eq!(stationery_remote.len(), 1);
+    assert_eq!(stationery_remote[0]["TotalAmt"].to_string(), "187.2");
+    assert_eq!(stationery_remote[0]["Line"].as_array().unwrap().len(), 2);
+    // The new payee was created by vendor auto-create, once.
+    let quillmark: Vec<&Value> = vendors
+        .iter()
+        .filter(|vendor| vendor["DisplayName"].as_str() == Some("Quillmark Stationers"))
+        .collect();
+    assert_eq!(quillmark.len(), 1);
+    assert_eq!(
+        stationery_remote[0]["EntityRef"]["value"].as_str(),
+        quillmark[0]["Id"].as_str()
+    );
+    let interest_remote = with_note(&deposits, interest_text);
+    assert_eq!(interest_remote.len(), 1);
+    assert_eq!(interest_remote[0]["TotalAmt"].to_string(), "12.34");
+    assert_eq!(with_note(&purchases, "CHECK PAID").len(), 0);
+
+    // The same file again: nothing new in the inbox, nothing new in QuickBooks.
+    let repeat = core
+        .import_statement_bytes(
+            &demo.id,
+            "november.ofx",
+            file.as_bytes(),
+            Some("Business Checking"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!((repeat.imported, repeat.duplicates), (0, 4));
+    let second = core.sync_now(&demo.id, |_| {}).await.unwrap();
+    assert_eq!(second.pushed, 0, "{second:?}");
+    assert_eq!(all(core, &realm, "Purchase").await.len(), purchases.len());
+    assert_eq!(all(core, &realm, "Deposit").await.len(), deposits.len());
+    assert_eq!(all(core, &realm, "Vendor").await.len(), vendors.len());
+
+    let inbox = core
+        .list_inbox(
+            &demo.id,
+            InboxQuery {
+                limit: 100,
+                ..InboxQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(inbox.total, 4);
+    assert_eq!(inbox.counts.accepted, 3);
+    assert_eq!(inbox.counts.already_in_quickbooks, 1);
+}

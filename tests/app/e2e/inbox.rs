@@ -1,0 +1,324 @@
+//! The statement inbox, end to end: a bank statement imported through the
+//! open dialog, the confident suggestions accepted in bulk, one line edited,
+//! a sync, and the records found in QuickBooks (the demo's emulator); then
+//! the IIF export through the save dialog.
+//!
+//! WebDriver cannot drive the OS's native file dialogs, so this scenario
+//! uses the app's test seam: `LEDGERLINK_TEST_OPEN_FILE` names the file the
+//! open dialog returns and `LEDGERLINK_TEST_SAVE_FILE` the path the save
+//! dialog returns (see src-tauri/src/dialogs.rs). Everything after the
+//! dialog is the real code path.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use super::Session;
+use super::emulator::QuickBooks;
+
+/// A line no past transaction resembles: it gets no suggestion and is the
+/// one edited by hand.
+const NEW_LINE: &str = "LLTEST ROASTERY 0042 PORTLAND OR";
+const NEW_PAYEE: &str = "Ledgerlink Test Roasters";
+const NEW_MEMO: &str = "Coffee for the client meeting";
+
+/// A past line of the demo company: the description QuickBooks has for a
+/// Purchase paid from the checking account, and the one expense account
+/// every such Purchase went to.
+struct Past {
+    description: String,
+    account_id: String,
+}
+
+/// The checking account's id and the descriptions that always went to the
+/// same account, most frequent first.
+async fn history(quickbooks: &QuickBooks) -> (String, Vec<Past>) {
+    let purchases = quickbooks
+        .query("SELECT * FROM Purchase MAXRESULTS 1000", "Purchase")
+        .await;
+    let from_checking: Vec<&Value> = purchases
+        .iter()
+        .filter(|purchase| purchase["PaymentType"] != "CreditCard")
+        .collect();
+    let checking = from_checking
+        .first()
+        .and_then(|purchase| purchase["AccountRef"]["value"].as_str())
+        .expect("the demo has purchases paid from checking")
+        .to_owned();
+    let mut seen: BTreeMap<String, (usize, Vec<String>)> = BTreeMap::new();
+    for purchase in purchases.iter() {
+        let Some(lines) = purchase["Line"].as_array() else {
+            continue;
+        };
+        let Some(first) = lines.iter().find(|line| line["Description"].is_string()) else {
+            continue;
+        };
+        let Some(account) = first["AccountBasedExpenseLineDetail"]["AccountRef"]["value"].as_str()
+        else {
+            continue;
+        };
+        let description = first["Description"].as_str().unwrap_or_default().to_owned();
+        // Plain words only, so that the SGML file needs no escapes.
+        if !description
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || " -,.'".contains(c))
+        {
+            continue;
+        }
+        let entry = seen.entry(description).or_default();
+        entry.0 += 1;
+        entry.1.push(account.to_owned());
+    }
+    let mut past: Vec<(usize, Past)> = seen
+        .into_iter()
+        .filter(|(_, (_, accounts))| accounts.iter().all(|account| account == &accounts[0]))
+        .map(|(description, (count, accounts))| {
+            (
+                count,
+                Past {
+                    description,
+                    account_id: accounts[0].clone(),
+                },
+            )
+        })
+        .collect();
+    past.sort_by(|a, b| b.0.cmp(&a.0));
+    (checking, past.into_iter().map(|(_, past)| past).collect())
+}
+
+/// An OFX 1.x (SGML) checking statement with the given lines, as a bank
+/// writes it: no closing tags on the leaves, dates with a bracketed zone.
+fn ofx(lines: &[(String, String, String)]) -> String {
+    let mut transactions = String::new();
+    for (index, (date, amount, description)) in lines.iter().enumerate() {
+        // NAME holds at most 32 characters; MEMO carries the whole text.
+        let name: String = description.chars().take(32).collect();
+        let _ = write!(
+            transactions,
+            "<STMTTRN>\r\n<TRNTYPE>DEBIT\r\n<DTPOSTED>{date}120000.000[-5:EST]\r\n<TRNAMT>{amount}\r\n\
+             <FITID>LLE2E{index:04}\r\n<NAME>{name}\r\n<MEMO>{description}\r\n</STMTTRN>\r\n"
+        );
+    }
+    format!(
+        "OFXHEADER:100\r\nDATA:OFXSGML\r\nVERSION:102\r\nSECURITY:NONE\r\nENCODING:USASCII\r\n\
+         CHARSET:1252\r\nCOMPRESSION:NONE\r\nOLDFILEUID:NONE\r\nNEWFILEUID:NONE\r\n\r\n\
+         <OFX>\r\n<SIGNONMSGSRSV1>\r\n<SONRS>\r\n<STATUS>\r\n<CODE>0\r\n<SEVERITY>INFO\r\n</STATUS>\r\n\
+         <DTSERVER>20261130120000.000[-5:EST]\r\n<LANGUAGE>ENG\r\n</SONRS>\r\n</SIGNONMSGSRSV1>\r\n\
+         <BANKMSGSRSV1>\r\n<STMTTRNRS>\r\n<TRNUID>1\r\n<STATUS>\r\n<CODE>0\r\n<SEVERITY>INFO\r\n</STATUS>\r\n\
+         <STMTRS>\r\n<CURDEF>USD\r\n<BANKACCTFROM>\r\n<BANKID>121000248\r\n<ACCTID>XXXXXX4821\r\n\
+         <ACCTTYPE>CHECKING\r\n</BANKACCTFROM>\r\n<BANKTRANLIST>\r\n<DTSTART>20261101\r\n<DTEND>20261130\r\n\
+         {transactions}</BANKTRANLIST>\r\n<LEDGERBAL>\r\n<BALAMT>1000.00\r\n<DTASOF>20261130\r\n</LEDGERBAL>\r\n\
+         </STMTRS>\r\n</STMTTRNRS>\r\n</BANKMSGSRSV1>\r\n</OFX>\r\n"
+    )
+}
+
+/// The rows of the inbox table as the page shows them.
+async fn rows(app: &Session) -> Vec<Value> {
+    let rows = app
+        .script(
+            "return Array.from(document.querySelectorAll('[data-testid=inbox-row]')).map((row) => ({ \
+               description: row.dataset.description, state: row.dataset.state, \
+               confidence: Number(row.dataset.confidence) }));",
+        )
+        .await;
+    rows.as_array().cloned().unwrap_or_default()
+}
+
+/// Sets an input's value as typing would, for inputs WebKitWebDriver cannot
+/// type into (dates).
+async fn set_value(app: &Session, test_id: &str, value: &str) {
+    app.element(test_id).await;
+    app.script(&format!(
+        "const input = document.querySelector('[data-testid={test_id}]'); input.value = {}; \
+         input.dispatchEvent(new Event('input', {{ bubbles: true }})); return true;",
+        Value::String(value.to_owned())
+    ))
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs a display, WebKitWebDriver and tauri-driver; `cargo xtask test` runs it"]
+async fn a_statement_goes_through_the_inbox_into_quickbooks_and_out_as_iif() {
+    let files = tempfile::tempdir().expect("a folder for the statement and the export");
+    let statement = files.path().join("checking-november.ofx");
+    let export = files.path().join("demo-company.iif");
+    let statement_text = statement.display().to_string();
+    let export_text = export.display().to_string();
+    let app = Session::start_with_env(
+        "inbox",
+        &[
+            ("LEDGERLINK_DEMO_SIZE", "300"),
+            ("LEDGERLINK_TEST_OPEN_FILE", &statement_text),
+            ("LEDGERLINK_TEST_SAVE_FILE", &export_text),
+        ],
+    )
+    .await;
+    app.click("welcome-try-demo").await;
+    app.wait_for_text("sync-report", "Done:").await;
+
+    // The statement: lines worded as the demo company's past purchases from
+    // checking, with amounts no past transaction has, and one line unlike
+    // anything before.
+    let quickbooks = QuickBooks::of(&app).await;
+    let (checking, past) = history(&quickbooks).await;
+    assert!(past.len() >= 3, "the demo has past purchases to learn from");
+    let mut lines: Vec<(String, String, String)> = past
+        .iter()
+        .take(4)
+        .enumerate()
+        .map(|(index, past)| {
+            (
+                format!("202611{:02}", index + 3),
+                format!("-{}.37", 311 + index),
+                past.description.clone(),
+            )
+        })
+        .collect();
+    lines.push(("20261112".into(), "-27.45".into(), NEW_LINE.into()));
+    std::fs::write(&statement, ofx(&lines)).expect("the statement is written");
+
+    app.click("nav-inbox").await;
+    app.wait_for_text("page-title", "Inbox").await;
+    app.wait_for_selector(&format!(
+        "[data-testid=inbox-bank-account] option[value=\"{checking}\"]"
+    ))
+    .await;
+    app.select("inbox-bank-account", &checking).await;
+    app.click("inbox-import").await;
+    let report = app.wait_for_text("inbox-import-report", "new").await;
+    assert!(
+        report.contains(&format!("{} new", lines.len())),
+        "every line is new: {report}"
+    );
+    app.wait_for_selector(&format!(
+        "[data-testid=inbox-row][data-description=\"{NEW_LINE}\"]"
+    ))
+    .await;
+    app.resize(1280, 800).await;
+    app.screenshot("inbox-01-imported").await;
+
+    let imported = rows(&app).await;
+    assert_eq!(
+        imported.len(),
+        lines.len(),
+        "one row per line: {imported:?}"
+    );
+    let confident: Vec<String> = imported
+        .iter()
+        .filter(|row| row["confidence"].as_f64().unwrap_or(0.0) >= 0.9)
+        .filter_map(|row| row["description"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        !confident.is_empty(),
+        "lines worded as past purchases are suggested with confidence: {imported:?}"
+    );
+    assert!(
+        !confident.iter().any(|description| description == NEW_LINE),
+        "a line unlike anything before is not suggested with confidence"
+    );
+
+    // Everything at or above 0.9 in one go.
+    app.fill("inbox-threshold", "0.9").await;
+    app.wait_for_text("inbox-bulk-count", &confident.len().to_string())
+        .await;
+    app.click("inbox-bulk-accept").await;
+    app.wait_for_text(
+        "inbox-accept-report",
+        &format!("Accepted {}", confident.len()),
+    )
+    .await;
+    app.screenshot("inbox-02-bulk-accepted").await;
+
+    // The unknown line by hand: an account, a new payee and a memo.
+    let expense = past[0].account_id.clone();
+    app.script(&format!(
+        "document.querySelector('[data-testid=inbox-row][data-description=\"{NEW_LINE}\"] \
+         [data-testid=inbox-row-edit]').click(); return true;"
+    ))
+    .await;
+    app.element("inbox-editor").await;
+    app.select("inbox-edit-account", &expense).await;
+    app.fill("inbox-edit-payee", NEW_PAYEE).await;
+    app.fill("inbox-edit-memo", NEW_MEMO).await;
+    app.screenshot("inbox-03-editing").await;
+    app.click("inbox-edit-save").await;
+    app.wait_for_text("inbox-accept-report", "Accepted 1").await;
+    app.click("inbox-filter-accepted").await;
+    app.wait_for_attribute(
+        &format!("[data-testid=inbox-row][data-description=\"{NEW_LINE}\"]"),
+        "data-state",
+        "accepted",
+    )
+    .await;
+    app.screenshot("inbox-04-accepted").await;
+
+    app.click("nav-companies").await;
+    app.click("sync-now").await;
+    app.wait_for_text("sync-report", "sent").await;
+
+    // QuickBooks has each accepted line once, paid from checking, and
+    // nothing for the lines left in the inbox.
+    let purchases = quickbooks
+        .query("SELECT * FROM Purchase MAXRESULTS 1000", "Purchase")
+        .await;
+    for (_, amount, description) in &lines {
+        let total = amount.trim_start_matches('-');
+        let found: Vec<&Value> = purchases
+            .iter()
+            .filter(|purchase| purchase["TotalAmt"].to_string() == total)
+            .collect();
+        let accepted = description == NEW_LINE || confident.contains(description);
+        if !accepted {
+            assert!(
+                found.is_empty(),
+                "{description} was not accepted: {found:?}"
+            );
+            continue;
+        }
+        assert_eq!(found.len(), 1, "{description} reached QuickBooks once");
+        assert_eq!(found[0]["AccountRef"]["value"], checking.as_str());
+        if description == NEW_LINE {
+            assert_eq!(found[0]["EntityRef"]["name"], NEW_PAYEE);
+            assert_eq!(found[0]["PrivateNote"], NEW_MEMO);
+            assert_eq!(
+                found[0]["Line"][0]["AccountBasedExpenseLineDetail"]["AccountRef"]["value"],
+                expense.as_str()
+            );
+        }
+    }
+    let vendors = quickbooks
+        .query(
+            &format!("SELECT * FROM Vendor WHERE DisplayName = '{NEW_PAYEE}'"),
+            "Vendor",
+        )
+        .await;
+    assert_eq!(vendors.len(), 1, "the new payee was created as a vendor");
+
+    // The export, through the save dialog, then "Show in folder" is offered.
+    app.click("nav-inbox").await;
+    app.click("inbox-export").await;
+    app.element("iif-dialog").await;
+    set_value(&app, "iif-from", "2026-11-01").await;
+    set_value(&app, "iif-to", "2026-11-30").await;
+    app.screenshot("export-01-dates").await;
+    app.click("iif-save").await;
+    let path = app.wait_for_text("iif-path", "demo-company.iif").await;
+    assert_eq!(path, export_text);
+    app.element("iif-show").await;
+    app.screenshot("export-02-saved").await;
+    let iif =
+        std::fs::read_to_string(&export).expect("the IIF file was written where the dialog said");
+    assert!(iif.contains("!TRNS"), "the file has transactions");
+    assert!(iif.contains(NEW_PAYEE), "the edited line is in the file");
+    assert!(iif.contains("\r\n"), "IIF lines end in CRLF");
+
+    // The smallest window the app is made for.
+    app.resize(1024, 700).await;
+    app.screenshot("1024x700-export").await;
+    app.click("iif-cancel").await;
+    app.click("inbox-filter-all").await;
+    app.wait_for_selector("[data-testid=inbox-row]").await;
+    app.screenshot("1024x700-inbox").await;
+    app.close().await;
+}
