@@ -12,6 +12,7 @@ use serde_json::Value;
 
 mod busy;
 mod relay;
+mod statements;
 
 fn ledgerlink(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ledgerlink"))
