@@ -123,6 +123,27 @@ impl QuickBooks {
         answer[entity].clone()
     }
 
+    /// Creates an object, as the client entering it in QuickBooks would.
+    pub async fn create(&self, entity: &str, body: Value) -> Value {
+        let answer: Value = self
+            .http
+            .post(self.url(&entity.to_lowercase()))
+            .bearer_auth(&self.token)
+            .header("Accept", "application/json")
+            .json(&body)
+            .send()
+            .await
+            .expect("the create is answered")
+            .json()
+            .await
+            .expect("a create response");
+        assert!(
+            answer.get(entity).is_some(),
+            "QuickBooks took the new {entity}: {answer}"
+        );
+        answer[entity].clone()
+    }
+
     /// A sparse update of the current version.
     pub async fn edit(&self, entity: &str, id: &str, fields: Value) -> Value {
         let current = self.read(entity, id).await;

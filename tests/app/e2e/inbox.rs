@@ -9,7 +9,6 @@
 //! dialog returns (see src-tauri/src/dialogs.rs). Everything after the
 //! dialog is the real code path.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde_json::Value;
@@ -19,72 +18,100 @@ use super::emulator::QuickBooks;
 
 /// A line no past transaction resembles: it gets no suggestion and is the
 /// one edited by hand.
-const NEW_LINE: &str = "LLTEST ROASTERY 0042 PORTLAND OR";
+const NEW_LINE: &str = "LLTEST ROASTERY 0042 BOISE ID";
 const NEW_PAYEE: &str = "Ledgerlink Test Roasters";
 const NEW_MEMO: &str = "Coffee for the client meeting";
 
-/// A past line of the demo company: the description QuickBooks has for a
-/// Purchase paid from the checking account, and the one expense account
-/// every such Purchase went to.
-struct Past {
-    description: String,
-    account_id: String,
-}
+/// Bank-feed wording for two of the demo company's kinds of spending: the
+/// client's past purchases from checking are written into QuickBooks with
+/// these descriptions, so that the statement's lines have a history to be
+/// suggested from.
+const FAMILIES: [&str; 2] = [
+    "POS DEBIT HOME DEPOT #4721 PORTLAND OR",
+    "ACH DEBIT PGE WEB ONLINE PAYMENT",
+];
+/// How many past purchases each family has: enough for a confident suggestion.
+const PAST_PER_FAMILY: usize = 12;
 
-/// The checking account's id and the descriptions that always went to the
-/// same account, most frequent first.
-async fn history(quickbooks: &QuickBooks) -> (String, Vec<Past>) {
+/// The checking account's id, and for each family the expense account and
+/// vendor its past purchases used (those of the demo's own purchases, so the
+/// history is plausible).
+async fn checking_and_targets(quickbooks: &QuickBooks) -> (String, Vec<(String, Value)>) {
     let purchases = quickbooks
         .query("SELECT * FROM Purchase MAXRESULTS 1000", "Purchase")
         .await;
-    let from_checking: Vec<&Value> = purchases
+    let checking = purchases
         .iter()
         .filter(|purchase| purchase["PaymentType"] != "CreditCard")
-        .collect();
-    let checking = from_checking
-        .first()
-        .and_then(|purchase| purchase["AccountRef"]["value"].as_str())
+        .find_map(|purchase| purchase["AccountRef"]["value"].as_str())
         .expect("the demo has purchases paid from checking")
         .to_owned();
-    let mut seen: BTreeMap<String, (usize, Vec<String>)> = BTreeMap::new();
-    for purchase in purchases.iter() {
-        let Some(lines) = purchase["Line"].as_array() else {
-            continue;
-        };
-        let Some(first) = lines.iter().find(|line| line["Description"].is_string()) else {
-            continue;
-        };
-        let Some(account) = first["AccountBasedExpenseLineDetail"]["AccountRef"]["value"].as_str()
-        else {
-            continue;
-        };
-        let description = first["Description"].as_str().unwrap_or_default().to_owned();
-        // Plain words only, so that the SGML file needs no escapes.
-        if !description
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || " -,.'".contains(c))
+    let mut targets: Vec<(String, Value)> = Vec::new();
+    for purchase in &purchases {
+        let account = purchase["Line"]
+            .as_array()
+            .and_then(|lines| {
+                lines.iter().find_map(|line| {
+                    line["AccountBasedExpenseLineDetail"]["AccountRef"]["value"].as_str()
+                })
+            })
+            .map(str::to_owned);
+        if let Some(account) = account
+            && purchase["EntityRef"].is_object()
+            && !targets.iter().any(|(known, _)| known == &account)
         {
-            continue;
+            targets.push((account, purchase["EntityRef"].clone()));
         }
-        let entry = seen.entry(description).or_default();
-        entry.0 += 1;
-        entry.1.push(account.to_owned());
+        if targets.len() == FAMILIES.len() {
+            break;
+        }
     }
-    let mut past: Vec<(usize, Past)> = seen
-        .into_iter()
-        .filter(|(_, (_, accounts))| accounts.iter().all(|account| account == &accounts[0]))
-        .map(|(description, (count, accounts))| {
-            (
-                count,
-                Past {
-                    description,
-                    account_id: accounts[0].clone(),
-                },
-            )
-        })
-        .collect();
-    past.sort_by(|a, b| b.0.cmp(&a.0));
-    (checking, past.into_iter().map(|(_, past)| past).collect())
+    assert_eq!(
+        targets.len(),
+        FAMILIES.len(),
+        "the demo has expense accounts with vendors"
+    );
+    (checking, targets)
+}
+
+/// Writes each family's past purchases into QuickBooks.
+async fn write_history(quickbooks: &QuickBooks, checking: &str, targets: &[(String, Value)]) {
+    for (family, (account, vendor)) in FAMILIES.iter().zip(targets) {
+        for index in 0..PAST_PER_FAMILY {
+            quickbooks
+                .create(
+                    "Purchase",
+                    serde_json::json!({
+                        "PaymentType": "Cash",
+                        "AccountRef": { "value": checking },
+                        "EntityRef": vendor,
+                        "TxnDate": format!("2026-10-{:02}", index + 1),
+                        "Line": [{
+                            // An exact decimal number, as QuickBooks writes amounts.
+                            "Amount": serde_json::from_str::<Value>(&format!("{}.{:02}", 40 + index, 11 + index))
+                                .expect("an amount"),
+                            "Description": family,
+                            "DetailType": "AccountBasedExpenseLineDetail",
+                            "AccountBasedExpenseLineDetail": { "AccountRef": { "value": account } },
+                        }],
+                    }),
+                )
+                .await;
+        }
+    }
+}
+
+/// Syncs from the Companies page and waits for this sync's own report (the
+/// last one is marked first, so that it is not mistaken for the new one).
+async fn sync_now(app: &Session) {
+    app.click("nav-companies").await;
+    app.script(
+        "document.querySelector('[data-testid=sync-report]')?.setAttribute('data-old', 'yes'); return true;",
+    )
+    .await;
+    app.click("sync-now").await;
+    app.wait_for_selector("[data-testid=sync-report]:not([data-old])")
+        .await;
 }
 
 /// An OFX 1.x (SGML) checking statement with the given lines, as a bank
@@ -157,21 +184,22 @@ async fn a_statement_goes_through_the_inbox_into_quickbooks_and_out_as_iif() {
     app.click("welcome-try-demo").await;
     app.wait_for_text("sync-report", "Done:").await;
 
-    // The statement: lines worded as the demo company's past purchases from
-    // checking, with amounts no past transaction has, and one line unlike
-    // anything before.
+    // The client's past purchases in bank-feed wording, pulled into the app.
     let quickbooks = QuickBooks::of(&app).await;
-    let (checking, past) = history(&quickbooks).await;
-    assert!(past.len() >= 3, "the demo has past purchases to learn from");
-    let mut lines: Vec<(String, String, String)> = past
+    let (checking, targets) = checking_and_targets(&quickbooks).await;
+    write_history(&quickbooks, &checking, &targets).await;
+    sync_now(&app).await;
+
+    // The statement: two lines worded as those past purchases, with amounts
+    // no past transaction has, and one line unlike anything before.
+    let mut lines: Vec<(String, String, String)> = FAMILIES
         .iter()
-        .take(4)
         .enumerate()
-        .map(|(index, past)| {
+        .map(|(index, family)| {
             (
                 format!("202611{:02}", index + 3),
                 format!("-{}.37", 311 + index),
-                past.description.clone(),
+                (*family).to_owned(),
             )
         })
         .collect();
@@ -231,7 +259,7 @@ async fn a_statement_goes_through_the_inbox_into_quickbooks_and_out_as_iif() {
     app.screenshot("inbox-02-bulk-accepted").await;
 
     // The unknown line by hand: an account, a new payee and a memo.
-    let expense = past[0].account_id.clone();
+    let expense = targets[0].0.clone();
     app.script(&format!(
         "document.querySelector('[data-testid=inbox-row][data-description=\"{NEW_LINE}\"] \
          [data-testid=inbox-row-edit]').click(); return true;"
@@ -253,9 +281,7 @@ async fn a_statement_goes_through_the_inbox_into_quickbooks_and_out_as_iif() {
     .await;
     app.screenshot("inbox-04-accepted").await;
 
-    app.click("nav-companies").await;
-    app.click("sync-now").await;
-    app.wait_for_text("sync-report", "sent").await;
+    sync_now(&app).await;
 
     // QuickBooks has each accepted line once, paid from checking, and
     // nothing for the lines left in the inbox.
