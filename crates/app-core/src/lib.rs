@@ -10,10 +10,13 @@ mod companies;
 mod demo;
 mod error;
 mod info;
+mod overview;
+mod problems;
 mod products;
 mod queue;
 mod records;
 mod relay;
+mod review;
 mod runtime;
 mod schedule;
 mod views;
@@ -30,8 +33,11 @@ pub use companies::{CONNECT_TIMEOUT, NewCompany, OWN_KEYS_PORT, own_keys_redirec
 pub use demo::DemoOptions;
 pub use error::CoreError;
 pub use info::{AppInfo, AppPaths};
+pub use overview::{CompanyOverview, OpenTotal, sort_overview};
+pub use problems::{Problem, ProblemAction, ProblemKind};
 pub use queue::{SYNC_ALL_CONCURRENCY, SyncAllFailure, SyncAllReport};
 pub use relay::{QUICKBOOKS_API_URL_ENV, RELAY_URL_ENV, UNNAMED_COMPANY};
+pub use review::{FieldChange, PendingChange, PendingReview};
 pub use runtime::{CompanyEngine, CompanyTokens};
 pub use views::*;
 
