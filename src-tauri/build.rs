@@ -7,6 +7,7 @@ fn main() {
     let manifest = tauri_build::AppManifest::new().commands(&[
         "app_info",
         "list_companies",
+        "companies_overview",
         "add_demo_company",
         "add_intuit_company",
         "add_quickbooks_company",
@@ -31,6 +32,9 @@ fn main() {
         "undo_change",
         "export_history_csv",
         "pending_changes",
+        "pending_review",
+        "hold_back",
+        "discard_change",
         "get_company_settings",
         "save_company_settings",
         "get_app_settings",

@@ -9,10 +9,11 @@ use app_core::{
     InboxPage, InboxQuery, StatementImportInput, StatementImportReport,
 };
 use app_core::{
-    AppInfo, AppSettings, Catalogue, CompanySettings, CompanySummary, ConflictDetail,
-    ConflictSummary, DryRun, HistoryPage, HistoryQuery, IntuitKeysInput, LocationView, NewProduct,
-    OwnKeysInput, PickerOption, ProductView, RecordDetail, RecordPage, RecordQuery,
-    ResolutionInput, SaveOutcome, StockInput, SyncAllReport, SyncProgress, SyncReport,
+    AppInfo, AppSettings, Catalogue, CompanyOverview, CompanySettings, CompanySummary,
+    ConflictDetail, ConflictSummary, DryRun, HistoryPage, HistoryQuery, IntuitKeysInput,
+    LocationView, NewProduct, OwnKeysInput, PendingReview, PickerOption, ProductView, RecordDetail,
+    RecordPage, RecordQuery, ResolutionInput, SaveOutcome, StockInput, SyncAllReport, SyncProgress,
+    SyncReport,
 };
 use serde_json::Value;
 use tauri::State;
@@ -33,6 +34,13 @@ pub fn app_info(state: State<'_, AppState>) -> Answer<AppInfo> {
 #[tauri::command]
 pub async fn list_companies(state: State<'_, AppState>) -> Answer<Vec<CompanySummary>> {
     Ok(state.core.list_companies().await?)
+}
+
+/// Every company with its counts and open documents, most in need of the
+/// user first (the Companies overview).
+#[tauri::command]
+pub async fn companies_overview(state: State<'_, AppState>) -> Answer<Vec<CompanyOverview>> {
+    Ok(state.core.companies_overview().await?)
 }
 
 /// Adds and connects the demo company.
@@ -261,6 +269,36 @@ pub async fn pending_changes(state: State<'_, AppState>, company_id: String) -> 
     Ok(state.core.pending_changes(&company_id).await?)
 }
 
+/// Every local change with the before → after of each field it changes.
+#[tauri::command]
+pub async fn pending_review(
+    state: State<'_, AppState>,
+    company_id: String,
+) -> Answer<PendingReview> {
+    Ok(state.core.pending_review(&company_id).await?)
+}
+
+/// Holds a local change back from the push, or releases it.
+#[tauri::command]
+pub async fn hold_back(
+    state: State<'_, AppState>,
+    company_id: String,
+    local_id: String,
+    held: bool,
+) -> Answer<()> {
+    Ok(state.core.hold_back(&company_id, &local_id, held).await?)
+}
+
+/// Throws away a local change (the history keeps it).
+#[tauri::command]
+pub async fn discard_change(
+    state: State<'_, AppState>,
+    company_id: String,
+    local_id: String,
+) -> Answer<SaveOutcome> {
+    Ok(state.core.discard_change(&company_id, &local_id).await?)
+}
+
 /// A company's settings.
 #[tauri::command]
 pub async fn get_company_settings(
@@ -307,6 +345,7 @@ pub fn open_logs_folder(state: State<'_, AppState>) -> Answer<()> {
         message: format!(
             "The logs folder {folder} could not be opened ({error}); open it by hand."
         ),
+        problem: None,
     })
 }
 

@@ -14,6 +14,11 @@ pub struct CommandError {
     pub kind: String,
     /// A sentence for the user.
     pub message: String,
+    /// What the failure means and the button that fixes it (Reconnect,
+    /// Retry), when the user can act on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub problem: Option<app_core::Problem>,
 }
 
 impl CommandError {
@@ -22,6 +27,7 @@ impl CommandError {
         Self {
             kind: "internal".to_owned(),
             message: message.into(),
+            problem: None,
         }
     }
 }
@@ -33,6 +39,7 @@ impl From<app_core::CoreError> for CommandError {
         Self {
             kind: error.kind().to_owned(),
             message: error.to_string(),
+            problem: app_core::Problem::of_error(&error),
         }
     }
 }

@@ -104,6 +104,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder.invoke_handler(tauri::generate_handler![
         commands::app_info,
         commands::list_companies,
+        commands::companies_overview,
         commands::add_demo_company,
         commands::add_intuit_company,
         commands::add_quickbooks_company,
@@ -128,6 +129,9 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::undo_change,
         commands::export_history_csv,
         commands::pending_changes,
+        commands::pending_review,
+        commands::hold_back,
+        commands::discard_change,
         commands::get_company_settings,
         commands::save_company_settings,
         commands::get_app_settings,

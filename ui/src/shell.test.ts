@@ -45,6 +45,7 @@ const invoice: RecordListRow = {
   counterparty: 'Sonnenschein Family Store',
   active: true,
   error: null,
+  problem: null,
   updatedAt: null,
 };
 

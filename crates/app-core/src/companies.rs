@@ -439,6 +439,7 @@ impl AppCore {
             }
             return Err(CoreError::AlreadySyncing { company: row.name });
         }
+        let syncing = runtime.syncing_guard();
         self.notify_companies().await;
         let mut outcome = if pull_only {
             engine.pull(progress, &cancel).await
@@ -448,7 +449,12 @@ impl AppCore {
         while outcome.is_ok() && runtime.take_pull_again() {
             outcome = engine.pull(progress, &cancel).await;
         }
-        runtime.end_sync();
+        drop(syncing);
+        // Read the row again: settings saved while the sync ran must not be
+        // written back over with the copy read before it.
+        if let Ok(fresh) = self.company_row(company_id).await {
+            row = fresh;
+        }
         let now = self.now();
         match &outcome {
             Ok(report) => {

@@ -47,6 +47,7 @@ impl AppCore {
             date_from: parse_date("from", query.date_from.as_deref())?,
             date_to: parse_date("to", query.date_to.as_deref())?,
             include_deleted: query.states.contains(&RecordState::Deleted),
+            open_only: query.open_only.unwrap_or(false),
             sort: query.sort,
             descending: query.descending,
             offset: u64::from(query.offset),
@@ -588,7 +589,11 @@ impl AppCore {
         self.ensure_engine(&row, &runtime).await
     }
 
-    async fn outcome(&self, company_id: &str, edit: LocalEdit) -> CoreResult<SaveOutcome> {
+    pub(crate) async fn outcome(
+        &self,
+        company_id: &str,
+        edit: LocalEdit,
+    ) -> CoreResult<SaveOutcome> {
         let record = self.detail(company_id, edit.record).await?;
         self.notify_companies().await;
         Ok(SaveOutcome {

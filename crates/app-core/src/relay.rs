@@ -411,6 +411,9 @@ impl AppCore {
         pull_only: bool,
         seq: u64,
     ) -> Result<(), ListenEnd> {
+        // A catch-up after a resync notice pulls everything; in review mode
+        // it must not push either.
+        let pull_only = pull_only || self.review_before_sending(company_id).await;
         match self.run_sync(company_id, pull_only, &|_| {}).await {
             // A running sync pulls once more when it finishes.
             Ok(_) | Err(CoreError::AlreadySyncing { .. }) => {

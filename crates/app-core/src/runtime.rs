@@ -113,6 +113,13 @@ impl CompanyRuntime {
         self.syncing.store(false, Ordering::SeqCst);
     }
 
+    /// Ends the sync begun with [`begin_sync`](Self::begin_sync) when
+    /// dropped, also when the task running it is aborted midway (a timer
+    /// restarted by new settings), so the company never stays "syncing".
+    pub(crate) fn syncing_guard(&self) -> SyncingGuard<'_> {
+        SyncingGuard(self)
+    }
+
     pub(crate) fn is_syncing(&self) -> bool {
         self.syncing.load(Ordering::SeqCst)
     }
@@ -182,4 +189,13 @@ impl Drop for CompanyRuntime {
 /// critical section here is a single assignment).
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// See [`CompanyRuntime::syncing_guard`].
+pub(crate) struct SyncingGuard<'a>(&'a CompanyRuntime);
+
+impl Drop for SyncingGuard<'_> {
+    fn drop(&mut self) {
+        self.0.end_sync();
+    }
 }

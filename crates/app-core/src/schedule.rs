@@ -38,6 +38,14 @@ impl AppCore {
         }
     }
 
+    /// Whether the company's pushes wait for the user (review before
+    /// sending): then only the user's own "Send now" pushes.
+    pub(crate) async fn review_before_sending(&self, company_id: &str) -> bool {
+        self.company_row(company_id)
+            .await
+            .is_ok_and(|row| company_settings(&row).review_before_sending == Some(true))
+    }
+
     /// (Re)starts one company's timer at its configured interval. The first
     /// tick comes one interval from now; "Sync now" is there for sooner.
     pub(crate) async fn start_timer(&self, company_id: &str, runtime: &Arc<CompanyRuntime>) {
@@ -56,7 +64,17 @@ impl AppCore {
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;
-                match core.run_sync(&company_id, false, &|_| {}).await {
+                // In review-before-sending mode the timer only pulls; the
+                // push waits for the user's "Send now".
+                let pull_only = match core.company_row(&company_id).await {
+                    Ok(row) => company_settings(&row).review_before_sending == Some(true),
+                    Err(CoreError::UnknownCompany(_)) => break,
+                    Err(error) => {
+                        tracing::warn!(%error, company = %company_id, "cannot read the company's settings");
+                        false
+                    }
+                };
+                match core.run_sync(&company_id, pull_only, &|_| {}).await {
                     Ok(report) => tracing::info!(
                         company = %company_id,
                         pulled = report.pulled,

@@ -92,6 +92,10 @@ pub struct RecordQuery {
     pub date_from: Option<String>,
     /// Last transaction date (YYYY-MM-DD).
     pub date_to: Option<String>,
+    /// Only invoices and bills with something left to pay.
+    #[serde(default)]
+    #[ts(optional)]
+    pub open_only: Option<bool>,
     /// The sort column.
     pub sort: RecordSort,
     /// Largest first.
@@ -129,6 +133,8 @@ pub struct RecordListRow {
     pub active: bool,
     /// The last error, naming the field.
     pub error: Option<String>,
+    /// What the last error means and the button that fixes it.
+    pub problem: Option<crate::Problem>,
     /// When either side last changed it (RFC 3339).
     pub updated_at: Option<String>,
 }
@@ -151,6 +157,7 @@ impl RecordListRow {
             counterparty: row.summary.counterparty.clone(),
             active: row.active,
             error: row.error.clone(),
+            problem: row.error.as_deref().map(crate::Problem::of_record_error),
             updated_at: updated.map(|time| time.to_rfc3339()),
         }
     }
@@ -441,6 +448,11 @@ pub struct CompanySettings {
     /// How the product catalogue and its stock follow QuickBooks' items.
     #[serde(default)]
     pub products: ProductSettings,
+    /// Review before sending: the timer only pulls, and local changes go to
+    /// QuickBooks when the user sends them (Pending changes, "Send now").
+    #[serde(default)]
+    #[ts(optional)]
+    pub review_before_sending: Option<bool>,
 }
 
 /// The default interval: one change-data-capture request per cycle every 15
@@ -458,6 +470,7 @@ impl Default for CompanySettings {
             sync_interval_minutes: DEFAULT_SYNC_INTERVAL_MINUTES,
             auto_create_parties: true,
             products: ProductSettings::default(),
+            review_before_sending: None,
         }
     }
 }

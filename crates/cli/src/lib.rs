@@ -928,6 +928,7 @@ async fn records(core: &AppCore, printer: &Printer, command: RecordsCommand) -> 
                         search,
                         date_from: None,
                         date_to: None,
+                        open_only: None,
                         sort: local_sort_default(),
                         descending: true,
                         offset,

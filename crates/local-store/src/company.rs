@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
@@ -9,8 +10,8 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use crate::connect::{open, parse_json, parse_optional_time, parse_time, time_text};
 use crate::{
     Changeset, Committed, ConflictKind, ConflictRow, Direction, HistoryEntry, HistoryFilter,
-    Intent, OpKind, OutboxEntry, RecordFilter, RecordRow, RecordSort, RecordState, RecordSummary,
-    StoreError,
+    Intent, OpKind, OpenDocuments, OutboxEntry, RecordFilter, RecordRow, RecordSort, RecordState,
+    RecordSummary, StoreError,
 };
 
 static COMPANY_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/company");
@@ -165,6 +166,14 @@ fn bind_record<'q>(
         .bind(record.remote_updated_at.as_ref().map(time_text))
         .bind(updated.as_ref().map(time_text))
 }
+
+/// An open document's due date, balance, home-currency balance and currency.
+type OpenDocumentRow = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 /// The scale of `amount_key`: amounts to 10^-6, exactly, as an integer.
 const AMOUNT_KEY_SCALE: u32 = 6;
@@ -395,6 +404,93 @@ impl CompanyStore {
             .await
             .map_err(StoreError::query("reading the outbox"))?;
         rows.iter().map(outbox_from_row).collect()
+    }
+
+    /// The invoices (or bills) with something left to pay, and those of
+    /// them past their due date on `today`. Read from one small index; the
+    /// balances are summed here, exactly, from the text QuickBooks wrote.
+    /// Also says the home currency, when an open document shows it (one
+    /// without a separate home-currency balance is in the home currency).
+    pub async fn open_documents(
+        &self,
+        entity: &str,
+        today: NaiveDate,
+    ) -> Result<(OpenDocuments, Option<String>), StoreError> {
+        let rows: Vec<OpenDocumentRow> =
+            sqlx::query_as(
+                "SELECT json_extract(remote_json, '$.DueDate'), remote_json -> '$.Balance',
+                        remote_json -> '$.HomeBalance', json_extract(remote_json, '$.CurrencyRef.value')
+                 FROM records INDEXED BY records_open_balances
+                 WHERE entity_type = ? AND entity_type IN ('Invoice', 'Bill')
+                   AND json_extract(remote_json, '$.Balance') > 0 AND state <> 'deleted'",
+            )
+            .bind(entity)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::query("totalling open documents"))?;
+        let today = today.to_string();
+        let mut open = OpenDocuments::default();
+        let mut home_currency = None;
+        for (due, balance, home_balance, currency) in rows {
+            let foreign = home_balance.is_some();
+            let Some(amount) = home_balance
+                .or(balance)
+                .and_then(|text| text.trim_matches('"').parse::<Decimal>().ok())
+            else {
+                continue;
+            };
+            if !foreign && home_currency.is_none() {
+                home_currency = currency;
+            }
+            open.count += 1;
+            open.total += amount;
+            // Dates are YYYY-MM-DD text, so text order is date order.
+            if due.is_some_and(|due| due.as_str() < today.as_str()) {
+                open.overdue_count += 1;
+                open.overdue_total += amount;
+            }
+        }
+        Ok((open, home_currency))
+    }
+
+    /// Holds a record's local change back from the push, or releases it.
+    /// Says whether the record exists.
+    pub async fn set_held(&self, local_id: &str, held: bool) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE records SET held = ? WHERE local_id = ?")
+            .bind(held)
+            .bind(local_id)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::query("holding a change back"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The records whose local change the user holds back.
+    pub async fn held_records(&self) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT local_id FROM records WHERE held = 1")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::query("listing held-back changes"))?;
+        Ok(ids.into_iter().collect())
+    }
+
+    /// How many records are in each state (deleted ones left out), from
+    /// the state index alone.
+    pub async fn state_counts(&self) -> Result<Vec<(RecordState, u64)>, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT state, COUNT(*) FROM records WHERE state <> 'deleted' GROUP BY state",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::query("counting records by state"))?;
+        rows.into_iter()
+            .map(|(state, count)| {
+                Ok((
+                    RecordState::parse(&state)?,
+                    u64::try_from(count).unwrap_or(0),
+                ))
+            })
+            .collect()
     }
 
     /// Open conflicts, oldest first.
@@ -698,6 +794,12 @@ fn push_where(query: &mut QueryBuilder<'_, Sqlite>, filter: &RecordFilter) {
         query.push(" ESCAPE '\\' OR counterparty LIKE ");
         query.push_bind(pattern);
         query.push(" ESCAPE '\\')");
+    }
+    if filter.open_only {
+        // Spelled as the open-documents indexes are, so SQLite uses them.
+        query.push(
+            " AND entity_type IN ('Invoice', 'Bill') AND json_extract(remote_json, '$.Balance') > 0",
+        );
     }
     if let Some(from) = filter.date_from {
         query.push(" AND txn_date >= ");

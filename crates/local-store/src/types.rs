@@ -306,6 +306,9 @@ pub struct RecordFilter {
     pub date_to: Option<NaiveDate>,
     /// Include deleted records.
     pub include_deleted: bool,
+    /// Only invoices and bills with something left to pay (QuickBooks'
+    /// `Balance` above zero): open invoices, unpaid bills.
+    pub open_only: bool,
     /// The sort column.
     pub sort: RecordSort,
     /// Largest first.
@@ -325,6 +328,7 @@ impl Default for RecordFilter {
             date_from: None,
             date_to: None,
             include_deleted: false,
+            open_only: false,
             sort: RecordSort::Updated,
             descending: true,
             offset: 0,
@@ -620,4 +624,18 @@ pub struct StockPush {
     /// computed from; the send carries it, so a moved item is refused as
     /// stale rather than overwritten.
     pub sync_token: Option<String>,
+}
+
+/// The invoices or bills of a company with something left to pay.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenDocuments {
+    /// How many.
+    pub count: u64,
+    /// What is left to pay on them, in the home currency as QuickBooks
+    /// states each balance.
+    pub total: Decimal,
+    /// How many are past their due date.
+    pub overdue_count: u64,
+    /// What is left to pay on those.
+    pub overdue_total: Decimal,
 }

@@ -15,6 +15,7 @@ pub mod live;
 pub mod model;
 pub mod pacer;
 pub mod query;
+pub mod refusal;
 pub mod tokens;
 pub mod transport;
 pub mod webhooks;
@@ -32,6 +33,7 @@ pub use live::{
 };
 pub use pacer::{Pacer, PacerConfig, PacerPermit, RequestClass};
 pub use query::{Comparison, Page, Query, QueryValue};
+pub use refusal::Refusal;
 pub use tokens::{Clock, SystemClock, TokenManager, TokenManagerConfig};
 pub use transport::{ClientConfig, ClientSetupError, QboClient, RequestId, TokenSource};
 pub use webhooks::{ChangeNotice, Operation, WebhookError, parse_notification, verify_signature};

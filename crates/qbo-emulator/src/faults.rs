@@ -91,6 +91,14 @@ pub struct FaultPlan {
     /// For `xml_fault`: the HTTP status (400 unless given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
+    /// For `xml_fault` with a 4xx status: the fault code to answer with
+    /// (`6210` for a closed books period, say; a 6000 business fault
+    /// unless given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// For `xml_fault` with `code`: the fault's message and detail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
     /// For `item_system_fault`: the `bId` of the batch item that gets the
     /// fault (the first item when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,6 +120,8 @@ impl FaultPlan {
             count,
             hold_ms: None,
             status: None,
+            code: None,
+            message: None,
             b_id: None,
         }
     }
@@ -125,6 +135,14 @@ impl FaultPlan {
     /// Restricts the plan to paths matching `pattern` (`*` = anything).
     pub fn path(mut self, pattern: &str) -> FaultPlan {
         self.path = Some(pattern.to_owned());
+        self
+    }
+
+    /// An `xml_fault` answers with this fault code and message (a refusal
+    /// such as 6210 "Account Period Closed").
+    pub fn refusal(mut self, code: &str, message: &str) -> FaultPlan {
+        self.code = Some(code.to_owned());
+        self.message = Some(message.to_owned());
         self
     }
 
@@ -150,6 +168,9 @@ impl FaultPlan {
             if !(400..=599).contains(&status) {
                 return Err(format!("status {status} is not an error status (400-599)"));
             }
+        }
+        if (self.code.is_some() || self.message.is_some()) && self.kind != FaultKind::XmlFault {
+            return Err("code and message apply only to kind xml_fault".to_owned());
         }
         if self.hold_ms.is_some() && self.kind != FaultKind::Timeout {
             return Err("hold_ms applies only to kind timeout".to_owned());
@@ -385,6 +406,9 @@ pub async fn inject(
                 .unwrap_or(StatusCode::BAD_REQUEST);
             let mut fault = if status.is_server_error() {
                 Fault::system("An injected system fault.")
+            } else if let Some(code) = &plan.code {
+                let message = plan.message.as_deref().unwrap_or("An injected fault.");
+                Fault::validation(code, message, message)
             } else {
                 Fault::business("An injected validation fault.")
             };

@@ -149,6 +149,9 @@ pub enum IssueCode {
     InvalidValue,
     /// An account of the wrong kind (a check paid from an income account).
     WrongAccountType,
+    /// The user held the change back (Pending changes): it waits until
+    /// released.
+    HeldByUser,
 }
 
 impl IssueCode {

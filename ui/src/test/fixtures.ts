@@ -46,6 +46,7 @@ export function row(index: number, overrides: Partial<RecordListRow> = {}): Reco
     counterparty: `Customer ${index}`,
     active: true,
     error: null,
+    problem: null,
     updatedAt: null,
     ...overrides,
   };

@@ -4,7 +4,10 @@
 mod amounts;
 mod companies;
 mod demo;
+mod overview;
+mod problems;
 mod relay;
+mod review;
 mod secrecy;
 mod statements;
 mod support;

@@ -107,6 +107,7 @@ pub fn invoices() -> RecordQuery {
         search: None,
         date_from: None,
         date_to: None,
+        open_only: None,
         sort: RecordSort::TxnDate,
         descending: true,
         offset: 0,

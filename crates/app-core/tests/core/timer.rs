@@ -51,7 +51,7 @@ async fn a_connected_company_syncs_on_its_own_at_its_interval() {
 }
 
 /// Polls for up to ten seconds.
-async fn wait_for<F, Fut>(check: F) -> bool
+pub async fn wait_for<F, Fut>(check: F) -> bool
 where
     F: Fn() -> Fut,
     Fut: Future<Output = bool>,

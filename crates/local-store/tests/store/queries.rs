@@ -186,3 +186,109 @@ async fn a_hundred_thousand_records_commit_in_chunks_and_page_quickly() {
         100_000
     );
 }
+
+/// An invoice or bill as QuickBooks holds it, with what is left to pay.
+fn document(id: &str, entity: &str, remote: serde_json::Value, state: RecordState) -> RecordRow {
+    let mut record = RecordRow::new(id, entity);
+    record.qbo_id = Some(id.to_owned());
+    record.remote = Some(remote);
+    record.state = state;
+    record.summary.txn_date = Some("2026-03-01".parse::<NaiveDate>().unwrap());
+    record
+}
+
+#[tokio::test]
+async fn open_documents_are_counted_totalled_and_listed_exactly() {
+    let store_rows = vec![
+        document(
+            "i1",
+            "Invoice",
+            json!({"Balance": 100.10, "DueDate": "2026-03-10", "CurrencyRef": {"value": "USD"}}),
+            RecordState::Synced,
+        ),
+        document(
+            "i2",
+            "Invoice",
+            // Balances that a float would round: the sum must stay exact.
+            // (Parsed from text: `json!` would read the literal as a float.)
+            serde_json::from_str(r#"{"Balance": 0.10000000000000000001, "DueDate": "2026-04-30"}"#)
+                .unwrap(),
+            RecordState::Pending,
+        ),
+        // A foreign-currency invoice counts at its home-currency balance.
+        document(
+            "i3",
+            "Invoice",
+            json!({"Balance": 50, "HomeBalance": 64.5, "DueDate": "2026-03-01", "CurrencyRef": {"value": "EUR"}}),
+            RecordState::Synced,
+        ),
+        document(
+            "paid",
+            "Invoice",
+            json!({"Balance": 0}),
+            RecordState::Synced,
+        ),
+        document(
+            "gone",
+            "Invoice",
+            json!({"Balance": 5}),
+            RecordState::Deleted,
+        ),
+        document(
+            "b1",
+            "Bill",
+            json!({"Balance": 20, "DueDate": "2026-02-01"}),
+            RecordState::Synced,
+        ),
+        // A customer's Balance is not an open document.
+        document(
+            "c1",
+            "Customer",
+            json!({"Balance": 999}),
+            RecordState::Synced,
+        ),
+    ];
+    let (_dir, store) = books(store_rows).await;
+    let today = "2026-03-15".parse::<NaiveDate>().unwrap();
+
+    let (invoices, currency) = store.open_documents("Invoice", today).await.unwrap();
+    assert_eq!(invoices.count, 3);
+    assert_eq!(
+        invoices.total,
+        "164.70000000000000000001".parse::<Decimal>().unwrap()
+    );
+    assert_eq!(invoices.overdue_count, 2, "i1 and i3 are past due");
+    assert_eq!(invoices.overdue_total, "164.6".parse::<Decimal>().unwrap());
+    assert_eq!(currency.as_deref(), Some("USD"));
+
+    let (bills, _) = store.open_documents("Bill", today).await.unwrap();
+    assert_eq!((bills.count, bills.total), (1, Decimal::from(20)));
+    let (customers, _) = store.open_documents("Customer", today).await.unwrap();
+    assert_eq!(customers.count, 0);
+
+    let open_invoices = RecordFilter {
+        entity_type: Some("Invoice".into()),
+        open_only: true,
+        sort: RecordSort::TxnDate,
+        ..RecordFilter::default()
+    };
+    let mut ids: Vec<String> = store
+        .records(&open_invoices)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|record| record.local_id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["i1", "i2", "i3"]);
+    assert_eq!(store.count_records(&open_invoices).await.unwrap(), 3);
+
+    let counts = store.state_counts().await.unwrap();
+    assert!(counts.contains(&(RecordState::Synced, 5)));
+    assert!(counts.contains(&(RecordState::Pending, 1)));
+    assert!(
+        !counts
+            .iter()
+            .any(|(state, _)| *state == RecordState::Deleted)
+    );
+}

@@ -669,6 +669,58 @@ impl<T: TokenSource + 'static> Engine<T> {
         }
     }
 
+    /// Holds a record's local change back from the push, or releases it.
+    pub async fn hold_back(&self, local_id: &str, held: bool) -> Result<(), EngineError> {
+        let _writing = self.writing.lock().await;
+        let record = self.existing(local_id).await?;
+        if held && !has_local_edit(&record) {
+            return Err(refused(format!(
+                "{} has no local change to hold back.",
+                label_of(&record)
+            )));
+        }
+        self.store.set_held(local_id, held).await?;
+        Ok(())
+    }
+
+    /// Throws away a record's local change: the record goes back to the
+    /// version both sides last agreed on (a record never sent is
+    /// forgotten), and the history keeps what was discarded. A change
+    /// already on its way to QuickBooks cannot be called back.
+    pub async fn discard_local(&self, local_id: &str) -> Result<LocalEdit, EngineError> {
+        let _writing = self.writing.lock().await;
+        let mut record = self.existing(local_id).await?;
+        let label = label_of(&record);
+        if !has_local_edit(&record) && record.state != RecordState::Error {
+            return Err(refused(format!("{label} has no local change to discard.")));
+        }
+        if record.state == RecordState::Conflict {
+            return Err(refused(format!(
+                "{label} has a conflict with QuickBooks; resolve it instead."
+            )));
+        }
+        if self.in_flight(local_id).await? {
+            return Err(refused(format!(
+                "{label} is already on its way to QuickBooks; it can no longer be discarded."
+            )));
+        }
+        let before = record.local.clone();
+        record.intent = Intent::None;
+        if record.qbo_id.is_none() {
+            record.local = None;
+            record.state = RecordState::Deleted;
+            record.error = None;
+            refresh_columns(&mut record);
+        } else {
+            record.local = record.base.clone().or_else(|| record.remote.clone());
+            settle(&mut record);
+        }
+        self.store.set_held(local_id, false).await?;
+        let summary = format!("Discarded the local change of {label}");
+        self.save_without_after(record, "discard", before, summary)
+            .await
+    }
+
     /// The next push, computed without sending anything: the operations in
     /// order, and the records validation holds back.
     pub async fn dry_run(&self) -> Result<DryRun, EngineError> {
@@ -681,12 +733,29 @@ impl<T: TokenSource + 'static> Engine<T> {
             .filter(|record| record.state != RecordState::Conflict)
             .filter(|record| !refused_by_quickbooks(record))
             .collect();
+        let held = self.store.held_records().await?;
         let mut dry_run = DryRun::default();
         let mut ready = Vec::new();
         for record in &pending {
             let Some(local) = &record.local else {
                 continue;
             };
+            if held.contains(&record.local_id) {
+                dry_run.held_back.push(HeldBack {
+                    local_id: record.local_id.clone(),
+                    label: label_of(record),
+                    issues: vec![ValidationIssue {
+                        field: String::new(),
+                        message: format!(
+                            "{}: held back by you; release it to send it with the next sync.",
+                            label_of(record)
+                        ),
+                        code: IssueCode::HeldByUser,
+                        severity: IssueCode::HeldByUser.severity(),
+                    }],
+                });
+                continue;
+            }
             if self.held_by_product_master(record) {
                 dry_run.held_back.push(HeldBack {
                     local_id: record.local_id.clone(),

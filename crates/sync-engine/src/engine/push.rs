@@ -387,12 +387,15 @@ impl<T: TokenSource + 'static> Engine<T> {
             .into_iter()
             .map(|entry| entry.local_id)
             .collect();
+        // A change the user held back waits until it is released.
+        let held = self.store.held_records().await?;
         Ok(self
             .store
             .pending_records()
             .await?
             .into_iter()
             .filter(|record| !queued.contains(&record.local_id))
+            .filter(|record| !held.contains(&record.local_id))
             .filter(|record| record.state != RecordState::Conflict)
             .filter(|record| !refused_by_quickbooks(record))
             .filter(|record| !self.held_by_product_master(record))

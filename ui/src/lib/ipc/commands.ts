@@ -14,6 +14,7 @@ import { getCurrentWindow } from '@tauri-apps/api/window';
 import type { AppSettings } from './generated/AppSettings';
 import type { Catalogue } from './generated/Catalogue';
 import type { ChoiceInput } from './generated/ChoiceInput';
+import type { CompanyOverview } from './generated/CompanyOverview';
 import type { CompanySettings } from './generated/CompanySettings';
 import type { CompanySummary } from './generated/CompanySummary';
 import type { ConflictDetail } from './generated/ConflictDetail';
@@ -28,9 +29,16 @@ import type { HistoryRow } from './generated/HistoryRow';
 import type { IntuitKeysInput } from './generated/IntuitKeysInput';
 import type { LocationView } from './generated/LocationView';
 import type { NewProduct } from './generated/NewProduct';
+import type { OpenTotal } from './generated/OpenTotal';
 import type { OwnKeysInput } from './generated/OwnKeysInput';
+import type { FieldChange } from './generated/FieldChange';
+import type { PendingChange } from './generated/PendingChange';
+import type { PendingReview } from './generated/PendingReview';
 import type { PickerOption } from './generated/PickerOption';
 import type { PlannedOperation } from './generated/PlannedOperation';
+import type { Problem } from './generated/Problem';
+import type { ProblemAction } from './generated/ProblemAction';
+import type { ProblemKind } from './generated/ProblemKind';
 import type { ProductKind } from './generated/ProductKind';
 import type { ProductMaster } from './generated/ProductMaster';
 import type { ProductSettings } from './generated/ProductSettings';
@@ -90,11 +98,16 @@ export const IPC_FAILURE_KIND = 'ipc';
 /** A rejected command, shaped as the wire error and usable as an `Error`. */
 export class CommandFailure extends Error implements CommandError {
   readonly kind: string;
+  /** What the failure means and the button that fixes it, when Rust knows one. */
+  readonly problem?: Problem;
 
   constructor(error: CommandError) {
     super(error.message);
     this.name = 'CommandFailure';
     this.kind = error.kind;
+    if (error.problem !== undefined) {
+      this.problem = error.problem;
+    }
   }
 }
 
@@ -117,7 +130,12 @@ export function toCommandFailure(reason: unknown): CommandFailure {
     return reason;
   }
   if (isCommandError(reason)) {
-    return new CommandFailure({ kind: reason.kind, message: reason.message });
+    const problem = (reason as { problem?: Problem }).problem;
+    return new CommandFailure(
+      problem === undefined
+        ? { kind: reason.kind, message: reason.message }
+        : { kind: reason.kind, message: reason.message, problem },
+    );
   }
   if (typeof reason === 'string' && reason.trim() !== '') {
     return new CommandFailure({ kind: IPC_FAILURE_KIND, message: reason });
@@ -172,6 +190,7 @@ export type {
   Catalogue,
   ChoiceInput,
   CompanySettings,
+  CompanyOverview,
   CompanySummary,
   ConflictDetail,
   ConflictKind,
@@ -179,6 +198,7 @@ export type {
   Direction,
   DryRun,
   FieldConflictView,
+  FieldChange,
   HistoryPage,
   HistoryQuery,
   HistoryRow,
@@ -186,8 +206,14 @@ export type {
   LocationView,
   NewProduct,
   OwnKeysInput,
+  PendingChange,
+  PendingReview,
   PickerOption,
   PlannedOperation,
+  OpenTotal,
+  Problem,
+  ProblemAction,
+  ProblemKind,
   ProductKind,
   ProductMaster,
   ProductSettings,
@@ -216,6 +242,26 @@ export type {
 /** Every company with its sync state. */
 export function listCompanies(): Promise<CompanySummary[]> {
   return call<CompanySummary[]>('list_companies');
+}
+
+/** Every local change with the before → after of each field it changes. */
+export function pendingReview(companyId: string): Promise<PendingReview> {
+  return call<PendingReview>('pending_review', { companyId });
+}
+
+/** Holds a local change back from the push (`held`), or releases it. */
+export function holdBack(companyId: string, localId: string, held: boolean): Promise<void> {
+  return call<void>('hold_back', { companyId, localId, held });
+}
+
+/** Throws a local change away; the history keeps it. */
+export function discardChange(companyId: string, localId: string): Promise<SaveOutcome> {
+  return call<SaveOutcome>('discard_change', { companyId, localId });
+}
+
+/** Every company with its counts and open documents, most in need of the user first. */
+export function companiesOverview(): Promise<CompanyOverview[]> {
+  return call<CompanyOverview[]>('companies_overview');
 }
 
 /** Adds the demo company (an emulated QuickBooks company) and connects it. */

@@ -86,6 +86,7 @@ describe('the products settings', () => {
     expect(mocked.saveCompanySettings).toHaveBeenCalledWith('c-1', {
       syncIntervalMinutes: 15,
       autoCreateParties: true,
+      reviewBeforeSending: false,
       products: { productMaster: 'ledgerlink', defaultLocationId: 'loc-2', minimumQuantity: '2.50', nonInventoryQuantity: '10' },
     });
     expect(await screen.findByTestId('settings-company-saved')).toBeTruthy();

@@ -46,6 +46,11 @@ export const MAX_CACHED_PAGES = 30;
 /** The states a user can filter by. */
 export const STATE_FILTERS: RecordState[] = ['synced', 'pending', 'conflict', 'error'];
 
+/** Whether a type has a balance left to pay (invoices and bills), so "open only" applies. */
+export function hasBalance(entityType: string): boolean {
+  return entityType === 'Invoice' || entityType === 'Bill';
+}
+
 /** The sort a type starts with: newest first for transactions, by name for lists. */
 export function defaultSort(entityType: string): { sort: RecordSort; descending: boolean } {
   return isTransaction(entityType) ? { sort: 'txn_date', descending: true } : { sort: 'name', descending: false };
@@ -67,6 +72,8 @@ export class RecordsStore {
   /** YYYY-MM-DD, or '' for no bound. */
   dateFrom = $state('');
   dateTo = $state('');
+  /** Only invoices and bills with something left to pay. */
+  openOnly = $state(false);
   sort = $state<RecordSort>('txn_date');
   descending = $state(true);
 
@@ -110,6 +117,7 @@ export class RecordsStore {
       search: search === '' ? null : search,
       dateFrom: this.dateFrom === '' ? null : this.dateFrom,
       dateTo: this.dateTo === '' ? null : this.dateTo,
+      openOnly: this.openOnly && hasBalance(this.entityType),
       sort: this.sort,
       descending: this.descending,
       offset,
@@ -180,9 +188,41 @@ export class RecordsStore {
     }
   }
 
+  /**
+   * After a sync (a background one too): the pages on screen are fetched
+   * again in place, the open record is read again, and the pickers' lists
+   * are dropped so the next search asks for the names the sync brought.
+   */
+  async refreshAfterSync(companyId: string): Promise<void> {
+    if (companyId !== this.#companyId) {
+      return;
+    }
+    this.pickers = {};
+    this.#pickerRequests.clear();
+    this.#generation += 1;
+    const generation = this.#generation;
+    this.#inFlight.clear();
+    const cached = [...this.pages.keys()];
+    await Promise.all((cached.length > 0 ? cached : [0]).map((page) => this.#fetchPage(companyId, page, generation)));
+    const open = this.detail;
+    if (open !== null && this.#companyId === companyId) {
+      try {
+        const fresh = await this.#commands.getRecord(companyId, open.row.localId);
+        if (this.detail?.row.localId === open.row.localId) {
+          this.detail = fresh;
+        }
+      } catch {
+        // The record may be gone after the sync; the list shows what is left.
+      }
+    }
+  }
+
   /** Chooses the type; the sort goes back to that type's usual order. */
   setEntityType(entityType: string): void {
     this.entityType = entityType;
+    if (!hasBalance(entityType)) {
+      this.openOnly = false;
+    }
     const { sort, descending } = defaultSort(entityType);
     this.sort = sort;
     this.descending = descending;
@@ -198,6 +238,20 @@ export class RecordsStore {
       this.sort = column;
       this.descending = column === 'txn_date' || column === 'amount' || column === 'updated';
     }
+  }
+
+  /**
+   * A list as a number elsewhere counted it (the Companies overview): the
+   * type, the states and whether only open documents, with no search or
+   * dates left over from before.
+   */
+  showFiltered(filter: { entityType: string; states?: RecordState[]; openOnly?: boolean }): void {
+    this.setEntityType(filter.entityType);
+    this.states = [...(filter.states ?? [])];
+    this.openOnly = filter.openOnly === true && hasBalance(filter.entityType);
+    this.search = '';
+    this.dateFrom = '';
+    this.dateTo = '';
   }
 
   toggleState(state: RecordState): void {

@@ -57,6 +57,7 @@ export function rememberedTheme(): Theme {
 export interface CompanySettingsForm {
   syncIntervalMinutes: string;
   autoCreateParties: boolean;
+  reviewBeforeSending: boolean;
   productMaster: ProductMaster;
   defaultLocationId: string;
   minimumQuantity: string;
@@ -67,6 +68,7 @@ export function toForm(settings: CompanySettings): CompanySettingsForm {
   return {
     syncIntervalMinutes: String(settings.syncIntervalMinutes),
     autoCreateParties: settings.autoCreateParties,
+    reviewBeforeSending: settings.reviewBeforeSending === true,
     productMaster: settings.products.productMaster,
     defaultLocationId: settings.products.defaultLocationId,
     minimumQuantity: settings.products.minimumQuantity,
@@ -97,6 +99,7 @@ export function fromForm(form: CompanySettingsForm): CompanySettings {
   return {
     syncIntervalMinutes: Number(form.syncIntervalMinutes.trim()),
     autoCreateParties: form.autoCreateParties,
+    reviewBeforeSending: form.reviewBeforeSending,
     products: {
       productMaster: form.productMaster,
       defaultLocationId: form.defaultLocationId,

@@ -151,17 +151,86 @@ export class SyncStore {
 
   onProgress(step: SyncProgress): void {
     this.phase = step.phase;
-    if (step.entity === null) {
+    const key = progressKey(step);
+    if (key === null) {
       return;
     }
-    const entry: EntityProgress = { entity: step.entity, done: step.done, total: step.total };
-    const index = this.progress.findIndex((known) => known.entity === step.entity);
+    const entry: EntityProgress = { entity: key, done: step.done, total: step.total };
+    const index = this.progress.findIndex((known) => known.entity === key);
     if (index === -1) {
       this.progress = [...this.progress, entry];
     } else {
       this.progress = this.progress.map((known, position) => (position === index ? entry : known));
     }
   }
+}
+
+/**
+ * Which bar a progress step moves. Reading from QuickBooks goes type by
+ * type, a bar each; the change-data catch-up (no type) has its own bar.
+ * Sending and re-sending count every operation of the phase, whatever the
+ * type of a batch's first record, so each is one bar, and the phase's
+ * last step (no type) fills it.
+ */
+export function progressKey(step: SyncProgress): string | null {
+  switch (step.phase) {
+    case 'pulling':
+      return step.entity ?? 'phase:pulling';
+    case 'pushing':
+    case 'recovering':
+      return step.total === null && step.done === 0 ? null : `phase:${step.phase}`;
+    default:
+      return null;
+  }
+}
+
+/** The label of a progress bar: the entity type's plural, or the phase's words. */
+export function progressLabel(key: string, plural: (entity: string) => string): string {
+  switch (key) {
+    case 'phase:pulling':
+      return 'Changes from QuickBooks';
+    case 'phase:pushing':
+      return 'Changes sent to QuickBooks';
+    case 'phase:recovering':
+      return 'Changes sent again';
+    default:
+      return plural(key);
+  }
+}
+
+/** The status bar's compact progress: how far, and in words. */
+export interface CompactProgress {
+  done: number;
+  total: number | null;
+  words: string;
+}
+
+/**
+ * What the status bar shows while anything syncs: the bars of the sync
+ * started here summed (done of total, where totals are known), or, for
+ * syncs the window did not start (the timer, live updates, the queue), a
+ * running indicator that says how many companies sync and wait. Null when
+ * nothing syncs.
+ */
+export function compactProgress(
+  companies: { syncing: boolean; queued: boolean }[],
+  bars: EntityProgress[],
+): CompactProgress | null {
+  const syncing = companies.filter((company) => company.syncing).length;
+  const waiting = companies.filter((company) => company.queued).length;
+  if (syncing === 0 && waiting === 0 && bars.length === 0) {
+    return null;
+  }
+  const companiesWords =
+    `Syncing ${Math.max(syncing, bars.length > 0 ? 1 : 0)} ${syncing === 1 || (syncing === 0 && bars.length > 0) ? 'company' : 'companies'}` +
+    (waiting > 0 ? `, ${waiting} waiting` : '');
+  const known = bars.filter((bar) => bar.total !== null);
+  if (known.length === 0) {
+    return { done: 0, total: null, words: companiesWords };
+  }
+  const done = known.reduce((sum, bar) => sum + Math.min(bar.done, bar.total ?? 0), 0);
+  const total = known.reduce((sum, bar) => sum + (bar.total ?? 0), 0);
+  return { done, total, words: `${companiesWords} · ${done.toLocaleString()} of ${total.toLocaleString()}` };
 }
 
 /** Words for a phase, for the status bar and the progress panel. */

@@ -16,4 +16,9 @@ autoCreateParties: boolean,
 /**
  * How the product catalogue and its stock follow QuickBooks' items.
  */
-products: ProductSettings, };
+products: ProductSettings, 
+/**
+ * Review before sending: the timer only pulls, and local changes go to
+ * QuickBooks when the user sends them (Pending changes, "Send now").
+ */
+reviewBeforeSending?: boolean, };

@@ -3,4 +3,4 @@
 /**
  * The kind of a problem.
  */
-export type IssueCode = "unbalanced" | "missing_reference" | "inactive_reference" | "category_item" | "required" | "amount_mismatch" | "auto_create" | "invalid_value" | "wrong_account_type";
+export type IssueCode = "unbalanced" | "missing_reference" | "inactive_reference" | "category_item" | "required" | "amount_mismatch" | "auto_create" | "invalid_value" | "wrong_account_type" | "held_by_user";

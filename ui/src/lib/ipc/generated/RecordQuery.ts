@@ -27,6 +27,10 @@ dateFrom: string | null,
  */
 dateTo: string | null, 
 /**
+ * Only invoices and bills with something left to pay.
+ */
+openOnly?: boolean, 
+/**
  * The sort column.
  */
 sort: RecordSort, 
