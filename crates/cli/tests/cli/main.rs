@@ -11,6 +11,7 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 mod busy;
+mod count;
 mod relay;
 mod statements;
 
