@@ -80,12 +80,14 @@ pub async fn choose_statement_file<R: Runtime>(app: AppHandle<R>) -> Answer<Opti
 fn read_statement(path: &Path) -> Answer<ChosenFile> {
     let unreadable = |error: std::io::Error| CommandError {
         kind: "invalid".to_owned(),
+        problem: None,
         message: format!("{} could not be read ({error}).", path.display()),
     };
     let size = std::fs::metadata(path).map_err(unreadable)?.len();
     if size > MAX_STATEMENT_BYTES {
         return Err(CommandError {
             kind: "invalid".to_owned(),
+            problem: None,
             message: format!(
                 "{} is {} MB, too large for a bank statement; choose the statement file itself.",
                 path.display(),
@@ -156,6 +158,7 @@ pub fn show_in_folder(path: String) -> Answer<()> {
     let folder = folder_of(Path::new(&path));
     open::that_detached(&folder).map_err(|error| CommandError {
         kind: "io".to_owned(),
+        problem: None,
         message: format!(
             "The folder {} could not be opened ({error}); open it by hand.",
             folder.display()
