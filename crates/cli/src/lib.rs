@@ -109,6 +109,121 @@ pub enum Command {
         /// The company.
         company: String,
     },
+    /// Import a bank or card statement (OFX, QFX, CSV or a text PDF) into the review inbox.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Review imported statement lines: list, accept (into pending records) or exclude.
+    #[command(subcommand)]
+    Inbox(InboxCommand),
+    /// Export the company's books to another format.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+/// `import …`
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import a statement file. Lines imported before are skipped; lines that
+    /// match a transaction already in the books (same account, same amount,
+    /// date within 3 days) are marked already in QuickBooks.
+    ///
+    /// A CSV whose layout is unsure imports nothing and exits 2 with the
+    /// detected layout; check it and run again with --accept-layout. The
+    /// layout is then remembered for the bank account.
+    Statement {
+        /// The company.
+        company: String,
+        /// The statement file.
+        file: PathBuf,
+        /// The bank or credit card account (its name or id); found from the
+        /// file, or the only one, when left out.
+        #[arg(long)]
+        account: Option<String>,
+        /// Use the detected CSV layout even though it is unsure.
+        #[arg(long)]
+        accept_layout: bool,
+    },
+}
+
+/// The states of an inbox entry, for `inbox list --state`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum InboxStateArg {
+    /// Waiting for review.
+    New,
+    /// Made into a pending record.
+    Accepted,
+    /// Left out.
+    Excluded,
+    /// Matches a transaction already in the books.
+    AlreadyInQuickbooks,
+}
+
+/// `inbox …`
+#[derive(Debug, Subcommand)]
+pub enum InboxCommand {
+    /// The inbox's entries with their suggestions, newest first.
+    List {
+        /// The company.
+        company: String,
+        /// Only entries in these states.
+        #[arg(long, value_enum)]
+        state: Vec<InboxStateArg>,
+        /// How many entries.
+        #[arg(long, default_value_t = 200)]
+        limit: u32,
+    },
+    /// Accept entries by id, or every new entry suggested with at least
+    /// --min-confidence; each becomes a pending Purchase, Deposit or
+    /// Transfer that the next sync sends.
+    Accept {
+        /// The company.
+        company: String,
+        /// The entries' ids.
+        ids: Vec<i64>,
+        /// Accept every new entry at or above this confidence (0 to 1).
+        #[arg(long, conflicts_with = "ids")]
+        min_confidence: Option<f64>,
+        /// The account to use instead of the suggestion (name or id).
+        #[arg(long)]
+        account: Option<String>,
+        /// The payee to use instead of the suggestion.
+        #[arg(long)]
+        payee: Option<String>,
+        /// A memo for the record.
+        #[arg(long)]
+        memo: Option<String>,
+        /// Accept entries already in QuickBooks anyway.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Leave entries out: they are never sent.
+    Exclude {
+        /// The company.
+        company: String,
+        /// The entries' ids.
+        #[arg(required = true)]
+        ids: Vec<i64>,
+    },
+}
+
+/// `export …`
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// The lists and the transactions between two dates as a QuickBooks
+    /// Desktop IIF file.
+    Iif {
+        /// The company.
+        company: String,
+        /// The first day (YYYY-MM-DD).
+        #[arg(long)]
+        from: String,
+        /// The last day (YYYY-MM-DD).
+        #[arg(long)]
+        to: String,
+        /// The file to write.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
 }
 
 /// `company …`
@@ -438,6 +553,26 @@ async fn execute(cli: Cli) -> CoreResult<u8> {
             });
             Ok(0)
         }
+        Command::Import(command) => import(&core, &printer, command).await,
+        Command::Inbox(command) => inbox(&core, &printer, command).await,
+        Command::Export(ExportCommand::Iif {
+            company,
+            from,
+            to,
+            output,
+        }) => {
+            let id = resolve_company(&core, &company).await?;
+            let report = core
+                .export_iif(&id, app_core::IifExportInput { from, to }, Some(output))
+                .await?;
+            printer.print(&report, || {
+                format!(
+                    "wrote {} list entries and {} transactions to {}",
+                    report.list_entries, report.transactions, report.path
+                )
+            });
+            Ok(0)
+        }
         Command::DryRun { company } => {
             let id = resolve_company(&core, &company).await?;
             let dry_run = core.pending_changes(&id).await?;
@@ -456,6 +591,210 @@ async fn execute(cli: Cli) -> CoreResult<u8> {
                     lines.push("nothing to push".to_owned());
                 }
                 lines.join("\n")
+            });
+            Ok(0)
+        }
+    }
+}
+
+fn describe_entry(entry: &app_core::InboxEntryView) -> String {
+    format!(
+        "{:>6}  {}  {:>12}  {:<22} {:<40} -> {} ({:.2}; {})",
+        entry.id,
+        entry.date,
+        entry.amount,
+        format!("{:?}", entry.state),
+        entry.description,
+        entry
+            .suggestion
+            .account_name
+            .as_deref()
+            .unwrap_or("no suggestion"),
+        entry.suggestion.confidence,
+        entry.suggestion.explanation
+    )
+}
+
+async fn import(core: &AppCore, printer: &Printer, command: ImportCommand) -> CoreResult<u8> {
+    let ImportCommand::Statement {
+        company,
+        file,
+        account,
+        accept_layout,
+    } = command;
+    let id = resolve_company(core, &company).await?;
+    let bytes = std::fs::read(&file).map_err(|source| CoreError::Io {
+        what: format!("Reading {}", file.display()),
+        source,
+    })?;
+    let name = file
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut report = core
+        .import_statement_bytes(&id, &name, &bytes, account.as_deref(), None)
+        .await?;
+    if let Some(proposal) = report.needs_layout.clone() {
+        if !accept_layout {
+            printer.print(&report, || {
+                format!(
+                    "the CSV layout is unsure: {}\ndetected: {}",
+                    proposal.notes.join("; "),
+                    serde_json::to_string(&proposal.layout).unwrap_or_default()
+                )
+            });
+            return Err(CoreError::Invalid(
+                "Nothing was imported: the CSV layout is unsure. Check the detected layout and run again with --accept-layout.".to_owned(),
+            ));
+        }
+        report = core
+            .import_statement_bytes(
+                &id,
+                &name,
+                &bytes,
+                account.as_deref(),
+                Some(&proposal.layout),
+            )
+            .await?;
+    }
+    printer.print(&report, || {
+        let mut lines = vec![format!(
+            "{} lines read into {}: {} imported, {} skipped as duplicates, {} already in QuickBooks",
+            report.lines_read,
+            report.bank_account_name,
+            report.imported,
+            report.duplicates,
+            report.already_in_quickbooks
+        )];
+        lines.extend(report.entries.iter().map(describe_entry));
+        lines.join("\n")
+    });
+    Ok(0)
+}
+
+async fn inbox(core: &AppCore, printer: &Printer, command: InboxCommand) -> CoreResult<u8> {
+    match command {
+        InboxCommand::List {
+            company,
+            state,
+            limit,
+        } => {
+            let id = resolve_company(core, &company).await?;
+            let states = state
+                .iter()
+                .map(|state| match state {
+                    InboxStateArg::New => app_core::InboxState::New,
+                    InboxStateArg::Accepted => app_core::InboxState::Accepted,
+                    InboxStateArg::Excluded => app_core::InboxState::Excluded,
+                    InboxStateArg::AlreadyInQuickbooks => app_core::InboxState::AlreadyInQuickbooks,
+                })
+                .collect();
+            let page = core
+                .list_inbox(
+                    &id,
+                    app_core::InboxQuery {
+                        states,
+                        limit,
+                        ..app_core::InboxQuery::default()
+                    },
+                )
+                .await?;
+            printer.print(&page, || {
+                let mut lines: Vec<String> = page.entries.iter().map(describe_entry).collect();
+                lines.push(format!(
+                    "{} of {} entries; new {}, accepted {}, excluded {}, already in QuickBooks {}",
+                    page.entries.len(),
+                    page.total,
+                    page.counts.new,
+                    page.counts.accepted,
+                    page.counts.excluded,
+                    page.counts.already_in_quickbooks
+                ));
+                lines.join("\n")
+            });
+            Ok(0)
+        }
+        InboxCommand::Accept {
+            company,
+            ids,
+            min_confidence,
+            account,
+            payee,
+            memo,
+            force,
+        } => {
+            let id = resolve_company(core, &company).await?;
+            let report = match min_confidence {
+                Some(min_confidence) => {
+                    if account.is_some() || payee.is_some() || memo.is_some() || force {
+                        return Err(CoreError::Invalid(
+                            "--min-confidence accepts the suggestions as they are; give entry ids to change them.".to_owned(),
+                        ));
+                    }
+                    core.bulk_accept_inbox(
+                        &id,
+                        app_core::BulkAcceptInput {
+                            min_confidence,
+                            import_id: None,
+                        },
+                    )
+                    .await?
+                }
+                None => {
+                    if ids.is_empty() {
+                        return Err(CoreError::Invalid(
+                            "Name the entries to accept by id, or give --min-confidence."
+                                .to_owned(),
+                        ));
+                    }
+                    let mut report = app_core::AcceptReport::default();
+                    for entry_id in ids {
+                        let edits = app_core::AcceptEdits {
+                            account_id: account.clone(),
+                            payee: payee.clone(),
+                            memo: memo.clone(),
+                            ..app_core::AcceptEdits::default()
+                        };
+                        let done = core
+                            .accept_inbox_entry(
+                                &id,
+                                app_core::AcceptInput {
+                                    entry_id,
+                                    edits: Some(edits),
+                                    force,
+                                },
+                            )
+                            .await?;
+                        report.accepted.extend(done.accepted);
+                    }
+                    report
+                }
+            };
+            printer.print(&report, || {
+                let mut lines: Vec<String> = report.accepted.iter().map(describe_entry).collect();
+                lines.extend(
+                    report
+                        .skipped
+                        .iter()
+                        .map(|skipped| format!("skipped {}: {}", skipped.id, skipped.reason)),
+                );
+                lines.push(format!(
+                    "accepted {}; they are sent on the next sync",
+                    report.accepted.len()
+                ));
+                lines.join("\n")
+            });
+            Ok(0)
+        }
+        InboxCommand::Exclude { company, ids } => {
+            let id = resolve_company(core, &company).await?;
+            let entries = core.exclude_inbox_entries(&id, &ids).await?;
+            printer.print(&entries, || {
+                entries
+                    .iter()
+                    .map(describe_entry)
+                    .collect::<Vec<_>>()
+                    .join("\n")
             });
             Ok(0)
         }

@@ -539,10 +539,13 @@ fn transaction(
     document: &Value,
     lists: &Lists<'_>,
 ) -> Result<(&'static str, Posting, Vec<Posting>), String> {
-    let total = document
-        .get("TotalAmt")
-        .and_then(amount)
-        .ok_or_else(|| "no TotalAmt".to_string())?;
+    let total = match document.get("TotalAmt").and_then(amount) {
+        Some(total) => total,
+        // A journal entry's lines carry its amounts (debits equal credits);
+        // QuickBooks does not always send a TotalAmt for one.
+        None if kind == "JournalEntry" => Decimal::ZERO,
+        None => return Err("no TotalAmt".to_string()),
+    };
     let lines: &[Value] = document
         .get("Line")
         .and_then(Value::as_array)
