@@ -160,6 +160,10 @@ struct Seeder<'a> {
     check_number: u64,
     vendor_reference: u64,
     summary: SeedSummary,
+    /// Bank-statement text and each vendor's usual account come from their
+    /// own stream, so that the records, amounts and counts every other test
+    /// relies on are the same as without them.
+    texts: ChaCha8Rng,
 }
 
 /// The transaction types and how often each occurs, per thousand.
@@ -261,6 +265,7 @@ impl<'a> Seeder<'a> {
             open_bills: VecDeque::new(),
             undeposited: Vec::new(),
             check_number: 1000,
+            texts: ChaCha8Rng::seed_from_u64(seed ^ 0x7e47_5eed),
             vendor_reference: 0,
             summary: SeedSummary::default(),
         }
@@ -1427,8 +1432,102 @@ impl<'a> Seeder<'a> {
             body["PrivateNote"] = json!(pick(&mut self.rng, &EXPENSE_MEMOS));
         }
         self.maybe_department(&mut body);
+        self.bank_statement_style(&mut body, &vendor, &accounts, date);
         self.create(EntityKind::Purchase, body, at)?;
         Ok(())
+    }
+
+    /// Makes a purchase read as the bank showed it: the first line's
+    /// description is bank-statement text for the vendor (card prefixes,
+    /// store numbers, dates, cities, references, truncated names), and the
+    /// largest line usually goes to the vendor's own account, as a real
+    /// vendor's purchases do.
+    fn bank_statement_style(
+        &mut self,
+        body: &mut Value,
+        vendor: &Named,
+        accounts: &Accounts,
+        date: NaiveDate,
+    ) {
+        let Some(lines) = body.get_mut("Line").and_then(Value::as_array_mut) else {
+            return;
+        };
+        if lines
+            .iter()
+            .any(|line| line.get("AccountBasedExpenseLineDetail").is_none())
+        {
+            return;
+        }
+        let home = vendor.id.bytes().fold(7usize, |hash, byte| {
+            hash.wrapping_mul(31).wrapping_add(usize::from(byte))
+        }) % accounts.expenses.len().max(1);
+        if self.texts.random_range(0..100) < 93
+            && let Some((account, _)) = accounts.expenses.get(home)
+        {
+            let largest = lines
+                .iter()
+                .enumerate()
+                .max_by_key(|(_, line)| {
+                    line.get("Amount")
+                        .map(ToString::to_string)
+                        .and_then(|text| text.parse::<Decimal>().ok())
+                        .unwrap_or_default()
+                })
+                .map(|(index, _)| index);
+            if let Some(line) = largest.and_then(|index| lines.get_mut(index)) {
+                line["AccountBasedExpenseLineDetail"]["AccountRef"] = account.reference();
+            }
+        }
+        let card = body.get("PaymentType").and_then(Value::as_str) == Some("CreditCard");
+        let text = self.statement_text(&vendor.name, card, date);
+        if let Some(first) = body
+            .get_mut("Line")
+            .and_then(Value::as_array_mut)
+            .and_then(|lines| lines.first_mut())
+        {
+            first["Description"] = json!(text);
+        }
+    }
+
+    fn statement_text(&mut self, vendor: &str, card: bool, date: NaiveDate) -> String {
+        let mut name: String = vendor
+            .to_uppercase()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == ' ' || *c == '&')
+            .collect();
+        // Card processors cut merchant names at a fixed width.
+        if self.texts.random_range(0..3) == 0 && name.len() > 16 {
+            name.truncate(16);
+            name = name.trim_end().to_owned();
+        }
+        let (city, state) = *STATEMENT_CITIES
+            .choose(&mut self.texts)
+            .unwrap_or(&("SEATTLE", "WA"));
+        let store = self.texts.random_range(100..9_999);
+        let reference = self.texts.random_range(100_000..99_999_999);
+        let card_digits = self.texts.random_range(1_000..9_999);
+        let day = date.format("%m/%d");
+        let short = date.format("%m%d");
+        let variant = self.texts.random_range(0..5);
+        if card {
+            match variant {
+                0 => format!("POS DEBIT {name} #{store:04} {city} {state}"),
+                1 => format!("CHECKCARD {short} {name} {city} {state} {reference}"),
+                2 => format!("{name} {store} {city} {state} {day}"),
+                3 => {
+                    format!("PURCHASE AUTHORIZED ON {day} {name} {city} {state} CARD {card_digits}")
+                }
+                _ => format!("SQ *{name} {city} {state}"),
+            }
+        } else {
+            match variant {
+                0 => format!("ACH DEBIT {name} REF {reference}"),
+                1 => format!("ONLINE PMT {name} CONF#{reference}"),
+                2 => format!("{name} AUTOPAY {short} ID {reference}"),
+                3 => format!("PREAUTHORIZED DEBIT {name} {day}"),
+                _ => format!("CHECK PAID {name} {store}"),
+            }
+        }
     }
 
     fn vendor_credit(&mut self, date: NaiveDate, at: DateTime<Utc>) -> Result<(), Fault> {
@@ -1494,6 +1593,20 @@ impl<'a> Seeder<'a> {
         Ok(())
     }
 
+    /// Bank-statement text for interest paid into the account.
+    fn interest_text(&mut self, date: NaiveDate) -> String {
+        let reference = self.texts.random_range(10_000..999_999);
+        match self.texts.random_range(0..4) {
+            0 => format!("INTEREST PAYMENT {}", date.format("%m/%d")),
+            1 => "INTEREST EARNED".to_owned(),
+            2 => format!("CREDIT INTEREST PAID REF {reference}"),
+            _ => format!(
+                "INT PAID {} ANNUAL PERCENTAGE YIELD EARNED",
+                date.format("%m%d")
+            ),
+        }
+    }
+
     fn deposit(&mut self, date: NaiveDate, at: DateTime<Utc>) -> Result<(), Fault> {
         let accounts = self.accounts()?.clone();
         let mut lines = Vec::new();
@@ -1516,7 +1629,7 @@ impl<'a> Seeder<'a> {
             total += amount;
             lines.push(json!({
                 "Amount": money(amount),
-                "Description": "Interest earned",
+                "Description": self.interest_text(date),
                 "DetailType": "DepositLineDetail",
                 "DepositLineDetail": { "AccountRef": accounts.other_income.reference() },
             }));
@@ -1991,6 +2104,22 @@ const CLASSES: [&str; 3] = ["Residential", "Commercial", "Public Works"];
 const DEPARTMENTS: [&str; 3] = ["Main Street Yard", "North Valley Branch", "Online Store"];
 
 /// Expense accounts: name, detail type, how common on bills and purchases.
+/// Cities bank statements name beside a merchant.
+const STATEMENT_CITIES: [(&str, &str); 12] = [
+    ("SEATTLE", "WA"),
+    ("PORTLAND", "OR"),
+    ("TACOMA", "WA"),
+    ("SPOKANE", "WA"),
+    ("BOISE", "ID"),
+    ("EUGENE", "OR"),
+    ("BELLEVUE", "WA"),
+    ("SALEM", "OR"),
+    ("OLYMPIA", "WA"),
+    ("DENVER", "CO"),
+    ("SACRAMENTO", "CA"),
+    ("RENO", "NV"),
+];
+
 const EXPENSE_ACCOUNTS: [(&str, &str, u32); 12] = [
     ("Advertising & Marketing", "AdvertisingPromotional", 5),
     ("Bank Charges & Fees", "BankCharges", 3),

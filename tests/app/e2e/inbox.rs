@@ -140,6 +140,11 @@ fn ofx(lines: &[(String, String, String)]) -> String {
     )
 }
 
+/// An amount as QuickBooks wrote it: the exact digits of the JSON number.
+fn decimal_text(value: &Value) -> String {
+    value.to_string()
+}
+
 /// The rows of the inbox table as the page shows them.
 async fn rows(app: &Session) -> Vec<Value> {
     let rows = app
@@ -292,7 +297,7 @@ async fn a_statement_goes_through_the_inbox_into_quickbooks_and_out_as_iif() {
         let total = amount.trim_start_matches('-');
         let found: Vec<&Value> = purchases
             .iter()
-            .filter(|purchase| purchase["TotalAmt"].to_string() == total)
+            .filter(|purchase| decimal_text(&purchase["TotalAmt"]) == total)
             .collect();
         let accepted = description == NEW_LINE || confident.contains(description);
         if !accepted {
