@@ -195,6 +195,7 @@ async fn main() {
                 search: None,
                 date_from: None,
                 date_to: None,
+                open_only: None,
                 sort: RecordSort::TxnDate,
                 descending: true,
                 offset: 0,
