@@ -5,7 +5,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-#[tokio::main]
+// One thread runs the command (SQLite works on its own threads): pages
+// parsed on one worker thread and freed on another left glibc's
+// per-thread malloc arenas holding memory that grew with the company.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
