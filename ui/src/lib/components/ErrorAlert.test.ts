@@ -38,4 +38,24 @@ describe('ErrorAlert', () => {
     render(ErrorAlert, { props: { error: { kind: 'internal', message: 'm' } } });
     expect(screen.queryByRole('button', { name: 'Try again' })).toBeNull();
   });
+
+  it("shows the problem's plain words and carries out its button", async () => {
+    const user = userEvent.setup();
+    const onaction = vi.fn();
+    render(ErrorAlert, {
+      props: {
+        error: {
+          kind: 'throttled',
+          message: 'QuickBooks is throttling this company; retry after 60 s',
+          problem: { kind: 'throttled', plain: 'QuickBooks asked Ledgerlink to slow down for a minute.', action: 'retry' },
+        },
+        onaction,
+      },
+    });
+    expect(screen.getByTestId('error-plain').textContent).toContain('slow down');
+    const button = screen.getByTestId('error-action');
+    expect(button.textContent).toBe('Retry');
+    await user.click(button);
+    expect(onaction).toHaveBeenCalledWith('retry');
+  });
 });
