@@ -97,10 +97,10 @@ impl VersionTexts {
 const RECORD_COLUMNS: &str = "local_id, entity_type, qbo_id, sync_token, base_json, local_json,
     remote_json, shared_versions, state, intent, remote_deleted, active, name, doc_number,
     txn_date, amount, amount_key, counterparty, error, local_updated_at, remote_updated_at,
-    updated_key";
+    updated_key, open_balance, open_home_balance, due_date, currency";
 
 /// How many columns [`RECORD_COLUMNS`] names.
-const RECORD_COLUMN_COUNT: usize = 22;
+const RECORD_COLUMN_COUNT: usize = 26;
 
 /// Records per statement when saving many: each size is one prepared
 /// statement that the connection keeps, and a page of a thousand records
@@ -126,7 +126,9 @@ fn record_upsert(rows: usize) -> String {
             amount_key = excluded.amount_key, counterparty = excluded.counterparty,
             error = excluded.error, local_updated_at = excluded.local_updated_at,
             remote_updated_at = excluded.remote_updated_at,
-            updated_key = excluded.updated_key",
+            updated_key = excluded.updated_key, open_balance = excluded.open_balance,
+            open_home_balance = excluded.open_home_balance, due_date = excluded.due_date,
+            currency = excluded.currency",
         vec![placeholders; rows].join(", ")
     )
 }
@@ -142,6 +144,7 @@ fn bind_record<'q>(
         (Some(local), Some(remote)) => Some(local.max(remote)),
         (local, remote) => local.or(remote),
     };
+    let open = OpenDocumentColumns::of(&record.entity_type, record.remote.as_ref());
     query
         .bind(&record.local_id)
         .bind(&record.entity_type)
@@ -165,6 +168,51 @@ fn bind_record<'q>(
         .bind(record.local_updated_at.as_ref().map(time_text))
         .bind(record.remote_updated_at.as_ref().map(time_text))
         .bind(updated.as_ref().map(time_text))
+        .bind(open.balance)
+        .bind(open.home_balance)
+        .bind(open.due_date)
+        .bind(open.currency)
+}
+
+/// What the open-documents indexes need of an invoice or bill, copied out of
+/// its QuickBooks version when it is saved: the stored versions are deflated,
+/// so SQL cannot read them (migration 0007).
+#[derive(Default)]
+struct OpenDocumentColumns {
+    /// Set only when something is left to pay: the exact text QuickBooks wrote.
+    balance: Option<String>,
+    home_balance: Option<String>,
+    due_date: Option<String>,
+    currency: Option<String>,
+}
+
+impl OpenDocumentColumns {
+    fn of(entity_type: &str, remote: Option<&serde_json::Value>) -> Self {
+        let Some(remote) = remote.filter(|_| matches!(entity_type, "Invoice" | "Bill")) else {
+            return Self::default();
+        };
+        let number_text = |field: &str| match remote.get(field) {
+            Some(serde_json::Value::Number(number)) => Some(number.to_string()),
+            Some(serde_json::Value::String(text)) => Some(text.clone()),
+            _ => None,
+        };
+        let balance = number_text("Balance").filter(|text| {
+            text.parse::<Decimal>()
+                .is_ok_and(|balance| balance > Decimal::ZERO)
+        });
+        if balance.is_none() {
+            return Self::default();
+        }
+        let text = |value: Option<&serde_json::Value>| {
+            value.and_then(serde_json::Value::as_str).map(str::to_owned)
+        };
+        Self {
+            balance,
+            home_balance: number_text("HomeBalance"),
+            due_date: text(remote.get("DueDate")),
+            currency: text(remote.pointer("/CurrencyRef/value")),
+        }
+    }
 }
 
 /// An open document's due date, balance, home-currency balance and currency.
@@ -416,18 +464,15 @@ impl CompanyStore {
         entity: &str,
         today: NaiveDate,
     ) -> Result<(OpenDocuments, Option<String>), StoreError> {
-        let rows: Vec<OpenDocumentRow> =
-            sqlx::query_as(
-                "SELECT json_extract(remote_json, '$.DueDate'), remote_json -> '$.Balance',
-                        remote_json -> '$.HomeBalance', json_extract(remote_json, '$.CurrencyRef.value')
+        let rows: Vec<OpenDocumentRow> = sqlx::query_as(
+            "SELECT due_date, open_balance, open_home_balance, currency
                  FROM records INDEXED BY records_open_balances
-                 WHERE entity_type = ? AND entity_type IN ('Invoice', 'Bill')
-                   AND json_extract(remote_json, '$.Balance') > 0 AND state <> 'deleted'",
-            )
-            .bind(entity)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::query("totalling open documents"))?;
+                 WHERE entity_type = ? AND open_balance IS NOT NULL AND state <> 'deleted'",
+        )
+        .bind(entity)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::query("totalling open documents"))?;
         let today = today.to_string();
         let mut open = OpenDocuments::default();
         let mut home_currency = None;
@@ -797,9 +842,7 @@ fn push_where(query: &mut QueryBuilder<'_, Sqlite>, filter: &RecordFilter) {
     }
     if filter.open_only {
         // Spelled as the open-documents indexes are, so SQLite uses them.
-        query.push(
-            " AND entity_type IN ('Invoice', 'Bill') AND json_extract(remote_json, '$.Balance') > 0",
-        );
+        query.push(" AND open_balance IS NOT NULL");
     }
     if let Some(from) = filter.date_from {
         query.push(" AND txn_date >= ");

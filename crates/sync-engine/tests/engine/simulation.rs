@@ -1059,8 +1059,8 @@ impl World {
             3..=5 => self.faulty_cycle().await,
             6 => self.stale_cycle().await,
             7 => self.cut_off_cycle().await,
-            8 => self.two_engines_cycle().await,
-            9 => self.edit_during_push_cycle().await?,
+            8 => Box::pin(self.two_engines_cycle()).await,
+            9 => Box::pin(self.edit_during_push_cycle()).await?,
             10 => {
                 // QuickBooks commits a batch item and answers it with a
                 // SystemFault.
