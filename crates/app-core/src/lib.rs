@@ -110,7 +110,10 @@ impl CoreOptions {
             timers: false,
             minute: std::time::Duration::from_secs(60),
             live_updates: false,
-            live_debounce: std::time::Duration::from_millis(500),
+            // Intuit already gathers a company's changes into one delivery
+            // per aggregation window, and the relay streams a delivery's
+            // events together, so a quarter second catches a whole burst.
+            live_debounce: std::time::Duration::from_millis(250),
         }
     }
 }
