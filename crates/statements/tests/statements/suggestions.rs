@@ -373,3 +373,38 @@ fn confidence_is_a_lower_bound_that_needs_many_agreeing_lines() {
         ten.confidence
     );
 }
+
+#[test]
+fn a_vendor_with_several_accounts_is_told_apart_by_the_words_after_its_name() {
+    let mut history: Vec<HistoryEntry> = (0..20)
+        .map(|index| {
+            entry(
+                &format!("GOOGLE *GSUITE_{index}"),
+                "-12.00",
+                "Software",
+                Some("Google"),
+            )
+        })
+        .collect();
+    history.extend((0..12).map(|index| {
+        entry(
+            &format!("GOOGLE ADS {index}"),
+            "-50.00",
+            "Advertising",
+            Some("Google"),
+        )
+    }));
+    let categorizer = Categorizer::train(&history);
+    let ads = categorizer.suggest(&Rules::empty(), &line("GOOGLE ADS 9911", "-75.00"));
+    assert_eq!(ads.account.as_deref(), Some("Advertising"));
+    assert_eq!(
+        ads.explanation,
+        "12 of 12 past 'GOOGLE ADS' lines went to Advertising"
+    );
+    let suite = categorizer.suggest(&Rules::empty(), &line("GOOGLE *GSUITE_ZZ9", "-12.00"));
+    assert_eq!(suite.account.as_deref(), Some("Software"));
+    assert_eq!(
+        suite.explanation,
+        "20 of 20 past 'GOOGLE GSUITE' lines went to Software"
+    );
+}
