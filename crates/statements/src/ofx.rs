@@ -452,7 +452,8 @@ fn fix_unsigned_debits(statement: &mut Statement) {
         return;
     }
     for line in &mut statement.lines {
-        if typed_out(line) {
+        // A zero stays zero: negated, it would be a negative zero.
+        if typed_out(line) && !line.amount.is_zero() {
             line.amount = -line.amount;
         }
     }

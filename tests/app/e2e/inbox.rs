@@ -30,8 +30,10 @@ const FAMILIES: [&str; 2] = [
     "POS DEBIT HOME DEPOT #4721 PORTLAND OR",
     "ACH DEBIT PGE WEB ONLINE PAYMENT",
 ];
-/// How many past purchases each family has: enough for a confident suggestion.
-const PAST_PER_FAMILY: usize = 12;
+/// How many past purchases each family has: enough for a confident suggestion
+/// (the confidence is a lower bound on the agreeing share, and 0.9 needs at
+/// least 25 agreeing lines).
+const PAST_PER_FAMILY: usize = 30;
 
 /// The checking account's id, and for each family the expense account and
 /// vendor its past purchases used (those of the demo's own purchases, so the

@@ -262,3 +262,149 @@ fn quality_on_a_synthetic_company_meets_the_goals() {
     );
     assert!(report.confident_accuracy() >= 0.97, "{report:?}");
 }
+
+/// Two vendors share the word SUPPLY but go to different accounts, and a third
+/// vendor's many lines make SUPPLY lean to its account: the vendor named in the
+/// line decides, even when the card processor cut its name short.
+fn vendors_sharing_words() -> Vec<HistoryEntry> {
+    let mut history = Vec::new();
+    for index in 0..6 {
+        history.push(entry(
+            &format!("ACH DEBIT DIAMOND IRRIGATION SUPPLY REF 6433{index}"),
+            "-80.00",
+            "Meals",
+            Some("Diamond Irrigation Supply"),
+        ));
+    }
+    for index in 0..12 {
+        history.push(entry(
+            &format!("POS DEBIT SUMMIT SUPPLY #{index} RENO NV"),
+            "-20.00",
+            "Rent & Lease",
+            Some("Summit Supply"),
+        ));
+        history.push(entry(
+            &format!("SQ *DIAMOND PRINT SHOP {index}"),
+            "-15.00",
+            "Advertising",
+            Some("Diamond Print Shop"),
+        ));
+    }
+    history
+}
+
+#[test]
+fn a_known_vendor_named_in_the_line_decides_over_shared_words() {
+    let categorizer = Categorizer::train(&vendors_sharing_words());
+    let suggestion = categorizer.suggest(
+        &Rules::empty(),
+        &line(
+            "POS DEBIT DIAMOND IRRIGATION SUPPLY #5953 RENO NV",
+            "-70.00",
+        ),
+    );
+    assert_eq!(suggestion.account.as_deref(), Some("Meals"));
+    assert_eq!(
+        suggestion.payee.as_deref(),
+        Some("Diamond Irrigation Supply")
+    );
+    assert_eq!(
+        suggestion.explanation,
+        "6 of 6 past 'DIAMOND IRRIGATION SUPPLY' lines went to Meals"
+    );
+    // The line's other words (POS DEBIT, RENO NV) are Summit Supply's: the
+    // confidence says the evidence disagrees.
+    assert!(suggestion.confidence < 0.5, "{}", suggestion.confidence);
+    let agreeing = categorizer.suggest(
+        &Rules::empty(),
+        &line("ACH DEBIT DIAMOND IRRIGATION SUPPLY REF 99", "-70.00"),
+    );
+    assert_eq!(agreeing.account.as_deref(), Some("Meals"));
+    // Six agreeing lines and agreeing words, but six are too few for 0.9.
+    assert!(
+        agreeing.confidence > suggestion.confidence && agreeing.confidence < 0.9,
+        "{}",
+        agreeing.confidence
+    );
+}
+
+#[test]
+fn a_vendor_name_cut_short_is_recognized_when_enough_of_it_shows() {
+    let categorizer = Categorizer::train(&vendors_sharing_words());
+    // "DIAMOND IRRIGATI" is the name cut at 16 characters.
+    let cut = categorizer.suggest(
+        &Rules::empty(),
+        &line("CHECKCARD 0503 DIAMOND IRRIGATI RENO NV 36343296", "-70.00"),
+    );
+    assert_eq!(cut.account.as_deref(), Some("Meals"));
+    assert_eq!(cut.payee.as_deref(), Some("Diamond Irrigation Supply"));
+    assert_eq!(
+        cut.explanation,
+        "6 of 6 past 'DIAMOND IRRIGATI' lines went to Meals"
+    );
+    // "DIAMOND IRR" is too little of the name to say which Diamond it is: the
+    // words decide, and DIAMOND alone is not the irrigation vendor's.
+    let short = categorizer.suggest(&Rules::empty(), &line("DIAMOND IRR 44", "-70.00"));
+    assert!(
+        !short.explanation.contains("'DIAMOND IRR"),
+        "{}",
+        short.explanation
+    );
+}
+
+#[test]
+fn confidence_is_a_lower_bound_that_needs_many_agreeing_lines() {
+    let history: Vec<HistoryEntry> = (0..10)
+        .map(|index| {
+            entry(
+                &format!("GUSTO PAYROLL {index}"),
+                "-900.00",
+                "Payroll",
+                Some("Gusto"),
+            )
+        })
+        .collect();
+    let ten =
+        Categorizer::train(&history).suggest(&Rules::empty(), &line("GUSTO PAYROLL 77", "-900.00"));
+    assert_eq!(ten.account.as_deref(), Some("Payroll"));
+    assert!(
+        ten.confidence > 0.7 && ten.confidence < 0.9,
+        "ten of ten is not yet 0.9: {}",
+        ten.confidence
+    );
+}
+
+#[test]
+fn a_vendor_with_several_accounts_is_told_apart_by_the_words_after_its_name() {
+    let mut history: Vec<HistoryEntry> = (0..20)
+        .map(|index| {
+            entry(
+                &format!("GOOGLE *GSUITE_{index}"),
+                "-12.00",
+                "Software",
+                Some("Google"),
+            )
+        })
+        .collect();
+    history.extend((0..12).map(|index| {
+        entry(
+            &format!("GOOGLE ADS {index}"),
+            "-50.00",
+            "Advertising",
+            Some("Google"),
+        )
+    }));
+    let categorizer = Categorizer::train(&history);
+    let ads = categorizer.suggest(&Rules::empty(), &line("GOOGLE ADS 9911", "-75.00"));
+    assert_eq!(ads.account.as_deref(), Some("Advertising"));
+    assert_eq!(
+        ads.explanation,
+        "12 of 12 past 'GOOGLE ADS' lines went to Advertising"
+    );
+    let suite = categorizer.suggest(&Rules::empty(), &line("GOOGLE *GSUITE_ZZ9", "-12.00"));
+    assert_eq!(suite.account.as_deref(), Some("Software"));
+    assert_eq!(
+        suite.explanation,
+        "20 of 20 past 'GOOGLE GSUITE' lines went to Software"
+    );
+}
