@@ -17,7 +17,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, TimeZone as _, Utc};
 use hmac::{Hmac, Mac as _};
 use qbo_emulator::clock::Clock;
-use qbo_emulator::webhooks::{Notifier, WebhookConfig, WebhookFormat};
+use qbo_emulator::webhooks::{Notifier, WebhookConfig, WebhookCounters, WebhookFormat};
 use serde_json::Value;
 use sha2::Sha256;
 
@@ -172,6 +172,24 @@ impl Receiver {
     }
 }
 
+/// The counters once every recorded change has been delivered or dropped.
+/// The receiver logs a request before it answers, so the notifier books the
+/// answer a moment after `wait_for` returns; reading the counters at once
+/// would race that booking.
+async fn settled_counters(notifier: &Notifier) -> Result<WebhookCounters, String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let counters = notifier.counters();
+        if counters.pending_events == 0 && counters.queued_deliveries == 0 {
+            return Ok(counters);
+        }
+        if Instant::now() > deadline {
+            return Err(format!("the notifier did not settle: {counters:?}"));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 /// Seconds become milliseconds: a 60 ms window, retries after 10, 20, 30 ms.
 fn fast_config() -> WebhookConfig {
     WebhookConfig {
@@ -272,7 +290,7 @@ async fn legacy_deliveries_are_signed_aggregated_per_realm_and_shaped_like_the_s
         "Void"
     );
 
-    let counters = notifier.counters();
+    let counters = settled_counters(&notifier).await?;
     assert_eq!(counters.events_recorded, 4);
     assert_eq!(counters.deliveries_built, 2);
     assert_eq!(counters.delivered, 2);
@@ -427,7 +445,7 @@ async fn a_failed_delivery_is_retried_on_the_ladder_with_the_same_bytes() -> Tes
     assert!(received[1].at - received[0].at >= Duration::from_millis(10));
     assert!(received[2].at - received[1].at >= Duration::from_millis(20));
 
-    let counters = notifier.counters();
+    let counters = settled_counters(&notifier).await?;
     assert_eq!(counters.deliveries_built, 1);
     assert_eq!(counters.attempts, 3);
     assert_eq!(counters.failed_attempts, 2);
@@ -468,7 +486,7 @@ async fn later_events_wait_until_the_failing_delivery_is_acknowledged() -> TestR
         })
         .collect();
     assert_eq!(ids, ["150", "150", "150", "150", "151"]);
-    let counters = notifier.counters();
+    let counters = settled_counters(&notifier).await?;
     assert_eq!(counters.delivered, 2);
     assert_eq!(counters.failed_attempts, 3);
     Ok(())
@@ -498,7 +516,7 @@ async fn a_delivery_is_dropped_after_the_last_retry_and_the_queue_moves_on() -> 
     assert_eq!(receiver.received().len(), 4);
     assert_eq!(received[0].body, received[2].body);
     assert_ne!(received[2].body, received[3].body);
-    let counters = notifier.counters();
+    let counters = settled_counters(&notifier).await?;
     assert_eq!(counters.dropped, 1);
     assert_eq!(counters.delivered, 1);
     assert_eq!(counters.attempts, 4);
@@ -526,7 +544,7 @@ async fn a_receiver_that_answers_too_late_counts_as_a_failure() -> TestResult {
     while notifier.counters().delivered == 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let counters = notifier.counters();
+    let counters = settled_counters(&notifier).await?;
     assert_eq!(counters.failed_attempts, 1);
     assert_eq!(counters.delivered, 1);
     Ok(())
