@@ -69,7 +69,10 @@ impl AppCore {
             .map(|(id, name)| async move {
                 // A company leaves the queue when its turn comes.
                 self.queue().remove(&id);
-                let outcome = self.sync_now(&id, |_| {}).await.map(|_| ());
+                // "Sync all" approves nothing: a company in review mode
+                // only pulls, its changes wait for its own "Send now".
+                let pull_only = self.review_before_sending(&id).await;
+                let outcome = self.run_sync(&id, pull_only, &|_| {}).await.map(|_| ());
                 (id, name, outcome)
             })
             .buffer_unordered(SYNC_ALL_CONCURRENCY)

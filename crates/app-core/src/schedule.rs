@@ -40,10 +40,16 @@ impl AppCore {
 
     /// Whether the company's pushes wait for the user (review before
     /// sending): then only the user's own "Send now" pushes.
+    /// A settings row that cannot be read counts as review mode: a pull
+    /// never sends the user's changes, a push the user did not approve could.
     pub(crate) async fn review_before_sending(&self, company_id: &str) -> bool {
-        self.company_row(company_id)
-            .await
-            .is_ok_and(|row| company_settings(&row).review_before_sending == Some(true))
+        match self.company_row(company_id).await {
+            Ok(row) => company_settings(&row).review_before_sending == Some(true),
+            Err(error) => {
+                tracing::warn!(%error, company = %company_id, "cannot read the company's settings; only pulling");
+                true
+            }
+        }
     }
 
     /// (Re)starts one company's timer at its configured interval. The first
@@ -69,9 +75,11 @@ impl AppCore {
                 let pull_only = match core.company_row(&company_id).await {
                     Ok(row) => company_settings(&row).review_before_sending == Some(true),
                     Err(CoreError::UnknownCompany(_)) => break,
+                    // Unreadable settings only pull: if review mode is on,
+                    // a push would send changes the user has not approved.
                     Err(error) => {
-                        tracing::warn!(%error, company = %company_id, "cannot read the company's settings");
-                        false
+                        tracing::warn!(%error, company = %company_id, "cannot read the company's settings; only pulling");
+                        true
                     }
                 };
                 match core.run_sync(&company_id, pull_only, &|_| {}).await {

@@ -245,3 +245,43 @@ async fn in_review_mode_the_timer_pulls_but_does_not_push() {
         "Reviewed"
     );
 }
+
+#[tokio::test]
+async fn in_review_mode_sync_all_pulls_but_does_not_push() {
+    let opened = open().await;
+    let core = &opened.core;
+    let demo = core.add_demo_company().await.unwrap();
+    core.sync_now(&demo.id, |_| {}).await.unwrap();
+    let realm = core.company(&demo.id).await.unwrap().realm_id.unwrap();
+    let settings = core.company_settings(&demo.id).await.unwrap();
+    core.save_company_settings(
+        &demo.id,
+        CompanySettings {
+            review_before_sending: Some(true),
+            ..settings
+        },
+    )
+    .await
+    .unwrap();
+    let page = core.list_records(&demo.id, invoices()).await.unwrap();
+    let row = &page.rows[0];
+    let id = row.qbo_id.clone().unwrap();
+    core.patch_record(
+        &demo.id,
+        &row.local_id,
+        json!({"PrivateNote": "Not approved yet"}),
+    )
+    .await
+    .unwrap();
+
+    let report = core.sync_all().await.unwrap();
+    assert_eq!(report.synced, 1, "{report:?}");
+    assert_ne!(
+        invoice_in_quickbooks(core, &realm, &id).await["PrivateNote"],
+        "Not approved yet"
+    );
+    assert_eq!(
+        core.pending_review(&demo.id).await.unwrap().changes.len(),
+        1
+    );
+}
