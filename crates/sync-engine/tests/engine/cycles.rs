@@ -16,8 +16,8 @@ use sync_engine::entities::{MASTER_ENTITIES, TRANSACTION_ENTITIES};
 use sync_engine::{CancelFlag, EngineConfig, EngineError, IssueCode, SyncPhase, SyncProgress};
 
 use crate::support::{
-    Harness, TestEngine, bill_body, first_active, local_by_qbo_id, local_record, local_rows,
-    start_time, sync,
+    Harness, TestEngine, bill_body, capped_change_capture, first_active, local_by_qbo_id,
+    local_record, local_rows, start_time, sync,
 };
 
 async fn history_len(engine: &TestEngine) -> usize {
@@ -254,34 +254,7 @@ async fn a_cancel_between_batches_keeps_the_queue_and_the_next_sync_sends_it_onc
 #[tokio::test]
 async fn a_truncated_change_capture_is_read_in_narrower_windows() {
     // The emulator truncates at the engine's cap, as QuickBooks does at 1,000.
-    let harness = Harness::start_with(
-        EmulatorConfig {
-            cdc_max_objects: 5,
-            ..EmulatorConfig::default()
-        },
-        Some((26, 10)),
-        Some(start_time()),
-    )
-    .await;
-    // The seeded objects are older than the first sync's bookmark.
-    harness.advance(json!({"minutes": 40})).await;
-    let engine = harness
-        .engine_with(
-            "books",
-            EngineConfig {
-                cdc_cap: 5,
-                ..EngineConfig::default()
-            },
-        )
-        .await;
-    sync(&engine).await;
-    let customers: Vec<_> = local_rows(&engine, "Customer")
-        .await
-        .into_iter()
-        .filter(|row| row.active)
-        .take(12)
-        .collect();
-    assert_eq!(customers.len(), 12);
+    let (harness, engine, customers) = capped_change_capture((26, 10), 12).await;
     for (index, row) in customers.iter().enumerate() {
         harness.advance(json!({"seconds": 20})).await;
         harness

@@ -14,16 +14,15 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use local_store::{ConflictKind, Intent, MAIN_LOCATION_ID, RecordState};
-use qbo_emulator::EmulatorConfig;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use sync_engine::stock::ProductMaster;
-use sync_engine::{CancelFlag, EngineConfig, EngineError, Resolution, SyncPhase};
+use sync_engine::{CancelFlag, EngineError, Resolution, SyncPhase};
 use tokio::sync::Notify;
 
 use crate::support::{
-    Harness, TestEngine, account_id, bill_body, first_active, local_by_qbo_id, local_record,
-    local_rows, product_rules, remote_on_hand, start_time, sync,
+    Harness, TestEngine, account_id, bill_body, capped_change_capture, first_active,
+    local_by_qbo_id, local_record, local_rows, product_rules, remote_on_hand, sync,
 };
 
 /// An invoice on the first active customer and service item of the books.
@@ -592,34 +591,7 @@ async fn a_push_met_as_stale_on_a_field_edited_on_both_sides_opens_a_conflict() 
 
 #[tokio::test]
 async fn more_changes_at_one_instant_than_the_cdc_cap_are_read_again_in_full() {
-    let harness = Harness::start_with(
-        EmulatorConfig {
-            cdc_max_objects: 5,
-            ..EmulatorConfig::default()
-        },
-        Some((46, 10)),
-        Some(start_time()),
-    )
-    .await;
-    // The seeded objects are older than the first sync's bookmark.
-    harness.advance(json!({"minutes": 40})).await;
-    let engine = harness
-        .engine_with(
-            "books",
-            EngineConfig {
-                cdc_cap: 5,
-                ..EngineConfig::default()
-            },
-        )
-        .await;
-    sync(&engine).await;
-    let customers: Vec<_> = local_rows(&engine, "Customer")
-        .await
-        .into_iter()
-        .filter(|row| row.active)
-        .take(8)
-        .collect();
-    assert_eq!(customers.len(), 8);
+    let (harness, engine, customers) = capped_change_capture((46, 10), 8).await;
     harness.advance(json!({"minutes": 1})).await;
     // Eight changes at one frozen instant: no narrower window holds fewer
     // than the cap, and the emulator answers with five of them.

@@ -381,6 +381,45 @@ pub async fn sync(engine: &TestEngine) -> SyncReport {
     engine.sync(&|_| {}, &CancelFlag::new()).await.unwrap()
 }
 
+/// A company whose emulator truncates change capture at five objects, an
+/// engine whose own cap is five too, after its first sync, and the first
+/// `customers` active customers it pulled: the start of every test of
+/// reading around the CDC cap.
+pub async fn capped_change_capture(
+    seed: (u64, usize),
+    customers: usize,
+) -> (Harness, TestEngine, Vec<RecordRow>) {
+    let harness = Harness::start_with(
+        EmulatorConfig {
+            cdc_max_objects: 5,
+            ..EmulatorConfig::default()
+        },
+        Some(seed),
+        Some(start_time()),
+    )
+    .await;
+    // The seeded objects are older than the first sync's bookmark.
+    harness.advance(json!({"minutes": 40})).await;
+    let engine = harness
+        .engine_with(
+            "books",
+            EngineConfig {
+                cdc_cap: 5,
+                ..EngineConfig::default()
+            },
+        )
+        .await;
+    sync(&engine).await;
+    let rows: Vec<RecordRow> = local_rows(&engine, "Customer")
+        .await
+        .into_iter()
+        .filter(|row| row.active)
+        .take(customers)
+        .collect();
+    assert_eq!(rows.len(), customers, "the seed has enough customers");
+    (harness, engine, rows)
+}
+
 /// Every local record of a type, deleted ones included.
 pub async fn local_rows(engine: &TestEngine, entity: &str) -> Vec<RecordRow> {
     let filter = RecordFilter {
