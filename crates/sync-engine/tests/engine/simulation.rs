@@ -657,8 +657,8 @@ impl World {
                 self.remote_create(kind)?;
                 Ok(true)
             }
-            55..=69 => Ok(self.remote_edit(kind, false, None)),
-            70..=79 => Ok(self.remote_edit(kind, true, None)),
+            55..=69 => Ok(self.remote_edit(kind, false, None).await),
+            70..=79 => Ok(self.remote_edit(kind, true, None).await),
             80..=83 => Ok(self.remote_delete_or_void(false).await),
             84..=86 => Ok(self.remote_delete_or_void(true).await),
             _ => self.same_amount_on_both_sides().await,
@@ -874,7 +874,7 @@ impl World {
 
     /// A sparse update in QuickBooks of one field (or one line's amount)
     /// of a random live object; `only` picks the object and field.
-    fn remote_edit(&mut self, kind: Kind, line: bool, only: Option<(usize, String)>) -> bool {
+    async fn remote_edit(&mut self, kind: Kind, line: bool, only: Option<(usize, String)>) -> bool {
         if line && !kind.has_lines() {
             return false;
         }
@@ -899,6 +899,16 @@ impl World {
         };
         let value = self.value_for(kind, &key, Side::Remote);
         if agrees(&field_of(&object, &key), &value) {
+            return false;
+        }
+        // Back to the value both sides last agreed on: the merge compares
+        // versions, not the edits between them, so QuickBooks' net change to
+        // the field is none, and its earlier edits since that agreement are
+        // undone rather than meant. No three-way merge can see such an edit,
+        // so the oracle cannot ask for it.
+        if let Some(base) = self.local_row(index).await.and_then(|row| row.base)
+            && agrees(&field_of(&base, &key), &value)
+        {
             return false;
         }
         if self.apply_remote_edit(kind, &object, &key, value.clone()) {
@@ -1032,7 +1042,7 @@ impl World {
             .map_err(|error| format!("a local edit failed: {error}"))?;
         let seq = self.next_seq();
         self.tracked[index].write(seq, Side::Local, &key, value);
-        self.remote_edit(kind, false, Some((index, key)));
+        self.remote_edit(kind, false, Some((index, key))).await;
         Ok(true)
     }
 
