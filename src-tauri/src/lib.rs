@@ -54,6 +54,7 @@ pub fn run() {
                 }
             };
             app.manage(tray);
+            notify::open_on_click(app.handle());
             match menu::app_menu(app.handle()) {
                 Ok(menu) => {
                     app.set_menu(menu)?;

@@ -221,16 +221,9 @@ impl AppCore {
                 self.export_records(required_company(input)?, query, path)
                     .await
             }
-            ExportList::History => {
-                self.export_history(required_company(input)?, path).await
-            }
-            ExportList::Products => {
-                self.export_products(required_company(input)?, path).await
-            }
-            ExportList::Conflicts => {
-                self.export_conflicts(required_company(input)?, path)
-                    .await
-            }
+            ExportList::History => self.export_history(required_company(input)?, path).await,
+            ExportList::Products => self.export_products(required_company(input)?, path).await,
+            ExportList::Conflicts => self.export_conflicts(required_company(input)?, path).await,
             ExportList::Companies => self.export_companies(path).await,
         }
     }
@@ -308,7 +301,11 @@ impl AppCore {
         file.finish()
     }
 
-    pub(crate) async fn export_history(&self, company_id: &str, path: &Path) -> CoreResult<ListExportReport> {
+    pub(crate) async fn export_history(
+        &self,
+        company_id: &str,
+        path: &Path,
+    ) -> CoreResult<ListExportReport> {
         let store = self.company_store(company_id).await?;
         let mut file = CsvFile::create(
             path,
@@ -365,11 +362,7 @@ impl AppCore {
         file.finish()
     }
 
-    async fn export_products(
-        &self,
-        company_id: &str,
-        path: &Path,
-    ) -> CoreResult<ListExportReport> {
+    async fn export_products(&self, company_id: &str, path: &Path) -> CoreResult<ListExportReport> {
         let catalogue = self.list_products(company_id).await?;
         let mut file = CsvFile::create(
             path,

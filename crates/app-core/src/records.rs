@@ -619,7 +619,11 @@ fn history_row(entry: &HistoryEntry) -> HistoryRow {
 }
 
 /// The fields that differ between two versions, for the export.
-pub(crate) fn changed_paths(entity: &str, before: Option<&Value>, after: Option<&Value>) -> Vec<String> {
+pub(crate) fn changed_paths(
+    entity: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+) -> Vec<String> {
     match (before, after) {
         (Some(before), Some(after)) => sync_engine::merge::changed_fields(entity, before, after)
             .iter()

@@ -473,7 +473,14 @@ export interface ConflictsArrived {
 export const EVENTS = {
   companiesChanged: 'companies-changed',
   conflictsArrived: 'conflicts-arrived',
+  notificationOpened: 'notification-opened',
 } as const;
+
+/** A click on one of the app's OS notifications: the company and the page it leads to. */
+export interface NotificationOpened {
+  companyId: string;
+  page: 'conflicts' | 'companies';
+}
 
 /**
  * Names the window (and the document) after what it shows. Without the
@@ -509,6 +516,11 @@ export function onCompaniesChanged(handler: (companies: CompanySummary[]) => voi
 /** Hears that a sync found new conflicts for a company. */
 export function onConflictsArrived(handler: (arrived: ConflictsArrived) => void): Promise<UnlistenFn> {
   return listenTo<ConflictsArrived>(EVENTS.conflictsArrived, handler);
+}
+
+/** Hears a click on one of the app's notifications (the window is already back in front). */
+export function onNotificationOpened(handler: (opened: NotificationOpened) => void): Promise<UnlistenFn> {
+  return listenTo<NotificationOpened>(EVENTS.notificationOpened, handler);
 }
 
 /**
