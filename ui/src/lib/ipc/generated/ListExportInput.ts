@@ -2,4 +2,20 @@
 import type { ExportList } from "./ExportList";
 import type { RecordQuery } from "./RecordQuery";
 
-export type ListExportInput = { list: ExportList, companyId: string | null, query?: RecordQuery | null, };
+/**
+ * A list export asked for by a front end.
+ */
+export type ListExportInput = { 
+/**
+ * The list.
+ */
+list: ExportList, 
+/**
+ * The company (every list but `companies` needs one).
+ */
+companyId: string | null, 
+/**
+ * The Records page's query (only for `records`; its offset and limit
+ * are ignored: every matching record is written).
+ */
+query?: RecordQuery, };
