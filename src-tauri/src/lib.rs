@@ -42,6 +42,9 @@ pub fn run() {
                 data_dir = %paths.data_dir.display(),
                 "Ledgerlink started"
             );
+            // Before the core starts its timers: a notification shown before
+            // the click handler exists would not report its click.
+            notify::open_on_click(app.handle());
             let core = tauri::async_runtime::block_on(open_core(app.handle(), paths))?;
             app.manage(AppState::new(core));
             let tray = match tray::create(app.handle()) {
@@ -54,7 +57,6 @@ pub fn run() {
                 }
             };
             app.manage(tray);
-            notify::open_on_click(app.handle());
             match menu::app_menu(app.handle()) {
                 Ok(menu) => {
                     app.set_menu(menu)?;
