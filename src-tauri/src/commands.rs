@@ -256,13 +256,6 @@ pub async fn undo_change(
     Ok(state.core.undo_change(&company_id, history_id).await?)
 }
 
-/// Writes the history to a CSV file and returns its path.
-#[tauri::command]
-pub async fn export_history_csv(state: State<'_, AppState>, company_id: String) -> Answer<String> {
-    let path = state.core.export_history_csv(&company_id).await?;
-    Ok(path.display().to_string())
-}
-
 /// The next push, without sending it.
 #[tauri::command]
 pub async fn pending_changes(state: State<'_, AppState>, company_id: String) -> Answer<DryRun> {
@@ -486,5 +479,7 @@ pub async fn export_iif(
     company_id: String,
     input: IifExportInput,
 ) -> Answer<IifExportReport> {
-    Ok(state.core.export_iif(&company_id, input, None).await?)
+    let report = state.core.export_iif(&company_id, input, None).await?;
+    state.remember_written(std::path::Path::new(&report.path));
+    Ok(report)
 }

@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use app_core::{IifExportInput, IifExportReport};
+use app_core::{IifExportInput, IifExportReport, ListExportInput, ListExportReport};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
@@ -120,19 +120,45 @@ pub async fn export_iif_as<R: Runtime>(
         input.from.trim(),
         input.to.trim()
     );
-    let Some(path) = choose_export_path(&app, suggested).await? else {
+    let Some(path) = choose_export_path(&app, SaveKind::Iif, suggested).await? else {
         return Ok(None);
     };
-    Ok(Some(
-        state
-            .core
-            .export_iif(&company_id, input, Some(path))
-            .await?,
-    ))
+    let report = state
+        .core
+        .export_iif(&company_id, input, Some(path))
+        .await?;
+    state.remember_written(Path::new(&report.path));
+    Ok(Some(report))
+}
+
+/// Asks where to save with the OS's save dialog, then writes the list
+/// (records with their filters, history, products, conflicts or the
+/// companies overview) there as CSV. `None` when the person cancelled.
+#[tauri::command]
+pub async fn export_list_as<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    input: ListExportInput,
+) -> Answer<Option<ListExportReport>> {
+    let suggested = state.core.export_file_name(&input).await?;
+    let Some(path) = choose_export_path(&app, SaveKind::Csv, suggested).await? else {
+        return Ok(None);
+    };
+    let report = state.core.export_list_csv(&input, &path).await?;
+    state.remember_written(&path);
+    Ok(Some(report))
+}
+
+/// What a save dialog saves, for its title and filter.
+#[derive(Debug, Clone, Copy)]
+enum SaveKind {
+    Iif,
+    Csv,
 }
 
 async fn choose_export_path<R: Runtime>(
     app: &AppHandle<R>,
+    kind: SaveKind,
     suggested_name: String,
 ) -> Answer<Option<PathBuf>> {
     if let Some(path) = seam(TEST_SAVE_FILE) {
@@ -140,11 +166,19 @@ async fn choose_export_path<R: Runtime>(
     }
     let dialog = dialog(app)?;
     let picked = tauri::async_runtime::spawn_blocking(move || {
+        let (title, filter, extension) = match kind {
+            SaveKind::Iif => (
+                "Export to QuickBooks Desktop (IIF)",
+                "QuickBooks Desktop IIF",
+                "iif",
+            ),
+            SaveKind::Csv => ("Export as CSV", "CSV (spreadsheets)", "csv"),
+        };
         dialog
             .file()
-            .set_title("Export to QuickBooks Desktop (IIF)")
+            .set_title(title)
             .set_file_name(suggested_name)
-            .add_filter("QuickBooks Desktop IIF", &["iif"])
+            .add_filter(filter, &[extension])
             .blocking_save_file()
     })
     .await
@@ -152,10 +186,13 @@ async fn choose_export_path<R: Runtime>(
     picked.map(picked_path).transpose()
 }
 
-/// Opens the folder that holds `path` in the OS's file manager.
+/// Opens the folder that holds `path` in the OS's file manager. Only for
+/// a file this app wrote in this session (an export): any other path the
+/// webview names is refused, so a page cannot make the app open folders
+/// (or, through the file manager's handlers, files) of its choosing.
 #[tauri::command]
-pub fn show_in_folder(path: String) -> Answer<()> {
-    let folder = folder_of(Path::new(&path));
+pub fn show_in_folder(state: State<'_, AppState>, path: String) -> Answer<()> {
+    let folder = folder_to_show(&state, Path::new(&path))?;
     open::that_detached(&folder).map_err(|error| CommandError {
         kind: "io".to_owned(),
         problem: None,
@@ -164,6 +201,22 @@ pub fn show_in_folder(path: String) -> Answer<()> {
             folder.display()
         ),
     })
+}
+
+/// The folder to open for `path`, or the refusal when the app did not
+/// write that file in this session.
+fn folder_to_show(state: &AppState, path: &Path) -> Answer<PathBuf> {
+    if !state.wrote(path) {
+        return Err(CommandError {
+            kind: "invalid".to_owned(),
+            problem: None,
+            message: format!(
+                "Ledgerlink shows only the folders of files it exported in this session, and it did not write {}.",
+                path.display()
+            ),
+        });
+    }
+    Ok(folder_of(path))
 }
 
 /// The folder to show for a file: its parent, or the path itself when it

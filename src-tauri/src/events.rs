@@ -129,7 +129,7 @@ impl<R: Runtime> CoreEvents for WindowEvents<R> {
                     .map(|company| company.name.clone())
             })
             .unwrap_or_else(|| "A company".to_owned());
-        crate::notify::conflicts(&self.app, &name, count);
+        crate::notify::conflicts(&self.app, company_id, &name, count);
     }
 }
 

@@ -42,6 +42,9 @@ pub fn run() {
                 data_dir = %paths.data_dir.display(),
                 "Ledgerlink started"
             );
+            // Before the core starts its timers: a notification shown before
+            // the click handler exists would not report its click.
+            notify::open_on_click(app.handle());
             let core = tauri::async_runtime::block_on(open_core(app.handle(), paths))?;
             app.manage(AppState::new(core));
             let tray = match tray::create(app.handle()) {
@@ -127,7 +130,6 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::resolve_conflict,
         commands::list_history,
         commands::undo_change,
-        commands::export_history_csv,
         commands::pending_changes,
         commands::pending_review,
         commands::hold_back,
@@ -147,6 +149,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         dialogs::choose_statement_file,
         dialogs::show_in_folder,
         dialogs::export_iif_as,
+        dialogs::export_list_as,
         commands::import_statement,
         commands::list_inbox,
         commands::accept_inbox_entry,

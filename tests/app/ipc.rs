@@ -179,3 +179,45 @@ fn the_content_security_policy_is_strict() {
     assert_eq!(csp["default-src"], "'self'");
     assert_eq!(csp["script-src"], "'self'");
 }
+
+#[test]
+fn show_in_folder_refuses_a_file_the_app_did_not_write() {
+    let app = app(paths());
+    let folder = tempfile::tempdir().expect("a folder");
+    // The file exists: the refusal is about who wrote it, not whether it is there.
+    let stranger = folder.path().join("not-ours.csv");
+    std::fs::write(&stranger, "a,b\n").expect("the file is written");
+    let refused = invoke_with(
+        &app,
+        "main",
+        local_origin(),
+        "show_in_folder",
+        InvokeBody::Json(serde_json::json!({ "path": stranger.display().to_string() })),
+    )
+    .expect_err("a path the app did not write is refused");
+    assert_eq!(refused["kind"], "invalid");
+    let message = refused["message"].as_str().unwrap_or_default();
+    assert!(message.contains("did not write"), "{message}");
+    assert!(message.contains("not-ours.csv"), "{message}");
+}
+
+#[test]
+fn the_app_remembers_the_files_it_wrote_and_only_those() {
+    let app = app(paths());
+    let state = app.state::<AppState>();
+    let folder = tempfile::tempdir().expect("a folder");
+    let export = folder.path().join("records.csv");
+    std::fs::write(&export, "type\n").expect("the file is written");
+    let beside = folder.path().join("other.csv");
+    std::fs::write(&beside, "type\n").expect("the file is written");
+    assert!(!state.wrote(&export));
+    state.remember_written(&export);
+    assert!(state.wrote(&export));
+    // The same file named another way is still the same file…
+    let roundabout = folder.path().join("sub").join("..").join("records.csv");
+    std::fs::create_dir(folder.path().join("sub")).expect("a sub-folder");
+    assert!(state.wrote(&roundabout));
+    // …but its neighbour, and the folder itself, are not.
+    assert!(!state.wrote(&beside));
+    assert!(!state.wrote(folder.path()));
+}

@@ -324,81 +324,17 @@ impl AppCore {
     /// returns its path.
     pub async fn export_history_csv(&self, company_id: &str) -> CoreResult<std::path::PathBuf> {
         let row = self.company_row(company_id).await?;
-        let store = self.company_store(company_id).await?;
         let dir = self.exports_dir();
-        let io = |what: String| move |source| CoreError::Io { what, source };
-        std::fs::create_dir_all(&dir)
-            .map_err(io(format!("Creating the exports folder {}", dir.display())))?;
-        let stamp = self.now().format("%Y%m%d-%H%M%S");
-        let slug: String = row
-            .name
-            .chars()
-            .map(|character| {
-                if character.is_ascii_alphanumeric() {
-                    character.to_ascii_lowercase()
-                } else {
-                    '-'
-                }
-            })
-            .collect();
-        let path = dir.join(format!("history-{slug}-{stamp}.csv"));
-        let mut writer = csv::Writer::from_path(&path).map_err(|error| CoreError::Io {
-            what: format!("Writing {}", path.display()),
-            source: std::io::Error::other(error),
+        std::fs::create_dir_all(&dir).map_err(|source| CoreError::Io {
+            what: format!("Creating the exports folder {}", dir.display()),
+            source,
         })?;
-        let written = |error: csv::Error| CoreError::Io {
-            what: format!("Writing {}", path.display()),
-            source: std::io::Error::other(error),
-        };
-        writer
-            .write_record([
-                "time",
-                "direction",
-                "operation",
-                "entity",
-                "quickbooks_id",
-                "record",
-                "summary",
-                "changed_fields",
-            ])
-            .map_err(written)?;
-        let mut offset = 0;
-        loop {
-            let entries = store
-                .history(&HistoryFilter {
-                    local_id: None,
-                    offset,
-                    limit: u64::from(MAX_PAGE),
-                })
-                .await?;
-            if entries.is_empty() {
-                break;
-            }
-            offset += entries.len() as u64;
-            for entry in &entries {
-                let fields = changed_paths(
-                    &entry.entity_type,
-                    entry.before.as_ref(),
-                    entry.after.as_ref(),
-                )
-                .join("; ");
-                writer
-                    .write_record([
-                        entry.at.to_rfc3339().as_str(),
-                        entry.direction.as_str(),
-                        entry.operation.as_str(),
-                        entry.entity_type.as_str(),
-                        entry.qbo_id.as_deref().unwrap_or(""),
-                        entry.local_id.as_str(),
-                        entry.summary.as_str(),
-                        fields.as_str(),
-                    ])
-                    .map_err(written)?;
-            }
-        }
-        writer
-            .flush()
-            .map_err(io(format!("Writing {}", path.display())))?;
+        let stamp = self.now().format("%Y%m%d-%H%M%S");
+        let path = dir.join(format!(
+            "history-{}-{stamp}.csv",
+            crate::export::slug(&row.name)
+        ));
+        self.export_history(company_id, &path).await?;
         Ok(path)
     }
 
@@ -624,7 +560,7 @@ impl AppCore {
     }
 }
 
-fn parse_date(which: &str, text: Option<&str>) -> CoreResult<Option<NaiveDate>> {
+pub(crate) fn parse_date(which: &str, text: Option<&str>) -> CoreResult<Option<NaiveDate>> {
     match text.map(str::trim).filter(|text| !text.is_empty()) {
         None => Ok(None),
         Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
@@ -683,7 +619,11 @@ fn history_row(entry: &HistoryEntry) -> HistoryRow {
 }
 
 /// The fields that differ between two versions, for the export.
-fn changed_paths(entity: &str, before: Option<&Value>, after: Option<&Value>) -> Vec<String> {
+pub(crate) fn changed_paths(
+    entity: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+) -> Vec<String> {
     match (before, after) {
         (Some(before), Some(after)) => sync_engine::merge::changed_fields(entity, before, after)
             .iter()

@@ -13,6 +13,7 @@ mod emulator;
 mod frame;
 mod history;
 mod inbox;
+mod lists;
 mod products;
 mod relay;
 

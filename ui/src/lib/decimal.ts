@@ -210,6 +210,8 @@ export function decimalMember(previous: unknown, text: string): unknown {
   return toJsonDecimal(text);
 }
 
+import { userLocale } from './format';
+
 const decimalSeparators = new Map<string, string>();
 
 function decimalSeparator(locale: string | undefined): string {
@@ -238,4 +240,118 @@ export function formatAmount(value: unknown, locale?: string): string {
   const [whole = '0', fraction = ''] = (negative ? text.slice(1) : text).split('.');
   const grouped = new Intl.NumberFormat(locale).format(BigInt(whole));
   return `${negative ? '−' : ''}${grouped}${decimalSeparator(locale)}${fraction}`;
+}
+
+const groupSeparators = new Map<string, string>();
+
+function groupSeparator(locale: string | undefined): string {
+  const key = locale ?? '';
+  let separator = groupSeparators.get(key);
+  if (separator === undefined) {
+    separator =
+      new Intl.NumberFormat(locale, { useGrouping: true }).formatToParts(12345).find((part) => part.type === 'group')
+        ?.value ?? ',';
+    groupSeparators.set(key, separator);
+  }
+  return separator;
+}
+
+/** What a person typed, read as a decimal: its value and its plain text ("1250.50"), or why not. */
+export type TypedDecimal =
+  | { ok: true; value: Decimal; text: string }
+  | { ok: false; ambiguous: boolean; problem: string };
+
+/** Spaces of every width count as one kind of grouping mark ("1 250,50", the French narrow space). */
+const SPACES = /[\s\u00a0\u202f\u2009]/g;
+
+/**
+ * Reads an amount as the person typed it, in their locale's way of writing
+ * numbers: "1.250,50" and "12,5" in German, "1 250,50" in French,
+ * "1,250.50" in American English. The plain form with a dot ("1250.50", how
+ * the app fills the fields in) is read in every locale. The digits stay
+ * digits: nothing becomes a floating-point number.
+ *
+ * A lone separator followed by exactly three digits that is not the
+ * locale's decimal mark ("1,250" in English, "1.250" in German or French)
+ * is refused as ambiguous: it is a thousand and a quarter in one country
+ * and one and a quarter in another, and money must not be guessed.
+ */
+export function readTypedDecimal(typed: string, locale: string | undefined = userLocale()): TypedDecimal {
+  const decimalMark = decimalSeparator(locale);
+  const groupMark = groupSeparator(locale).replace(SPACES, ' ');
+  const example = `1250${decimalMark}50`;
+  const invalid = (): TypedDecimal => ({
+    ok: false,
+    ambiguous: false,
+    problem:
+      decimalMark === '.'
+        ? `"${typed.trim()}" is not a number. Write it like ${example} (a dot for the decimals).`
+        : `"${typed.trim()}" is not a number. Write it like ${example} (a comma for the decimals) or 1250.50.`,
+  });
+  const trimmed = typed.trim().replace(/^\u2212/, '-');
+  const signed = /^([+-]?)(.*)$/.exec(trimmed);
+  const sign = signed?.[1] === '-' ? '-' : '';
+  const body = (signed?.[2] ?? '').replace(SPACES, ' ');
+  if (body === '' || /[^0-9.,' ’]/.test(body) || !/\d/.test(body)) {
+    return invalid();
+  }
+  // Digit runs and the single marks between them.
+  const runs = body.split(/[.,' ’]/);
+  const marks = body.replace(/\d/g, '').split('');
+  if (marks.length !== runs.length - 1) return invalid();
+
+  let whole: string[];
+  let fraction = '';
+  const last = marks.at(-1);
+  const lastIsDecimal = last !== undefined && (last === decimalMark || last === '.') && !marks.slice(0, -1).includes(last);
+  if (last === undefined) {
+    whole = runs;
+  } else if (lastIsDecimal) {
+    fraction = runs.at(-1) ?? '';
+    whole = runs.slice(0, -1);
+    if (!/^\d*$/.test(fraction)) return invalid();
+    // A leading zero ("0.125") is never a thousands group.
+    if (marks.length === 1 && last !== decimalMark && fraction.length === 3 && /^[1-9]/.test(whole[0] ?? '')) {
+      return ambiguous(typed.trim(), runs[0] ?? '', fraction, decimalMark);
+    }
+  } else {
+    whole = runs;
+  }
+  const groups = lastIsDecimal ? marks.slice(0, -1) : marks;
+  if (groups.length > 0) {
+    const mark = groups[0];
+    const sameMark = groups.every((each) => each === mark);
+    const groupingMark = mark !== decimalMark && (mark === groupMark || mark === ' ' || mark === '.' || mark === ',' || mark === "'" || mark === '’');
+    const wellGrouped = /^[1-9]\d{0,2}$/.test(whole[0] ?? '') && whole.slice(1).every((run) => run.length === 3);
+    if (!sameMark || !groupingMark || !wellGrouped) return invalid();
+    if (!lastIsDecimal && groups.length === 1 && (mark === ',' || mark === '.')) {
+      // "1,250" in English, where the comma could also be someone's decimal comma.
+      return ambiguous(typed.trim(), whole[0] ?? '', whole[1] ?? '', decimalMark);
+    }
+  }
+  const digits = whole.join('');
+  if (!/^\d*$/.test(digits) || (digits === '' && fraction === '')) return invalid();
+  const text = `${sign}${digits === '' ? '0' : digits}${fraction === '' ? '' : `.${fraction}`}`;
+  const value = parseDecimal(text);
+  return value === null ? invalid() : { ok: true, value, text };
+}
+
+function ambiguous(typed: string, whole: string, three: string, decimalMark: string): TypedDecimal {
+  return {
+    ok: false,
+    ambiguous: true,
+    problem: `"${typed}" is not a number we can be sure of: it could be ${whole}${three} or ${whole}${decimalMark}${three}. Type ${whole}${three}, or ${whole}${decimalMark}${three} for the decimals.`,
+  };
+}
+
+/** A typed amount as a decimal in the user's locale, or null when it is not one (or is ambiguous). */
+export function typedDecimal(text: string, locale: string | undefined = userLocale()): Decimal | null {
+  const read = readTypedDecimal(text, locale);
+  return read.ok ? read.value : null;
+}
+
+/** A typed amount as plain decimal text ("1.250,50" → "1250.50"); the text itself, trimmed, when it cannot be read. */
+export function typedText(text: string, locale: string | undefined = userLocale()): string {
+  const read = readTypedDecimal(text, locale);
+  return read.ok ? read.text : text.trim();
 }

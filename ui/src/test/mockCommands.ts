@@ -21,6 +21,7 @@ export function mockCommands<T extends object>(original: T): T {
   }
   mocked['onCompaniesChanged'] = vi.fn(async () => () => {});
   mocked['onConflictsArrived'] = vi.fn(async () => () => {});
+  mocked['onNotificationOpened'] = vi.fn(async () => () => {});
   // The Companies page asks for the overview whenever the list changes;
   // tests that look at it set their own rows.
   mocked['companiesOverview'] = vi.fn(async () => []);

@@ -4,6 +4,7 @@
 mod amounts;
 mod companies;
 mod demo;
+mod export;
 mod overview;
 mod problems;
 mod relay;

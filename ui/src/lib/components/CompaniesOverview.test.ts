@@ -110,4 +110,26 @@ describe('the companies overview', () => {
     expect(companies.selected?.id).toBe('c-1');
     expect(navigation.current).toBe('records');
   });
+
+  it('exports the table as CSV through Rust and offers Show in folder for that file', async () => {
+    const user = userEvent.setup();
+    await setUp();
+    mocked.exportListAs.mockResolvedValue({ path: '/books/companies-2026-12-06.csv', rows: 2 });
+    mocked.showInFolder.mockResolvedValue(undefined);
+    await user.click(screen.getByTestId('overview-export'));
+    expect(mocked.exportListAs).toHaveBeenCalledWith({ list: 'companies', companyId: null });
+    expect(screen.getByTestId('overview-export-saved').textContent).toContain('Saved 2 rows to');
+    expect(screen.getByTestId('overview-export-path').textContent).toBe('/books/companies-2026-12-06.csv');
+    await user.click(screen.getByTestId('overview-export-show'));
+    expect(mocked.showInFolder).toHaveBeenCalledWith('/books/companies-2026-12-06.csv');
+  });
+
+  it('says nothing was saved when the save dialog is cancelled', async () => {
+    const user = userEvent.setup();
+    await setUp();
+    mocked.exportListAs.mockResolvedValue(null);
+    await user.click(screen.getByTestId('overview-export'));
+    expect(mocked.exportListAs).toHaveBeenCalledTimes(1);
+    expect(screen.queryByTestId('overview-export-saved')).toBeNull();
+  });
 });

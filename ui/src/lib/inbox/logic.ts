@@ -6,7 +6,7 @@
  * Amounts stay exact decimals (see ../decimal.ts) from the file to the
  * record: nothing here turns money into a floating-point number.
  */
-import { add, compare, fromJson, parseDecimal, subtract, sum, toText, ZERO, type Decimal } from '../decimal';
+import { add, compare, fromJson, readTypedDecimal, subtract, sum, toText, typedDecimal, ZERO, type Decimal } from '../decimal';
 
 /** One part of a split line, as typed: an account and an amount. */
 export interface SplitPart {
@@ -43,11 +43,12 @@ export function checkSplit(entryAmount: unknown, parts: readonly SplitPart[]): S
   let problem: string | null = null;
   parts.forEach((part, index) => {
     const text = part.amount.trim();
-    const amount = text === '' ? ZERO : parseDecimal(text);
-    if (amount === null) {
-      problem ??= `Line ${index + 1}: "${part.amount}" is not an amount.`;
+    const typed = text === '' ? null : readTypedDecimal(text);
+    if (typed !== null && !typed.ok) {
+      problem ??= typed.ambiguous ? `Line ${index + 1}: ${typed.problem}` : `Line ${index + 1}: "${part.amount}" is not an amount.`;
       return;
     }
+    const amount = typed === null ? ZERO : typed.value;
     if (amount.units < 0n) {
       problem ??= `Line ${index + 1}: type the amount without a minus sign.`;
       return;
@@ -86,7 +87,7 @@ export function balancingAmount(entryAmount: unknown, parts: readonly SplitPart[
   let placed = ZERO;
   for (const [other, part] of parts.entries()) {
     if (other === index) continue;
-    const amount = part.amount.trim() === '' ? ZERO : parseDecimal(part.amount.trim());
+    const amount = part.amount.trim() === '' ? ZERO : typedDecimal(part.amount);
     if (amount === null) return null;
     placed = add(placed, amount);
   }

@@ -74,6 +74,9 @@ import type { CsvLayout } from './generated/CsvLayout';
 import type { CsvLayoutProposal } from './generated/CsvLayoutProposal';
 import type { IifExportInput } from './generated/IifExportInput';
 import type { IifExportReport } from './generated/IifExportReport';
+import type { ExportList } from './generated/ExportList';
+import type { ListExportInput } from './generated/ListExportInput';
+import type { ListExportReport } from './generated/ListExportReport';
 import type { InboxCounts } from './generated/InboxCounts';
 import type { InboxEntryView } from './generated/InboxEntryView';
 import type { InboxPage } from './generated/InboxPage';
@@ -174,6 +177,9 @@ export type {
   CsvLayoutProposal,
   IifExportInput,
   IifExportReport,
+  ExportList,
+  ListExportInput,
+  ListExportReport,
   InboxCounts,
   InboxEntryView,
   InboxPage,
@@ -397,11 +403,6 @@ export function undoChange(companyId: string, historyId: number): Promise<SaveOu
   return call<SaveOutcome>('undo_change', { companyId, historyId });
 }
 
-/** Writes the whole history to a CSV file and returns the file's path. */
-export function exportHistoryCsv(companyId: string): Promise<string> {
-  return call<string>('export_history_csv', { companyId });
-}
-
 /** What the next sync would send, and what it would hold back, without sending anything. */
 export function pendingChanges(companyId: string): Promise<DryRun> {
   return call<DryRun>('pending_changes', { companyId });
@@ -472,7 +473,14 @@ export interface ConflictsArrived {
 export const EVENTS = {
   companiesChanged: 'companies-changed',
   conflictsArrived: 'conflicts-arrived',
+  notificationOpened: 'notification-opened',
 } as const;
+
+/** A click on one of the app's OS notifications: the company and the page it leads to. */
+export interface NotificationOpened {
+  companyId: string;
+  page: 'conflicts' | 'companies';
+}
 
 /**
  * Names the window (and the document) after what it shows. Without the
@@ -508,6 +516,11 @@ export function onCompaniesChanged(handler: (companies: CompanySummary[]) => voi
 /** Hears that a sync found new conflicts for a company. */
 export function onConflictsArrived(handler: (arrived: ConflictsArrived) => void): Promise<UnlistenFn> {
   return listenTo<ConflictsArrived>(EVENTS.conflictsArrived, handler);
+}
+
+/** Hears a click on one of the app's notifications (the window is already back in front). */
+export function onNotificationOpened(handler: (opened: NotificationOpened) => void): Promise<UnlistenFn> {
+  return listenTo<NotificationOpened>(EVENTS.notificationOpened, handler);
 }
 
 /**
@@ -556,7 +569,19 @@ export function exportIifAs(companyId: string, input: IifExportInput): Promise<I
   return call<IifExportReport | null>('export_iif_as', { companyId, input });
 }
 
-/** Opens the folder holding a file Ledgerlink wrote, in the OS's file manager. */
+/**
+ * Asks where to save with the OS's save dialog, then has Rust write the list
+ * (records with their filters, history, products, conflicts, companies) there
+ * as CSV. Null when the person cancelled the dialog.
+ */
+export function exportListAs(input: ListExportInput): Promise<ListExportReport | null> {
+  return call<ListExportReport | null>('export_list_as', { input });
+}
+
+/**
+ * Opens the folder holding a file Ledgerlink wrote in this session, in the
+ * OS's file manager. Rust refuses any other path.
+ */
 export function showInFolder(path: string): Promise<void> {
   return call<void>('show_in_folder', { path });
 }

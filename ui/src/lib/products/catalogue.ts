@@ -7,7 +7,7 @@
  * (see ../decimal.ts): they are only checked and written out plainly here,
  * never turned into JavaScript numbers.
  */
-import { compare, parseDecimal, toText, ZERO } from '../decimal';
+import { compare, parseDecimal, readTypedDecimal, toText, typedText, ZERO } from '../decimal';
 import type { LocationView, NewProduct, ProductKind, ProductView, StockInput } from '../ipc/commands';
 
 export interface KindInfo {
@@ -100,10 +100,11 @@ export function amountProblem(text: string, required = false): string | null {
   if (trimmed === '') {
     return required ? 'Type a number, e.g. 12 or 12.5.' : null;
   }
-  const value = parseDecimal(trimmed);
-  if (value === null) {
-    return `"${trimmed}" is not a number. Write it with a dot for the decimals and no thousands separators, e.g. 1250.50.`;
+  const typed = readTypedDecimal(trimmed);
+  if (!typed.ok) {
+    return typed.problem;
   }
+  const value = typed.value;
   if (compare(value, ZERO) < 0) {
     return 'It cannot be below zero.';
   }
@@ -114,7 +115,7 @@ export function amountProblem(text: string, required = false): string | null {
 export function decimalOrNull(text: string): string | null {
   const trimmed = text.trim();
   if (trimmed === '') return null;
-  const value = parseDecimal(trimmed);
+  const value = parseDecimal(typedText(trimmed));
   return value === null ? trimmed : toText(value);
 }
 

@@ -11,17 +11,20 @@
  */
 import {
   decimalMember,
+  formatAmount,
   fromJson,
-  isDecimal,
   jsonNumberProblem,
   jsonToText,
   multiply,
   parseDecimal,
+  readTypedDecimal,
   round,
   sum,
   toText,
   equals,
   type Decimal,
+  typedDecimal,
+  typedText,
   ZERO,
 } from '../decimal';
 import { isObject, isReference, parsePath } from './fields';
@@ -314,16 +317,33 @@ function lineModel(line: Record<string, unknown>, detailType: string): LineModel
  * number.
  */
 export function lineAmount(qty: string, unitPrice: string): string | null {
-  const quantity = parseDecimal(qty);
-  const price = parseDecimal(unitPrice);
+  const quantity = fieldDecimal(qty);
+  const price = fieldDecimal(unitPrice);
   if (quantity === null || price === null || qty.trim() === '' || unitPrice.trim() === '') {
     return null;
   }
   return toText(round(multiply(quantity, price), 2), 2);
 }
 
+/**
+ * A number field's value for sums shown while typing: as typed in the
+ * user's locale, or, for text the app filled in (always with a dot, e.g. a
+ * quantity of "1.250" in a German session), as that plain text.
+ */
+function fieldDecimal(text: string): Decimal | null {
+  return typedDecimal(text) ?? parseDecimal(text.trim());
+}
+
+/** The member `key` of a line's detail as QuickBooks had it. */
+function sourceDetailMember(line: LineModel, key: string): unknown {
+  const source = line.source;
+  const detailType = source?.['DetailType'];
+  if (source === null || typeof detailType !== 'string' || !isObject(source[detailType])) return undefined;
+  return (source[detailType] as Record<string, unknown>)[key];
+}
+
 function decimalOrZero(value: string): Decimal {
-  return value.trim() === '' ? ZERO : (parseDecimal(value) ?? ZERO);
+  return value.trim() === '' ? ZERO : (fieldDecimal(value) ?? ZERO);
 }
 
 /** The total of a journal entry's debits and of its credits, and whether they are equal. */
@@ -359,7 +379,8 @@ function typedNumberProblem(text: string, previous: unknown): string | null {
   if (previous !== undefined && fromJson(previous) !== null && jsonToText(previous) === text.trim()) {
     return null;
   }
-  return jsonNumberProblem(text);
+  const typed = readTypedDecimal(text);
+  return typed.ok ? jsonNumberProblem(typed.text) : typed.problem;
 }
 
 /** The checks made before saving: required fields, lines, numbers, a balanced journal entry. */
@@ -405,8 +426,14 @@ export function checkTransaction(profile: FormProfile, model: TransactionModel):
       ['quantity', line.qty, 'Qty'],
       ['unit price', line.unitPrice, 'UnitPrice'],
     ] as const) {
-      if (value.trim() !== '' && !isDecimal(value)) {
-        issues.push({ field: `${at}.${path}`, message: `The ${name} on line ${number} is not a number.` });
+      const previous = sourceDetailMember(line, path);
+      const untouched = previous !== undefined && fromJson(previous) !== null && jsonToText(previous) === value.trim();
+      const typed = value.trim() === '' || untouched ? null : readTypedDecimal(value);
+      if (typed !== null && !typed.ok) {
+        const message = typed.ambiguous
+          ? `Line ${number}, ${name}: ${typed.problem}`
+          : `The ${name} on line ${number} is not a number.`;
+        issues.push({ field: `${at}.${path}`, message });
       }
     }
     if (line.amount.trim() === '') {
@@ -421,7 +448,7 @@ export function checkTransaction(profile: FormProfile, model: TransactionModel):
     if (!balance.balanced) {
       issues.push({
         field: 'Line',
-        message: `Debits (${toText(balance.debits, 2)}) and credits (${toText(balance.credits, 2)}) must be equal.`,
+        message: `Debits (${formatAmount(toText(balance.debits))}) and credits (${formatAmount(toText(balance.credits))}) must be equal.`,
       });
     }
   }
@@ -440,7 +467,7 @@ function checkJournalLine(line: LineModel, number: number, issues: FormIssue[]):
   const problem = typedNumberProblem(value, line.source?.['Amount']);
   if (problem !== null) {
     issues.push({ field: at, message: `Line ${number}: ${problem}` });
-  } else if ((parseDecimal(value)?.units ?? 0n) < 0n) {
+  } else if ((typedDecimal(value)?.units ?? 0n) < 0n) {
     issues.push({ field: at, message: `Line ${number}: write a negative amount in the other column instead.` });
   }
 }
@@ -510,7 +537,7 @@ export function toObject(
         );
         break;
       case 'money':
-        setAt(object, field.path, decimalMember(at(original, field.path), value));
+        setAt(object, field.path, decimalMember(at(original, field.path), typedText(value)));
         break;
       case 'memo':
         setAt(object, field.path, model.header[field.key] ?? '');
@@ -551,7 +578,7 @@ function lineObject(kind: LineKind, line: LineModel, nameOf: NameOf): Record<str
   }
   base['DetailType'] = detailType;
   base[detailType] = detail;
-  base['Amount'] = decimalMember(base['Amount'], amount);
+  base['Amount'] = decimalMember(base['Amount'], typedText(amount));
   if (line.description.trim() === '') {
     delete base['Description'];
   } else {
@@ -564,7 +591,7 @@ function setNumber(detail: Record<string, unknown>, key: string, value: string):
   if (value.trim() === '') {
     delete detail[key];
   } else {
-    detail[key] = decimalMember(detail[key], value);
+    detail[key] = decimalMember(detail[key], typedText(value));
   }
 }
 

@@ -16,7 +16,7 @@ import {
   type ResolutionInput,
   type UnlistenFn,
 } from '../ipc/commands';
-import { jsonNumberProblem, toJsonDecimal } from '../decimal';
+import { jsonNumberProblem, readTypedDecimal, toJsonDecimal, typedText } from '../decimal';
 import { isReference, sameValue } from '../records/fields';
 
 /** The functions the store calls; tests may pass fakes. */
@@ -195,7 +195,12 @@ export class ConflictsStore {
     const text = (this.values[field.path] ?? '').trim();
     switch (valueKind(field)) {
       case 'number':
-        return text === '' ? 'Type the new amount.' : jsonNumberProblem(text);
+        if (text === '') return 'Type the new amount.';
+        {
+          // Typed in the user's locale ("12,50" in German), sent as plain decimal text.
+          const typed = readTypedDecimal(text);
+          return typed.ok ? jsonNumberProblem(typed.text) : typed.problem;
+        }
       case 'reference':
       case 'boolean':
         return text === '' ? 'Choose the new value.' : null;
@@ -234,7 +239,7 @@ export class ConflictsStore {
     switch (valueKind(field)) {
       case 'number':
         // Decimal text: the core reads it into a number with these digits.
-        return toJsonDecimal(text);
+        return toJsonDecimal(typedText(text));
       case 'boolean':
         return text === 'true';
       case 'reference': {

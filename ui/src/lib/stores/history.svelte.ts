@@ -1,9 +1,8 @@
 /**
  * The History page: a page of applied changes, newest first, which ones are
- * expanded, undo, and the CSV export.
+ * expanded, and undo.
  */
 import {
-  exportHistoryCsv,
   listHistory,
   toCommandFailure,
   undoChange,
@@ -16,12 +15,11 @@ import {
 export interface HistoryCommands {
   listHistory: typeof listHistory;
   undoChange: typeof undoChange;
-  exportHistoryCsv: typeof exportHistoryCsv;
 }
 
 export const HISTORY_PAGE_SIZE = 50;
 
-const defaultCommands: HistoryCommands = { listHistory, undoChange, exportHistoryCsv };
+const defaultCommands: HistoryCommands = { listHistory, undoChange };
 
 export class HistoryStore {
   rows = $state.raw<HistoryRow[]>([]);
@@ -33,9 +31,6 @@ export class HistoryStore {
   loading = $state(false);
   error = $state<CommandFailure | null>(null);
   expanded = $state<Record<number, boolean>>({});
-  /** The path of the last CSV export. */
-  exportPath = $state<string | null>(null);
-  exporting = $state(false);
   /** The last undo, for its message and issues. */
   undone = $state.raw<SaveOutcome | null>(null);
 
@@ -51,7 +46,6 @@ export class HistoryStore {
     if (companyId !== this.#companyId) {
       this.#companyId = companyId;
       this.expanded = {};
-      this.exportPath = null;
       this.undone = null;
       offset = 0;
     }
@@ -86,20 +80,6 @@ export class HistoryStore {
     } catch (reason) {
       this.error = toCommandFailure(reason);
       return null;
-    }
-  }
-
-  async exportCsv(companyId: string): Promise<string | null> {
-    this.exporting = true;
-    this.error = null;
-    try {
-      this.exportPath = await this.#commands.exportHistoryCsv(companyId);
-      return this.exportPath;
-    } catch (reason) {
-      this.error = toCommandFailure(reason);
-      return null;
-    } finally {
-      this.exporting = false;
     }
   }
 }
