@@ -115,7 +115,10 @@ impl CsvFile {
         I: IntoIterator<Item = F>,
         F: AsRef<[u8]>,
     {
-        if let Err(error) = self.writer.write_record(fields) {
+        let cells = fields
+            .into_iter()
+            .map(|field| inert_cell(field.as_ref()).into_owned());
+        if let Err(error) = self.writer.write_record(cells) {
             self.abandon();
             return Err(CoreError::Io {
                 what: format!("Writing {}", self.path.display()),
@@ -154,6 +157,29 @@ impl CsvFile {
             path: self.path.display().to_string(),
             rows: self.rows,
         })
+    }
+}
+
+/// A cell a spreadsheet will show as text, never run as a formula. Names,
+/// memos and statement descriptions come from clients and banks, and a
+/// spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` (or a tab
+/// or carriage return before one) as a formula; such a cell gets a leading
+/// apostrophe, the spreadsheets' own mark for "this is text". Numbers stay
+/// exactly as they are, so a negative amount is still a number.
+fn inert_cell(cell: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let risky = matches!(
+        cell.first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    );
+    let number =
+        std::str::from_utf8(cell).is_ok_and(|text| text.parse::<rust_decimal::Decimal>().is_ok());
+    if risky && !number {
+        let mut quoted = Vec::with_capacity(cell.len() + 1);
+        quoted.push(b'\'');
+        quoted.extend_from_slice(cell);
+        std::borrow::Cow::Owned(quoted)
+    } else {
+        std::borrow::Cow::Borrowed(cell)
     }
 }
 
@@ -499,6 +525,27 @@ fn required_company(input: &ListExportInput) -> CoreResult<&str> {
 #[cfg(test)]
 mod tests {
     use super::slug;
+
+    #[test]
+    fn a_cell_that_a_spreadsheet_would_run_is_written_as_text_and_numbers_stay_numbers() {
+        for (cell, written) in [
+            ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"),
+            ("+1 555 0100", "'+1 555 0100"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("-2+3", "'-2+3"),
+            ("\t=1", "'\t=1"),
+            ("-45.20", "-45.20"),
+            ("1250.50", "1250.50"),
+            ("Shell Oil", "Shell Oil"),
+            ("", ""),
+        ] {
+            assert_eq!(
+                super::inert_cell(cell.as_bytes()).as_ref(),
+                written.as_bytes(),
+                "{cell}"
+            );
+        }
+    }
 
     #[test]
     fn a_slug_keeps_letters_and_digits_and_joins_the_rest_with_one_dash() {
