@@ -49,6 +49,7 @@ async fn the_companies_page_charts_each_companys_syncs_and_balances() {
         &[("LEDGERLINK_DEMO_SIZE", "40"), ("GTK_THEME", "Adwaita")],
     )
     .await;
+    app.resize(1280, 800).await;
     app.wait_for_text("welcome-try-demo", "Try the demo company")
         .await;
     app.click("welcome-try-demo").await;
