@@ -8,6 +8,7 @@ fn main() {
         "app_info",
         "list_companies",
         "companies_overview",
+        "company_charts",
         "add_demo_company",
         "add_intuit_company",
         "add_quickbooks_company",

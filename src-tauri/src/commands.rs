@@ -9,11 +9,11 @@ use app_core::{
     InboxPage, InboxQuery, StatementImportInput, StatementImportReport,
 };
 use app_core::{
-    AppInfo, AppSettings, Catalogue, CompanyOverview, CompanySettings, CompanySummary,
-    ConflictDetail, ConflictSummary, DryRun, HistoryPage, HistoryQuery, IntuitKeysInput,
-    LocationView, NewProduct, OwnKeysInput, PendingReview, PickerOption, ProductView, RecordDetail,
-    RecordPage, RecordQuery, ResolutionInput, SaveOutcome, StockInput, SyncAllReport, SyncProgress,
-    SyncReport,
+    AppInfo, AppSettings, Catalogue, CompanyCharts, CompanyOverview, CompanySettings,
+    CompanySummary, ConflictDetail, ConflictSummary, DryRun, HistoryPage, HistoryQuery,
+    IntuitKeysInput, LocationView, NewProduct, OwnKeysInput, PendingReview, PickerOption,
+    ProductView, RecordDetail, RecordPage, RecordQuery, ResolutionInput, SaveOutcome, StockInput,
+    SyncAllReport, SyncProgress, SyncReport,
 };
 use serde_json::Value;
 use tauri::State;
@@ -41,6 +41,21 @@ pub async fn list_companies(state: State<'_, AppState>) -> Answer<Vec<CompanySum
 #[tauri::command]
 pub async fn companies_overview(state: State<'_, AppState>) -> Answer<Vec<CompanyOverview>> {
     Ok(state.core.companies_overview().await?)
+}
+
+/// A company's sync activity over the last 30 days and its open and overdue
+/// invoices and bills (the Companies page's charts). The webview passes its
+/// time zone's distance from UTC, so days are the user's.
+#[tauri::command]
+pub async fn company_charts(
+    state: State<'_, AppState>,
+    company_id: String,
+    utc_offset_minutes: i32,
+) -> Answer<CompanyCharts> {
+    Ok(state
+        .core
+        .company_charts(&company_id, utc_offset_minutes)
+        .await?)
 }
 
 /// Adds and connects the demo company.

@@ -108,6 +108,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::app_info,
         commands::list_companies,
         commands::companies_overview,
+        commands::company_charts,
         commands::add_demo_company,
         commands::add_intuit_company,
         commands::add_quickbooks_company,

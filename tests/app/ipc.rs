@@ -120,6 +120,25 @@ fn the_company_commands_answer_through_the_capability() {
 }
 
 #[test]
+fn the_charts_command_answers_through_the_capability_and_checks_the_time_zone() {
+    let app = app(paths());
+    let charts = |offset: i64| {
+        invoke_with(
+            &app,
+            "main",
+            local_origin(),
+            "company_charts",
+            InvokeBody::Json(
+                serde_json::json!({ "companyId": "no-such-company", "utcOffsetMinutes": offset }),
+            ),
+        )
+        .expect_err("an unknown company, or no time zone, is an error")
+    };
+    assert_eq!(charts(120)["kind"], "unknown_company");
+    assert_eq!(charts(24 * 60)["kind"], "invalid");
+}
+
+#[test]
 fn a_window_without_a_capability_cannot_call_commands() {
     let app = app(paths());
     let refused = invoke(&app, "intruder", "app_info")

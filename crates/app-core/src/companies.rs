@@ -446,7 +446,13 @@ impl AppCore {
         } else {
             engine.sync(progress, &cancel).await
         };
+        // What every pass did, for the sync-activity record: a pull run
+        // again for changes that came in meanwhile adds to the first pass.
+        let mut done = SyncTotals::default();
         while outcome.is_ok() && runtime.take_pull_again() {
+            if let Ok(report) = &outcome {
+                done.add(report);
+            }
             outcome = engine.pull(progress, &cancel).await;
         }
         drop(syncing);
@@ -490,6 +496,8 @@ impl AppCore {
                 row.last_sync_error = Some(CoreError::from(clone_error(error)).to_string())
             }
         }
+        self.record_sync_run(&runtime, now, pull_only, &outcome, done)
+            .await;
         self.app_store().update_company(&row).await?;
         self.notify_companies().await;
         match outcome {
@@ -506,6 +514,43 @@ impl AppCore {
                 Err(CoreError::AlreadySyncing { company: row.name })
             }
             Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Keeps the sync in the company's record of past syncs (the activity
+    /// chart), pruning what is older than the chart shows. A sync that did
+    /// not run (another process held the company, or it was cancelled) is
+    /// not one. Failing to record is logged: the sync itself went through.
+    async fn record_sync_run(
+        &self,
+        runtime: &CompanyRuntime,
+        now: chrono::DateTime<Utc>,
+        pull_only: bool,
+        outcome: &Result<SyncReport, sync_engine::EngineError>,
+        mut done: SyncTotals,
+    ) {
+        let failed = match outcome {
+            Ok(report) => {
+                done.add(report);
+                false
+            }
+            Err(sync_engine::EngineError::Cancelled | sync_engine::EngineError::AlreadySyncing) => {
+                return;
+            }
+            Err(_) => true,
+        };
+        let run = local_store::SyncRun {
+            finished_at: now,
+            pull_only,
+            pulled: done.pulled,
+            pushed: done.pushed,
+            conflicts_opened: done.conflicts_opened,
+            refused: done.refused,
+            failed,
+        };
+        let keep_since = now - chrono::Duration::days(crate::activity::SYNC_RUNS_KEPT_DAYS);
+        if let Err(error) = runtime.store.record_sync_run(&run, keep_since).await {
+            tracing::warn!(%error, "recording the sync for the activity chart failed");
         }
     }
 
@@ -788,6 +833,24 @@ pub(crate) fn company_settings(row: &CompanyRow) -> CompanySettings {
 
 fn count(length: usize) -> u32 {
     u32::try_from(length).unwrap_or(u32::MAX)
+}
+
+/// What the passes of one sync did together.
+#[derive(Debug, Default, Clone, Copy)]
+struct SyncTotals {
+    pulled: u64,
+    pushed: u64,
+    conflicts_opened: u64,
+    refused: u64,
+}
+
+impl SyncTotals {
+    fn add(&mut self, report: &SyncReport) {
+        self.pulled += report.pulled;
+        self.pushed += report.pushed;
+        self.conflicts_opened += report.conflicts_opened;
+        self.refused += u64::try_from(report.failed.len()).unwrap_or(u64::MAX);
+    }
 }
 
 /// Engine errors hold their sources; the message is what a later sync shows.

@@ -5,6 +5,7 @@
 //! Companies live in the app database; each has its own company database,
 //! its tokens in the vault and, once connected, a sync engine.
 
+mod activity;
 pub mod amounts;
 mod companies;
 mod demo;
@@ -31,6 +32,7 @@ use local_store::AppStore;
 use qbo_client::{ClientConfig, Clock, SystemClock};
 use secrets::{MemoryVault, TokenVault};
 
+pub use activity::{CompanyCharts, SYNC_ACTIVITY_DAYS, SyncActivityDay};
 pub use companies::{CONNECT_TIMEOUT, NewCompany, OWN_KEYS_PORT, own_keys_redirect_uri};
 pub use demo::DemoOptions;
 pub use error::CoreError;

@@ -23,7 +23,7 @@ pub struct OpenTotal {
 }
 
 impl OpenTotal {
-    fn of(open: &OpenDocuments) -> OpenTotal {
+    pub(crate) fn of(open: &OpenDocuments) -> OpenTotal {
         OpenTotal {
             count: u32::try_from(open.count).unwrap_or(u32::MAX),
             total: open.total.normalize().to_string(),

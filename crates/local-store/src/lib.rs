@@ -7,6 +7,7 @@
 //! [`Changeset`], applied in one SQLite transaction, so a crash leaves either
 //! all of it or none.
 
+mod activity;
 mod app;
 mod catalogue;
 mod company;

@@ -639,3 +639,22 @@ pub struct OpenDocuments {
     /// What is left to pay on those.
     pub overdue_total: Decimal,
 }
+
+/// One finished sync, as the sync-activity chart counts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncRun {
+    /// When it ended.
+    pub finished_at: DateTime<Utc>,
+    /// Only a pull (a timer tick in review mode, a live update), no push.
+    pub pull_only: bool,
+    /// Remote changes applied locally.
+    pub pulled: u64,
+    /// Operations QuickBooks confirmed.
+    pub pushed: u64,
+    /// Conflicts it opened.
+    pub conflicts_opened: u64,
+    /// Records held back or refused.
+    pub refused: u64,
+    /// It stopped with an error.
+    pub failed: bool,
+}

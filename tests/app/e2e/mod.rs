@@ -6,6 +6,7 @@
 //! own tauri-driver, and scenarios run one at a time (two WebKit processes on
 //! a 2-core machine only make each other flaky).
 
+mod charts;
 mod conflict;
 mod demo;
 mod edit;

@@ -25,6 +25,8 @@ export function mockCommands<T extends object>(original: T): T {
   // The Companies page asks for the overview whenever the list changes;
   // tests that look at it set their own rows.
   mocked['companiesOverview'] = vi.fn(async () => []);
+  // Each company card asks for its charts; tests that look at them set their own.
+  mocked['companyCharts'] = vi.fn(async () => null);
   return mocked as T;
 }
 

@@ -1,6 +1,7 @@
 //! The use-cases end to end: a real data folder, the embedded demo emulator,
 //! real SQLite files, an in-memory vault.
 
+mod activity;
 mod amounts;
 mod companies;
 mod demo;

@@ -14,6 +14,7 @@ import { getCurrentWindow } from '@tauri-apps/api/window';
 import type { AppSettings } from './generated/AppSettings';
 import type { Catalogue } from './generated/Catalogue';
 import type { ChoiceInput } from './generated/ChoiceInput';
+import type { CompanyCharts } from './generated/CompanyCharts';
 import type { CompanyOverview } from './generated/CompanyOverview';
 import type { CompanySettings } from './generated/CompanySettings';
 import type { CompanySummary } from './generated/CompanySummary';
@@ -30,6 +31,7 @@ import type { IntuitKeysInput } from './generated/IntuitKeysInput';
 import type { LocationView } from './generated/LocationView';
 import type { NewProduct } from './generated/NewProduct';
 import type { OpenTotal } from './generated/OpenTotal';
+import type { SyncActivityDay } from './generated/SyncActivityDay';
 import type { OwnKeysInput } from './generated/OwnKeysInput';
 import type { FieldChange } from './generated/FieldChange';
 import type { PendingChange } from './generated/PendingChange';
@@ -195,6 +197,7 @@ export type {
   AppSettings,
   Catalogue,
   ChoiceInput,
+  CompanyCharts,
   CompanySettings,
   CompanyOverview,
   CompanySummary,
@@ -217,6 +220,7 @@ export type {
   PickerOption,
   PlannedOperation,
   OpenTotal,
+  SyncActivityDay,
   Problem,
   ProblemAction,
   ProblemKind,
@@ -268,6 +272,15 @@ export function discardChange(companyId: string, localId: string): Promise<SaveO
 /** Every company with its counts and open documents, most in need of the user first. */
 export function companiesOverview(): Promise<CompanyOverview[]> {
   return call<CompanyOverview[]>('companies_overview');
+}
+
+/**
+ * A company's sync activity over the last 30 days and its open and overdue
+ * invoices and bills (the Companies page's charts). `utcOffsetMinutes` is how
+ * far the user's time zone is ahead of UTC, so the days are the user's.
+ */
+export function companyCharts(companyId: string, utcOffsetMinutes: number): Promise<CompanyCharts> {
+  return call<CompanyCharts>('company_charts', { companyId, utcOffsetMinutes });
 }
 
 /** Adds the demo company (an emulated QuickBooks company) and connects it. */
