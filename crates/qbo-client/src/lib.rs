@@ -31,7 +31,7 @@ pub use error::{ErrorKind, QboError};
 pub use live::{
     ChangeEvent, LiveError, LiveEvent, LiveStream, RelayEvents, RelayMetadata, Subscription,
 };
-pub use pacer::{Pacer, PacerConfig, PacerPermit, RequestClass};
+pub use pacer::{Pacer, PacerConfig, PacerPermit, RequestClass, SentMark};
 pub use query::{Comparison, Page, Query, QueryValue};
 pub use refusal::Refusal;
 pub use tokens::{Clock, SystemClock, TokenManager, TokenManagerConfig};

@@ -9,14 +9,20 @@
 //!
 //! - A request takes a slot when it starts and holds it while it runs. Its
 //!   slot is freed one window after it arrived at QBO. The arrival lies
-//!   between our start and our finish; the pacer takes it as the finish, or
-//!   as the start plus an arrival allowance (a fiftieth of the window, 1.2 s
-//!   of Intuit's minute, and at least 0.25 s) when that is earlier. A request therefore only has
-//!   to reach QBO within the allowance of being sent for our window to cover
-//!   QBO's, while a slow answer (a big query, a batch of thirty writes) no
-//!   longer holds its slot for its whole duration past the window, which
-//!   made a steady stream of requests fall behind the limit by one answer
-//!   time a window.
+//!   between the moment it left and our finish; the pacer takes it as the
+//!   finish, or as the moment it left plus an arrival allowance (a fiftieth
+//!   of the window, 1.2 s of Intuit's minute, and at least 0.25 s) when that
+//!   is earlier. A request has left when the HTTP stack took its body
+//!   ([`PacerPermit::sent`]); one whose leaving was not seen (a request
+//!   without a body) is dated from its start. A request therefore only has
+//!   to reach QBO within the allowance of leaving for our window to cover
+//!   QBO's, however long it waited for a connection before it left, while a
+//!   slow answer (a big query, a batch of thirty writes) does not hold its
+//!   slot for its whole duration past the window, which made a steady stream
+//!   of requests fall behind the limit by one answer time a window. The
+//!   floor is for windows scaled down in tests and benchmarks, where the
+//!   time QBO (the emulator, on a busy machine) takes to read a request that
+//!   reached it does not scale down with the window.
 //! - In flight: from our start to our finish, which contains QBO's arrival to
 //!   answer, so ours is never below QBO's.
 //! - Every attempt is a request: a retry after a 401, a 429 or a transient
@@ -30,7 +36,7 @@
 //! up single requests. Time comes from `tokio::time`, so tests run it paused.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -215,6 +221,7 @@ impl Pacer {
                         pacer: self.clone(),
                         class,
                         started: now,
+                        sent: SentMark::default(),
                     };
                 }
                 wait
@@ -296,20 +303,18 @@ impl Pacer {
         self.state().in_flight
     }
 
-    /// How long after its start a request is taken to have reached QBO at
-    /// the latest, unless it finished sooner: a fiftieth of the window, but
-    /// never under a quarter of a second (nor over the window). The floor is
-    /// for windows scaled down in tests and benchmarks, where the time a
-    /// request waits to be sent (a busy runtime, a new connection) does not
-    /// scale down with the window.
+    /// How long after it left (or, when that was not seen, after its start)
+    /// a request is taken to have reached QBO at the latest, unless it
+    /// finished sooner: a fiftieth of the window, but never under a quarter
+    /// of a second (nor over the window).
     pub fn arrival_allowance(&self) -> Duration {
         let window = self.inner.config.window;
         (window / 50).max(MIN_ARRIVAL_ALLOWANCE).min(window)
     }
 
-    fn finish(&self, class: RequestClass, started: Instant) {
+    fn finish(&self, class: RequestClass, started: Instant, sent: Option<Instant>) {
         let now = Instant::now();
-        let arrived = now.min(started + self.arrival_allowance());
+        let arrived = now.min(sent.unwrap_or(started) + self.arrival_allowance());
         let mut state = self.state();
         state.in_flight = state.in_flight.saturating_sub(1);
         state.requests.finish(arrived);
@@ -328,11 +333,34 @@ pub struct PacerPermit {
     pacer: Pacer,
     class: RequestClass,
     started: Instant,
+    sent: SentMark,
+}
+
+impl PacerPermit {
+    /// The mark to set when the request leaves: the transport hands it to
+    /// the request's body, which sets it as the HTTP stack takes the body.
+    pub fn sent(&self) -> SentMark {
+        self.sent.clone()
+    }
 }
 
 impl Drop for PacerPermit {
     fn drop(&mut self) {
-        self.pacer.finish(self.class, self.started);
+        self.pacer
+            .finish(self.class, self.started, self.sent.0.get().copied());
+    }
+}
+
+/// When a request left: set once, by whoever sees it go (the transport's
+/// request body), and read when its permit is dropped.
+#[derive(Clone, Debug, Default)]
+pub struct SentMark(Arc<OnceLock<Instant>>);
+
+impl SentMark {
+    /// Records now as the moment the request left; later calls keep the
+    /// first.
+    pub fn mark(&self) {
+        let _ = self.0.set(Instant::now());
     }
 }
 
@@ -485,6 +513,30 @@ mod tests {
             Duration::from_secs(60),
             "the previous request finished at once"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_seen_leaving_is_dated_from_its_leaving() {
+        let pacer = Pacer::new(PacerConfig {
+            requests_per_window: 1,
+            batches_per_window: 1,
+            max_in_flight: 10,
+            window: Duration::from_secs(60),
+        });
+        let began = Instant::now();
+        // Written out 3 s after the pacer let it start (a new connection, a
+        // busy runtime), answered 10 s later: it reached QBO within the
+        // allowance (1.2 s) of leaving, so its slot frees at 64.2 s.
+        let slow = pacer.acquire(RequestClass::Single).await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        slow.sent().mark();
+        // A second mark (the body polled again) keeps the first.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        slow.sent().mark();
+        tokio::time::sleep(Duration::from_secs(9)).await;
+        drop(slow);
+        drop(pacer.acquire(RequestClass::Single).await);
+        assert_eq!(began.elapsed(), Duration::from_millis(64_200));
     }
 
     #[tokio::test(start_paused = true)]

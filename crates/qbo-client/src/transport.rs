@@ -13,15 +13,21 @@
 //! - A 401 makes the [`TokenSource`] refresh once and the request is retried
 //!   once; a second 401 is returned as [`QboError::AuthExpired`].
 
+use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
+
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use reqwest::Method;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tracing::Instrument;
@@ -30,7 +36,7 @@ use url::Url;
 use crate::error::{
     QboError, classify_fault, error_from_response, parse_json_fault, parse_retry_after,
 };
-use crate::pacer::{Pacer, PacerConfig, RequestClass};
+use crate::pacer::{Pacer, PacerConfig, RequestClass, SentMark};
 
 /// The minor version every request asks for; QBO serves nothing lower since
 /// August 2025 (API.md §1.3).
@@ -208,9 +214,42 @@ pub enum ClientSetupError {
 #[derive(Debug)]
 enum Body {
     None,
-    Json(Vec<u8>),
+    Json(Bytes),
     /// A query statement, sent as `application/text` (API.md §4.1).
-    QueryText(String),
+    QueryText(Bytes),
+}
+
+/// A request body that tells the pacer when the request left: the HTTP
+/// stack takes the body when it writes the request, so the moment it is
+/// taken dates the request's arrival at QBO far more closely than the
+/// moment the pacer let it start (see [`crate::pacer`]).
+struct MarkedBody {
+    bytes: Option<Bytes>,
+    sent: SentMark,
+}
+
+impl http_body::Body for MarkedBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _context: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let taken = self.bytes.take();
+        if taken.is_some() {
+            self.sent.mark();
+        }
+        Poll::Ready(taken.map(|bytes| Ok(Frame::data(bytes))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.bytes.is_none()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.bytes.as_ref().map_or(0, |bytes| bytes.len() as u64))
+    }
 }
 
 /// One logical call, possibly sent several times.
@@ -446,7 +485,7 @@ impl<T: TokenSource> QboClient<T> {
             method: Method::POST,
             segments: vec!["query".to_owned()],
             params: Vec::new(),
-            body: Body::QueryText(statement.to_owned()),
+            body: Body::QueryText(Bytes::copy_from_slice(statement.as_bytes())),
             request_id: None,
             class: RequestClass::Single,
         };
@@ -468,13 +507,13 @@ impl<T: TokenSource> QboClient<T> {
     ) -> Result<(Value, Option<String>), QboError> {
         let body = match json_body {
             None => Body::None,
-            Some(value) => Body::Json(serde_json::to_vec(value).map_err(|error| {
+            Some(value) => Body::Json(Bytes::from(serde_json::to_vec(value).map_err(|error| {
                 QboError::protocol(
                     None,
                     format!("the request body could not be encoded: {error}"),
                     None,
                 )
-            })?),
+            })?)),
         };
         let call = Call {
             method,
@@ -506,7 +545,7 @@ impl<T: TokenSource> QboClient<T> {
             method: Method::POST,
             segments: vec![entity_path(entity)],
             params,
-            body: Body::Json(bytes),
+            body: Body::Json(Bytes::from(bytes)),
             request_id: Some(request_id),
             class: RequestClass::Single,
         };
@@ -600,15 +639,20 @@ impl<T: TokenSource> QboClient<T> {
             .request(call.method.clone(), url.clone())
             .bearer_auth(token)
             .header(ACCEPT, "application/json");
-        request = match &call.body {
-            Body::None => request,
-            Body::Json(bytes) => request
-                .header(CONTENT_TYPE, "application/json")
-                .body(bytes.clone()),
-            Body::QueryText(text) => request
-                .header(CONTENT_TYPE, "application/text")
-                .body(text.clone()),
+        let content = match &call.body {
+            Body::None => None,
+            Body::Json(bytes) => Some(("application/json", bytes.clone())),
+            Body::QueryText(text) => Some(("application/text", text.clone())),
         };
+        if let Some((content_type, bytes)) = content {
+            request = request
+                .header(CONTENT_TYPE, content_type)
+                .header(CONTENT_LENGTH, bytes.len())
+                .body(reqwest::Body::wrap(MarkedBody {
+                    bytes: Some(bytes),
+                    sent: permit.sent(),
+                }));
+        }
         let response = request
             .send()
             .await

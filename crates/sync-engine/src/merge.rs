@@ -286,6 +286,23 @@ impl Trail<'_> {
 /// which totals QuickBooks computes (a base that is not an object, as for a
 /// record never agreed on, counts as empty).
 pub fn merge(entity: &str, base: &Value, local: &Value, remote: &Value) -> Merge {
+    // Nothing changed here (the usual case when a pull brings QuickBooks'
+    // edits): the field walk would take every member from QuickBooks, in
+    // its order, and drop the ones only this side has, so the merge is
+    // QuickBooks' version as it is. One exact comparison stands in for the
+    // walk.
+    if identical_value(local, base) {
+        return Merge {
+            merged: remote.clone(),
+            conflicts: Vec::new(),
+        };
+    }
+    merge_walk(entity, base, local, remote)
+}
+
+/// The merge, field by field (what [`merge`] does when this side changed
+/// something).
+fn merge_walk(entity: &str, base: &Value, local: &Value, remote: &Value) -> Merge {
     let mut conflicts = Vec::new();
     let merged = match (local, remote) {
         (Value::Object(local_map), Value::Object(remote_map)) => {
@@ -472,13 +489,15 @@ fn merge_value(
                 Some(Value::Array(items)) => items.as_slice(),
                 _ => &[],
             };
-            if lines_match_by_id(path.last_key(), base_items, local_items, remote_items) {
+            let sides = [
+                LineKeys::new(base_items),
+                LineKeys::new(local_items),
+                LineKeys::new(remote_items),
+            ];
+            if lines_match_by_id(path.last_key(), &sides) {
+                let [base, local, remote] = &sides;
                 Some(Value::Array(merge_lines(
-                    path,
-                    base_items,
-                    local_items,
-                    remote_items,
-                    conflicts,
+                    path, base, local, remote, conflicts,
                 )))
             } else {
                 merge_whole(path, base, local, remote, conflicts)
@@ -524,32 +543,75 @@ fn conflict(
     local.cloned()
 }
 
+/// What the line matching needs of each line of one side, read once: its
+/// `Id` and whether it is QuickBooks' subtotal. Each is a member lookup,
+/// which hashes the member's name; matching lines by looking their ids up
+/// again for every line of the other sides did so quadratically often.
+struct LineKeys<'a> {
+    items: &'a [Value],
+    ids: Vec<Option<Cow<'a, str>>>,
+    subtotal: Vec<bool>,
+}
+
+impl<'a> LineKeys<'a> {
+    fn new(items: &'a [Value]) -> LineKeys<'a> {
+        LineKeys {
+            items,
+            ids: items.iter().map(line_id).collect(),
+            subtotal: items.iter().map(is_subtotal_line).collect(),
+        }
+    }
+
+    fn id(&self, index: usize) -> Option<&str> {
+        self.ids.get(index).and_then(|id| id.as_deref())
+    }
+
+    /// The line with this `Id` (ids are unique on a side whose lines are
+    /// matched), looked for at `hint` first: versions of one document
+    /// usually keep their lines in the same places.
+    fn find(&self, id: &str, hint: usize) -> Option<&'a Value> {
+        let index = if self.id(hint) == Some(id) {
+            hint
+        } else {
+            self.ids
+                .iter()
+                .position(|other| other.as_deref() == Some(id))?
+        };
+        self.items.get(index)
+    }
+
+    fn ids_are_unique(&self) -> bool {
+        let mut seen = HashSet::with_capacity(self.ids.len());
+        self.ids.iter().flatten().all(|id| seen.insert(id.as_ref()))
+    }
+}
+
 /// Whether these arrays are lines to match by `Id`: all objects, every
 /// base line (but QuickBooks' subtotal) numbered, no `Id` twice on a side,
 /// and either called `Line` or carrying an `Id` somewhere.
-fn lines_match_by_id(key: Option<&str>, base: &[Value], local: &[Value], remote: &[Value]) -> bool {
-    let sides = [base, local, remote];
-    if !sides.iter().all(|items| items.iter().all(Value::is_object)) {
-        return false;
-    }
-    if base
+fn lines_match_by_id(key: Option<&str>, sides: &[LineKeys<'_>; 3]) -> bool {
+    let [base, ..] = sides;
+    if !sides
         .iter()
-        .any(|line| !is_subtotal_line(line) && line_id(line).is_none())
+        .all(|side| side.items.iter().all(Value::is_object))
     {
         return false;
     }
-    if !sides.iter().all(|items| ids_are_unique(items)) {
+    if base
+        .ids
+        .iter()
+        .zip(&base.subtotal)
+        .any(|(id, subtotal)| !subtotal && id.is_none())
+    {
+        return false;
+    }
+    if !sides.iter().all(LineKeys::ids_are_unique) {
         return false;
     }
     key == Some("Line")
         || sides
             .iter()
-            .any(|items| items.iter().any(|item| line_id(item).is_some()))
-}
-
-fn ids_are_unique(items: &[Value]) -> bool {
-    let mut seen = HashSet::new();
-    items.iter().filter_map(line_id).all(|id| seen.insert(id))
+            .any(|side| side.ids.iter().any(Option::is_some))
 }
 
 /// A line's `Id`, as text (borrowed when QuickBooks sent it as text, as it
@@ -570,25 +632,25 @@ fn find_line<'a>(items: &'a [Value], id: &str) -> Option<&'a Value> {
 
 fn merge_lines(
     path: &Trail<'_>,
-    base: &[Value],
-    local: &[Value],
-    remote: &[Value],
+    base: &LineKeys<'_>,
+    local: &LineKeys<'_>,
+    remote: &LineKeys<'_>,
     conflicts: &mut Vec<FieldConflict>,
 ) -> Vec<Value> {
-    let mut merged = Vec::with_capacity(remote.len().max(local.len()));
-    for remote_line in remote {
+    let mut merged = Vec::with_capacity(remote.items.len().max(local.items.len()));
+    for (index, remote_line) in remote.items.iter().enumerate() {
         // QuickBooks' subtotal is computed: its version is the only one.
-        if is_subtotal_line(remote_line) {
+        if remote.subtotal[index] {
             merged.push(remote_line.clone());
             continue;
         }
-        let Some(id) = line_id(remote_line) else {
+        let Some(id) = remote.id(index) else {
             merged.push(remote_line.clone());
             continue;
         };
-        let line_path = Trail::Line(path, &id);
-        let base_line = find_line(base, &id);
-        match (base_line, find_line(local, &id)) {
+        let line_path = Trail::Line(path, id);
+        let base_line = base.find(id, index);
+        match (base_line, local.find(id, index)) {
             // New in QuickBooks.
             (None, None) => merged.push(remote_line.clone()),
             // Deleted here: gone unless QuickBooks edited it.
@@ -622,14 +684,17 @@ fn merge_lines(
     // New lines QuickBooks also has (the same line added on both sides) are
     // kept once.
     let mut remote_new: Vec<&Value> = remote
+        .items
         .iter()
-        .filter(|line| !is_subtotal_line(line) && line_id(line).is_none())
+        .enumerate()
+        .filter(|(index, _)| !remote.subtotal[*index] && remote.ids[*index].is_none())
+        .map(|(_, line)| line)
         .collect();
-    for local_line in local {
-        if is_subtotal_line(local_line) {
+    for (index, local_line) in local.items.iter().enumerate() {
+        if local.subtotal[index] {
             continue;
         }
-        let Some(id) = line_id(local_line) else {
+        let Some(id) = local.id(index) else {
             match remote_new
                 .iter()
                 .position(|remote_line| equivalent(remote_line, local_line))
@@ -642,15 +707,15 @@ fn merge_lines(
             }
             continue;
         };
-        if find_line(remote, &id).is_some() {
+        if remote.find(id, index).is_some() {
             continue;
         }
-        match find_line(base, &id) {
+        match base.find(id, index) {
             // Deleted in QuickBooks: gone unless edited here.
             Some(base_line) => {
                 if !equivalent(base_line, local_line)
                     && let Some(line) = conflict(
-                        &Trail::Line(path, &id),
+                        &Trail::Line(path, id),
                         Some(base_line),
                         Some(local_line),
                         None,
@@ -869,7 +934,14 @@ fn diff(
             }
         }
         (Some(Value::Array(base_items)), Some(Value::Array(other_items)))
-            if lines_match_by_id(path.last_key(), base_items, other_items, &[]) =>
+            if lines_match_by_id(
+                path.last_key(),
+                &[
+                    LineKeys::new(base_items),
+                    LineKeys::new(other_items),
+                    LineKeys::new(&[]),
+                ],
+            ) =>
         {
             let before = changed.len();
             let mut new_line = false;
@@ -1094,6 +1166,82 @@ mod tests {
             &json!({"A": 1.00})
         ));
         assert!(!same(&json!({"A": 1.0, "B": null}), &json!({"A": 1.00})));
+    }
+
+    /// Generated JSON with the member names the merge treats specially
+    /// (lines, references, server fields, totals) among plain ones, and
+    /// amounts written as exact decimals.
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let scalar = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            (0i64..500, 0u32..3).prop_map(|(units, scale)| {
+                serde_json::from_str(&Decimal::new(units, scale).to_string()).unwrap()
+            }),
+            "[1-3ab]{0,2}".prop_map(Value::String),
+        ];
+        scalar.prop_recursive(4, 40, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::vec(
+                    (
+                        "Id|Line|Amount|value|name|DetailType|SyncToken|TotalAmt|[A-C]",
+                        inner
+                    ),
+                    0..6
+                )
+                .prop_map(|members| Value::Object(members.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// The same value with every object's members in reverse order.
+    fn reversed(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .rev()
+                    .map(|(key, value)| (key.clone(), reversed(value)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(reversed).collect()),
+            other => other.clone(),
+        }
+    }
+
+    proptest::proptest! {
+        /// The shortcut for an unchanged local side gives what the field
+        /// walk gives, to the order of the members, whether QuickBooks'
+        /// version is unrelated or the base with one member changed.
+        #[test]
+        fn an_unchanged_side_merges_as_the_field_walk_does(
+            base in json_value(),
+            other in json_value(),
+            key in "Id|Line|TotalAmt|[A-C]",
+            unrelated in proptest::prelude::any::<bool>(),
+            reorder in proptest::prelude::any::<bool>(),
+            entity in "Invoice|Payment|Item",
+        ) {
+            let local = if reorder { reversed(&base) } else { base.clone() };
+            let remote = match (&base, unrelated) {
+                (Value::Object(map), false) => {
+                    let mut map = map.clone();
+                    map.insert(key, other);
+                    Value::Object(map)
+                }
+                _ => other,
+            };
+            for (local, remote) in [(&local, &remote), (&remote, &local)] {
+                let fast = merge(&entity, &base, local, remote);
+                let walked = merge_walk(&entity, &base, local, remote);
+                proptest::prop_assert_eq!(&fast, &walked);
+                proptest::prop_assert_eq!(
+                    serde_json::to_string(&fast.merged).unwrap(),
+                    serde_json::to_string(&walked.merged).unwrap()
+                );
+            }
+        }
     }
 
     #[test]
