@@ -24,7 +24,7 @@ use fantoccini::key::Key;
 use serde_json::{Value, json};
 
 use super::Session;
-use super::emulator::{QuickBooks, open_by_number};
+use super::emulator::QuickBooks;
 use super::relay::{Intuit, browser_script, nth_opened_address};
 
 /// Three small companies: "Sync all" runs two at a time, so the third one
@@ -95,11 +95,13 @@ async fn connect_all(app: &Session, intuit: &Intuit, browser: &Path) -> Vec<Stri
                 Value::String(name.clone())
             ))
             .await;
-        ids.push(
-            id.as_str()
-                .unwrap_or_else(|| panic!("{name} has a row in the home table"))
-                .to_owned(),
-        );
+        let id = id
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} has a row in the home table"))
+            .to_owned();
+        app.wait_for_text(&format!("overview-state-{id}"), "In sync")
+            .await;
+        ids.push(id);
     }
     ids
 }
@@ -185,6 +187,36 @@ async fn open_company(app: &Session, id: &str) {
     app.click("nav-companies").await;
     app.click(&format!("overview-open-{id}")).await;
     app.element("records-total").await;
+}
+
+/// Finds the invoice numbered `number` in Records and opens it. The list
+/// is searched until it holds that one record (the search runs once typing
+/// pauses, and the rows before it are the unfiltered ones).
+async fn open_by_number(app: &Session, number: &str) {
+    app.click("nav-records").await;
+    app.fill("records-search", number).await;
+    let only = format!(
+        "const rows = document.querySelectorAll('[data-testid=records-row]'); \
+         return rows.length === 1 && Array.from(rows[0].querySelectorAll('[role=cell]')) \
+         .some((cell) => cell.textContent.trim() === {});",
+        Value::String(number.to_owned())
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while app.script(&only).await != Value::Bool(true) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Records never listed {number} alone"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // WebKitWebDriver refuses to click a table row (an element click says
+    // "not interactable" and a pointer click does not reach the row's
+    // handler), so the row's own click handler is run from the page.
+    app.script("document.querySelector('[data-testid=records-row]').click(); return true;")
+        .await;
+    app.element("record-detail").await;
+    app.wait_for_content("[data-testid=record-detail]", number)
+        .await;
 }
 
 /// Edits an open record's memo through the form and saves it.
@@ -294,19 +326,9 @@ async fn the_cockpit_with_three_companies() {
                     json!({ "PrivateNote": "Memo from QuickBooks" }),
                 )
                 .await;
+            // QuickBooks tells the relay, the relay tells the app, and the
+            // app's own pull finds the conflict: nobody presses Sync.
             app.click("nav-companies").await;
-            app.script(
-                "document.querySelector('[data-testid=sync-report]')?.setAttribute('data-old', 'yes'); return true;",
-            )
-            .await;
-            app.click(&format!("overview-sync-{conflicted}")).await;
-            let report = app
-                .wait_for_selector("[data-testid=sync-report]:not([data-old])")
-                .await
-                .text()
-                .await
-                .unwrap_or_default();
-            assert!(report.contains("1 new conflicts"), "the sync found the conflict: {report}");
             let conflicts = app
                 .wait_for_text(&format!("overview-conflicts-{conflicted}"), "1")
                 .await;
@@ -322,6 +344,15 @@ async fn the_cockpit_with_three_companies() {
             // Each company's open invoices are QuickBooks' own.
             for (id, quickbooks) in ids.iter().zip(&books) {
                 let (count, total) = open_invoices(quickbooks).await;
+                if count == 0 {
+                    let absent = app
+                        .script(&format!(
+                            "return document.querySelector('[data-testid=\"overview-invoices-{id}\"]') === null;"
+                        ))
+                        .await;
+                    assert_eq!(absent, Value::Bool(true), "{id} has no open invoices");
+                    continue;
+                }
                 let shown = app.text(&format!("overview-invoices-{id}")).await;
                 // Thousands may be grouped or not, as the locale has it.
                 assert!(
@@ -369,7 +400,10 @@ async fn the_cockpit_with_three_companies() {
             app.click("nav-companies").await;
             app.click("companies-sync-all").await;
             let queue = app.wait_for_text("companies-queue", "1 waiting").await;
-            assert!(queue.contains("2 syncing"), "two sync at a time: {queue}");
+            assert!(
+                queue.contains("1 syncing") || queue.contains("2 syncing"),
+                "at most two sync at a time: {queue}"
+            );
             let waiting = app
                 .script(
                     "return Array.from(document.querySelectorAll('[data-testid^=overview-sync-]')) \
@@ -527,8 +561,8 @@ async fn the_cockpit_with_three_companies() {
                 .await
                 .expect("the palette's item can be clicked");
             app.element("record-detail").await;
-            let shown = app.attribute("field-DocNumber", "value").await;
-            assert_eq!(shown.as_deref(), Some(wanted.as_str()), "the record opened");
+            app.wait_for_content("[data-testid=record-detail]", &wanted)
+                .await;
             app.screenshot("cockpit-11-palette-opened-the-record").await;
         },
     )

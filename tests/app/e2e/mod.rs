@@ -153,8 +153,17 @@ impl Session {
             Self::by_test_id(test_id)
         ))
         .await;
-        let Err(error) = element.clone().click().await else {
-            return;
+        // A control whose row is being redrawn (a sync just ended) is
+        // briefly not interactable; a person's click would land a moment
+        // later.
+        let mut attempt = 0;
+        let error = loop {
+            match self.element(test_id).await.click().await {
+                Ok(_) => return,
+                Err(error) if attempt >= 5 => break error,
+                Err(_) => attempt += 1,
+            }
+            tokio::time::sleep(Duration::from_millis(400)).await;
         };
         // WebKitWebDriver's element click answers an empty error for some
         // controls inside tables; the same click as pointer input (move to
