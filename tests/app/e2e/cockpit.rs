@@ -139,7 +139,7 @@ fn grouped(cents: i64) -> String {
     let whole = (cents / 100).to_string();
     let mut out = String::new();
     for (index, digit) in whole.chars().enumerate() {
-        if index > 0 && (whole.len() - index) % 3 == 0 {
+        if index > 0 && (whole.len() - index).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);
