@@ -3,8 +3,7 @@
 //! companies' real ones; "Sync all" brings every company up to date through
 //! a visible queue; Pending changes shows before → after and a held item
 //! stays out of the push; the palette opens a record by its number; a
-//! refused push reads in plain words with its button; and closing the
-//! window leaves the app syncing on its timer.
+//! refused push reads in plain words with its button.
 //!
 //! The companies live in one emulator behind a relay on loopback, and are
 //! connected with "Connect QuickBooks" as a user does it. The consent in
@@ -12,9 +11,7 @@
 //! `Intuit::consent_over_http`); the relay scenario shows the same pages in
 //! a real browser.
 //!
-//! One app session serves every check of the first scenario, each check
-//! with its own time limit; the timer scenario needs its own session,
-//! because its short test minute would sync behind the other checks' backs.
+//! One app session serves every check, each check with its own time limit.
 
 use std::future::Future;
 use std::path::Path;
@@ -622,73 +619,6 @@ async fn the_cockpit_with_three_companies() {
             app.element("record-form").await;
             app.screenshot("cockpit-14-refusal-action-opens-the-form")
                 .await;
-        },
-    )
-    .await;
-    app.close().await;
-    intuit.relay.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs a display, WebKitWebDriver and tauri-driver; `cargo xtask test` runs it"]
-async fn closing_the_window_keeps_the_app_syncing_on_its_timer() {
-    let intuit = Intuit::with_companies(&SEEDS[..2]).await;
-    let browser = tempfile::tempdir().expect("a folder for the browser script");
-    let script = browser_script(browser.path());
-    let relay_url = intuit.relay.base_url();
-    let script_path = script.to_string_lossy().into_owned();
-    // A test minute of 0.4 s: the shortest interval (5 minutes) is 2 s.
-    let app = Session::start_with_env(
-        "cockpit-tray",
-        &[
-            ("LEDGERLINK_RELAY_URL", relay_url.as_str()),
-            ("LEDGERLINK_BROWSER", script_path.as_str()),
-            ("LEDGERLINK_TEST_MINUTE_MS", "400"),
-        ],
-    )
-    .await;
-    check("two companies connected", Duration::from_secs(90), async {
-        connect_all(&app, &intuit, browser.path()).await;
-    })
-    .await;
-    check(
-        "closing the window hides it and the timer keeps syncing",
-        Duration::from_secs(60),
-        async {
-            // Ctrl+W is the app menu's "Close window"; it closes the window
-            // as the title bar's button would (there is no window manager
-            // under the test display, so no title bar to press).
-            app.chord(&[Key::Control.into(), 'w']).await;
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-            loop {
-                let visibility = app.script("return document.visibilityState;").await;
-                if visibility == "hidden" {
-                    break;
-                }
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "the window never closed: {visibility}"
-                );
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            assert!(app.app_running(), "the app runs on with its window closed");
-            reset_counters(&intuit).await;
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-            loop {
-                let requests = requests_per_realm(&intuit).await;
-                if requests.iter().all(|count| *count > 0) {
-                    break;
-                }
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "no timer sync reached QuickBooks after the window closed: {requests:?}"
-                );
-                tokio::time::sleep(Duration::from_millis(300)).await;
-            }
-            assert!(
-                app.app_running(),
-                "the app still runs after its timer syncs"
-            );
         },
     )
     .await;

@@ -403,22 +403,6 @@ impl Session {
             .unwrap_or_else(|error| panic!("[{}] cannot press {keys:?}: {error}", self.name));
     }
 
-    /// Whether the app's process is still running: a `ledgerlink-desktop`
-    /// process in the driver's process group.
-    pub fn app_running(&self) -> bool {
-        let group = self.driver.id().to_string();
-        let listed = Command::new("ps")
-            .args(["-e", "-o", "pgid=,comm="])
-            .output()
-            .expect("ps lists the processes");
-        String::from_utf8_lossy(&listed.stdout).lines().any(|line| {
-            let mut parts = line.split_whitespace();
-            parts.next() == Some(group.as_str())
-                // The kernel keeps 15 characters of a command's name.
-                && parts.next().is_some_and(|name| name.starts_with("ledgerlink-des"))
-        })
-    }
-
     /// Closes the app and the driver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
