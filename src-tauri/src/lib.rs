@@ -165,7 +165,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 /// keyring, events to the windows, a timer per connected company and the
 /// relay's live updates for those connected through it.
 /// `LEDGERLINK_DEMO_SIZE` makes the demo company smaller or larger (the
-/// end-to-end tests use a small one).
+/// end-to-end tests use a small one), and `LEDGERLINK_TEST_MINUTE_MS`
+/// shortens the timers' minute.
 pub async fn open_core<R: Runtime>(
     app: &tauri::AppHandle<R>,
     paths: AppPaths,
@@ -176,7 +177,24 @@ pub async fn open_core<R: Runtime>(
     options.timers = true;
     options.live_updates = true;
     options.demo = DemoOptions::from_env();
+    if let Some(minute) = test_minute() {
+        options.minute = minute;
+    }
     Ok(AppCore::open(paths, options).await?)
+}
+
+/// `LEDGERLINK_TEST_MINUTE_MS`: how many milliseconds one minute of a sync
+/// interval lasts, so that end-to-end tests can watch a timer sync without
+/// waiting five real minutes. Unset, empty or unreadable means a real minute.
+fn test_minute() -> Option<std::time::Duration> {
+    let text = std::env::var("LEDGERLINK_TEST_MINUTE_MS").ok()?;
+    match text.trim().parse::<u64>() {
+        Ok(millis) if millis > 0 => Some(std::time::Duration::from_millis(millis)),
+        _ => {
+            tracing::warn!(value = %text, "LEDGERLINK_TEST_MINUTE_MS is not a positive number; a minute stays a minute");
+            None
+        }
+    }
 }
 
 /// The folders the OS gives this app for its data and its logs.

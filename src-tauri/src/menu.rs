@@ -11,7 +11,7 @@ pub fn app_menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
         "&File",
         true,
         &[
-            &PredefinedMenuItem::close_window(app, Some("Close window"))?,
+            &close_window(app)?,
             &MenuItem::with_id(app, "quit", "Quit Ledgerlink", true, None::<&str>)?,
         ],
     )?;
@@ -56,4 +56,24 @@ pub fn app_menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
         )?],
     )?;
     Menu::with_items(app, &[&file, &edit, &sync, &help])
+}
+
+/// macOS's own "Close window" (⌘W).
+#[cfg(target_os = "macos")]
+fn close_window<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<PredefinedMenuItem<R>> {
+    PredefinedMenuItem::close_window(app, Some("Close window"))
+}
+
+/// "Close window" (Ctrl+W) as an item of our own: the GTK menu renders the
+/// predefined one disabled, with no shortcut. Its handler closes the window
+/// the way its title bar's button does, so it goes to the tray.
+#[cfg(not(target_os = "macos"))]
+fn close_window<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<MenuItem<R>> {
+    MenuItem::with_id(
+        app,
+        crate::tray::CLOSE_WINDOW,
+        "Close window",
+        true,
+        Some("CmdOrCtrl+W"),
+    )
 }

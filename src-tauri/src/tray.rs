@@ -14,6 +14,8 @@ const TRAY_ID: &str = "ledgerlink";
 const OPEN: &str = "open";
 const SYNC_ALL: &str = "sync-all";
 const QUIT: &str = "quit";
+/// The app menu's "Close window" where it is an item of our own (not macOS).
+pub(crate) const CLOSE_WINDOW: &str = "close-window";
 
 /// What the tray's badge shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +78,13 @@ pub fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
     match id {
         OPEN => show_window(app),
         QUIT => app.exit(0),
+        // Asks the window to close, as its title bar's button does: the
+        // close handler then keeps the app running in the tray.
+        CLOSE_WINDOW => {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.close();
+            }
+        }
         SYNC_ALL => {
             let state = app.state::<crate::AppState>();
             let core = state.core.clone();

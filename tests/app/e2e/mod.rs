@@ -7,6 +7,7 @@
 //! a 2-core machine only make each other flaky).
 
 mod charts;
+mod cockpit;
 mod conflict;
 mod demo;
 mod edit;
@@ -154,10 +155,58 @@ impl Session {
             Self::by_test_id(test_id)
         ))
         .await;
-        element
-            .click()
-            .await
-            .unwrap_or_else(|error| panic!("[{}] cannot click {test_id}: {error}", self.name));
+        // A control whose row is being redrawn (a sync just ended) is
+        // briefly not interactable; a person's click would land a moment
+        // later.
+        let mut attempt = 0;
+        let error = loop {
+            match self.element(test_id).await.click().await {
+                Ok(_) => return,
+                Err(error) if attempt >= 5 => break error,
+                Err(_) => attempt += 1,
+            }
+            tokio::time::sleep(Duration::from_millis(400)).await;
+        };
+        // WebKitWebDriver's element click answers an empty error for some
+        // controls inside tables; the same click as pointer input (move to
+        // the element's centre, press, release) is still WebDriver's own
+        // input, not a script.
+        eprintln!(
+            "[{}] element click on {test_id} failed ({error:?}); clicking with the pointer",
+            self.name
+        );
+        if let Err(error) = self.pointer_click(element).await {
+            let shot = self.screenshot(&format!("failed-clicking-{test_id}")).await;
+            panic!(
+                "[{}] cannot click {test_id}: {error} (screenshot: {})",
+                self.name,
+                shot.display()
+            );
+        }
+    }
+
+    /// Clicks an element with WebDriver pointer actions at its centre.
+    pub async fn pointer_click(
+        &self,
+        element: fantoccini::elements::Element,
+    ) -> Result<(), fantoccini::error::CmdError> {
+        use fantoccini::actions::{
+            InputSource as _, MOUSE_BUTTON_LEFT, MouseActions, PointerAction,
+        };
+        let actions = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveToElement {
+                element,
+                duration: None,
+                x: 0.0,
+                y: 0.0,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        self.client.perform_actions(actions).await
     }
 
     pub async fn text(&self, test_id: &str) -> String {
@@ -335,6 +384,25 @@ impl Session {
         let path = self.screenshots.join(format!("{name}.png"));
         std::fs::write(&path, png).expect("the screenshot is written");
         path
+    }
+
+    /// Presses keys together, as a shortcut is pressed: each goes down in
+    /// order, then they come up in reverse (e.g. `[Key::Control.into(), 'k']`).
+    /// The keys go to the window through WebDriver's input actions, the way
+    /// a keyboard's would.
+    pub async fn chord(&self, keys: &[char]) {
+        use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
+        let mut actions = KeyActions::new("keyboard".into());
+        for key in keys {
+            actions = actions.then(KeyAction::Down { value: *key });
+        }
+        for key in keys.iter().rev() {
+            actions = actions.then(KeyAction::Up { value: *key });
+        }
+        self.client
+            .perform_actions(actions)
+            .await
+            .unwrap_or_else(|error| panic!("[{}] cannot press {keys:?}: {error}", self.name));
     }
 
     /// Closes the app and the driver.

@@ -35,23 +35,39 @@ const MINIBROWSER: [&str; 3] = [
     "/usr/libexec/webkit2gtk-4.1/MiniBrowser",
 ];
 
-/// Intuit, as the emulator plays it: a company, the consent page (no
+/// Intuit, as the emulator plays it: companies, the consent page (no
 /// auto-approve), webhooks to the relay; and the relay with the app's keys.
-struct Intuit {
-    emulator: TestServer,
-    relay: TestRelay,
+pub(super) struct Intuit {
+    pub(super) emulator: TestServer,
+    pub(super) relay: TestRelay,
     realm: String,
     company_name: String,
+    /// Every company: its realm id and name, in the order of the seeds.
+    pub(super) companies: Vec<(String, String)>,
     _dir: tempfile::TempDir,
 }
 
 impl Intuit {
     async fn start() -> Intuit {
+        Intuit::with_companies(&[(23, 40)]).await
+    }
+
+    /// Intuit with one seeded company per `(seed, size)`.
+    pub(super) async fn with_companies(seeds: &[(u64, usize)]) -> Intuit {
         let emulator = TestServer::start(EmulatorConfig::default()).await;
-        let (realm, _) =
-            qbo_emulator::control::create_company(emulator.emulator(), None, Some((23, 40)))
+        let companies: Vec<(String, String)> = seeds
+            .iter()
+            .map(|&(seed, size)| {
+                let (realm, _) = qbo_emulator::control::create_company(
+                    emulator.emulator(),
+                    None,
+                    Some((seed, size)),
+                )
                 .expect("a seeded company");
-        let company_name = qbo_emulator::seed::company_name(23);
+                (realm, qbo_emulator::seed::company_name(seed))
+            })
+            .collect();
+        let (realm, company_name) = companies.first().cloned().expect("at least one company");
         let dir = tempfile::tempdir().expect("a folder for the relay's database");
         let relay = TestRelay::start(RelayConfig {
             client_id: CLIENT_ID.to_owned(),
@@ -100,8 +116,75 @@ impl Intuit {
             relay,
             realm,
             company_name,
+            companies,
             _dir: dir,
         }
+    }
+
+    /// What a person does in the browser, over plain HTTP: follows the
+    /// relay's start address to the consent page, chooses the company
+    /// `realm` and presses Connect, then follows the answer back through the
+    /// relay to the app's loopback listener. (MiniBrowser shows the same
+    /// pages in the relay scenario; here the pages are not the subject.)
+    pub(super) async fn consent_over_http(&self, start: &str, realm: &str) {
+        let hop = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client");
+        let mut address = reqwest::Url::parse(start).expect("the start address is a URL");
+        for _ in 0..5 {
+            let answer = hop
+                .get(address.clone())
+                .send()
+                .await
+                .expect("the relay answers");
+            if !answer.status().is_redirection() {
+                break;
+            }
+            let location = answer
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|value| value.to_str().ok())
+                .expect("a redirect has a location")
+                .to_owned();
+            address = address.join(&location).expect("a redirect address");
+        }
+        assert!(
+            address.as_str().starts_with(&self.emulator.base_url()),
+            "the relay sent the browser to Intuit's consent page: {address}"
+        );
+        // The consent form carries the authorize request's fields, the
+        // chosen company and the decision.
+        let mut form = reqwest::Url::parse("http://form.invalid/").expect("a URL");
+        form.query_pairs_mut()
+            .extend_pairs(address.query_pairs())
+            .append_pair("realm_id", realm)
+            .append_pair("decision", "connect");
+        let decided = hop
+            .post(format!("{}/connect/oauth2", self.emulator.base_url()))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form.query().unwrap_or_default().to_owned())
+            .send()
+            .await
+            .expect("the consent form is answered");
+        let back = decided
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_else(|| panic!("Connect answered {} without a redirect", decided.status()))
+            .to_owned();
+        let landed = reqwest::Client::new()
+            .get(&back)
+            .send()
+            .await
+            .expect("the relay and the app answer")
+            .text()
+            .await
+            .unwrap_or_default();
+        assert!(
+            landed.contains("You can close this tab"),
+            "the browser ends at the app's listener: {landed}"
+        );
     }
 }
 
@@ -208,7 +291,7 @@ impl Drop for Browser {
 
 /// A stand-in for the system browser: records each address it is asked to
 /// open in `urls` beside it.
-fn browser_script(dir: &Path) -> PathBuf {
+pub(super) fn browser_script(dir: &Path) -> PathBuf {
     let urls = dir.join("urls");
     let script = dir.join("browser.sh");
     std::fs::write(
@@ -227,10 +310,15 @@ fn browser_script(dir: &Path) -> PathBuf {
 
 /// The first address the app asked the browser to open.
 async fn opened_address(dir: &Path) -> String {
+    nth_opened_address(dir, 0).await
+}
+
+/// The `n`th address (from 0) the app asked the browser to open.
+pub(super) async fn nth_opened_address(dir: &Path, n: usize) -> String {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
         if let Ok(text) = std::fs::read_to_string(dir.join("urls"))
-            && let Some(line) = text.lines().find(|line| !line.trim().is_empty())
+            && let Some(line) = text.lines().filter(|line| !line.trim().is_empty()).nth(n)
         {
             return line.trim().to_owned();
         }
