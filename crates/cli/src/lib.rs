@@ -174,8 +174,9 @@ pub enum InboxCommand {
         limit: u32,
     },
     /// Accept entries by id, or every new entry suggested with at least
-    /// --min-confidence; each becomes a pending Purchase, Deposit or
-    /// Transfer that the next sync sends.
+    /// --min-confidence; each becomes a pending Purchase or Deposit that
+    /// the next sync sends (both sides of a transfer between imported
+    /// accounts become one Deposit into the receiving account).
     Accept {
         /// The company.
         company: String,

@@ -1031,7 +1031,8 @@ impl AppCore {
     }
 
     /// Accepts one entry, with the user's edits: it becomes a local
-    /// Purchase, Deposit or Transfer that the next sync pushes.
+    /// Purchase or Deposit that the next sync pushes (a transfer pair: both
+    /// sides, as one Deposit into the receiving account).
     pub async fn accept_inbox_entry(
         &self,
         company_id: &str,
