@@ -297,10 +297,19 @@ async fn a_statement_goes_through_the_inbox_into_quickbooks_and_out_as_iif() {
     app.screenshot("inbox-rules-1280x800").await;
     app.resize(1024, 700).await;
     app.screenshot("inbox-rules-1024x700").await;
-    app.resize(1280, 800).await;
     app.click("rules-close").await;
     app.wait_for_attribute(&rule_row, "data-confidence", "1")
         .await;
+    // Rows to review, with their buttons, at the smallest window.
+    app.screenshot("1024x700-inbox-review").await;
+    let actions = app
+        .script(&format!(
+            "return document.querySelector('{rule_row} [data-testid=inbox-row-exclude]').getBoundingClientRect().right \
+             <= document.documentElement.clientWidth;"
+        ))
+        .await;
+    assert_eq!(actions, true, "the row's buttons are in view at 1024 px");
+    app.resize(1280, 800).await;
     let why = app
         .script(&format!(
             "return document.querySelector('{rule_row} [data-testid=inbox-row-why]').textContent;"
