@@ -56,6 +56,9 @@ fn main() {
         "accept_inbox_entry",
         "bulk_accept_inbox",
         "exclude_inbox_entries",
+        "list_statement_rules",
+        "add_statement_rule",
+        "remove_statement_rule",
         "restore_inbox_entries",
         "export_iif",
     ]);

@@ -6,7 +6,8 @@
 
 use app_core::{
     AcceptInput, AcceptReport, BulkAcceptInput, IifExportInput, IifExportReport, InboxEntryView,
-    InboxPage, InboxQuery, StatementImportInput, StatementImportReport,
+    InboxPage, InboxQuery, StatementImportInput, StatementImportReport, StatementRuleInput,
+    StatementRuleView, StatementRulesReport,
 };
 use app_core::{
     AppInfo, AppSettings, Catalogue, CompanyCharts, CompanyOverview, CompanySettings,
@@ -475,6 +476,38 @@ pub async fn exclude_inbox_entries(
     ids: Vec<i64>,
 ) -> Answer<Vec<InboxEntryView>> {
     Ok(state.core.exclude_inbox_entries(&company_id, &ids).await?)
+}
+
+/// The company's categorization rules, in the order they are tried.
+#[tauri::command]
+pub async fn list_statement_rules(
+    state: State<'_, AppState>,
+    company_id: String,
+) -> Answer<Vec<StatementRuleView>> {
+    Ok(state.core.list_statement_rules(&company_id).await?)
+}
+
+/// Adds a categorization rule; the open entries are suggested for again.
+#[tauri::command]
+pub async fn add_statement_rule(
+    state: State<'_, AppState>,
+    company_id: String,
+    input: StatementRuleInput,
+) -> Answer<StatementRulesReport> {
+    Ok(state.core.add_statement_rule(&company_id, input).await?)
+}
+
+/// Removes a categorization rule; the open entries are suggested for again.
+#[tauri::command]
+pub async fn remove_statement_rule(
+    state: State<'_, AppState>,
+    company_id: String,
+    rule_id: u32,
+) -> Answer<StatementRulesReport> {
+    Ok(state
+        .core
+        .remove_statement_rule(&company_id, rule_id)
+        .await?)
 }
 
 /// Puts excluded or already-in-QuickBooks entries back into review.

@@ -156,6 +156,9 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::accept_inbox_entry,
         commands::bulk_accept_inbox,
         commands::exclude_inbox_entries,
+        commands::list_statement_rules,
+        commands::add_statement_rule,
+        commands::remove_statement_rule,
         commands::restore_inbox_entries,
         commands::export_iif,
     ])

@@ -112,7 +112,8 @@ pub enum Command {
     /// Import a bank or card statement (OFX, QFX, CSV or a text PDF) into the review inbox.
     #[command(subcommand)]
     Import(ImportCommand),
-    /// Review imported statement lines: list, accept (into pending records) or exclude.
+    /// Review imported statement lines: list, accept (into pending records) or exclude;
+    /// manage the categorization rules.
     #[command(subcommand)]
     Inbox(InboxCommand),
     /// Export the company's books to another format.
@@ -173,8 +174,9 @@ pub enum InboxCommand {
         limit: u32,
     },
     /// Accept entries by id, or every new entry suggested with at least
-    /// --min-confidence; each becomes a pending Purchase, Deposit or
-    /// Transfer that the next sync sends.
+    /// --min-confidence; each becomes a pending Purchase or Deposit that
+    /// the next sync sends (both sides of a transfer between imported
+    /// accounts become one Deposit into the receiving account).
     Accept {
         /// The company.
         company: String,
@@ -203,6 +205,58 @@ pub enum InboxCommand {
         /// The entries' ids.
         #[arg(required = true)]
         ids: Vec<i64>,
+    },
+    /// Your categorization rules: tried in order before what is learnt
+    /// from the company's history.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+/// `inbox rules …`
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// The rules, in the order they are tried.
+    List {
+        /// The company.
+        company: String,
+    },
+    /// Add a rule after the others. Every condition given must hold; it
+    /// suggests the account and/or payee. The open inbox entries'
+    /// suggestions are worked out again.
+    Add {
+        /// The company.
+        company: String,
+        /// The description contains this text (any case).
+        #[arg(long)]
+        contains: Option<String>,
+        /// The description matches this regular expression (any case).
+        #[arg(long)]
+        regex: Option<String>,
+        /// The signed amount is at least this (money out is negative, so
+        /// -100 means "out, up to 100").
+        #[arg(long, allow_hyphen_values = true)]
+        min: Option<String>,
+        /// The signed amount is at most this.
+        #[arg(long, allow_hyphen_values = true)]
+        max: Option<String>,
+        /// The account to suggest (its name or id).
+        #[arg(long)]
+        account: Option<String>,
+        /// The payee to suggest.
+        #[arg(long)]
+        payee: Option<String>,
+        /// A name for the rule, shown as the suggestion's why; made from
+        /// the conditions when left out.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Remove a rule by its id (see `inbox rules list`); the open inbox
+    /// entries' suggestions are worked out again.
+    Remove {
+        /// The company.
+        company: String,
+        /// The rule's id.
+        id: u32,
     },
 }
 
@@ -615,21 +669,109 @@ async fn execute(cli: Cli) -> CoreResult<u8> {
 }
 
 fn describe_entry(entry: &app_core::InboxEntryView) -> String {
-    format!(
-        "{:>6}  {}  {:>12}  {:<22} {:<40} -> {} ({:.2}; {})",
+    let head = format!(
+        "{:>6}  {}  {:>12}  {:<22} {:<40}",
         entry.id,
         entry.date,
         entry.amount,
         format!("{:?}", entry.state),
         entry.description,
-        entry
-            .suggestion
-            .account_name
-            .as_deref()
-            .unwrap_or("no suggestion"),
-        entry.suggestion.confidence,
-        entry.suggestion.explanation
-    )
+    );
+    match &entry.accepted {
+        // What the user chose replaces the suggestion's confidence and why.
+        Some(accepted) if entry.edited_by_user => {
+            let account = if accepted.splits.is_empty() {
+                entry
+                    .accepted_account_name
+                    .clone()
+                    .unwrap_or_else(|| "none".to_owned())
+            } else {
+                format!("split over {} accounts", accepted.splits.len())
+            };
+            format!("{head} -> account {account} (set by you)")
+        }
+        _ => format!(
+            "{head} -> {} ({:.2}; {})",
+            entry
+                .suggestion
+                .account_name
+                .as_deref()
+                .unwrap_or("no suggestion"),
+            entry.suggestion.confidence,
+            entry.suggestion.explanation
+        ),
+    }
+}
+
+fn describe_rule(rule: &app_core::StatementRuleView) -> String {
+    let mut sets = Vec::new();
+    if let Some(account) = &rule.account_name {
+        sets.push(format!("account {account}"));
+    }
+    if let Some(payee) = &rule.payee {
+        sets.push(format!("payee {payee}"));
+    }
+    format!("{:>4}  {} -> {}", rule.id, rule.name, sets.join(", "))
+}
+
+async fn rules(core: &AppCore, printer: &Printer, command: RulesCommand) -> CoreResult<u8> {
+    let report = match command {
+        RulesCommand::List { company } => {
+            let id = resolve_company(core, &company).await?;
+            let rules = core.list_statement_rules(&id).await?;
+            printer.print(&rules, || {
+                if rules.is_empty() {
+                    "no rules".to_owned()
+                } else {
+                    rules
+                        .iter()
+                        .map(describe_rule)
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                }
+            });
+            return Ok(0);
+        }
+        RulesCommand::Add {
+            company,
+            contains,
+            regex,
+            min,
+            max,
+            account,
+            payee,
+            name,
+        } => {
+            let id = resolve_company(core, &company).await?;
+            core.add_statement_rule(
+                &id,
+                app_core::StatementRuleInput {
+                    name,
+                    text_contains: contains,
+                    regex,
+                    amount_min: min,
+                    amount_max: max,
+                    account,
+                    payee,
+                },
+            )
+            .await?
+        }
+        RulesCommand::Remove { company, id: rule } => {
+            let id = resolve_company(core, &company).await?;
+            core.remove_statement_rule(&id, rule).await?
+        }
+    };
+    printer.print(&report, || {
+        let mut lines: Vec<String> = report.rules.iter().map(describe_rule).collect();
+        lines.push(format!(
+            "{} rules; {} open inbox entries got a new suggestion",
+            report.rules.len(),
+            report.resuggested
+        ));
+        lines.join("\n")
+    });
+    Ok(0)
 }
 
 async fn import(core: &AppCore, printer: &Printer, command: ImportCommand) -> CoreResult<u8> {
@@ -803,6 +945,7 @@ async fn inbox(core: &AppCore, printer: &Printer, command: InboxCommand) -> Core
             });
             Ok(0)
         }
+        InboxCommand::Rules(command) => rules(core, printer, command).await,
         InboxCommand::Exclude { company, ids } => {
             let id = resolve_company(core, &company).await?;
             let entries = core.exclude_inbox_entries(&id, &ids).await?;

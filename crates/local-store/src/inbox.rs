@@ -2,7 +2,7 @@
 //! suggestion and where it stands; the CSV layout confirmed per bank account;
 //! the user's categorization rules.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
@@ -27,6 +27,8 @@ pub struct NewStatementImport {
     pub lines_read: u32,
     /// Lines skipped as imported before.
     pub duplicates: u32,
+    /// How sure the reader was of the file's layout, 0 to 1 (a score).
+    pub layout_confidence: f64,
 }
 
 /// A statement line to add to the inbox.
@@ -122,6 +124,27 @@ pub struct StatementLink {
     pub at: DateTime<Utc>,
 }
 
+/// A suggestion worked out again for an open entry (after the rules changed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuggestionUpdate {
+    /// The entry.
+    pub id: i64,
+    /// The suggested account's QuickBooks id.
+    pub suggested_account_id: Option<String>,
+    /// Its name.
+    pub suggested_account: Option<String>,
+    /// The suggested payee.
+    pub suggested_payee: Option<String>,
+    /// The payee would be new.
+    pub payee_is_new: bool,
+    /// 0 to 1.
+    pub confidence: f64,
+    /// `rule`, `history` or `none`.
+    pub source: String,
+    /// Why.
+    pub explanation: String,
+}
+
 /// The states an entry may be accepted from.
 pub(crate) const ACCEPTABLE: &str = "('new', 'already_in_quickbooks')";
 
@@ -157,8 +180,8 @@ impl CompanyStore {
             .count();
         let import_id = sqlx::query(
             "INSERT INTO statement_imports (imported_at, file_name, format, bank_account_id,
-                lines_read, imported, duplicates, already_in_qbo)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                lines_read, imported, duplicates, already_in_qbo, layout_confidence)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(time_text(&import.at))
         .bind(&import.file_name)
@@ -168,6 +191,7 @@ impl CompanyStore {
         .bind(i64::try_from(entries.len()).unwrap_or(i64::MAX))
         .bind(i64::from(import.duplicates))
         .bind(i64::try_from(already).unwrap_or(i64::MAX))
+        .bind(import.layout_confidence)
         .execute(&mut *transaction)
         .await
         .map_err(failed("recording a statement import"))?
@@ -386,6 +410,60 @@ impl CompanyStore {
             .await
             .map_err(failed("committing a transaction"))?;
         Ok(())
+    }
+
+    /// Each import's layout confidence, by import id.
+    pub async fn import_layout_confidences(&self) -> Result<HashMap<i64, f64>, StoreError> {
+        let rows: Vec<(i64, f64)> =
+            sqlx::query_as("SELECT id, layout_confidence FROM statement_imports")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(StoreError::query("reading statement imports"))?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Replaces the suggestions of entries still open for review (new or
+    /// already in QuickBooks, not one side of a transfer); an entry accepted
+    /// or excluded meanwhile keeps what it had. Returns how many changed.
+    pub async fn update_inbox_suggestions(
+        &self,
+        updates: &[SuggestionUpdate],
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let failed = StoreError::query;
+        let mut transaction = self
+            .pool
+            .begin()
+            .await
+            .map_err(failed("starting a transaction"))?;
+        let at = time_text(&at);
+        let mut changed = 0;
+        for update in updates {
+            let result = sqlx::query(&format!(
+                "UPDATE inbox_entries SET suggested_account_id = ?, suggested_account = ?,
+                    suggested_payee = ?, payee_is_new = ?, confidence = ?, source = ?,
+                    explanation = ?, updated_at = ?
+                 WHERE id = ? AND state IN {ACCEPTABLE} AND transfer_partner IS NULL"
+            ))
+            .bind(&update.suggested_account_id)
+            .bind(&update.suggested_account)
+            .bind(&update.suggested_payee)
+            .bind(update.payee_is_new)
+            .bind(update.confidence)
+            .bind(&update.source)
+            .bind(&update.explanation)
+            .bind(&at)
+            .bind(update.id)
+            .execute(&mut *transaction)
+            .await
+            .map_err(failed("updating inbox suggestions"))?;
+            changed += result.rows_affected();
+        }
+        transaction
+            .commit()
+            .await
+            .map_err(failed("committing a transaction"))?;
+        Ok(changed)
     }
 
     /// The inbox entry a record was made from, if any.

@@ -20,6 +20,8 @@ mod types;
 pub use app::AppStore;
 pub use company::{CompanyStore, company_database_path};
 pub use error::StoreError;
-pub use inbox::{InboxFilter, InboxRow, NewInboxEntry, NewStatementImport, StatementLink};
+pub use inbox::{
+    InboxFilter, InboxRow, NewInboxEntry, NewStatementImport, StatementLink, SuggestionUpdate,
+};
 pub use lock::{SyncLock, sync_lock_path, try_lock_sync};
 pub use types::*;

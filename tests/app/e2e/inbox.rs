@@ -1,7 +1,9 @@
 //! The statement inbox, end to end: a bank statement imported through the
 //! open dialog, the confident suggestions accepted in bulk, one line edited,
 //! a sync, and the records found in QuickBooks (the demo's emulator); then
-//! the IIF export through the save dialog.
+//! the IIF export through the save dialog. On the way a categorization rule
+//! is made in the Rules panel, and the line it matches shows the rule as its
+//! why and reaches QuickBooks with the rule's account.
 //!
 //! WebDriver cannot drive the OS's native file dialogs, so this scenario
 //! uses the app's test seam: `LEDGERLINK_TEST_OPEN_FILE` names the file the
@@ -21,6 +23,11 @@ use super::emulator::QuickBooks;
 const NEW_LINE: &str = "LLTEST ROASTERY 0042 BOISE ID";
 const NEW_PAYEE: &str = "Ledgerlink Test Roasters";
 const NEW_MEMO: &str = "Coffee for the client meeting";
+/// A line no past transaction resembles either: a rule made in the UI
+/// categorizes it.
+const RULE_LINE: &str = "LLTEST CITYPARK GARAGE 0077 BOISE ID";
+const RULE_TEXT: &str = "citypark";
+const RULE_NAME: &str = "City parking";
 
 /// Bank-feed wording for two of the demo company's kinds of spending: the
 /// client's past purchases from checking are written into QuickBooks with
@@ -211,6 +218,7 @@ async fn a_statement_goes_through_the_inbox_into_quickbooks_and_out_as_iif() {
         })
         .collect();
     lines.push(("20261112".into(), "-27.45".into(), NEW_LINE.into()));
+    lines.push(("20261114".into(), "-9.75".into(), RULE_LINE.into()));
     std::fs::write(&statement, ofx(&lines)).expect("the statement is written");
 
     app.click("nav-inbox").await;
@@ -249,7 +257,9 @@ async fn a_statement_goes_through_the_inbox_into_quickbooks_and_out_as_iif() {
         "lines worded as past purchases are suggested with confidence: {imported:?}"
     );
     assert!(
-        !confident.iter().any(|description| description == NEW_LINE),
+        !confident
+            .iter()
+            .any(|description| description == NEW_LINE || description == RULE_LINE),
         "a line unlike anything before is not suggested with confidence"
     );
 
@@ -265,6 +275,61 @@ async fn a_statement_goes_through_the_inbox_into_quickbooks_and_out_as_iif() {
     .await;
     app.screenshot("inbox-02-bulk-accepted").await;
 
+    // A rule made in the Rules panel: the parking line gets its account,
+    // with the rule as the why, at full confidence.
+    let rule_account = targets[1].0.clone();
+    let rule_row = format!("[data-testid=inbox-row][data-description=\"{RULE_LINE}\"]");
+    app.click("inbox-rules").await;
+    app.element("rules-dialog").await;
+    app.wait_for_selector("[data-testid=rules-empty]").await;
+    app.fill("rules-contains", RULE_TEXT).await;
+    app.fill("rules-max", "0").await;
+    app.select("rules-account", &rule_account).await;
+    app.fill("rules-name", RULE_NAME).await;
+    app.click("rules-add").await;
+    app.wait_for_text("rules-result", "1 entry to review has a new suggestion")
+        .await;
+    let listed = app.wait_for_text("rules-row", RULE_NAME).await;
+    assert!(
+        listed.contains(RULE_TEXT),
+        "the rule lists its condition: {listed}"
+    );
+    app.screenshot("inbox-rules-1280x800").await;
+    app.resize(1024, 700).await;
+    app.screenshot("inbox-rules-1024x700").await;
+    app.click("rules-close").await;
+    app.wait_for_attribute(&rule_row, "data-confidence", "1")
+        .await;
+    // Rows to review, with their buttons, at the smallest window.
+    app.screenshot("1024x700-inbox-review").await;
+    let actions = app
+        .script(&format!(
+            "return document.querySelector('{rule_row} [data-testid=inbox-row-exclude]').getBoundingClientRect().right \
+             <= document.documentElement.clientWidth;"
+        ))
+        .await;
+    assert_eq!(actions, true, "the row's buttons are in view at 1024 px");
+    app.resize(1280, 800).await;
+    let why = app
+        .script(&format!(
+            "return document.querySelector('{rule_row} [data-testid=inbox-row-why]').textContent;"
+        ))
+        .await;
+    assert!(
+        why.as_str().is_some_and(|why| why.contains(RULE_NAME)),
+        "the rule is the why: {why}"
+    );
+    app.screenshot("inbox-02b-rule-applied").await;
+    app.script(&format!(
+        "document.querySelector('{rule_row} [data-testid=inbox-row-accept]').click(); return true;"
+    ))
+    .await;
+    app.wait_for_content(
+        "[data-testid=inbox-filter-accepted]",
+        &format!("({})", confident.len() + 1),
+    )
+    .await;
+
     // The unknown line by hand: an account, a new payee and a memo.
     let expense = targets[0].0.clone();
     app.script(&format!(
@@ -278,7 +343,12 @@ async fn a_statement_goes_through_the_inbox_into_quickbooks_and_out_as_iif() {
     app.fill("inbox-edit-memo", NEW_MEMO).await;
     app.screenshot("inbox-03-editing").await;
     app.click("inbox-edit-save").await;
-    app.wait_for_text("inbox-accept-report", "Accepted 1").await;
+    // The rule's line was accepted too: the edited one makes two more.
+    app.wait_for_content(
+        "[data-testid=inbox-filter-accepted]",
+        &format!("({})", confident.len() + 2),
+    )
+    .await;
     app.click("inbox-filter-accepted").await;
     app.wait_for_attribute(
         &format!("[data-testid=inbox-row][data-description=\"{NEW_LINE}\"]"),
@@ -286,6 +356,14 @@ async fn a_statement_goes_through_the_inbox_into_quickbooks_and_out_as_iif() {
         "accepted",
     )
     .await;
+    // The edited line says the user set it, not the suggestion's confidence.
+    let set_by = app
+        .script(&format!(
+            "return document.querySelector('[data-testid=inbox-row][data-description=\"{NEW_LINE}\"] \
+             [data-testid=inbox-row-confidence]').textContent.trim();"
+        ))
+        .await;
+    assert_eq!(set_by, "Set by you");
     app.screenshot("inbox-04-accepted").await;
 
     sync_now(&app).await;
@@ -301,7 +379,8 @@ async fn a_statement_goes_through_the_inbox_into_quickbooks_and_out_as_iif() {
             .iter()
             .filter(|purchase| decimal_text(&purchase["TotalAmt"]) == total)
             .collect();
-        let accepted = description == NEW_LINE || confident.contains(description);
+        let accepted =
+            description == NEW_LINE || description == RULE_LINE || confident.contains(description);
         if !accepted {
             assert!(
                 found.is_empty(),
@@ -311,6 +390,12 @@ async fn a_statement_goes_through_the_inbox_into_quickbooks_and_out_as_iif() {
         }
         assert_eq!(found.len(), 1, "{description} reached QuickBooks once");
         assert_eq!(found[0]["AccountRef"]["value"], checking.as_str());
+        if description == RULE_LINE {
+            assert_eq!(
+                found[0]["Line"][0]["AccountBasedExpenseLineDetail"]["AccountRef"]["value"],
+                rule_account.as_str()
+            );
+        }
         if description == NEW_LINE {
             assert_eq!(found[0]["EntityRef"]["name"], NEW_PAYEE);
             assert_eq!(found[0]["PrivateNote"], NEW_MEMO);
@@ -353,5 +438,24 @@ async fn a_statement_goes_through_the_inbox_into_quickbooks_and_out_as_iif() {
     app.click("inbox-filter-all").await;
     app.wait_for_selector("[data-testid=inbox-row]").await;
     app.screenshot("1024x700-inbox").await;
+    // Every column, the row actions included, is inside the window.
+    let overflow = app
+        .script(
+            "const table = document.querySelector('[data-testid=inbox-table]'); \
+             const area = table.parentElement; \
+             const button = document.querySelector('[data-testid=inbox-row] td.actions'); \
+             return { fits: table.scrollWidth <= area.clientWidth + 1, \
+                      right: button ? button.getBoundingClientRect().right : 0, \
+                      width: window.innerWidth };",
+        )
+        .await;
+    assert_eq!(
+        overflow["fits"], true,
+        "the table fits at 1024 px: {overflow}"
+    );
+    assert!(
+        overflow["right"].as_f64().unwrap_or(f64::MAX) <= overflow["width"].as_f64().unwrap_or(0.0),
+        "the actions are in view at 1024 px: {overflow}"
+    );
     app.close().await;
 }

@@ -6,6 +6,7 @@
 //! past Purchases and Deposits, rules), the inbox in the local store, and
 //! the records an accepted entry becomes, which the normal sync pushes.
 
+mod rules;
 mod views;
 
 use std::collections::{HashMap, HashSet};
@@ -187,10 +188,29 @@ fn existing_transactions(rows: &[RecordRow]) -> Vec<(ExistingTxn, String)> {
                     total.map(|total| if credit { total } else { -total }),
                 );
             }
-            "Deposit" => push(
-                ref_id(object, "DepositToAccountRef"),
-                decimal_of(object.get("TotalAmt")),
-            ),
+            "Deposit" => {
+                push(
+                    ref_id(object, "DepositToAccountRef"),
+                    decimal_of(object.get("TotalAmt")),
+                );
+                // A line whose account is another bank account is money
+                // moved out of it (an accepted transfer pair is such a
+                // deposit); matching only looks at bank accounts, so other
+                // lines' accounts never match a statement.
+                for line in object
+                    .get("Line")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(detail) = line.get("DepositLineDetail") {
+                        push(
+                            ref_id(detail, "AccountRef"),
+                            decimal_of(line.get("Amount")).map(|value| -value),
+                        );
+                    }
+                }
+            }
             "Transfer" => {
                 let amount = decimal_of(object.get("Amount"));
                 push(ref_id(object, "FromAccountRef"), amount.map(|value| -value));
@@ -444,6 +464,13 @@ fn view_of(row: &InboxRow, accounts: &Accounts) -> InboxEntryView {
         matched_record: entry.matched_local_id.clone(),
         transfer_partner_id: row.transfer_partner,
         created_records: row.created_records.clone(),
+        accepted_account_name: accepted
+            .as_ref()
+            .and_then(|accepted| accepted.account_id.as_deref())
+            .map(|id| accounts.name(id)),
+        edited_by_user: accepted
+            .as_ref()
+            .is_some_and(|accepted| edited_by_user(entry, accepted)),
         accepted: accepted.map(|accepted| AcceptEdits {
             account_id: accepted.account_id,
             payee: accepted.payee,
@@ -452,6 +479,25 @@ fn view_of(row: &InboxRow, accounts: &Accounts) -> InboxEntryView {
             splits: accepted.splits,
         }),
     }
+}
+
+/// Whether the user, not the suggestion, chose what an entry was accepted
+/// with: another account or payee, or a split. A transfer accepted as paired
+/// and a suggestion accepted as it was are not edits.
+fn edited_by_user(entry: &NewInboxEntry, accepted: &Accepted) -> bool {
+    if !accepted.splits.is_empty() {
+        return true;
+    }
+    if entry.txn_type == "transfer" && accepted.account_id.is_none() {
+        return false;
+    }
+    let payee = |payee: Option<&str>| {
+        payee
+            .map(|payee| payee.trim().to_lowercase())
+            .filter(|payee| !payee.is_empty())
+    };
+    accepted.account_id != entry.suggested_account_id
+        || payee(accepted.payee.as_deref()) != payee(entry.suggested_payee.as_deref())
 }
 
 /// The payees the books know, by lower-case display name: (list, id, name).
@@ -473,6 +519,72 @@ fn parties(rows: &[RecordRow]) -> HashMap<String, (String, String, String)> {
         }
     }
     found
+}
+
+/// A line's suggestion as the inbox stores it.
+struct SuggestionFields {
+    txn_type: TxnType,
+    account_id: Option<String>,
+    account: Option<String>,
+    payee: Option<String>,
+    payee_is_new: bool,
+    confidence: f64,
+    source: &'static str,
+    explanation: String,
+}
+
+/// Suggests for one line: the rules, else the history; a suggestion for an
+/// account the books no longer have is none, and an unsure layout discounts
+/// the confidence.
+fn suggestion_fields(
+    categorizer: &Categorizer,
+    rules: &Rules,
+    accounts: &Accounts,
+    line: &StatementLine,
+    layout_discount: f64,
+) -> SuggestionFields {
+    let suggestion = categorizer.suggest(rules, line);
+    let account_id = suggestion
+        .account
+        .as_deref()
+        .and_then(|name| accounts.find(name));
+    let (confidence, explanation) = match (&suggestion.account, &account_id) {
+        (Some(name), None) => (
+            0.0,
+            format!(
+                "{} (the account '{name}' is not in the books)",
+                suggestion.explanation
+            ),
+        ),
+        // Confidences are scores, not money: a float product is right.
+        #[allow(clippy::float_arithmetic)]
+        _ => (
+            suggestion.confidence * layout_discount,
+            suggestion.explanation.clone(),
+        ),
+    };
+    SuggestionFields {
+        txn_type: suggestion.txn_type,
+        // The stored name is the account's name in the books, not a rule's id.
+        account: account_id
+            .as_deref()
+            .map(|id| accounts.name(id))
+            .or(suggestion.account),
+        account_id,
+        payee: suggestion.payee,
+        payee_is_new: suggestion.payee_is_new,
+        confidence: if suggestion.source == Source::None {
+            0.0
+        } else {
+            confidence
+        },
+        source: match suggestion.source {
+            Source::Rule => "rule",
+            Source::History => "history",
+            Source::None => "none",
+        },
+        explanation,
+    }
 }
 
 impl AppCore {
@@ -530,13 +642,12 @@ impl AppCore {
                 payee: accepted.payee,
             });
         }
-        let rules: Vec<Rule> = store
-            .statement_rules()
+        let rules: Vec<Rule> = rules::stored_rules(store)
             .await?
             .iter()
-            .filter_map(|text| serde_json::from_str(text).ok())
+            .map(rules::StoredRule::to_rule)
             .collect();
-        let rules = Rules::new(rules).map_err(|error| invalid(error.to_string()))?;
+        let rules = Rules::new(rules).map_err(|error| invalid(format!("{error}.")))?;
         Ok((Categorizer::train(&history), rules))
     }
 
@@ -700,27 +811,7 @@ impl AppCore {
         let mut entries = Vec::with_capacity(fresh.len());
         for (position, index) in fresh.iter().enumerate() {
             let line = &lines[*index];
-            let suggestion = categorizer.suggest(&rules, line);
-            let account_id = suggestion
-                .account
-                .as_deref()
-                .and_then(|name| accounts.find(name));
-            // A suggestion for an account the books no longer have is none.
-            let (confidence, explanation) = match (&suggestion.account, &account_id) {
-                (Some(name), None) => (
-                    0.0,
-                    format!(
-                        "{} (the account '{name}' is not in the books)",
-                        suggestion.explanation
-                    ),
-                ),
-                // Confidences are scores, not money: a float product is right.
-                #[allow(clippy::float_arithmetic)]
-                _ => (
-                    suggestion.confidence * layout_discount,
-                    suggestion.explanation.clone(),
-                ),
-            };
+            let fields = suggestion_fields(&categorizer, &rules, accounts, line, layout_discount);
             let matched_local_id = matched[position].map(|txn| existing[txn].1.clone());
             entries.push(NewInboxEntry {
                 dedup_key: keys[*index].clone(),
@@ -732,23 +823,14 @@ impl AppCore {
                 payee_text: line.payee.clone(),
                 check_number: line.check_number.clone(),
                 source_line: u32::try_from(line.source_line).unwrap_or(u32::MAX),
-                txn_type: txn_type_text(suggestion.txn_type).to_owned(),
-                suggested_account_id: account_id,
-                suggested_account: suggestion.account.clone(),
-                suggested_payee: suggestion.payee.clone(),
-                payee_is_new: suggestion.payee_is_new,
-                confidence: if suggestion.source == Source::None {
-                    0.0
-                } else {
-                    confidence
-                },
-                source: match suggestion.source {
-                    Source::Rule => "rule",
-                    Source::History => "history",
-                    Source::None => "none",
-                }
-                .to_owned(),
-                explanation,
+                txn_type: txn_type_text(fields.txn_type).to_owned(),
+                suggested_account_id: fields.account_id,
+                suggested_account: fields.account,
+                suggested_payee: fields.payee,
+                payee_is_new: fields.payee_is_new,
+                confidence: fields.confidence,
+                source: fields.source.to_owned(),
+                explanation: fields.explanation,
                 state: if matched_local_id.is_some() {
                     "already_in_quickbooks"
                 } else {
@@ -765,6 +847,7 @@ impl AppCore {
             bank_account_id: bank.id.clone(),
             lines_read: u32::try_from(lines.len()).unwrap_or(u32::MAX),
             duplicates: u32::try_from(lines.len() - fresh.len()).unwrap_or(u32::MAX),
+            layout_confidence: layout_discount,
         };
         let (import_id, ids) = store.add_statement_import(&import, &entries).await?;
         self.pair_transfers(store).await?;
@@ -948,7 +1031,8 @@ impl AppCore {
     }
 
     /// Accepts one entry, with the user's edits: it becomes a local
-    /// Purchase, Deposit or Transfer that the next sync pushes.
+    /// Purchase or Deposit that the next sync pushes (a transfer pair: both
+    /// sides, as one Deposit into the receiving account).
     pub async fn accept_inbox_entry(
         &self,
         company_id: &str,
@@ -1230,11 +1314,23 @@ impl AppCore {
         } else {
             (&partner, row)
         };
+        // QuickBooks' own Transfer is not among the record types Ledgerlink
+        // syncs, so the pair becomes one Deposit into the receiving account
+        // whose line's account is the paying one: QuickBooks' usual way to
+        // record money moved between two bank accounts, and both balances
+        // move as they do on the statements.
+        let amount_text = amount.abs().to_string();
         let object = amounts::amounts_as_numbers(json!({
-            "FromAccountRef": {"value": out.bank_account_id, "name": accounts.name(&out.bank_account_id)},
-            "ToAccountRef": {"value": into.bank_account_id, "name": accounts.name(&into.bank_account_id)},
-            "Amount": amount.abs().to_string(),
+            "DepositToAccountRef": {"value": into.bank_account_id, "name": accounts.name(&into.bank_account_id)},
             "TxnDate": out.entry.txn_date,
+            "Line": [{
+                "Amount": amount_text,
+                "DetailType": "DepositLineDetail",
+                "Description": out.entry.description,
+                "DepositLineDetail": {
+                    "AccountRef": {"value": out.bank_account_id, "name": accounts.name(&out.bank_account_id)},
+                },
+            }],
             "PrivateNote": memo.clone().unwrap_or_else(|| out.entry.description.clone()),
         }))?;
         let accepted = Accepted {
@@ -1246,7 +1342,7 @@ impl AppCore {
             splits: Vec::new(),
         };
         let summary = format!(
-            "Transfer created here from statement lines of {} and {} ({} {})",
+            "Deposit (a transfer from {} to {}) created here from statement lines of both ({} {})",
             accounts.name(&out.bank_account_id),
             accounts.name(&into.bank_account_id),
             out.entry.txn_date,
@@ -1257,7 +1353,7 @@ impl AppCore {
             company_id,
             store,
             accounts,
-            "Transfer",
+            "Deposit",
             object,
             summary,
             vec![(out.id, &accepted), (into.id, &accepted)],

@@ -232,6 +232,11 @@ pub struct InboxEntryView {
     pub created_records: Vec<String>,
     /// What was accepted, with the user's edits.
     pub accepted: Option<AcceptEdits>,
+    /// The user chose the account, payee or split when accepting: the
+    /// suggestion's confidence and why no longer describe the entry.
+    pub edited_by_user: bool,
+    /// The name of the account it was accepted with (one line).
+    pub accepted_account_name: Option<String>,
 }
 
 /// Which entries to list.
@@ -388,4 +393,70 @@ pub struct IifExportReport {
     pub list_entries: u32,
     /// Transactions written.
     pub transactions: u32,
+}
+
+/// One of the user's categorization rules. A rule matches a line when every
+/// condition it has holds; the first matching rule (in the order shown) sets
+/// the suggestion, before anything learnt from the company's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, rename_all = "camelCase")]
+pub struct StatementRuleView {
+    /// The rule's id.
+    pub id: u32,
+    /// Its name, shown as the suggestion's why.
+    pub name: String,
+    /// The description contains this text (any case).
+    pub text_contains: Option<String>,
+    /// The description matches this regular expression (any case).
+    pub regex: Option<String>,
+    /// The signed amount is at least this (money out is negative).
+    pub amount_min: Option<String>,
+    /// The signed amount is at most this.
+    pub amount_max: Option<String>,
+    /// QuickBooks' id of the account it sets.
+    pub account_id: Option<String>,
+    /// Its name.
+    pub account_name: Option<String>,
+    /// The payee it sets.
+    pub payee: Option<String>,
+}
+
+/// A new rule: at least one condition, and an account or a payee.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, rename_all = "camelCase")]
+pub struct StatementRuleInput {
+    /// A name; made from the conditions when left out.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Text the description contains (any case).
+    #[serde(default)]
+    pub text_contains: Option<String>,
+    /// A regular expression the description matches (any case).
+    #[serde(default)]
+    pub regex: Option<String>,
+    /// The least signed amount, decimal text (money out is negative).
+    #[serde(default)]
+    pub amount_min: Option<String>,
+    /// The greatest signed amount, decimal text.
+    #[serde(default)]
+    pub amount_max: Option<String>,
+    /// The account to suggest: QuickBooks' id or the account's name.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// The payee to suggest.
+    #[serde(default)]
+    pub payee: Option<String>,
+}
+
+/// The rules after a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, rename_all = "camelCase")]
+pub struct StatementRulesReport {
+    /// All the rules, in the order they are tried.
+    pub rules: Vec<StatementRuleView>,
+    /// Open inbox entries whose suggestion changed with it.
+    pub resuggested: u32,
 }

@@ -340,3 +340,456 @@ async fn a_statement_becomes_exactly_the_accepted_records_in_quickbooks_once() {
     assert_eq!(inbox.counts.accepted, 3);
     assert_eq!(inbox.counts.already_in_quickbooks, 1);
 }
+
+fn line_of<'a>(
+    entries: &'a [app_core::InboxEntryView],
+    text: &str,
+) -> &'a app_core::InboxEntryView {
+    entries
+        .iter()
+        .find(|entry| entry.description.contains(text))
+        .unwrap_or_else(|| panic!("no inbox entry has '{text}'"))
+}
+
+async fn open_entries(core: &app_core::AppCore, company: &str) -> Vec<app_core::InboxEntryView> {
+    core.list_inbox(
+        company,
+        InboxQuery {
+            limit: 100,
+            ..InboxQuery::default()
+        },
+    )
+    .await
+    .expect("the inbox is read")
+    .entries
+}
+
+/// Whether a JSON amount has exactly these digits.
+fn amount_is(value: &Value, text: &str) -> bool {
+    value.as_number().map(ToString::to_string).as_deref() == Some(text)
+}
+
+#[tokio::test]
+async fn a_rule_beats_learning_and_bad_rules_are_refused_clearly() {
+    use app_core::{StatementRuleInput, SuggestionSource};
+
+    let opened = open().await;
+    let core = &opened.core;
+    let demo = core.add_demo_company().await.unwrap();
+    let realm = demo.realm_id.clone().unwrap();
+    core.sync_now(&demo.id, |_| {}).await.unwrap();
+    let accounts = core.picker_options(&demo.id, "Account").await.unwrap();
+    let insurance = account(&accounts, "Insurance").id.clone();
+    let interest = account(&accounts, "Interest Earned").id.clone();
+
+    // The client's past purchases from this vendor all went to wages (an
+    // odd choice, which is why a rule is wanted).
+    let checking = account(&accounts, "Business Checking").id.clone();
+    let wages = account(&accounts, "Payroll Wages").id.clone();
+    for day in 1..=6 {
+        demo_write(
+            core,
+            &realm,
+            "purchase",
+            serde_json::json!({
+                "PaymentType": "Cash",
+                "AccountRef": {"value": checking},
+                "TxnDate": format!("2026-10-{day:02}"),
+                "Line": [{
+                    "Amount": 30 + day,
+                    "Description": format!("ACH DEBIT BRIGHTWAVE TELECOM REF 77{day}"),
+                    "DetailType": "AccountBasedExpenseLineDetail",
+                    "AccountBasedExpenseLineDetail": {"AccountRef": {"value": wages}},
+                }],
+            }),
+        )
+        .await;
+    }
+    core.sync_now(&demo.id, |_| {}).await.unwrap();
+    let known = "ACH DEBIT BRIGHTWAVE TELECOM REF 9901".to_owned();
+    let vendor_word = "BRIGHTWAVE".to_owned();
+    let file = ofx(&[
+        ("R-1", "2026-11-02", "-41.00", &known),
+        ("R-2", "2026-11-03", "12.34", "INTEREST PAYMENT 0931 NOV"),
+        ("R-3", "2026-11-04", "75.00", "INTEREST PAYMENT ADJUSTMENT"),
+    ]);
+    core.import_statement_bytes(
+        &demo.id,
+        "rules.ofx",
+        file.as_bytes(),
+        Some("Business Checking"),
+        None,
+    )
+    .await
+    .unwrap();
+    let before = open_entries(core, &demo.id).await;
+    let learnt = line_of(&before, &known).clone();
+    assert_eq!(learnt.suggestion.source, SuggestionSource::History);
+    assert_eq!(
+        learnt.suggestion.account_id.as_deref(),
+        Some(wages.as_str())
+    );
+    assert_ne!(
+        learnt.suggestion.account_id.as_deref(),
+        Some(insurance.as_str())
+    );
+
+    // Bad rules change nothing and say what is wrong.
+    let bad_regex = core
+        .add_statement_rule(
+            &demo.id,
+            StatementRuleInput {
+                regex: Some("INTEREST (".to_owned()),
+                account: Some("Interest Earned".to_owned()),
+                ..StatementRuleInput::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad_regex.kind(), "invalid");
+    assert!(
+        bad_regex.to_string().contains("'INTEREST ('")
+            && bad_regex
+                .to_string()
+                .contains("not a valid regular expression"),
+        "{bad_regex}"
+    );
+    let unknown = core
+        .add_statement_rule(
+            &demo.id,
+            StatementRuleInput {
+                text_contains: Some("INTEREST".to_owned()),
+                account: Some("Bitcoin Winnings".to_owned()),
+                ..StatementRuleInput::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        unknown.to_string().contains("'Bitcoin Winnings'"),
+        "{unknown}"
+    );
+    let no_condition = core
+        .add_statement_rule(
+            &demo.id,
+            StatementRuleInput {
+                account: Some("Insurance".to_owned()),
+                ..StatementRuleInput::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(no_condition.kind(), "invalid");
+    let upside_down = core
+        .add_statement_rule(
+            &demo.id,
+            StatementRuleInput {
+                text_contains: Some("INTEREST".to_owned()),
+                amount_min: Some("50".to_owned()),
+                amount_max: Some("10".to_owned()),
+                account: Some("Interest Earned".to_owned()),
+                ..StatementRuleInput::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(upside_down.kind(), "invalid");
+    assert!(
+        core.list_statement_rules(&demo.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(open_entries(core, &demo.id).await, before);
+
+    // A rule on the vendor's word beats what the history learnt.
+    let report = core
+        .add_statement_rule(
+            &demo.id,
+            StatementRuleInput {
+                name: Some("Vendor to insurance".to_owned()),
+                text_contains: Some(vendor_word.to_lowercase()),
+                account: Some("Insurance".to_owned()),
+                payee: Some("Rule Payee".to_owned()),
+                ..StatementRuleInput::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.resuggested, 1);
+    assert_eq!(report.rules.len(), 1);
+    assert_eq!(
+        report.rules[0].account_id.as_deref(),
+        Some(insurance.as_str())
+    );
+    let entries = open_entries(core, &demo.id).await;
+    let ruled = line_of(&entries, &known);
+    assert_eq!(ruled.suggestion.source, SuggestionSource::Rule);
+    assert_eq!(
+        ruled.suggestion.account_id.as_deref(),
+        Some(insurance.as_str())
+    );
+    assert_eq!(ruled.suggestion.payee.as_deref(), Some("Rule Payee"));
+    assert!((ruled.suggestion.confidence - 1.0).abs() < f64::EPSILON);
+    assert!(
+        ruled.suggestion.explanation.contains("Vendor to insurance"),
+        "{}",
+        ruled.suggestion.explanation
+    );
+
+    // A pattern with an amount range: the small interest line only.
+    let report = core
+        .add_statement_rule(
+            &demo.id,
+            StatementRuleInput {
+                regex: Some(r"^interest\s+payment\s+\d+".to_owned()),
+                amount_min: Some("0.01".to_owned()),
+                amount_max: Some("50".to_owned()),
+                account: Some(interest.clone()),
+                ..StatementRuleInput::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.resuggested, 1);
+    let entries = open_entries(core, &demo.id).await;
+    let small = line_of(&entries, "0931 NOV");
+    assert_eq!(small.suggestion.source, SuggestionSource::Rule);
+    assert_eq!(
+        small.suggestion.account_id.as_deref(),
+        Some(interest.as_str())
+    );
+    assert!(small.suggestion.explanation.contains("amount 0.01 to 50"));
+    let large = line_of(&entries, "ADJUSTMENT");
+    assert_ne!(large.suggestion.source, SuggestionSource::Rule);
+
+    // A line imported after the rule gets it at import.
+    let later = ofx(&[(
+        "R-4",
+        "2026-11-20",
+        "-55.00",
+        &known.replace("REF", "REF 9"),
+    )]);
+    let imported = core
+        .import_statement_bytes(
+            &demo.id,
+            "later.ofx",
+            later.as_bytes(),
+            Some("Business Checking"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        imported.entries[0].suggestion.source,
+        SuggestionSource::Rule
+    );
+
+    // Removing the first rule gives the history its say again.
+    let vendor_rule = report.rules[0].id;
+    let after = core
+        .remove_statement_rule(&demo.id, vendor_rule)
+        .await
+        .unwrap();
+    assert_eq!(after.rules.len(), 1);
+    assert_eq!(after.resuggested, 2);
+    let entries = open_entries(core, &demo.id).await;
+    assert_eq!(
+        line_of(&entries, &known).suggestion,
+        learnt.suggestion,
+        "the history's suggestion is back"
+    );
+    let missing = core.remove_statement_rule(&demo.id, 999).await.unwrap_err();
+    assert!(missing.to_string().contains("999"), "{missing}");
+
+    // An entry accepted as suggested is not the user's choice; one accepted
+    // with another account is, and the view says so.
+    let small_id = line_of(&entries, "0931 NOV").id;
+    let large_id = line_of(&entries, "ADJUSTMENT").id;
+    let as_suggested = core
+        .accept_inbox_entry(
+            &demo.id,
+            AcceptInput {
+                entry_id: small_id,
+                edits: None,
+                force: false,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!as_suggested.accepted[0].edited_by_user);
+    let edited = core
+        .accept_inbox_entry(
+            &demo.id,
+            AcceptInput {
+                entry_id: large_id,
+                edits: Some(AcceptEdits {
+                    account_id: Some(insurance.clone()),
+                    ..AcceptEdits::default()
+                }),
+                force: false,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(edited.accepted[0].edited_by_user);
+    assert_eq!(
+        edited.accepted[0].accepted_account_name.as_deref(),
+        Some("Insurance")
+    );
+}
+
+#[tokio::test]
+async fn a_transfer_between_two_imported_accounts_reaches_quickbooks_once() {
+    // QuickBooks' Transfer is not a type Ledgerlink syncs: the pair becomes
+    // one Deposit into savings whose line's account is checking.
+    use app_core::StatementTxnType;
+
+    let opened = open().await;
+    let core = &opened.core;
+    let demo = core.add_demo_company().await.unwrap();
+    let realm = demo.realm_id.clone().unwrap();
+    core.sync_now(&demo.id, |_| {}).await.unwrap();
+    let accounts = core.picker_options(&demo.id, "Account").await.unwrap();
+    let checking = account(&accounts, "Business Checking").id.clone();
+    let savings = account(&accounts, "Business Savings").id.clone();
+    let deposits_before = all(core, &realm, "Deposit").await;
+
+    let out_file = ofx(&[
+        (
+            "C-1",
+            "2026-11-10",
+            "-1234.56",
+            "ONLINE TRANSFER TO SAV XXX4410",
+        ),
+        ("C-2", "2026-11-12", "-18.20", "POS DEBIT CORNER DELI"),
+    ]);
+    let in_file = ofx(&[(
+        "S-1",
+        "2026-11-11",
+        "1234.56",
+        "ONLINE TRANSFER FROM CHK XXX9931",
+    )]);
+    core.import_statement_bytes(
+        &demo.id,
+        "checking.ofx",
+        out_file.as_bytes(),
+        Some("Business Checking"),
+        None,
+    )
+    .await
+    .unwrap();
+    core.import_statement_bytes(
+        &demo.id,
+        "savings.ofx",
+        in_file.as_bytes(),
+        Some("Business Savings"),
+        None,
+    )
+    .await
+    .unwrap();
+    let entries = open_entries(core, &demo.id).await;
+    let out = line_of(&entries, "TO SAV").clone();
+    let into = line_of(&entries, "FROM CHK").clone();
+    let deli = line_of(&entries, "DELI");
+    assert_eq!(out.suggestion.txn_type, StatementTxnType::Transfer);
+    assert_eq!(into.suggestion.txn_type, StatementTxnType::Transfer);
+    assert_eq!(out.transfer_partner_id, Some(into.id));
+    assert_eq!(into.transfer_partner_id, Some(out.id));
+    assert_ne!(deli.suggestion.txn_type, StatementTxnType::Transfer);
+    assert!(deli.transfer_partner_id.is_none());
+
+    // Accepting the money-in side accepts both: one Transfer.
+    let accepted = core
+        .accept_inbox_entry(
+            &demo.id,
+            AcceptInput {
+                entry_id: into.id,
+                edits: None,
+                force: false,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(accepted.accepted.len(), 2);
+    assert!(
+        accepted
+            .accepted
+            .iter()
+            .all(|entry| entry.state == InboxState::Accepted && !entry.edited_by_user)
+    );
+    assert_eq!(
+        accepted.accepted[0].created_records,
+        accepted.accepted[1].created_records
+    );
+    assert_eq!(accepted.accepted[0].created_records.len(), 1);
+    let again = core
+        .accept_inbox_entry(
+            &demo.id,
+            AcceptInput {
+                entry_id: out.id,
+                edits: None,
+                force: false,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(again.kind(), "invalid");
+
+    let first = core.sync_now(&demo.id, |_| {}).await.unwrap();
+    assert!(first.pushed >= 1, "{first:?}");
+    let deposits = all(core, &realm, "Deposit").await;
+    assert_eq!(deposits.len(), deposits_before.len() + 1);
+    let made: Vec<&Value> = deposits
+        .iter()
+        .filter(|deposit| amount_is(&deposit["TotalAmt"], "1234.56"))
+        .collect();
+    assert_eq!(made.len(), 1, "{made:?}");
+    assert_eq!(
+        made[0]["DepositToAccountRef"]["value"].as_str(),
+        Some(savings.as_str())
+    );
+    assert_eq!(made[0]["Line"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        made[0]["Line"][0]["DepositLineDetail"]["AccountRef"]["value"].as_str(),
+        Some(checking.as_str())
+    );
+    assert_eq!(made[0]["TxnDate"].as_str(), Some("2026-11-10"));
+    let purchases = all(core, &realm, "Purchase").await;
+    assert!(
+        !purchases
+            .iter()
+            .any(|purchase| amount_is(&purchase["TotalAmt"], "1234.56")),
+        "the transfer is not also a purchase"
+    );
+
+    // Both files again, and a second sync: nothing new anywhere.
+    for (name, file, bank) in [
+        ("checking.ofx", &out_file, "Business Checking"),
+        ("savings.ofx", &in_file, "Business Savings"),
+    ] {
+        let repeat = core
+            .import_statement_bytes(&demo.id, name, file.as_bytes(), Some(bank), None)
+            .await
+            .unwrap();
+        assert_eq!(repeat.imported, 0);
+    }
+    let second = core.sync_now(&demo.id, |_| {}).await.unwrap();
+    assert_eq!(second.pushed, 0, "{second:?}");
+    assert_eq!(all(core, &realm, "Deposit").await.len(), deposits.len());
+
+    // A later statement of checking that shows the same money leaving
+    // (another file, no FITID in common) finds it already in QuickBooks.
+    let overlap = ofx(&[("OTHER-1", "2026-11-10", "-1234.56", "TRANSFER TO SAVINGS")]);
+    let found = core
+        .import_statement_bytes(
+            &demo.id,
+            "checking-again.ofx",
+            overlap.as_bytes(),
+            Some("Business Checking"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.already_in_quickbooks, 1, "{found:?}");
+}

@@ -258,3 +258,202 @@ fn a_script_imports_a_statement_reviews_it_syncs_and_exports_iif() {
             .any(|line| line.starts_with("VEND\t") && line.contains(&name))
     );
 }
+
+/// The CLI as a person runs it: text, not JSON.
+fn ledgerlink_text(data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ledgerlink"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env("LEDGERLINK_DEMO_SIZE", "25")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_script_makes_lists_and_removes_rules_and_they_steer_the_inbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    json(&ledgerlink(data, &["company", "add", "demo"], None));
+    json(&ledgerlink(data, &["sync", "Demo"], None));
+    let statement = dir.path().join("checking.csv");
+    std::fs::write(
+        &statement,
+        "Date,Description,Amount\n\
+         2026-11-03,ACH DEBIT QUILLMARK STATIONERS REF 88123,-187.20\n\
+         2026-11-05,CARD PURCHASE HARBORLINE PARKING 7781 SEATTLE WA,-9.75\n",
+    )
+    .unwrap();
+    let file = statement.to_str().unwrap();
+    json(&ledgerlink(
+        data,
+        &[
+            "import",
+            "statement",
+            "Demo",
+            file,
+            "--account",
+            "Business Checking",
+        ],
+        None,
+    ));
+
+    // The help names every option the brief promises.
+    let help = ledgerlink_text(data, &["inbox", "rules", "add", "--help"]);
+    let help = String::from_utf8_lossy(&help.stdout);
+    for option in [
+        "--contains",
+        "--regex",
+        "--min",
+        "--max",
+        "--account",
+        "--payee",
+    ] {
+        assert!(help.contains(option), "{option} is in the help:\n{help}");
+    }
+
+    let none = json(&ledgerlink(data, &["inbox", "rules", "list", "Demo"], None));
+    assert_eq!(none, serde_json::json!([]));
+
+    // Bad rules: exit 2 with the bad part named, and nothing stored.
+    let bad_regex = ledgerlink(
+        data,
+        &[
+            "inbox",
+            "rules",
+            "add",
+            "Demo",
+            "--regex",
+            "HARBOR(",
+            "--account",
+            "Insurance",
+        ],
+        None,
+    );
+    assert_eq!(bad_regex.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad_regex.stderr);
+    assert!(
+        stderr.contains("'HARBOR('") && stderr.contains("regular expression"),
+        "{stderr}"
+    );
+    let unknown = ledgerlink(
+        data,
+        &[
+            "inbox",
+            "rules",
+            "add",
+            "Demo",
+            "--contains",
+            "harborline",
+            "--account",
+            "No Such Account",
+        ],
+        None,
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("'No Such Account'"));
+    let none = json(&ledgerlink(data, &["inbox", "rules", "list", "Demo"], None));
+    assert_eq!(none, serde_json::json!([]));
+
+    let added = json(&ledgerlink(
+        data,
+        &[
+            "inbox",
+            "rules",
+            "add",
+            "Demo",
+            "--contains",
+            "harborline",
+            "--min",
+            "-50",
+            "--max",
+            "0",
+            "--account",
+            "Insurance",
+            "--payee",
+            "Harborline Parking",
+        ],
+        None,
+    ));
+    assert_eq!(added["resuggested"], 1);
+    let rule = &added["rules"][0];
+    assert_eq!(rule["accountName"], "Insurance");
+    assert_eq!(rule["amountMin"], "-50");
+    let rule_id = rule["id"].as_u64().unwrap().to_string();
+    let rule_name = rule["name"].as_str().unwrap().to_owned();
+    assert!(rule_name.contains("harborline"), "{rule_name}");
+
+    let listed = json(&ledgerlink(data, &["inbox", "list", "Demo"], None));
+    let entries = listed["entries"].as_array().unwrap();
+    let by_text = |text: &str| {
+        entries
+            .iter()
+            .find(|entry| entry["description"].as_str().unwrap().contains(text))
+            .unwrap()
+            .clone()
+    };
+    let parking = by_text("HARBORLINE");
+    assert_eq!(parking["suggestion"]["source"], "rule");
+    assert_eq!(parking["suggestion"]["accountName"], "Insurance");
+    assert_eq!(parking["suggestion"]["payee"], "Harborline Parking");
+    let confidence = parking["suggestion"]["confidence"].as_f64().unwrap();
+    assert!((confidence - 1.0).abs() < 1e-9, "{confidence}");
+    assert!(
+        parking["suggestion"]["explanation"]
+            .as_str()
+            .unwrap()
+            .contains(&rule_name)
+    );
+    assert_ne!(by_text("QUILLMARK")["suggestion"]["source"], "rule");
+
+    // An entry accepted with the user's own account is set by them, in
+    // the JSON and in the text.
+    let quillmark = by_text("QUILLMARK")["id"].as_i64().unwrap().to_string();
+    let accepted = json(&ledgerlink(
+        data,
+        &[
+            "inbox",
+            "accept",
+            "Demo",
+            &quillmark,
+            "--account",
+            "Payroll Wages",
+        ],
+        None,
+    ));
+    assert_eq!(accepted["accepted"][0]["editedByUser"], true);
+    assert_eq!(
+        accepted["accepted"][0]["acceptedAccountName"],
+        "Payroll Wages"
+    );
+    let text = ledgerlink_text(data, &["inbox", "list", "Demo", "--state", "accepted"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("account Payroll Wages (set by you)"),
+        "{text}"
+    );
+
+    let removed = json(&ledgerlink(
+        data,
+        &["inbox", "rules", "remove", "Demo", &rule_id],
+        None,
+    ));
+    assert_eq!(removed["rules"], serde_json::json!([]));
+    assert_eq!(removed["resuggested"], 1);
+    let listed = json(&ledgerlink(data, &["inbox", "list", "Demo"], None));
+    let parking = listed["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| {
+            entry["description"]
+                .as_str()
+                .unwrap()
+                .contains("HARBORLINE")
+        })
+        .unwrap()
+        .clone();
+    assert_ne!(parking["suggestion"]["source"], "rule");
+    let again = ledgerlink(data, &["inbox", "rules", "remove", "Demo", &rule_id], None);
+    assert_eq!(again.status.code(), Some(2));
+}

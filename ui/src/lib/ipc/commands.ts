@@ -89,6 +89,9 @@ import type { SkippedEntry } from './generated/SkippedEntry';
 import type { SplitLine } from './generated/SplitLine';
 import type { StatementImportInput } from './generated/StatementImportInput';
 import type { StatementImportReport } from './generated/StatementImportReport';
+import type { StatementRuleInput } from './generated/StatementRuleInput';
+import type { StatementRuleView } from './generated/StatementRuleView';
+import type { StatementRulesReport } from './generated/StatementRulesReport';
 import type { StatementTxnType } from './generated/StatementTxnType';
 import type { SuggestionSource } from './generated/SuggestionSource';
 
@@ -192,6 +195,9 @@ export type {
   SplitLine,
   StatementImportInput,
   StatementImportReport,
+  StatementRuleInput,
+  StatementRuleView,
+  StatementRulesReport,
   StatementTxnType,
   SuggestionSource,
   AppSettings,
@@ -547,6 +553,21 @@ export function chooseStatementFile(): Promise<ChosenFile | null> {
 /** Imports a statement into the inbox; a CSV with an unsure layout comes back with `needsLayout`. */
 export function importStatement(companyId: string, input: StatementImportInput): Promise<StatementImportReport> {
   return call<StatementImportReport>('import_statement', { companyId, input });
+}
+
+/** The company's categorization rules, in the order they are tried. */
+export function listStatementRules(companyId: string): Promise<StatementRuleView[]> {
+  return call<StatementRuleView[]>('list_statement_rules', { companyId });
+}
+
+/** Adds a rule; the open entries' suggestions are worked out again. */
+export function addStatementRule(companyId: string, input: StatementRuleInput): Promise<StatementRulesReport> {
+  return call<StatementRulesReport>('add_statement_rule', { companyId, input });
+}
+
+/** Removes a rule; the open entries' suggestions are worked out again. */
+export function removeStatementRule(companyId: string, ruleId: number): Promise<StatementRulesReport> {
+  return call<StatementRulesReport>('remove_statement_rule', { companyId, ruleId });
 }
 
 /** A page of inbox entries. */

@@ -3,7 +3,15 @@ import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 import * as commands from '../ipc/commands';
-import type { AcceptInput, InboxEntryView, InboxPage as Page, InboxState } from '../ipc/commands';
+import type {
+  AcceptInput,
+  InboxEntryView,
+  InboxPage as Page,
+  InboxQuery,
+  InboxState,
+  StatementRuleInput,
+  StatementRuleView,
+} from '../ipc/commands';
 import { company } from '../../test/fixtures';
 import { CompaniesStore } from '../stores/companies.svelte';
 import { InboxStore } from '../stores/inbox.svelte';
@@ -39,17 +47,21 @@ function entry(id: number, overrides: Partial<InboxEntryView> = {}): InboxEntryV
     transferPartnerId: null,
     createdRecords: [],
     accepted: null,
+    editedByUser: false,
+    acceptedAccountName: null,
     ...overrides,
   };
 }
 
 let entries: InboxEntryView[] = [];
 
-function page(): Page {
+function page(query?: InboxQuery): Page {
   const count = (state: InboxState) => entries.filter((item) => item.state === state).length;
+  const states = query?.states ?? ['new'];
+  const shown = entries.filter((item) => states.length === 0 || states.includes(item.state));
   return {
-    entries: entries.filter((item) => item.state === 'new'),
-    total: count('new'),
+    entries: shown,
+    total: shown.length,
     counts: { new: count('new'), accepted: count('accepted'), excluded: count('excluded'), alreadyInQuickbooks: count('already_in_quickbooks') },
   };
 }
@@ -61,11 +73,57 @@ const accept = vi.fn(async (_companyId: string, input: AcceptInput) => {
 const bulk = vi.fn(async () => ({ accepted: [], skipped: [] }));
 const exclude = vi.fn(async () => []);
 
+let rules: StatementRuleView[] = [];
+const listRules = vi.fn(async () => rules);
+const addRule = vi.fn(async (_companyId: string, input: StatementRuleInput) => {
+  if (input.regex === '(') {
+    throw { kind: 'invalid', message: "The pattern '(' is not a valid regular expression: unclosed group" };
+  }
+  rules = [
+    ...rules,
+    {
+      id: rules.length + 1,
+      name: input.name ?? `contains "${input.textContains}"`,
+      textContains: input.textContains ?? null,
+      regex: input.regex ?? null,
+      amountMin: input.amountMin ?? null,
+      amountMax: input.amountMax ?? null,
+      accountId: input.account ?? null,
+      accountName: input.account === '57' ? 'Meals' : null,
+      payee: input.payee ?? null,
+    },
+  ];
+  // What the core does: the open entries the rule matches get it as their suggestion.
+  entries = entries.map((item) =>
+    item.state === 'new' && input.textContains !== null && input.textContains !== undefined && item.description.includes(input.textContains)
+      ? {
+          ...item,
+          suggestion: {
+            ...item.suggestion,
+            accountId: '57',
+            accountName: 'Meals',
+            confidence: 1,
+            source: 'rule' as const,
+            explanation: `your rule '${rules[rules.length - 1]?.name}'`,
+          },
+        }
+      : item,
+  );
+  return { rules, resuggested: 1 };
+});
+const removeRule = vi.fn(async (_companyId: string, ruleId: number) => {
+  rules = rules.filter((rule) => rule.id !== ruleId);
+  return { rules, resuggested: 0 };
+});
+
 async function renderPage() {
   const companies = new CompaniesStore({ listCompanies: async () => [company()] }, new SyncStore());
   await companies.load();
   const store = new InboxStore({
-    listInbox: async () => page(),
+    listInbox: async (_companyId, query) => page(query),
+    listStatementRules: listRules,
+    addStatementRule: addRule,
+    removeStatementRule: removeRule,
     acceptInboxEntry: accept,
     bulkAcceptInbox: bulk,
     excludeInboxEntries: exclude,
@@ -87,6 +145,7 @@ async function renderPage() {
 
 beforeEach(() => {
   vi.clearAllMocks();
+  rules = [];
   entries = [
     entry(1),
     entry(2, { suggestion: { ...entry(2).suggestion, confidence: 0.92 } }),
@@ -178,5 +237,82 @@ describe('the Inbox page', () => {
     await fireEvent.keyDown(table, { key: 'End' });
     await fireEvent.keyDown(table, { key: 'x' });
     expect(exclude).toHaveBeenCalledWith('c-1', [3]);
+  }, SLOW);
+
+  it('adds a rule in the Rules panel, refuses a bad one clearly, shows it as the why, and removes it', async () => {
+    const user = userEvent.setup();
+    await renderPage();
+    await user.click(screen.getByTestId('inbox-rules'));
+    const dialog = await screen.findByTestId('rules-dialog');
+    await waitFor(() => expect(listRules).toHaveBeenCalledWith('c-1'));
+    expect(within(dialog).getByTestId('rules-empty')).toBeTruthy();
+    const add = within(dialog).getByTestId('rules-add') as HTMLButtonElement;
+    // Nothing to match and nothing to set: not yet.
+    expect(add.disabled).toBe(true);
+
+    await user.type(within(dialog).getByTestId('rules-regex'), '(');
+    await user.selectOptions(within(dialog).getByTestId('rules-account'), '57');
+    await user.click(add);
+    await waitFor(() => expect(within(dialog).getByText(/not a valid regular expression/)).toBeTruthy());
+    expect(within(dialog).queryByTestId('rules-list')).toBeNull();
+
+    await user.clear(within(dialog).getByTestId('rules-regex'));
+    await user.type(within(dialog).getByTestId('rules-contains'), 'SHELL OIL 2');
+    await user.type(within(dialog).getByTestId('rules-max'), 'abc');
+    expect(add.disabled).toBe(true);
+    await user.clear(within(dialog).getByTestId('rules-max'));
+    await user.type(within(dialog).getByTestId('rules-max'), '-1');
+    await user.click(add);
+    await waitFor(() => expect(within(dialog).getAllByTestId('rules-row')).toHaveLength(1));
+    expect(addRule.mock.calls[1]?.[1]).toEqual({
+      name: null,
+      textContains: 'SHELL OIL 2',
+      regex: null,
+      amountMin: null,
+      amountMax: '-1',
+      account: '57',
+      payee: null,
+    });
+    expect(within(dialog).getByTestId('rules-row').textContent).toContain('Meals');
+    expect(within(dialog).getByTestId('rules-result').textContent).toContain('1 entry to review has a new suggestion');
+    // The form cleared for the next rule.
+    expect((within(dialog).getByTestId('rules-contains') as HTMLInputElement).value).toBe('');
+
+    // The table was read again: the matched entry shows the rule as its why.
+    await waitFor(() => {
+      const row = screen.getAllByTestId('inbox-row')[1] as HTMLElement;
+      expect(within(row).getByTestId('inbox-row-why').textContent).toContain(`your rule 'contains "SHELL OIL 2"'`);
+      expect(within(row).getByTestId('inbox-row-confidence').textContent?.trim()).toBe('100%');
+    });
+
+    await user.click(within(dialog).getByTestId('rules-remove'));
+    await waitFor(() => expect(removeRule).toHaveBeenCalledWith('c-1', 1));
+    await waitFor(() => expect(within(dialog).getByTestId('rules-empty')).toBeTruthy());
+  }, SLOW);
+
+  it('shows an entry the user edited as set by them, not with the suggestion’s confidence and why', async () => {
+    entries = [
+      ...entries,
+      entry(4, {
+        state: 'accepted',
+        editedByUser: true,
+        acceptedAccountName: 'Meals',
+        accepted: { accountId: '57', payee: 'Shell', memo: null, classId: null, splits: [] },
+      }),
+      entry(5, {
+        state: 'accepted',
+        accepted: { accountId: '56', payee: 'Shell', memo: null, classId: null, splits: [] },
+      }),
+    ];
+    const user = userEvent.setup();
+    await renderPage();
+    await user.click(screen.getByTestId('inbox-filter-accepted'));
+    await waitFor(() => expect(screen.getAllByTestId('inbox-row')).toHaveLength(2));
+    const [edited, asSuggested] = screen.getAllByTestId('inbox-row') as HTMLElement[];
+    expect(within(edited as HTMLElement).getByTestId('inbox-row-confidence').textContent?.trim()).toBe('Set by you');
+    expect(within(edited as HTMLElement).getByTestId('inbox-row-why').textContent).not.toContain('7 of 8');
+    expect(within(edited as HTMLElement).getByText('Meals')).toBeTruthy();
+    expect(within(asSuggested as HTMLElement).getByTestId('inbox-row-confidence').textContent?.trim()).toBe('95%');
+    expect(within(asSuggested as HTMLElement).getByTestId('inbox-row-why').textContent).toContain('7 of 8');
   }, SLOW);
 });

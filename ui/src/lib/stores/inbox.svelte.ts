@@ -9,6 +9,9 @@
  */
 import {
   acceptInboxEntry,
+  addStatementRule,
+  listStatementRules,
+  removeStatementRule,
   bulkAcceptInbox,
   chooseStatementFile,
   excludeInboxEntries,
@@ -31,6 +34,8 @@ import {
   type InboxState,
   type PickerOption,
   type StatementImportReport,
+  type StatementRuleInput,
+  type StatementRuleView,
 } from '../ipc/commands';
 
 /** The functions the store calls; tests may pass fakes. */
@@ -45,6 +50,9 @@ export interface InboxCommands {
   exportIifAs: typeof exportIifAs;
   showInFolder: typeof showInFolder;
   pickerOptions: typeof pickerOptions;
+  listStatementRules: typeof listStatementRules;
+  addStatementRule: typeof addStatementRule;
+  removeStatementRule: typeof removeStatementRule;
 }
 
 const defaultCommands: InboxCommands = {
@@ -58,6 +66,9 @@ const defaultCommands: InboxCommands = {
   exportIifAs,
   showInFolder,
   pickerOptions,
+  listStatementRules,
+  addStatementRule,
+  removeStatementRule,
 };
 
 /** Which entries the table shows. */
@@ -123,6 +134,14 @@ export class InboxStore {
   exported = $state.raw<IifExportReport | null>(null);
   exportError = $state<CommandFailure | null>(null);
 
+  /** The company's categorization rules, in the order they are tried. */
+  rules = $state.raw<StatementRuleView[]>([]);
+  /** A rule is being added or removed. */
+  rulesWorking = $state(false);
+  rulesError = $state<CommandFailure | null>(null);
+  /** How many open entries the last rule change gave a new suggestion. */
+  resuggested = $state<number | null>(null);
+
   /** Picker choices by entity type (Account, Vendor, Customer, Class), for `companyId`. */
   pickers = $state.raw<Record<string, PickerOption[]>>({});
 
@@ -151,6 +170,9 @@ export class InboxStore {
       this.lastAccept = null;
       this.bankAccountId = '';
       this.pickers = {};
+      this.rules = [];
+      this.rulesError = null;
+      this.resuggested = null;
       this.loaded = false;
       void this.loadPickers(companyId);
     }
@@ -296,6 +318,49 @@ export class InboxStore {
       await this.#commands.restoreInboxEntries(companyId, ids);
       return null;
     });
+  }
+
+  /** Reads the company's rules. */
+  async loadRules(): Promise<void> {
+    const companyId = this.companyId;
+    if (companyId === null) return;
+    this.rulesError = null;
+    try {
+      const rules = await this.#commands.listStatementRules(companyId);
+      if (companyId === this.companyId) this.rules = rules;
+    } catch (reason) {
+      this.rulesError = toCommandFailure(reason);
+    }
+  }
+
+  async #changeRules(change: (companyId: string) => ReturnType<typeof addStatementRule>): Promise<boolean> {
+    const companyId = this.companyId;
+    if (companyId === null) return false;
+    this.rulesWorking = true;
+    this.rulesError = null;
+    try {
+      const report = await change(companyId);
+      if (companyId !== this.companyId) return false;
+      this.rules = report.rules;
+      this.resuggested = report.resuggested;
+      // The open entries' suggestions changed in the store: read them again.
+      await this.reload();
+      return true;
+    } catch (reason) {
+      this.rulesError = toCommandFailure(reason);
+      return false;
+    } finally {
+      this.rulesWorking = false;
+    }
+  }
+
+  /** Adds a rule; false (with `rulesError`) when it was refused. */
+  addRule(input: StatementRuleInput): Promise<boolean> {
+    return this.#changeRules((companyId) => this.#commands.addStatementRule(companyId, input));
+  }
+
+  removeRule(ruleId: number): Promise<boolean> {
+    return this.#changeRules((companyId) => this.#commands.removeStatementRule(companyId, ruleId));
   }
 
   /** Exports the company to IIF through the save dialog. */

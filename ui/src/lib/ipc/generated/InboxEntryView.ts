@@ -62,4 +62,13 @@ createdRecords: Array<string>,
 /**
  * What was accepted, with the user's edits.
  */
-accepted: AcceptEdits | null, };
+accepted: AcceptEdits | null, 
+/**
+ * The user chose the account, payee or split when accepting: the
+ * suggestion's confidence and why no longer describe the entry.
+ */
+editedByUser: boolean, 
+/**
+ * The name of the account it was accepted with (one line).
+ */
+acceptedAccountName: string | null, };
