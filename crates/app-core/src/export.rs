@@ -10,12 +10,12 @@
 
 use std::path::{Path, PathBuf};
 
-use local_store::{HistoryFilter, RecordFilter};
+use local_store::HistoryFilter;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::CoreError;
-use crate::records::{changed_paths, parse_date};
+use crate::records::{changed_paths, record_filter};
 use crate::views::{RecordListRow, RecordQuery};
 use crate::{AppCore, CoreResult};
 
@@ -261,22 +261,7 @@ impl AppCore {
         path: &Path,
     ) -> CoreResult<ListExportReport> {
         let store = self.company_store(company_id).await?;
-        let mut filter = RecordFilter {
-            entity_type: query.entity_type.filter(|entity| !entity.is_empty()),
-            states: query.states.clone(),
-            search: query
-                .search
-                .map(|text| text.trim().to_owned())
-                .filter(|text| !text.is_empty()),
-            date_from: parse_date("from", query.date_from.as_deref())?,
-            date_to: parse_date("to", query.date_to.as_deref())?,
-            include_deleted: query.states.contains(&local_store::RecordState::Deleted),
-            open_only: query.open_only.unwrap_or(false),
-            sort: query.sort,
-            descending: query.descending,
-            offset: 0,
-            limit: EXPORT_PAGE,
-        };
+        let mut filter = record_filter(query, 0, EXPORT_PAGE)?;
         let mut file = CsvFile::create(
             path,
             &[

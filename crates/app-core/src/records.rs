@@ -37,22 +37,9 @@ impl AppCore {
         query: RecordQuery,
     ) -> CoreResult<RecordPage> {
         let store = self.company_store(company_id).await?;
-        let filter = RecordFilter {
-            entity_type: query.entity_type.filter(|entity| !entity.is_empty()),
-            states: query.states.clone(),
-            search: query
-                .search
-                .map(|text| text.trim().to_owned())
-                .filter(|text| !text.is_empty()),
-            date_from: parse_date("from", query.date_from.as_deref())?,
-            date_to: parse_date("to", query.date_to.as_deref())?,
-            include_deleted: query.states.contains(&RecordState::Deleted),
-            open_only: query.open_only.unwrap_or(false),
-            sort: query.sort,
-            descending: query.descending,
-            offset: u64::from(query.offset),
-            limit: u64::from(query.limit.clamp(1, MAX_PAGE)),
-        };
+        let offset = u64::from(query.offset);
+        let limit = u64::from(query.limit.clamp(1, MAX_PAGE));
+        let filter = record_filter(query, offset, limit)?;
         let rows = store.records(&filter).await?;
         let total = store.count_records(&filter).await?;
         Ok(RecordPage {
@@ -558,6 +545,31 @@ impl AppCore {
             conflict_id,
         })
     }
+}
+
+/// The store's filter for what the Records page (or its export) selects,
+/// from `offset`, at most `limit` rows.
+pub(crate) fn record_filter(
+    query: RecordQuery,
+    offset: u64,
+    limit: u64,
+) -> CoreResult<RecordFilter> {
+    Ok(RecordFilter {
+        entity_type: query.entity_type.filter(|entity| !entity.is_empty()),
+        include_deleted: query.states.contains(&RecordState::Deleted),
+        states: query.states,
+        search: query
+            .search
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty()),
+        date_from: parse_date("from", query.date_from.as_deref())?,
+        date_to: parse_date("to", query.date_to.as_deref())?,
+        open_only: query.open_only.unwrap_or(false),
+        sort: query.sort,
+        descending: query.descending,
+        offset,
+        limit,
+    })
 }
 
 pub(crate) fn parse_date(which: &str, text: Option<&str>) -> CoreResult<Option<NaiveDate>> {
