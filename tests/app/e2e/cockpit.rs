@@ -3,7 +3,8 @@
 //! companies' real ones; "Sync all" brings every company up to date through
 //! a visible queue; Pending changes shows before → after and a held item
 //! stays out of the push; the palette opens a record by its number; a
-//! refused push reads in plain words with its button.
+//! refused push reads in plain words with its button; and closing the
+//! window leaves the app running in the tray, where its timer still syncs.
 //!
 //! The companies live in one emulator behind a relay on loopback, and are
 //! connected with "Connect QuickBooks" as a user does it. The consent in
@@ -11,7 +12,9 @@
 //! `Intuit::consent_over_http`); the relay scenario shows the same pages in
 //! a real browser.
 //!
-//! One app session serves every check, each check with its own time limit.
+//! One app session serves every check of the three-company scenario, each
+//! check with its own time limit; the tray scenario has a session of its own
+//! with a short timer minute.
 
 use std::future::Future;
 use std::path::Path;
@@ -624,4 +627,126 @@ async fn the_cockpit_with_three_companies() {
     .await;
     app.close().await;
     intuit.relay.stop().await;
+}
+
+/// How many change-capture (CDC) requests, the timer's idle pull, the
+/// emulator has had for `realm` since the counters were last reset.
+async fn change_captures(intuit: &Intuit, realm: &str) -> u64 {
+    let counters: Value = reqwest::Client::new()
+        .get(format!("{}/_emulator/counters", intuit.emulator.base_url()))
+        .send()
+        .await
+        .expect("the emulator answers")
+        .json()
+        .await
+        .expect("counters");
+    counters["realms"][realm]["endpoints"]
+        .as_object()
+        .map(|endpoints| {
+            endpoints
+                .iter()
+                .filter(|(key, _)| key.starts_with("GET cdc"))
+                .filter_map(|(_, counts)| counts["requests"].as_u64())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// How many of the X server's windows named like the app are mapped
+/// (shown). `xwininfo` reads the display the scenario runs on.
+fn shown_app_windows() -> usize {
+    shown_app_window_lines().len()
+}
+
+/// The `xwininfo -tree` lines of the shown windows named like the app.
+fn shown_app_window_lines() -> Vec<String> {
+    let tree = std::process::Command::new("xwininfo")
+        .args(["-root", "-tree"])
+        .output()
+        .expect("xwininfo runs (x11-utils)");
+    let tree = String::from_utf8_lossy(&tree.stdout).into_owned();
+    tree.lines()
+        .filter(|line| line.contains("Ledgerlink"))
+        .filter(|line| {
+            line.split_whitespace().next().is_some_and(|id| {
+                std::process::Command::new("xwininfo")
+                    .args(["-id", id])
+                    .output()
+                    .is_ok_and(|info| String::from_utf8_lossy(&info.stdout).contains("IsViewable"))
+            })
+        })
+        .map(|line| line.trim().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, WebKitWebDriver and tauri-driver; `cargo xtask test` runs it"]
+async fn closing_the_window_keeps_the_app_syncing_in_the_tray() {
+    let intuit = Intuit::with_companies(&SEEDS[..1]).await;
+    let browser = tempfile::tempdir().expect("a folder for the browser script");
+    let script = browser_script(browser.path());
+    let relay_url = intuit.relay.base_url();
+    let script_path = script.to_string_lossy().into_owned();
+    // A minute of 100 ms: the company's timer then ticks every few seconds.
+    let app = Session::start_with_env(
+        "tray",
+        &[
+            ("LEDGERLINK_RELAY_URL", relay_url.as_str()),
+            ("LEDGERLINK_BROWSER", script_path.as_str()),
+            ("LEDGERLINK_TEST_MINUTE_MS", "100"),
+        ],
+    )
+    .await;
+    app.resize(SIZES[0].0, SIZES[0].1).await;
+    check("the company connected", Duration::from_secs(90), async {
+        connect_all(&app, &intuit, browser.path()).await;
+    })
+    .await;
+    let realm = intuit.companies[0].0.clone();
+    assert!(shown_app_windows() > 0, "the app's window is shown");
+
+    check(
+        "closing the window hides it and the app keeps running",
+        Duration::from_secs(30),
+        async {
+            app.chord(&[Key::Control.into(), 'k']).await;
+            app.fill("palette-input", "Close window").await;
+            app.screenshot("tray-01-palette-close-window").await;
+            app.wait_for_selector("[data-testid=palette-item][data-kind=action]")
+                .await
+                .click()
+                .await
+                .expect("the palette's action can be clicked");
+            let deadline = std::time::Instant::now() + Duration::from_secs(15);
+            while shown_app_windows() > 0 {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the window was still shown 15 s after Close window: {:?}",
+                    shown_app_window_lines()
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            // The process still answers: its webview runs a script.
+            assert_eq!(app.script("return 1 + 1;").await, json!(2));
+        },
+    )
+    .await;
+
+    check(
+        "a timer sync still reaches QuickBooks with the window closed",
+        Duration::from_secs(45),
+        async {
+            reset_counters(&intuit).await;
+            let deadline = std::time::Instant::now() + Duration::from_secs(40);
+            while change_captures(&intuit, &realm).await == 0 {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "no timer sync asked QuickBooks for changes in 40 s with the window closed"
+                );
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            assert_eq!(shown_app_windows(), 0, "the window stayed closed");
+        },
+    )
+    .await;
 }

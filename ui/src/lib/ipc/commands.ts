@@ -502,6 +502,19 @@ export interface NotificationOpened {
 }
 
 /**
+ * Closes the window as its title bar's button does: the app stays in the
+ * tray and its timers keep syncing (Quit in the tray or the menu ends it).
+ * Without the Tauri runtime there is no window to close.
+ */
+export async function closeWindow(): Promise<void> {
+  try {
+    await getCurrentWindow().close();
+  } catch {
+    // No native window outside the app.
+  }
+}
+
+/**
  * Names the window (and the document) after what it shows. Without the
  * Tauri runtime (a test, a browser preview) only the document is named.
  */

@@ -9,13 +9,24 @@ import { SECTIONS, type SectionId } from '../stores/navigation.svelte';
 export type PaletteItem =
   | { kind: 'company'; id: string; label: string; detail: string }
   | { kind: 'section'; id: SectionId; label: string; detail: string }
-  | { kind: 'record'; id: string; label: string; detail: string; entityType: string };
+  | { kind: 'record'; id: string; label: string; detail: string; entityType: string }
+  | { kind: 'action'; id: 'close-window'; label: string; detail: string };
+
+/** What the palette can do besides going somewhere. */
+const ACTIONS: PaletteItem[] = [
+  {
+    kind: 'action',
+    id: 'close-window',
+    label: 'Close window',
+    detail: 'Ledgerlink keeps syncing in the tray',
+  },
+];
 
 function matches(text: string, query: string): boolean {
   return text.toLocaleLowerCase().includes(query.trim().toLocaleLowerCase());
 }
 
-/** The companies and sections that match, companies first; all of them for an empty query. */
+/** The companies, sections and actions that match, in that order; all of them for an empty query. */
 export function staticItems(companies: CompanySummary[], query: string): PaletteItem[] {
   const companyItems: PaletteItem[] = companies
     .filter((company) => matches(company.name, query))
@@ -26,7 +37,8 @@ export function staticItems(companies: CompanySummary[], query: string): Palette
     label: section.label,
     detail: 'Go to section',
   }));
-  return [...companyItems, ...sectionItems];
+  const actionItems = ACTIONS.filter((action) => matches(action.label, query));
+  return [...companyItems, ...sectionItems, ...actionItems];
 }
 
 /** A record row as a palette item: its number (or name), type and counterparty. */
