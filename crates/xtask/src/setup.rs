@@ -24,11 +24,13 @@ const APP_PACKAGES: &[&str] = &[
     "libdbus-1-dev",
 ];
 
-/// Debian packages the test command needs on top: a virtual display, the
+/// Debian packages the test command needs on top: a virtual display (and
+/// `xwininfo`, with which a scenario sees whether the window is shown), the
 /// WebKit WebDriver, and a D-Bus session with a Secret Service keyring.
 const TEST_PACKAGES: &[&str] = &[
     "xvfb",
     "xauth",
+    "x11-utils",
     "webkit2gtk-driver",
     "dbus",
     "dbus-x11",

@@ -631,6 +631,7 @@ async fn the_cockpit_with_three_companies() {
 
 /// How many change-capture (CDC) requests, the timer's idle pull, the
 /// emulator has had for `realm` since the counters were last reset.
+#[cfg(target_os = "linux")]
 async fn change_captures(intuit: &Intuit, realm: &str) -> u64 {
     let counters: Value = reqwest::Client::new()
         .get(format!("{}/_emulator/counters", intuit.emulator.base_url()))
@@ -654,11 +655,13 @@ async fn change_captures(intuit: &Intuit, realm: &str) -> u64 {
 
 /// How many of the X server's windows named like the app are mapped
 /// (shown). `xwininfo` reads the display the scenario runs on.
+#[cfg(target_os = "linux")]
 fn shown_app_windows() -> usize {
     shown_app_window_lines().len()
 }
 
 /// The `xwininfo -tree` lines of the shown windows named like the app.
+#[cfg(target_os = "linux")]
 fn shown_app_window_lines() -> Vec<String> {
     let tree = std::process::Command::new("xwininfo")
         .args(["-root", "-tree"])
@@ -679,6 +682,8 @@ fn shown_app_window_lines() -> Vec<String> {
         .collect()
 }
 
+/// Linux only: it reads the X display to see that the window is hidden.
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a display, WebKitWebDriver and tauri-driver; `cargo xtask test` runs it"]
 async fn closing_the_window_keeps_the_app_syncing_in_the_tray() {
