@@ -54,20 +54,8 @@ pub struct NewInboxEntry {
     pub source_line: u32,
     /// `purchase`, `deposit` or `transfer`.
     pub txn_type: String,
-    /// The suggested account's QuickBooks id.
-    pub suggested_account_id: Option<String>,
-    /// Its name.
-    pub suggested_account: Option<String>,
-    /// The suggested payee.
-    pub suggested_payee: Option<String>,
-    /// The payee would be new.
-    pub payee_is_new: bool,
-    /// 0 to 1.
-    pub confidence: f64,
-    /// `rule`, `history` or `none`.
-    pub source: String,
-    /// Why.
-    pub explanation: String,
+    /// What the inbox suggests for it.
+    pub suggestion: StoredSuggestion,
     /// `new` or `already_in_quickbooks`.
     pub state: String,
     /// The matched record, when already in the books.
@@ -129,15 +117,23 @@ pub struct StatementLink {
 pub struct SuggestionUpdate {
     /// The entry.
     pub id: i64,
+    /// Its new suggestion.
+    pub suggestion: StoredSuggestion,
+}
+
+/// What the inbox suggests for a line, as stored: written when the line is
+/// imported and again when the rules change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSuggestion {
     /// The suggested account's QuickBooks id.
-    pub suggested_account_id: Option<String>,
+    pub account_id: Option<String>,
     /// Its name.
-    pub suggested_account: Option<String>,
+    pub account: Option<String>,
     /// The suggested payee.
-    pub suggested_payee: Option<String>,
+    pub payee: Option<String>,
     /// The payee would be new.
     pub payee_is_new: bool,
-    /// 0 to 1.
+    /// 0 to 1 (a score, not money).
     pub confidence: f64,
     /// `rule`, `history` or `none`.
     pub source: String,
@@ -219,13 +215,13 @@ impl CompanyStore {
             .bind(&entry.check_number)
             .bind(i64::from(entry.source_line))
             .bind(&entry.txn_type)
-            .bind(&entry.suggested_account_id)
-            .bind(&entry.suggested_account)
-            .bind(&entry.suggested_payee)
-            .bind(entry.payee_is_new)
-            .bind(entry.confidence)
-            .bind(&entry.source)
-            .bind(&entry.explanation)
+            .bind(&entry.suggestion.account_id)
+            .bind(&entry.suggestion.account)
+            .bind(&entry.suggestion.payee)
+            .bind(entry.suggestion.payee_is_new)
+            .bind(entry.suggestion.confidence)
+            .bind(&entry.suggestion.source)
+            .bind(&entry.suggestion.explanation)
             .bind(&entry.state)
             .bind(&entry.matched_local_id)
             .bind(&at)
@@ -445,13 +441,13 @@ impl CompanyStore {
                     explanation = ?, updated_at = ?
                  WHERE id = ? AND state IN {ACCEPTABLE} AND transfer_partner IS NULL"
             ))
-            .bind(&update.suggested_account_id)
-            .bind(&update.suggested_account)
-            .bind(&update.suggested_payee)
-            .bind(update.payee_is_new)
-            .bind(update.confidence)
-            .bind(&update.source)
-            .bind(&update.explanation)
+            .bind(&update.suggestion.account_id)
+            .bind(&update.suggestion.account)
+            .bind(&update.suggestion.payee)
+            .bind(update.suggestion.payee_is_new)
+            .bind(update.suggestion.confidence)
+            .bind(&update.suggestion.source)
+            .bind(&update.suggestion.explanation)
             .bind(&at)
             .bind(update.id)
             .execute(&mut *transaction)
@@ -592,13 +588,15 @@ fn inbox_from_row(row: &SqliteRow) -> Result<InboxRow, StoreError> {
             check_number: get_optional("check_number")?,
             source_line: u32::try_from(get_i64("source_line")?).unwrap_or_default(),
             txn_type: get_text("txn_type")?,
-            suggested_account_id: get_optional("suggested_account_id")?,
-            suggested_account: get_optional("suggested_account")?,
-            suggested_payee: get_optional("suggested_payee")?,
-            payee_is_new: get_i64("payee_is_new")? != 0,
-            confidence: row.try_get::<f64, _>("confidence").map_err(read)?,
-            source: get_text("source")?,
-            explanation: get_text("explanation")?,
+            suggestion: StoredSuggestion {
+                account_id: get_optional("suggested_account_id")?,
+                account: get_optional("suggested_account")?,
+                payee: get_optional("suggested_payee")?,
+                payee_is_new: get_i64("payee_is_new")? != 0,
+                confidence: row.try_get::<f64, _>("confidence").map_err(read)?,
+                source: get_text("source")?,
+                explanation: get_text("explanation")?,
+            },
             state: get_text("state")?,
             matched_local_id: get_optional("matched_local_id")?,
         },

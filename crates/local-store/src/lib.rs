@@ -21,7 +21,8 @@ pub use app::AppStore;
 pub use company::{CompanyStore, company_database_path};
 pub use error::StoreError;
 pub use inbox::{
-    InboxFilter, InboxRow, NewInboxEntry, NewStatementImport, StatementLink, SuggestionUpdate,
+    InboxFilter, InboxRow, NewInboxEntry, NewStatementImport, StatementLink, StoredSuggestion,
+    SuggestionUpdate,
 };
 pub use lock::{SyncLock, sync_lock_path, try_lock_sync};
 pub use types::*;

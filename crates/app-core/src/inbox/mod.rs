@@ -17,6 +17,7 @@ use base64::Engine as _;
 use chrono::NaiveDate;
 use local_store::{
     CompanyStore, InboxFilter, InboxRow, NewInboxEntry, NewStatementImport, RecordRow, RecordState,
+    StoredSuggestion,
 };
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
@@ -445,21 +446,22 @@ fn view_of(row: &InboxRow, accounts: &Accounts) -> InboxEntryView {
                 "transfer" => StatementTxnType::Transfer,
                 _ => StatementTxnType::Purchase,
             },
-            account_id: entry.suggested_account_id.clone(),
+            account_id: entry.suggestion.account_id.clone(),
             account_name: entry
-                .suggested_account_id
+                .suggestion
+                .account_id
                 .as_deref()
                 .map(|id| accounts.name(id))
-                .or_else(|| entry.suggested_account.clone()),
-            payee: entry.suggested_payee.clone(),
-            payee_is_new: entry.payee_is_new,
-            confidence: entry.confidence,
-            source: match entry.source.as_str() {
+                .or_else(|| entry.suggestion.account.clone()),
+            payee: entry.suggestion.payee.clone(),
+            payee_is_new: entry.suggestion.payee_is_new,
+            confidence: entry.suggestion.confidence,
+            source: match entry.suggestion.source.as_str() {
                 "rule" => SuggestionSource::Rule,
                 "history" => SuggestionSource::History,
                 _ => SuggestionSource::None,
             },
-            explanation: entry.explanation.clone(),
+            explanation: entry.suggestion.explanation.clone(),
         },
         matched_record: entry.matched_local_id.clone(),
         transfer_partner_id: row.transfer_partner,
@@ -496,8 +498,8 @@ fn edited_by_user(entry: &NewInboxEntry, accepted: &Accepted) -> bool {
             .map(|payee| payee.trim().to_lowercase())
             .filter(|payee| !payee.is_empty())
     };
-    accepted.account_id != entry.suggested_account_id
-        || payee(accepted.payee.as_deref()) != payee(entry.suggested_payee.as_deref())
+    accepted.account_id != entry.suggestion.account_id
+        || payee(accepted.payee.as_deref()) != payee(entry.suggestion.payee.as_deref())
 }
 
 /// The payees the books know, by lower-case display name: (list, id, name).
@@ -521,16 +523,11 @@ fn parties(rows: &[RecordRow]) -> HashMap<String, (String, String, String)> {
     found
 }
 
-/// A line's suggestion as the inbox stores it.
+/// A line's suggestion as the inbox stores it, with the transaction type
+/// it suggests.
 struct SuggestionFields {
     txn_type: TxnType,
-    account_id: Option<String>,
-    account: Option<String>,
-    payee: Option<String>,
-    payee_is_new: bool,
-    confidence: f64,
-    source: &'static str,
-    explanation: String,
+    stored: StoredSuggestion,
 }
 
 /// Suggests for one line: the rules, else the history; a suggestion for an
@@ -565,25 +562,28 @@ fn suggestion_fields(
     };
     SuggestionFields {
         txn_type: suggestion.txn_type,
-        // The stored name is the account's name in the books, not a rule's id.
-        account: account_id
-            .as_deref()
-            .map(|id| accounts.name(id))
-            .or(suggestion.account),
-        account_id,
-        payee: suggestion.payee,
-        payee_is_new: suggestion.payee_is_new,
-        confidence: if suggestion.source == Source::None {
-            0.0
-        } else {
-            confidence
+        stored: StoredSuggestion {
+            // The stored name is the account's name in the books, not a rule's id.
+            account: account_id
+                .as_deref()
+                .map(|id| accounts.name(id))
+                .or(suggestion.account),
+            account_id,
+            payee: suggestion.payee,
+            payee_is_new: suggestion.payee_is_new,
+            confidence: if suggestion.source == Source::None {
+                0.0
+            } else {
+                confidence
+            },
+            source: match suggestion.source {
+                Source::Rule => "rule",
+                Source::History => "history",
+                Source::None => "none",
+            }
+            .to_owned(),
+            explanation,
         },
-        source: match suggestion.source {
-            Source::Rule => "rule",
-            Source::History => "history",
-            Source::None => "none",
-        },
-        explanation,
     }
 }
 
@@ -824,13 +824,7 @@ impl AppCore {
                 check_number: line.check_number.clone(),
                 source_line: u32::try_from(line.source_line).unwrap_or(u32::MAX),
                 txn_type: txn_type_text(fields.txn_type).to_owned(),
-                suggested_account_id: fields.account_id,
-                suggested_account: fields.account,
-                suggested_payee: fields.payee,
-                payee_is_new: fields.payee_is_new,
-                confidence: fields.confidence,
-                source: fields.source.to_owned(),
-                explanation: fields.explanation,
+                suggestion: fields.stored,
                 state: if matched_local_id.is_some() {
                     "already_in_quickbooks"
                 } else {
@@ -1076,8 +1070,8 @@ impl AppCore {
             .await?;
         let mut report = AcceptReport::default();
         for row in candidates {
-            if row.entry.confidence < input.min_confidence
-                || row.entry.suggested_account_id.is_none()
+            if row.entry.suggestion.confidence < input.min_confidence
+                || row.entry.suggestion.account_id.is_none()
             {
                 continue;
             }
@@ -1140,7 +1134,7 @@ impl AppCore {
                     .find(wanted)
                     .ok_or_else(|| invalid(format!("This company has no account '{wanted}'.")))?,
             ),
-            None => entry.suggested_account_id.clone(),
+            None => entry.suggestion.account_id.clone(),
         };
         let magnitude = amount.abs();
         let lines: Vec<(String, Decimal, Option<String>)> = if edits.splits.is_empty() {
@@ -1180,7 +1174,7 @@ impl AppCore {
             edits
                 .payee
                 .clone()
-                .or_else(|| entry.suggested_payee.clone())
+                .or_else(|| entry.suggestion.payee.clone())
                 .map(|payee| payee.trim().to_owned())
                 .filter(|payee| !payee.is_empty()),
         );

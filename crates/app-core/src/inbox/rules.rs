@@ -253,7 +253,7 @@ impl AppCore {
         let mut updates = Vec::new();
         for row in open.iter().filter(|row| row.transfer_partner.is_none()) {
             let Some(line) = line_of(row) else { continue };
-            if rules.find(&line).is_none() && row.entry.source != "rule" {
+            if rules.find(&line).is_none() && row.entry.suggestion.source != "rule" {
                 continue;
             }
             let discount = discounts
@@ -262,23 +262,17 @@ impl AppCore {
                 .unwrap_or(1.0)
                 .clamp(0.0, 1.0);
             let fields = suggestion_fields(&categorizer, &rules, accounts, &line, discount);
-            let entry = &row.entry;
-            let same = entry.suggested_account_id == fields.account_id
-                && entry.suggested_payee == fields.payee
-                && entry.source == fields.source
-                && entry.explanation == fields.explanation;
+            let (old, new) = (&row.entry.suggestion, &fields.stored);
+            let same = old.account_id == new.account_id
+                && old.payee == new.payee
+                && old.source == new.source
+                && old.explanation == new.explanation;
             if same {
                 continue;
             }
             updates.push(SuggestionUpdate {
                 id: row.id,
-                suggested_account_id: fields.account_id,
-                suggested_account: fields.account,
-                suggested_payee: fields.payee,
-                payee_is_new: fields.payee_is_new,
-                confidence: fields.confidence,
-                source: fields.source.to_owned(),
-                explanation: fields.explanation,
+                suggestion: fields.stored,
             });
         }
         let changed = store.update_inbox_suggestions(&updates, self.now()).await?;
