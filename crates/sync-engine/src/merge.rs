@@ -39,6 +39,9 @@ use ts_rs::TS;
 
 use crate::entities::{decimal, is_subtotal_line};
 
+#[cfg(test)]
+mod reference;
+
 /// Fields only QuickBooks writes: never merged, never sent.
 pub const SERVER_FIELDS: &[&str] = &["Id", "SyncToken", "MetaData", "domain", "sparse"];
 
@@ -285,7 +288,19 @@ impl Trail<'_> {
 /// Merges `local` and `remote` against their common `base`. `entity` says
 /// which totals QuickBooks computes (a base that is not an object, as for a
 /// record never agreed on, counts as empty).
+///
+/// This copies QuickBooks' version first; a caller that owns it gives it to
+/// [`merge_owned`] instead.
 pub fn merge(entity: &str, base: &Value, local: &Value, remote: &Value) -> Merge {
+    merge_owned(entity, base, local, remote.clone())
+}
+
+/// [`merge`], taking QuickBooks' version by value: the merged object is
+/// built in it, so every value it keeps from QuickBooks (most of a record:
+/// what this side left alone) stays where it is, and only what this side
+/// changed is copied in. The local version stays borrowed because a caller
+/// opening a conflict keeps it whole.
+pub fn merge_owned(entity: &str, base: &Value, local: &Value, remote: Value) -> Merge {
     // Nothing changed here (the usual case when a pull brings QuickBooks'
     // edits): the field walk would take every member from QuickBooks, in
     // its order, and drop the ones only this side has, so the merge is
@@ -293,46 +308,38 @@ pub fn merge(entity: &str, base: &Value, local: &Value, remote: &Value) -> Merge
     // walk.
     if identical_value(local, base) {
         return Merge {
-            merged: remote.clone(),
+            merged: remote,
             conflicts: Vec::new(),
         };
     }
-    merge_walk(entity, base, local, remote)
+    walk(entity, base, local, remote)
 }
 
-/// The merge, field by field (what [`merge`] does when this side changed
-/// something).
+/// The merge, field by field, from borrowed versions, without the shortcut
+/// for an unchanged local side.
+#[cfg(test)]
 fn merge_walk(entity: &str, base: &Value, local: &Value, remote: &Value) -> Merge {
+    walk(entity, base, local, remote.clone())
+}
+
+/// The merge, field by field (what [`merge_owned`] does when this side
+/// changed something).
+fn walk(entity: &str, base: &Value, local: &Value, remote: Value) -> Merge {
     let mut conflicts = Vec::new();
     let merged = match (local, remote) {
         (Value::Object(local_map), Value::Object(remote_map)) => {
             let empty = Map::new();
             let base_map = base.as_object().unwrap_or(&empty);
-            let mut merged = Map::with_capacity(remote_map.len());
-            for_each_member(
+            Value::Object(merge_members(
+                &Trail::Root,
+                Some(entity),
                 base_map,
                 local_map,
                 remote_map,
-                |key, base, local, remote| {
-                    let value = if is_server_managed(entity, key) {
-                        remote.cloned()
-                    } else {
-                        merge_value(
-                            &Trail::Key(&Trail::Root, key),
-                            base,
-                            local,
-                            remote,
-                            &mut conflicts,
-                        )
-                    };
-                    if let Some(value) = value {
-                        merged.insert(key.to_owned(), value);
-                    }
-                },
-            );
-            Value::Object(merged)
+                &mut conflicts,
+            ))
         }
-        _ => merge_value(
+        (local, remote) => merge_value(
             &Trail::Root,
             Some(base),
             Some(local),
@@ -344,39 +351,72 @@ fn merge_walk(entity: &str, base: &Value, local: &Value, remote: &Value) -> Merg
     Merge { merged, conflicts }
 }
 
-/// Calls `visit` with every member of `remote` (in its order), then every
-/// member only `local` has, each with the base's, local and remote value.
-/// The three maps usually list their members in the same order (they are
-/// versions of one QuickBooks object), so members are matched by walking
-/// them side by side, and looked up by name only where the orders differ.
-fn for_each_member<'a>(
-    base: &'a Map<String, Value>,
-    local: &'a Map<String, Value>,
-    remote: &'a Map<String, Value>,
-    mut visit: impl FnMut(&'a str, Option<&'a Value>, Option<&'a Value>, Option<&'a Value>),
-) {
+/// Merges the members of three objects into `remote`, in place: every
+/// member of `remote` (in its order) becomes its merged value or goes, and
+/// members only `local` has follow. With `entity` (the top level), members
+/// QuickBooks manages keep QuickBooks' value. The three maps usually list
+/// their members in the same order (they are versions of one QuickBooks
+/// object), so members are matched by walking them side by side, and looked
+/// up by name only where the orders differ.
+fn merge_members(
+    path: &Trail<'_>,
+    entity: Option<&str>,
+    base: &Map<String, Value>,
+    local: &Map<String, Value>,
+    mut remote: Map<String, Value>,
+    conflicts: &mut Vec<FieldConflict>,
+) -> Map<String, Value> {
+    let managed = |key: &str| entity.is_some_and(|entity| is_server_managed(entity, key));
     let mut base_walk = base.iter();
     let mut local_walk = local.iter();
     let mut local_seen = 0;
-    for (key, remote_value) in remote {
+    // Members whose merge is "absent"; removed after the walk, keeping the
+    // order of the rest.
+    let mut gone: Vec<String> = Vec::new();
+    for (key, slot) in remote.iter_mut() {
         let base_value = aligned(&mut base_walk, base, key);
         let local_value = aligned(&mut local_walk, local, key);
         local_seen += usize::from(local_value.is_some());
-        visit(key, base_value, local_value, Some(remote_value));
-    }
-    if local_seen == local.len() {
-        return;
-    }
-    for (key, local_value) in local {
-        if !remote.contains_key(key) {
-            visit(
-                key,
-                aligned(&mut base_walk, base, key),
-                Some(local_value),
-                None,
-            );
+        if managed(key) {
+            continue;
+        }
+        let remote_value = std::mem::take(slot);
+        match merge_value(
+            &Trail::Key(path, key),
+            base_value,
+            local_value,
+            Some(remote_value),
+            conflicts,
+        ) {
+            Some(value) => *slot = value,
+            None => gone.push(key.clone()),
         }
     }
+    if !gone.is_empty() {
+        remote.retain(|key, _| !gone.contains(key));
+    }
+    if local_seen == local.len() {
+        return remote;
+    }
+    for (key, local_value) in local {
+        if remote.contains_key(key) || gone.contains(key) {
+            continue;
+        }
+        let base_value = aligned(&mut base_walk, base, key);
+        if managed(key) {
+            continue;
+        }
+        if let Some(value) = merge_value(
+            &Trail::Key(path, key),
+            base_value,
+            Some(local_value),
+            None,
+            conflicts,
+        ) {
+            remote.insert(key.clone(), value);
+        }
+    }
+    remote
 }
 
 /// The member `key` of `map`, taken from the walk when it is next there.
@@ -402,17 +442,24 @@ fn identical(left: Option<&Value>, right: Option<&Value>) -> bool {
 }
 
 fn identical_value(left: &Value, right: &Value) -> bool {
+    exact(left, right, &mut false)
+}
+
+/// Exactly equal (as `==`); `reordered` is set when some object lists its
+/// members in another order (equal values whose text differs).
+fn exact(left: &Value, right: &Value, reordered: &mut bool) -> bool {
     match (left, right) {
         (Value::Object(left), Value::Object(right)) => {
             left.len() == right.len()
                 && left.iter().zip(right).all(
                     |((left_key, left_value), (right_key, right_value))| {
                         if left_key == right_key {
-                            identical_value(left_value, right_value)
+                            exact(left_value, right_value, reordered)
                         } else {
-                            right
-                                .get(left_key)
-                                .is_some_and(|right_value| identical_value(left_value, right_value))
+                            *reordered = true;
+                            right.get(left_key).is_some_and(|right_value| {
+                                exact(left_value, right_value, reordered)
+                            })
                         }
                     },
                 )
@@ -422,7 +469,7 @@ fn identical_value(left: &Value, right: &Value) -> bool {
                 && left
                     .iter()
                     .zip(right)
-                    .all(|(left, right)| identical_value(left, right))
+                    .all(|(left, right)| exact(left, right, reordered))
         }
         _ => left == right,
     }
@@ -443,20 +490,29 @@ fn ordered_keys<'a>(
         .map(String::as_str)
 }
 
+/// Merges one value; `remote` is QuickBooks' value, given up to the result.
 fn merge_value(
     path: &Trail<'_>,
     base: Option<&Value>,
     local: Option<&Value>,
-    remote: Option<&Value>,
+    remote: Option<Value>,
     conflicts: &mut Vec<FieldConflict>,
 ) -> Option<Value> {
     // An untouched side first, compared exactly, so a one-sided change comes
     // through byte for byte.
     if identical(local, base) {
-        return remote.cloned();
+        return remote;
     }
-    if identical(remote, base) || identical(local, remote) {
+    if identical(remote.as_ref(), base) {
         return local.cloned();
+    }
+    if let (Some(local_value), Some(remote_value)) = (local, &remote) {
+        let mut reordered = false;
+        if exact(local_value, remote_value, &mut reordered) {
+            // The same change on both sides: the local value, which is
+            // QuickBooks' one when both list their members alike.
+            return if reordered { local.cloned() } else { remote };
+        }
     }
     // Both sides touched it. Objects and lines merge member by member, so a
     // change one side made inside is kept even where the other side only
@@ -466,21 +522,10 @@ fn merge_value(
             Some(Value::Object(base_map)),
             Some(Value::Object(local_map)),
             Some(Value::Object(remote_map)),
-        ) if !is_reference(base_map) && !is_reference(local_map) && !is_reference(remote_map) => {
-            let mut merged = Map::with_capacity(remote_map.len());
-            for_each_member(
-                base_map,
-                local_map,
-                remote_map,
-                |key, base, local, remote| {
-                    if let Some(value) =
-                        merge_value(&Trail::Key(path, key), base, local, remote, conflicts)
-                    {
-                        merged.insert(key.to_owned(), value);
-                    }
-                },
-            );
-            Some(Value::Object(merged))
+        ) if !is_reference(base_map) && !is_reference(local_map) && !is_reference(&remote_map) => {
+            Some(Value::Object(merge_members(
+                path, None, base_map, local_map, remote_map, conflicts,
+            )))
         }
         (base, Some(Value::Array(local_items)), Some(Value::Array(remote_items)))
             if base.is_none_or(|base| base.is_array() || base.is_null()) =>
@@ -489,21 +534,28 @@ fn merge_value(
                 Some(Value::Array(items)) => items.as_slice(),
                 _ => &[],
             };
-            let sides = [
-                LineKeys::new(base_items),
-                LineKeys::new(local_items),
-                LineKeys::new(remote_items),
-            ];
-            if lines_match_by_id(path.last_key(), &sides) {
-                let [base, local, remote] = &sides;
-                Some(Value::Array(merge_lines(
-                    path, base, local, remote, conflicts,
-                )))
-            } else {
-                merge_whole(path, base, local, remote, conflicts)
+            let base_keys = LineKeys::new(base_items);
+            let local_keys = LineKeys::new(local_items);
+            let plan = plan_lines(path, &base_keys, &local_keys, &remote_items);
+            match plan {
+                Some(plan) => Some(Value::Array(merge_lines(
+                    path,
+                    &base_keys,
+                    &local_keys,
+                    remote_items,
+                    &plan,
+                    conflicts,
+                ))),
+                None => merge_whole(
+                    path,
+                    base,
+                    local,
+                    Some(Value::Array(remote_items)),
+                    conflicts,
+                ),
             }
         }
-        _ => merge_whole(path, base, local, remote, conflicts),
+        (base, local, remote) => merge_whole(path, base, local, remote, conflicts),
     }
 }
 
@@ -514,13 +566,13 @@ fn merge_whole(
     path: &Trail<'_>,
     base: Option<&Value>,
     local: Option<&Value>,
-    remote: Option<&Value>,
+    remote: Option<Value>,
     conflicts: &mut Vec<FieldConflict>,
 ) -> Option<Value> {
-    if equivalent_member(local, remote) || equivalent_member(local, base) {
-        return remote.cloned();
+    if equivalent_member(local, remote.as_ref()) || equivalent_member(local, base) {
+        return remote;
     }
-    if equivalent_member(remote, base) {
+    if equivalent_member(remote.as_ref(), base) {
         return local.cloned();
     }
     conflict(path, base, local, remote, conflicts)
@@ -531,18 +583,17 @@ fn conflict(
     path: &Trail<'_>,
     base: Option<&Value>,
     local: Option<&Value>,
-    remote: Option<&Value>,
+    remote: Option<Value>,
     conflicts: &mut Vec<FieldConflict>,
 ) -> Option<Value> {
     conflicts.push(FieldConflict {
         path: path.to_path(),
         base: base.cloned(),
         local: local.cloned(),
-        remote: remote.cloned(),
+        remote,
     });
     local.cloned()
 }
-
 /// What the line matching needs of each line of one side, read once: its
 /// `Id` and whether it is QuickBooks' subtotal. Each is a member lookup,
 /// which hashes the member's name; matching lines by looking their ids up
@@ -569,18 +620,31 @@ impl<'a> LineKeys<'a> {
     /// The line with this `Id` (ids are unique on a side whose lines are
     /// matched), looked for at `hint` first: versions of one document
     /// usually keep their lines in the same places.
+    #[cfg(test)]
     fn find(&self, id: &str, hint: usize) -> Option<&'a Value> {
-        let index = if self.id(hint) == Some(id) {
-            hint
+        self.items.get(self.position(id, hint)?)
+    }
+
+    /// The index of [`LineKeys::find`]'s line.
+    fn position(&self, id: &str, hint: usize) -> Option<usize> {
+        if self.id(hint) == Some(id) {
+            Some(hint)
         } else {
             self.ids
                 .iter()
-                .position(|other| other.as_deref() == Some(id))?
-        };
-        self.items.get(index)
+                .position(|other| other.as_deref() == Some(id))
+        }
     }
 
     fn ids_are_unique(&self) -> bool {
+        // A document has a few dozen lines at most: comparing each id with
+        // the ones before it costs less than building a hash set.
+        if self.ids.len() <= 32 {
+            return self.ids.iter().enumerate().all(|(index, id)| {
+                id.as_ref()
+                    .is_none_or(|id| !self.ids[..index].iter().flatten().any(|other| other == id))
+            });
+        }
         let mut seen = HashSet::with_capacity(self.ids.len());
         self.ids.iter().flatten().all(|id| seen.insert(id.as_ref()))
     }
@@ -589,7 +653,7 @@ impl<'a> LineKeys<'a> {
 /// Whether these arrays are lines to match by `Id`: all objects, every
 /// base line (but QuickBooks' subtotal) numbered, no `Id` twice on a side,
 /// and either called `Line` or carrying an `Id` somewhere.
-fn lines_match_by_id(key: Option<&str>, sides: &[LineKeys<'_>; 3]) -> bool {
+fn lines_match_by_id(key: Option<&str>, sides: [&LineKeys<'_>; 3]) -> bool {
     let [base, ..] = sides;
     if !sides
         .iter()
@@ -605,7 +669,7 @@ fn lines_match_by_id(key: Option<&str>, sides: &[LineKeys<'_>; 3]) -> bool {
     {
         return false;
     }
-    if !sides.iter().all(LineKeys::ids_are_unique) {
+    if !sides.into_iter().all(LineKeys::ids_are_unique) {
         return false;
     }
     key == Some("Line")
@@ -630,61 +694,84 @@ fn find_line<'a>(items: &'a [Value], id: &str) -> Option<&'a Value> {
         .find(|item| line_id(item).as_deref() == Some(id))
 }
 
-fn merge_lines(
+/// What becomes of one of QuickBooks' lines in a merge of lines.
+enum RemoteLine {
+    /// Kept as QuickBooks has it (its subtotal, a line without an `Id`, a
+    /// line new in QuickBooks).
+    Keep,
+    /// Deleted here and untouched in QuickBooks: gone.
+    Gone,
+    /// Deleted here but edited in QuickBooks (the base's line at this
+    /// index): a conflict on the whole line, which stays deleted.
+    DeletedHere(usize),
+    /// On both sides (the base's and the local line at these indices):
+    /// merged.
+    Merge(Option<usize>, usize),
+}
+
+/// What becomes of a line only this side has.
+enum LocalLine {
+    /// New here (the local line at this index): kept.
+    New(usize),
+    /// Deleted in QuickBooks but edited here (the base's and the local line
+    /// at these indices): a conflict, the line kept until the user chooses.
+    DeletedThere(usize, usize),
+}
+
+/// How lines match, worked out on borrowed lines before QuickBooks' are
+/// given up to the result.
+struct LinePlan {
+    remote: Vec<RemoteLine>,
+    local_only: Vec<LocalLine>,
+}
+
+/// The plan for merging lines by `Id`, or None when these arrays are not
+/// lines to match (see [`lines_match_by_id`]).
+fn plan_lines(
     path: &Trail<'_>,
     base: &LineKeys<'_>,
     local: &LineKeys<'_>,
-    remote: &LineKeys<'_>,
-    conflicts: &mut Vec<FieldConflict>,
-) -> Vec<Value> {
-    let mut merged = Vec::with_capacity(remote.items.len().max(local.items.len()));
-    for (index, remote_line) in remote.items.iter().enumerate() {
-        // QuickBooks' subtotal is computed: its version is the only one.
-        if remote.subtotal[index] {
-            merged.push(remote_line.clone());
-            continue;
-        }
-        let Some(id) = remote.id(index) else {
-            merged.push(remote_line.clone());
-            continue;
-        };
-        let line_path = Trail::Line(path, id);
-        let base_line = base.find(id, index);
-        match (base_line, local.find(id, index)) {
-            // New in QuickBooks.
-            (None, None) => merged.push(remote_line.clone()),
-            // Deleted here: gone unless QuickBooks edited it.
-            (Some(base_line), None) => {
-                if !equivalent(base_line, remote_line) {
-                    conflict(
-                        &line_path,
-                        Some(base_line),
-                        None,
-                        Some(remote_line),
-                        conflicts,
-                    );
-                }
-            }
-            (base_line, Some(local_line)) => {
-                if let Some(line) = merge_value(
-                    &line_path,
-                    base_line,
-                    Some(local_line),
-                    Some(remote_line),
-                    conflicts,
-                ) {
-                    merged.push(line);
-                }
-            }
-        }
+    remote_items: &[Value],
+) -> Option<LinePlan> {
+    let remote = LineKeys::new(remote_items);
+    if !lines_match_by_id(path.last_key(), [base, local, &remote]) {
+        return None;
     }
-    // Lines only this side has go after QuickBooks' lines but before the
-    // subtotal that closes a sales form.
-    let mut local_only = Vec::new();
+    let mut plan = LinePlan {
+        remote: Vec::with_capacity(remote_items.len()),
+        local_only: Vec::new(),
+    };
+    for (index, remote_line) in remote_items.iter().enumerate() {
+        // QuickBooks' subtotal is computed: its version is the only one.
+        let id = match remote.id(index) {
+            Some(id) if !remote.subtotal[index] => id,
+            _ => {
+                plan.remote.push(RemoteLine::Keep);
+                continue;
+            }
+        };
+        let line = match (base.position(id, index), local.position(id, index)) {
+            // New in QuickBooks.
+            (None, None) => RemoteLine::Keep,
+            // Deleted here: gone unless QuickBooks edited it.
+            (Some(base_index), None) => {
+                if base
+                    .items
+                    .get(base_index)
+                    .is_some_and(|base_line| equivalent(base_line, remote_line))
+                {
+                    RemoteLine::Gone
+                } else {
+                    RemoteLine::DeletedHere(base_index)
+                }
+            }
+            (base_index, Some(local_index)) => RemoteLine::Merge(base_index, local_index),
+        };
+        plan.remote.push(line);
+    }
     // New lines QuickBooks also has (the same line added on both sides) are
     // kept once.
-    let mut remote_new: Vec<&Value> = remote
-        .items
+    let mut remote_new: Vec<&Value> = remote_items
         .iter()
         .enumerate()
         .filter(|(index, _)| !remote.subtotal[*index] && remote.ids[*index].is_none())
@@ -703,30 +790,88 @@ fn merge_lines(
                     remote_new.swap_remove(twin);
                 }
                 // New here.
-                None => local_only.push(local_line.clone()),
+                None => plan.local_only.push(LocalLine::New(index)),
             }
             continue;
         };
-        if remote.find(id, index).is_some() {
+        if remote.position(id, index).is_some() {
             continue;
         }
-        match base.find(id, index) {
+        match base.position(id, index) {
             // Deleted in QuickBooks: gone unless edited here.
-            Some(base_line) => {
-                if !equivalent(base_line, local_line)
-                    && let Some(line) = conflict(
-                        &Trail::Line(path, id),
-                        Some(base_line),
-                        Some(local_line),
-                        None,
-                        conflicts,
-                    )
+            Some(base_index) => {
+                if base
+                    .items
+                    .get(base_index)
+                    .is_some_and(|base_line| !equivalent(base_line, local_line))
                 {
-                    local_only.push(line);
+                    plan.local_only
+                        .push(LocalLine::DeletedThere(base_index, index));
                 }
             }
-            None => local_only.push(local_line.clone()),
+            None => plan.local_only.push(LocalLine::New(index)),
         }
+    }
+    Some(plan)
+}
+
+/// Merges lines by `Id` as `plan` says, in QuickBooks' array: its lines
+/// are given up to the result.
+fn merge_lines(
+    path: &Trail<'_>,
+    base: &LineKeys<'_>,
+    local: &LineKeys<'_>,
+    mut merged: Vec<Value>,
+    plan: &LinePlan,
+    conflicts: &mut Vec<FieldConflict>,
+) -> Vec<Value> {
+    let mut actions = plan.remote.iter();
+    merged.retain_mut(|line| match actions.next() {
+        Some(RemoteLine::Keep) | None => true,
+        Some(RemoteLine::Gone) => false,
+        Some(RemoteLine::DeletedHere(base_index)) => {
+            conflict(
+                &Trail::Line(path, base.id(*base_index).unwrap_or_default()),
+                base.items.get(*base_index),
+                None,
+                Some(std::mem::take(line)),
+                conflicts,
+            );
+            false
+        }
+        Some(RemoteLine::Merge(base_index, local_index)) => {
+            match merge_value(
+                &Trail::Line(path, local.id(*local_index).unwrap_or_default()),
+                base_index.and_then(|index| base.items.get(index)),
+                local.items.get(*local_index),
+                Some(std::mem::take(line)),
+                conflicts,
+            ) {
+                Some(value) => {
+                    *line = value;
+                    true
+                }
+                None => false,
+            }
+        }
+    });
+    // Lines only this side has go after QuickBooks' lines but before the
+    // subtotal that closes a sales form.
+    let mut local_only = Vec::with_capacity(plan.local_only.len());
+    for line in &plan.local_only {
+        match *line {
+            LocalLine::New(index) => local_only.extend(local.items.get(index).cloned()),
+            LocalLine::DeletedThere(base_index, index) => local_only.extend(conflict(
+                &Trail::Line(path, local.id(index).unwrap_or_default()),
+                base.items.get(base_index),
+                local.items.get(index),
+                None,
+                conflicts,
+            )),
+        }
+    }
+    if local_only.is_empty() {
+        return merged;
     }
     let closing_subtotals = merged
         .iter()
@@ -936,10 +1081,10 @@ fn diff(
         (Some(Value::Array(base_items)), Some(Value::Array(other_items)))
             if lines_match_by_id(
                 path.last_key(),
-                &[
-                    LineKeys::new(base_items),
-                    LineKeys::new(other_items),
-                    LineKeys::new(&[]),
+                [
+                    &LineKeys::new(base_items),
+                    &LineKeys::new(other_items),
+                    &LineKeys::new(&[]),
                 ],
             ) =>
         {
@@ -1240,6 +1385,108 @@ mod tests {
                     serde_json::to_string(&fast.merged).unwrap(),
                     serde_json::to_string(&walked.merged).unwrap()
                 );
+            }
+        }
+    }
+
+    /// `value` with one edit somewhere inside: following `steps` down
+    /// through members and elements, then setting or removing a member,
+    /// adding or removing an element, or replacing a scalar.
+    fn edited(value: &Value, steps: &[usize], key: &str, new: Option<Value>) -> Value {
+        let mut value = value.clone();
+        edit_at(&mut value, steps, key, new);
+        value
+    }
+
+    fn edit_at(value: &mut Value, steps: &[usize], key: &str, new: Option<Value>) {
+        if let Some((step, rest)) = steps.split_first() {
+            let next = match &mut *value {
+                Value::Object(map) if !map.is_empty() => {
+                    let index = step % map.len();
+                    map.values_mut().nth(index)
+                }
+                Value::Array(items) if !items.is_empty() => {
+                    let index = step % items.len();
+                    items.get_mut(index)
+                }
+                _ => None,
+            };
+            if let Some(next) = next.filter(|next| next.is_object() || next.is_array()) {
+                return edit_at(next, rest, key, new);
+            }
+        }
+        match (value, new) {
+            (Value::Object(map), Some(new)) => {
+                map.insert(key.to_owned(), new);
+            }
+            (Value::Object(map), None) => {
+                map.shift_remove(key);
+            }
+            (Value::Array(items), Some(new)) => items.push(new),
+            (Value::Array(items), None) => {
+                items.pop();
+            }
+            (scalar, new) => *scalar = new.unwrap_or(Value::Null),
+        }
+    }
+
+    /// One side of a generated triple: the base with an edit inside, or
+    /// (`unrelated`) another value altogether.
+    fn side() -> impl proptest::strategy::Strategy<Value = (bool, Vec<usize>, String, Option<Value>)>
+    {
+        use proptest::prelude::*;
+        (
+            prop::bool::weighted(0.2),
+            prop::collection::vec(0usize..8, 0..4),
+            "Id|Line|Amount|value|name|TotalAmt|[A-C]",
+            prop::option::weighted(0.8, json_value()),
+        )
+    }
+
+    fn made(base: &Value, side: &(bool, Vec<usize>, String, Option<Value>)) -> Value {
+        let (unrelated, steps, key, new) = side;
+        match (unrelated, new) {
+            (true, Some(other)) => other.clone(),
+            _ => edited(base, steps, key, new.clone()),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1024))]
+
+        /// The merge built in QuickBooks' version, given by value, is the
+        /// copying walk's merge (conflicts and their order, the merged
+        /// object to the order of its members) on random triples: versions
+        /// of one value, each edited somewhere, or unrelated ones.
+        #[test]
+        fn the_merge_by_value_is_the_copying_walk(
+            base in json_value(),
+            local_side in side(),
+            remote_side in side(),
+            local_edits in proptest::collection::vec(side(), 0..3),
+            entity in "Invoice|Payment|Item",
+        ) {
+            let mut local = made(&base, &local_side);
+            for extra in &local_edits {
+                local = made(&local, &(false, extra.1.clone(), extra.2.clone(), extra.3.clone()));
+            }
+            let remote = made(&base, &remote_side);
+            for (local, remote) in [(&local, &remote), (&remote, &local), (&base, &remote)] {
+                let expected = reference::merge_walk(&entity, &base, local, remote);
+                for merged in [
+                    merge_owned(&entity, &base, local, remote.clone()),
+                    merge_walk(&entity, &base, local, remote),
+                ] {
+                    proptest::prop_assert_eq!(&merged, &expected);
+                    proptest::prop_assert_eq!(
+                        serde_json::to_string(&merged.merged).unwrap(),
+                        serde_json::to_string(&expected.merged).unwrap()
+                    );
+                    proptest::prop_assert_eq!(
+                        serde_json::to_string(&merged.conflicts).unwrap(),
+                        serde_json::to_string(&expected.conflicts).unwrap()
+                    );
+                }
             }
         }
     }

@@ -9,7 +9,7 @@ use local_store::{
 use serde_json::{Value, json};
 
 use crate::entities::{display_label, summary_of};
-use crate::merge::{changed_fields, merge, same};
+use crate::merge::{changed_fields, merge, merge_owned, same};
 
 /// What reconciling one change asks the caller to commit.
 #[derive(Debug, Default)]
@@ -291,9 +291,13 @@ pub(crate) fn reconcile_upsert(
             }
         }
         Intent::None => {
-            let base = record.base.clone().unwrap_or_else(|| object.clone());
-            let local = record.local.clone().unwrap_or_else(|| base.clone());
-            let merged = merge(entity, &base, &local, object);
+            // The merge is built in a copy of QuickBooks' version; base and
+            // local stay where they are and are copied only into a conflict.
+            let merged = {
+                let base = record.base.as_ref().unwrap_or(object);
+                let local = record.local.as_ref().unwrap_or(base);
+                merge_owned(entity, base, local, object.clone())
+            };
             record.remote = Some(object.clone());
             record.remote_updated_at = last_updated_of(object);
             if merged.is_clean() {
@@ -326,6 +330,8 @@ pub(crate) fn reconcile_upsert(
                 };
             }
             record.state = RecordState::Conflict;
+            let base = record.base.clone().unwrap_or_else(|| object.clone());
+            let local = record.local.clone().unwrap_or_else(|| base.clone());
             let conflict = NewConflict {
                 local_id: record.local_id.clone(),
                 entity_type: record.entity_type.clone(),
