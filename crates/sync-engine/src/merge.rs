@@ -65,7 +65,15 @@ pub fn computed_fields(entity: &str) -> &'static [&'static str] {
 
 /// Whether a top-level field is managed by QuickBooks for this type.
 pub fn is_server_managed(entity: &str, field: &str) -> bool {
-    SERVER_FIELDS.contains(&field) || computed_fields(entity).contains(&field)
+    is_server_field(field) || computed_fields(entity).contains(&field)
+}
+
+/// One of [`SERVER_FIELDS`], matched on the name's length before its text
+/// (the merge asks for every top-level member).
+fn is_server_field(field: &str) -> bool {
+    let found = matches!(field, "Id" | "SyncToken" | "MetaData" | "domain" | "sparse");
+    debug_assert_eq!(found, SERVER_FIELDS.contains(&field));
+    found
 }
 
 /// One step of a field path.
@@ -366,7 +374,12 @@ fn merge_members(
     mut remote: Map<String, Value>,
     conflicts: &mut Vec<FieldConflict>,
 ) -> Map<String, Value> {
-    let managed = |key: &str| entity.is_some_and(|entity| is_server_managed(entity, key));
+    let computed = entity.map(computed_fields);
+    let managed = |key: &str| {
+        computed.is_some_and(|computed| {
+            is_server_field(key) || computed.iter().any(|field| same_text(field, key))
+        })
+    };
     let mut base_walk = base.iter();
     let mut local_walk = local.iter();
     let mut local_seen = 0;
@@ -480,7 +493,9 @@ fn exact(left: &Value, right: &Value, reordered: &mut bool) -> bool {
                     .zip(right)
                     .all(|(left, right)| exact(left, right, reordered))
         }
-        _ => left == right,
+        (Value::Bool(left), Value::Bool(right)) => left == right,
+        (Value::Null, Value::Null) => true,
+        _ => false,
     }
 }
 
@@ -618,8 +633,19 @@ impl<'a> LineKeys<'a> {
         let mut ids = Vec::with_capacity(items.len());
         let mut subtotal = Vec::with_capacity(items.len());
         for item in items {
-            ids.push(line_id(item));
-            subtotal.push(is_subtotal(item));
+            // One walk over the line's member names finds both.
+            let (mut id, mut kind) = (None, None);
+            if let Some(line) = item.as_object() {
+                for (name, value) in line {
+                    if same_text(name, "Id") {
+                        id = Some(value);
+                    } else if same_text(name, "DetailType") {
+                        kind = Some(value);
+                    }
+                }
+            }
+            ids.push(id.and_then(id_text));
+            subtotal.push(kind.and_then(Value::as_str) == Some("SubTotalLineDetail"));
         }
         LineKeys {
             items,
@@ -696,9 +722,16 @@ fn lines_match_by_id(key: Option<&str>, sides: [&LineKeys<'_>; 3]) -> bool {
 /// A line's `Id`, as text (borrowed when QuickBooks sent it as text, as it
 /// does).
 fn line_id(line: &Value) -> Option<Cow<'_, str>> {
-    match line.as_object().and_then(|line| member(line, "Id")) {
-        Some(Value::String(id)) if !id.trim().is_empty() => Some(Cow::Borrowed(id.trim())),
-        Some(Value::Number(id)) => Some(Cow::Owned(id.to_string())),
+    line.as_object()
+        .and_then(|line| member(line, "Id"))
+        .and_then(id_text)
+}
+
+/// An `Id` member's value as text.
+fn id_text(id: &Value) -> Option<Cow<'_, str>> {
+    match id {
+        Value::String(id) if !id.trim().is_empty() => Some(Cow::Borrowed(id.trim())),
+        Value::Number(id) => Some(Cow::Owned(id.to_string())),
         _ => None,
     }
 }
