@@ -5,12 +5,13 @@
 //! edits, a third the same edit on both sides.
 //!
 //! The timed merge is [`merge_owned`], which is given QuickBooks' version
-//! and builds the merged object in it: each run's copies of QuickBooks'
-//! versions are made before the clock starts, as the engine holds its own
-//! copy of the version it pulled before it merges. For comparison the
-//! borrowing [`merge`] (which copies QuickBooks' version first, as the
-//! engine's callers that cannot give theirs up do) is timed too and
-//! reported beside it.
+//! by value and builds the merged object in it; each run's copies of
+//! QuickBooks' versions are made before the clock starts, and the merged
+//! objects are dropped inside it. The engine's pull borrows the object it
+//! pulled (it also keeps it as the record's base and QuickBooks' version),
+//! so it copies that object to give it to the merge: what the pull pays
+//! for a merge is the borrowing [`merge`], which makes that copy first,
+//! timed beside it and reported as "from borrowed versions".
 //!
 //! Run: `cargo bench -p sync-engine --bench merge`.
 
