@@ -169,6 +169,18 @@ impl<T: TokenSource + 'static> Engine<T> {
         self.clock.now()
     }
 
+    /// A new record's local id: a UUID that begins with the engine's clock
+    /// (version 7), so that the records a pull creates are appended to the
+    /// store's id index instead of being scattered through it, which is
+    /// what made a first sync's inserts slow.
+    fn new_local_id(&self) -> String {
+        let now = self.now();
+        let seconds = u64::try_from(now.timestamp()).unwrap_or(0);
+        let timestamp =
+            uuid::Timestamp::from_unix(uuid::NoContext, seconds, now.timestamp_subsec_nanos());
+        uuid::Uuid::new_v7(timestamp).to_string()
+    }
+
     /// Commits a changeset unless it is empty.
     async fn commit(&self, changes: Changeset) -> Result<Committed, EngineError> {
         if changes.is_empty() {

@@ -1,7 +1,8 @@
 //! A version both sides agree on is stored once (migration 0005): every
 //! combination of equal and different versions round-trips, many records
 //! are saved in few statements, and books written before the migration
-//! are converted without losing a version.
+//! are converted without losing a version; versions earlier books stored
+//! deflated or as text still read back.
 
 // Helpers outside #[test] functions unwrap too: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -101,7 +102,7 @@ async fn every_combination_of_versions_round_trips_and_an_agreed_one_is_stored_o
     assert_eq!(stored(&pool, "a-b-b").await.0, 2, "merged: two");
     assert_eq!(stored(&pool, "a-b-c").await.0, 3, "all differ: three");
     assert_eq!(stored(&pool, "none-a-none").await.0, 1, "a local create");
-    // Each copy is stored deflated, smaller than its JSON text.
+    // Each copy is stored compressed, smaller than its JSON text.
     let (bytes, kind): (i64, String) = sqlx::query_as(
         "SELECT length(remote_json), typeof(remote_json) FROM records WHERE local_id = 'a-a-a'",
     )
@@ -320,4 +321,67 @@ async fn a_damaged_deflated_version_is_reported_with_its_record() {
     let error = store.record("damaged").await.unwrap_err();
     assert!(error.to_string().contains("record damaged"), "{error}");
     assert!(error.to_string().contains("base version"), "{error}");
+}
+
+#[tokio::test]
+async fn versions_written_deflated_or_as_text_by_earlier_books_still_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("company.sqlite");
+    let store = CompanyStore::open(&path).await.unwrap();
+    store
+        .commit(Changeset {
+            records: vec![record("older", Some("a"), Some("b"), Some("c"))],
+            ..Changeset::default()
+        })
+        .await
+        .unwrap();
+    let pool = raw_pool(&path).await;
+    // What earlier books hold: raw deflate of
+    // {"Id":"1","PrivateNote":"written deflated"} after its marker byte, and
+    // plain JSON text.
+    sqlx::query(
+        "UPDATE records SET
+            base_json = X'01ab56f24c51b2523254d2510a28ca2c4b2c49f5cb2f49058a9417659694a4e629a4a4a6e5004553946a01',
+            local_json = '{\"Id\":\"1\",\"PrivateNote\":\"plain text\"}'
+         WHERE local_id = 'older'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let read = store.record("older").await.unwrap().unwrap();
+    assert_eq!(
+        read.base,
+        Some(json!({"Id": "1", "PrivateNote": "written deflated"}))
+    );
+    assert_eq!(
+        read.local,
+        Some(json!({"Id": "1", "PrivateNote": "plain text"}))
+    );
+    assert_eq!(read.remote, Some(version("c")));
+}
+
+#[tokio::test]
+async fn a_compressed_version_claiming_a_huge_length_is_refused_without_allocating_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("company.sqlite");
+    let store = CompanyStore::open(&path).await.unwrap();
+    store
+        .commit(Changeset {
+            records: vec![record("huge", Some("a"), Some("b"), Some("c"))],
+            ..Changeset::default()
+        })
+        .await
+        .unwrap();
+    let pool = raw_pool(&path).await;
+    // The LZ4 marker, a length of 4 GiB − 1, then a few bytes.
+    sqlx::query("UPDATE records SET remote_json = X'02FFFFFFFF10AB' WHERE local_id = 'huge'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let error = store.record("huge").await.unwrap_err().to_string();
+    assert!(error.contains("record huge"), "{error}");
+    assert!(error.contains("QuickBooks version"), "{error}");
+    assert!(error.contains("4294967295 bytes"), "{error}");
 }

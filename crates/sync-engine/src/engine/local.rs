@@ -213,7 +213,7 @@ impl<T: TokenSource + 'static> Engine<T> {
             )));
         }
         let _writing = self.writing.lock().await;
-        let mut record = RecordRow::new(uuid::Uuid::new_v4().to_string(), entity);
+        let mut record = RecordRow::new(self.new_local_id(), entity);
         record.local = Some(as_new(&object));
         settle(&mut record);
         let summary = format!("{} created here", label_of(&record));
@@ -237,7 +237,7 @@ impl<T: TokenSource + 'static> Engine<T> {
             )));
         }
         let _writing = self.writing.lock().await;
-        let mut record = RecordRow::new(uuid::Uuid::new_v4().to_string(), entity);
+        let mut record = RecordRow::new(self.new_local_id(), entity);
         record.local = Some(as_new(&object));
         settle(&mut record);
         self.save_linked(record, "create", None, summary, lines)

@@ -340,7 +340,7 @@ impl<T: TokenSource + 'static> Engine<T> {
             now,
             history_for_inserts,
             open_conflict,
-            new_local_id: uuid::Uuid::new_v4().to_string(),
+            new_local_id: self.new_local_id(),
         };
         let outcome = match remote {
             Remote::Upserted(object) => reconcile_upsert(existing, entity, object, &context),
@@ -513,11 +513,7 @@ impl<T: TokenSource + 'static> Engine<T> {
             // becomes a record both sides agree on: staged as its one
             // version, moved rather than copied three times.
             if !rescan && staged.is_unknown(entity, &qbo_id) {
-                staged.put_agreed(new_agreed_record(
-                    uuid::Uuid::new_v4().to_string(),
-                    entity,
-                    row,
-                ));
+                staged.put_agreed(new_agreed_record(self.new_local_id(), entity, row));
                 report.pulled += 1;
                 continue;
             }

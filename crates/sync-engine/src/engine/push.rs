@@ -414,6 +414,26 @@ impl<T: TokenSource + 'static> Engine<T> {
     /// transaction names without an id is found, reactivated or created as a
     /// new local list entry (never colliding with a name of another list,
     /// PITFALLS 9), and the reference is pointed at it.
+    /// Customers and vendors made here and not yet in QuickBooks, by list
+    /// and lower-cased name.
+    async fn unsent_parties(&self) -> Result<HashSet<(&'static str, String)>, EngineError> {
+        let mut unsent = HashSet::new();
+        for record in self
+            .store
+            .records_not_in_quickbooks(&["Customer", "Vendor"])
+            .await?
+        {
+            let name = shown(&record).map(display_name).unwrap_or_default();
+            let list = if record.entity_type == "Customer" {
+                "Customer"
+            } else {
+                "Vendor"
+            };
+            unsent.insert((list, name.trim().to_lowercase()));
+        }
+        Ok(unsent)
+    }
+
     async fn prepare_parties(&self) -> Result<(), EngineError> {
         let _writing = self.writing.lock().await;
         let waiting: Vec<RecordRow> = self
@@ -427,19 +447,10 @@ impl<T: TokenSource + 'static> Engine<T> {
         let mut reactivated: HashSet<String> = HashSet::new();
         let mut staged = Staged::default();
         let now = self.now();
-        // New parties not yet in QuickBooks, by list and name.
-        let mut unsent: HashSet<(&'static str, String)> = HashSet::new();
-        for record in self.store.records_of(&["Customer", "Vendor"]).await? {
-            if record.qbo_id.is_none() && record.state != RecordState::Deleted {
-                let name = shown(&record).map(display_name).unwrap_or_default();
-                let list = if record.entity_type == "Customer" {
-                    "Customer"
-                } else {
-                    "Vendor"
-                };
-                unsent.insert((list, name.trim().to_lowercase()));
-            }
-        }
+        // New parties not yet in QuickBooks, by list and name: read only
+        // when a waiting record names a party, and then only those parties,
+        // so that a cycle with nothing to send does not read the lists.
+        let mut unsent: Option<HashSet<(&'static str, String)>> = None;
         for mut record in waiting {
             let Some(mut local) = record.local.clone() else {
                 continue;
@@ -448,6 +459,10 @@ impl<T: TokenSource + 'static> Engine<T> {
             if wanted.is_empty() {
                 continue;
             }
+            let unsent = match &mut unsent {
+                Some(unsent) => unsent,
+                None => unsent.insert(self.unsent_parties().await?),
+            };
             let directory = match &mut directory {
                 Some(directory) => directory,
                 None => directory.insert(self.name_directory().await?),
@@ -503,8 +518,7 @@ impl<T: TokenSource + 'static> Engine<T> {
                         let list = party.kind.entity();
                         let key = (list, display_name.trim().to_lowercase());
                         if unsent.insert(key) {
-                            let mut created =
-                                RecordRow::new(uuid::Uuid::new_v4().to_string(), list);
+                            let mut created = RecordRow::new(self.new_local_id(), list);
                             created.local = Some(json!({ "DisplayName": display_name }));
                             created.state = RecordState::Pending;
                             created.local_updated_at = Some(now);
