@@ -6,6 +6,7 @@ fn main() {
     // is then refused at the IPC boundary (least privilege).
     let manifest = tauri_build::AppManifest::new().commands(&[
         "app_info",
+        "first_screen_painted",
         "list_companies",
         "companies_overview",
         "company_charts",

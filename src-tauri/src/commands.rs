@@ -31,6 +31,13 @@ pub fn app_info(state: State<'_, AppState>) -> Answer<AppInfo> {
     Ok(state.core.app_info())
 }
 
+/// The UI painted its first screen with its content: the moment the app
+/// has started, noted in the log (and for the desktop benchmark).
+#[tauri::command]
+pub fn first_screen_painted() {
+    crate::timing::mark("first-screen-painted");
+}
+
 /// Every company with its state.
 #[tauri::command]
 pub async fn list_companies(state: State<'_, AppState>) -> Answer<Vec<CompanySummary>> {

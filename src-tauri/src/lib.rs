@@ -11,6 +11,7 @@ mod logging;
 mod menu;
 mod notify;
 mod state;
+mod timing;
 mod tray;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub use state::AppState;
 
 /// Starts the desktop app and blocks until its last window closes.
 pub fn run() {
+    timing::start();
     let app = builder(tauri::Builder::default())
         // Registered first, as the plugin asks: a second launch focuses the
         // running window instead of opening a second app on the same data.
@@ -33,6 +35,7 @@ pub fn run() {
             }
         }))
         .setup(|app| {
+            timing::mark("setup-started");
             let paths = app_paths(app.handle())?;
             let guard = logging::init(&paths.log_dir)?;
             // The guard must live as long as the app, or buffered log lines are lost.
@@ -46,6 +49,7 @@ pub fn run() {
             // the click handler exists would not report its click.
             notify::open_on_click(app.handle());
             let core = tauri::async_runtime::block_on(open_core(app.handle(), paths))?;
+            timing::mark("core-opened");
             app.manage(AppState::new(core));
             let tray = match tray::create(app.handle()) {
                 Ok(()) => KeepRunning(true),
@@ -63,7 +67,12 @@ pub fn run() {
                 }
                 Err(error) => tracing::warn!(%error, "the app menu could not be created"),
             }
+            timing::mark("setup-done");
             Ok(())
+        })
+        .on_page_load(|_webview, payload| match payload.event() {
+            tauri::webview::PageLoadEvent::Started => timing::mark("page-load-started"),
+            tauri::webview::PageLoadEvent::Finished => timing::mark("page-load-finished"),
         })
         .on_menu_event(|app, event| tray::on_menu(app, event.id().as_ref()))
         .on_window_event(|window, event| {
@@ -106,6 +115,7 @@ struct KeepRunning(bool);
 pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder.invoke_handler(tauri::generate_handler![
         commands::app_info,
+        commands::first_screen_painted,
         commands::list_companies,
         commands::companies_overview,
         commands::company_charts,

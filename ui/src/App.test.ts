@@ -1,9 +1,10 @@
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { render, screen, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import App from './App.svelte';
+import { pages } from './lib/pages/lazy';
 import { AppInfoLoader } from './lib/stores/appInfo.svelte';
 import { Navigation } from './lib/stores/navigation.svelte';
 
@@ -35,6 +36,13 @@ function renderApp() {
   render(App, { props: { navigation, loader } });
   return { navigation, loader };
 }
+
+// The app loads the pages after its first screen; here they are loaded
+// (and compiled, which takes seconds on a busy machine) before the tests,
+// so that each test's waits are about the page, not the compiler.
+beforeAll(async () => {
+  await Promise.all(Object.values(pages).map((load) => load()));
+}, 120_000);
 
 afterEach(() => {
   clearMocks();

@@ -461,15 +461,14 @@ pub fn spawn_autosave(emulator: Emulator, interval: Duration) -> tokio::task::Jo
 }
 
 /// The axum middleware: marks a company as changed after any API request
-/// that can write to it (every method except GET and HEAD).
+/// that can write to it (every method except GET and HEAD, and the POST of a
+/// query, which only reads).
 pub async fn track_writes(
     State(emulator): State<Emulator>,
     request: Request,
     next: Next,
 ) -> Response {
-    let realm_id = (request.method() != Method::GET && request.method() != Method::HEAD)
-        .then(|| api_realm(request.uri().path()).map(str::to_owned))
-        .flatten();
+    let realm_id = written_realm(request.method(), request.uri().path()).map(str::to_owned);
     let response = next.run(request).await;
     if let Some(realm_id) = realm_id {
         emulator.operations().persistence.mark_dirty(&realm_id);
@@ -477,9 +476,45 @@ pub async fn track_writes(
     response
 }
 
+/// The company an API request can change, if any. A query is POSTed but
+/// only reads: counting it as a write would have the autosave write the
+/// whole company again every interval while a client pages through it (a
+/// first sync of a big company in the demo, say).
+fn written_realm<'a>(method: &Method, path: &'a str) -> Option<&'a str> {
+    if method == Method::GET || method == Method::HEAD {
+        return None;
+    }
+    if crate::counters::api_resource(path) == Some("query") {
+        return None;
+    }
+    api_realm(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_requests_that_can_write_mark_a_company_changed() {
+        let path = "/v3/company/9341452000000001/invoice";
+        assert_eq!(written_realm(&Method::POST, path), Some("9341452000000001"));
+        assert_eq!(
+            written_realm(&Method::POST, "/v3/company/9341452000000001/batch"),
+            Some("9341452000000001")
+        );
+        assert_eq!(
+            written_realm(&Method::GET, "/v3/company/9341452000000001/invoice/1"),
+            None
+        );
+        assert_eq!(
+            written_realm(&Method::POST, "/v3/company/9341452000000001/query"),
+            None
+        );
+        assert_eq!(
+            written_realm(&Method::POST, "/oauth2/v1/tokens/bearer"),
+            None
+        );
+    }
 
     #[test]
     fn realm_ids_that_are_file_names() {

@@ -40,7 +40,12 @@ const BENCHES: &[(&str, &str)] = &[
     ("statements", "quality"),
     ("app-core", "live"),
     ("relay", "intake"),
+    ("ledgerlink-desktop", "desktop"),
 ];
+
+/// The package whose benchmark runs the desktop app, which embeds the UI
+/// when it is compiled: the UI is built before it.
+const DESKTOP: &str = "ledgerlink-desktop";
 
 /// A ratio this much above the previous run's is a regression.
 const REGRESSION: f64 = 1.2;
@@ -100,6 +105,10 @@ fn target_dir(root: &Path) -> PathBuf {
 
 /// Runs one benchmark program, echoing its output, and returns its lines.
 fn run_one(root: &Path, package: &str, bench: &str) -> Result<Vec<Line>, String> {
+    if package == DESKTOP {
+        crate::steps::npm(root, &["run", "build"])
+            .map_err(|error| format!("{package}/{bench}: the UI did not build: {error}"))?;
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = Command::new(cargo);
     command

@@ -4,31 +4,29 @@
  * the two bar charts use are registered, so the bundle carries no other
  * chart type. The configurations are built here, apart from the canvas, so
  * tests can check what is drawn.
+ *
+ * Chart.js is the largest part of the UI's code and only this page draws
+ * with it, so it is loaded when a chart is first drawn rather than with the
+ * first screen.
  */
-import {
-  BarController,
-  BarElement,
-  CategoryScale,
-  Chart,
-  Legend,
-  LinearScale,
-  Tooltip,
-  type ChartConfiguration,
-} from 'chart.js';
+import type { Chart, ChartConfiguration } from 'chart.js';
 
 import { parseDecimal, subtract, toText } from './decimal';
 import { formatMoney } from './overview';
 import { knownLocale, userLocale } from './format';
 import type { CompanyCharts, OpenTotal, SyncActivityDay } from './ipc/commands';
 
-let registered = false;
+let loading: Promise<typeof Chart> | null = null;
 
-/** Registers the bar chart's parts with Chart.js, once. */
-export function registerCharts(): void {
-  if (!registered) {
-    Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend);
-    registered = true;
-  }
+/** Chart.js with the bar chart's parts registered, loaded once. */
+export function loadChart(): Promise<typeof Chart> {
+  loading ??= import('chart.js').then(
+    ({ BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip }) => {
+      Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend);
+      return Chart;
+    },
+  );
+  return loading;
 }
 
 /** The theme's colours a chart is drawn with, read from app.css's variables. */

@@ -170,6 +170,11 @@ export function appInfo(): Promise<AppInfo> {
   return call<AppInfo>('app_info');
 }
 
+/** Tells the Rust side that the first screen has painted with its content (it logs how long the start took). */
+export function firstScreenPainted(): Promise<void> {
+  return call<void>('first_screen_painted');
+}
+
 export type {
   AcceptEdits,
   AcceptInput,
