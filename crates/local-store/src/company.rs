@@ -428,21 +428,8 @@ impl CompanyStore {
 
     /// Every record of the given entity types.
     pub async fn records_of(&self, entities: &[&str]) -> Result<Vec<RecordRow>, StoreError> {
-        if entities.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut query = QueryBuilder::<Sqlite>::new("SELECT * FROM records WHERE entity_type IN (");
-        let mut separated = query.separated(", ");
-        for entity in entities {
-            separated.push_bind(*entity);
-        }
-        query.push(") ORDER BY local_id");
-        let rows = query
-            .build()
-            .fetch_all(&self.pool)
+        self.records_of_where(entities, "", "listing records by type")
             .await
-            .map_err(StoreError::query("listing records by type"))?;
-        rows.iter().map(record_from_row).collect()
     }
 
     /// The records of the given entity types that QuickBooks has not been
@@ -452,6 +439,22 @@ impl CompanyStore {
         &self,
         entities: &[&str],
     ) -> Result<Vec<RecordRow>, StoreError> {
+        self.records_of_where(
+            entities,
+            " AND qbo_id IS NULL AND state <> 'deleted'",
+            "listing records not in QuickBooks",
+        )
+        .await
+    }
+
+    /// The records of the given types that also meet `condition` (SQL
+    /// joined to the type test with AND, or nothing), by local id.
+    async fn records_of_where(
+        &self,
+        entities: &[&str],
+        condition: &'static str,
+        doing: &'static str,
+    ) -> Result<Vec<RecordRow>, StoreError> {
         if entities.is_empty() {
             return Ok(Vec::new());
         }
@@ -460,12 +463,14 @@ impl CompanyStore {
         for entity in entities {
             separated.push_bind(*entity);
         }
-        query.push(") AND qbo_id IS NULL AND state <> 'deleted' ORDER BY local_id");
+        query.push(")");
+        query.push(condition);
+        query.push(" ORDER BY local_id");
         let rows = query
             .build()
             .fetch_all(&self.pool)
             .await
-            .map_err(StoreError::query("listing records not in QuickBooks"))?;
+            .map_err(StoreError::query(doing))?;
         rows.iter().map(record_from_row).collect()
     }
 
