@@ -11,13 +11,19 @@
 //!    `LEDGERLINK_BENCH_TIMING` is set (src-tauri/src/timing.rs); the
 //!    bench takes the median of several starts and reports the steps (set-up
 //!    done, page load started and finished) beside it.
-//! 2. resident memory of the app process after the first sync of a demo
-//!    company of 100k transactions with the Records page open (target
-//!    150 MB), with the WebKit processes' resident memory beside it. The
-//!    demo runs the emulator inside the app, so its company is part of the
-//!    app's memory here. The scenario is driven over WebDriver as the
-//!    end-to-end tests are (tauri-driver and WebKitWebDriver), and the
-//!    memory is read from /proc.
+//! 2. resident memory of the app process after the first sync of a company
+//!    of 100k transactions with the Records page open (target 150 MB), with
+//!    the WebKit processes' resident memory beside it. The company lives
+//!    outside the app, as a client's company does: the emulator (on a
+//!    runtime of its own) and a relay with the Intuit app's keys run in this
+//!    bench's process, the app is given the relay's address and a stand-in
+//!    browser, and the company is connected with "Connect QuickBooks", the
+//!    consent given over HTTP as the cockpit scenario gives it. The scenario
+//!    is driven over WebDriver as the end-to-end tests are (tauri-driver and
+//!    WebKitWebDriver), and the memory is read from /proc.
+//! 3. only with `LEDGERLINK_BENCH_ONLY=demo`: the same after the first sync
+//!    of a demo company. The demo runs the emulator inside the app, so its
+//!    company is part of the app's memory there.
 //!
 //! The app keeps tokens in the OS keyring, so on Linux the bench runs again
 //! inside `xvfb-run` and a private D-Bus session with an unlocked
@@ -29,8 +35,8 @@
 //! build` in ui/, which `cargo xtask bench` does).
 //!
 //! Run: `cargo xtask bench` (or `cargo bench -p ledgerlink-desktop --bench
-//! desktop`). `LEDGERLINK_BENCH_TRANSACTIONS` changes the demo company's
-//! size; `LEDGERLINK_BENCH_ONLY=start` or `=memory` runs one part.
+//! desktop`). `LEDGERLINK_BENCH_TRANSACTIONS` changes the company's size;
+//! `LEDGERLINK_BENCH_ONLY=start`, `=memory` or `=demo` runs one part.
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::float_arithmetic)]
 
