@@ -11,13 +11,19 @@
 //!    `LEDGERLINK_BENCH_TIMING` is set (src-tauri/src/timing.rs); the
 //!    bench takes the median of several starts and reports the steps (set-up
 //!    done, page load started and finished) beside it.
-//! 2. resident memory of the app process after the first sync of a demo
-//!    company of 100k transactions with the Records page open (target
-//!    150 MB), with the WebKit processes' resident memory beside it. The
-//!    demo runs the emulator inside the app, so its company is part of the
-//!    app's memory here. The scenario is driven over WebDriver as the
-//!    end-to-end tests are (tauri-driver and WebKitWebDriver), and the
-//!    memory is read from /proc.
+//! 2. resident memory of the app process after the first sync of a company
+//!    of 100k transactions with the Records page open (target 150 MB), with
+//!    the WebKit processes' resident memory beside it. The company lives
+//!    outside the app, as a client's company does: the emulator (on a
+//!    runtime of its own) and a relay with the Intuit app's keys run in this
+//!    bench's process, the app is given the relay's address and a stand-in
+//!    browser, and the company is connected with "Connect QuickBooks", the
+//!    consent given over HTTP as the cockpit scenario gives it. The scenario
+//!    is driven over WebDriver as the end-to-end tests are (tauri-driver and
+//!    WebKitWebDriver), and the memory is read from /proc.
+//! 3. only with `LEDGERLINK_BENCH_ONLY=demo`: the same after the first sync
+//!    of a demo company. The demo runs the emulator inside the app, so its
+//!    company is part of the app's memory there.
 //!
 //! The app keeps tokens in the OS keyring, so on Linux the bench runs again
 //! inside `xvfb-run` and a private D-Bus session with an unlocked
@@ -29,8 +35,8 @@
 //! build` in ui/, which `cargo xtask bench` does).
 //!
 //! Run: `cargo xtask bench` (or `cargo bench -p ledgerlink-desktop --bench
-//! desktop`). `LEDGERLINK_BENCH_TRANSACTIONS` changes the demo company's
-//! size; `LEDGERLINK_BENCH_ONLY=start` or `=memory` runs one part.
+//! desktop`). `LEDGERLINK_BENCH_TRANSACTIONS` changes the company's size;
+//! `LEDGERLINK_BENCH_ONLY=start`, `=memory` or `=demo` runs one part.
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::float_arithmetic)]
 
@@ -74,6 +80,14 @@ fn main() {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         if let Err(why) = runtime.block_on(memory(transactions)) {
             println!("desktop memory: skipped, {why}");
+        }
+    }
+    // The demo's emulator runs inside the app, so its company counts in the
+    // app's memory there: that figure is only run when asked for.
+    if only == "demo" {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        if let Err(why) = runtime.block_on(demo_memory(transactions)) {
+            println!("desktop demo memory: skipped, {why}");
         }
     }
 }
@@ -445,9 +459,11 @@ async fn text_with(
     }
 }
 
-/// Part 2: the memory after the first sync of a big demo company with the
-/// Records page open.
-async fn memory(transactions: usize) -> Result<(), String> {
+/// The app under tauri-driver over fresh folders, with `env` set, and a
+/// WebDriver session on it.
+async fn app_session(
+    env: &[(&str, &str)],
+) -> Result<(Folders, Driver, fantoccini::Client), String> {
     let Some(driver_path) = tauri_driver() else {
         return Err("tauri-driver is missing (cargo xtask setup installs it)".to_owned());
     };
@@ -460,7 +476,7 @@ async fn memory(transactions: usize) -> Result<(), String> {
     command
         .args(["--port", &port.to_string()])
         .args(["--native-port", &free_port().to_string()])
-        .env("LEDGERLINK_DEMO_SIZE", transactions.to_string())
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -491,6 +507,273 @@ async fn memory(transactions: usize) -> Result<(), String> {
             Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
         }
     };
+    Ok((folders, driver, client))
+}
+
+/// The Intuit app the relay holds the keys of, registered in the emulator.
+const CLIENT_ID: &str = "ABdesktopbenchclient";
+const CLIENT_SECRET: &str = "desktop-bench-client-secret";
+const VERIFIER: &str = "desktop-bench-webhook-verifier";
+
+/// Intuit outside the app, as a client's company is: the emulator (on a
+/// runtime of its own) with one seeded company, and a relay on loopback with
+/// the Intuit app's keys, both in this bench's process.
+struct Intuit {
+    emulator: qbo_emulator::TestServer,
+    relay: relay::TestRelay,
+    realm: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Intuit {
+    async fn start(transactions: usize) -> Result<Intuit, String> {
+        let emulator =
+            qbo_emulator::TestServer::start_isolated(qbo_emulator::EmulatorConfig::default());
+        let seeding = emulator.emulator().clone();
+        let (realm, _) = tokio::task::spawn_blocking(move || {
+            qbo_emulator::control::create_company(&seeding, None, Some((7, transactions)))
+        })
+        .await
+        .map_err(|error| format!("seeding stopped: {error}"))?
+        .map_err(|fault| format!("seeding failed: {fault}"))?;
+        let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
+        let relay = relay::TestRelay::try_start(relay::RelayConfig {
+            client_id: CLIENT_ID.to_owned(),
+            client_secret: relay::Secret::new(CLIENT_SECRET),
+            webhook_verifier: relay::Secret::new(VERIFIER),
+            discovery_url: Some(format!(
+                "{}{}",
+                emulator.base_url(),
+                qbo_emulator::oauth::paths::DISCOVERY_SANDBOX
+            )),
+            api_base: Some(emulator.base_url()),
+            environment: relay::Environment::Sandbox,
+            database: dir.path().join("relay.sqlite"),
+            ..relay::RelayConfig::default()
+        })
+        .await
+        .map_err(|error| format!("the relay did not start: {error}"))?;
+        let registered = reqwest::Client::new()
+            .post(format!("{}/_emulator/clients", emulator.base_url()))
+            .json(&json!({
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "app_name": "Ledgerlink",
+                "redirect_uris": [relay.callback_url()],
+            }))
+            .send()
+            .await
+            .map_err(|error| format!("the emulator did not answer: {error}"))?;
+        if registered.status() != 201 {
+            return Err(format!(
+                "the emulator did not register the relay's app ({})",
+                registered.status()
+            ));
+        }
+        Ok(Intuit {
+            emulator,
+            relay,
+            realm,
+            _dir: dir,
+        })
+    }
+
+    /// What a person does in the browser, over plain HTTP: follows the
+    /// relay's start address to the consent page, chooses the company and
+    /// presses Connect, then follows the answer back through the relay to
+    /// the app's loopback listener.
+    async fn consent(&self, start: &str) -> Result<(), String> {
+        let hop = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|error| error.to_string())?;
+        let mut address = reqwest::Url::parse(start).map_err(|error| error.to_string())?;
+        for _ in 0..5 {
+            let answer = hop
+                .get(address.clone())
+                .send()
+                .await
+                .map_err(|error| format!("the relay did not answer: {error}"))?;
+            if !answer.status().is_redirection() {
+                break;
+            }
+            let location = answer
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|value| value.to_str().ok())
+                .ok_or("a redirect without a location")?
+                .to_owned();
+            address = address.join(&location).map_err(|error| error.to_string())?;
+        }
+        let mut form =
+            reqwest::Url::parse("http://form.invalid/").map_err(|error| error.to_string())?;
+        form.query_pairs_mut()
+            .extend_pairs(address.query_pairs())
+            .append_pair("realm_id", &self.realm)
+            .append_pair("decision", "connect");
+        let decided = hop
+            .post(format!("{}/connect/oauth2", self.emulator.base_url()))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form.query().unwrap_or_default().to_owned())
+            .send()
+            .await
+            .map_err(|error| format!("the consent form was not answered: {error}"))?;
+        let back = decided
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .ok_or_else(|| format!("Connect answered {} without a redirect", decided.status()))?
+            .to_owned();
+        let landed = reqwest::Client::new()
+            .get(&back)
+            .send()
+            .await
+            .map_err(|error| format!("the relay and the app did not answer: {error}"))?
+            .text()
+            .await
+            .unwrap_or_default();
+        if !landed.contains("You can close this tab") {
+            return Err(format!(
+                "the browser did not end at the app's listener: {landed}"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A stand-in for the system browser: a script that writes each address it
+/// is asked to open to `urls` beside it.
+fn browser_script(dir: &Path) -> PathBuf {
+    let script = dir.join("browser.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n",
+            dir.join("urls").display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+/// Part 2: the app's memory after the first sync of a company of
+/// `transactions` that lives outside the app (an emulator and a relay in
+/// this bench's process, connected with "Connect QuickBooks" as a client's
+/// company is), with the Records page open.
+async fn memory(transactions: usize) -> Result<(), String> {
+    let seeding = Instant::now();
+    let intuit = Intuit::start(transactions).await?;
+    let seeded = seeding.elapsed().as_secs_f64();
+    let browser = tempfile::tempdir().map_err(|error| error.to_string())?;
+    let script = browser_script(browser.path());
+    let relay_url = intuit.relay.base_url();
+    let script_path = script.to_string_lossy().into_owned();
+    let (_folders, driver, client) = app_session(&[
+        ("LEDGERLINK_RELAY_URL", relay_url.as_str()),
+        ("LEDGERLINK_BROWSER", script_path.as_str()),
+    ])
+    .await?;
+    let patience = Duration::from_secs(30);
+    element(&client, "[data-testid=\"welcome-connect\"]", patience)
+        .await?
+        .click()
+        .await
+        .map_err(|error| format!("cannot click Connect QuickBooks: {error}"))?;
+    let app = app_process(driver.0.id()).ok_or("the app's process was not found")?;
+    let (before, before_webview) = memory_of(app);
+    let urls = browser.path().join("urls");
+    let deadline = Instant::now() + patience;
+    let start = loop {
+        if let Ok(text) = std::fs::read_to_string(&urls)
+            && let Some(line) = text.lines().find(|line| !line.trim().is_empty())
+        {
+            break line.trim().to_owned();
+        }
+        if Instant::now() > deadline {
+            return Err("the app never opened the browser".to_owned());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let syncing = Instant::now();
+    intuit.consent(&start).await?;
+    let report = text_with(
+        &client,
+        "[data-testid=\"sync-report\"]",
+        "Done:",
+        Duration::from_secs(1800),
+    )
+    .await?;
+    let first_sync = syncing.elapsed().as_secs_f64();
+    let (synced, synced_webview) = memory_of(app);
+    element(&client, "[data-testid=\"nav-records\"]", patience)
+        .await?
+        .click()
+        .await
+        .map_err(|error| format!("cannot open Records: {error}"))?;
+    element(&client, "[data-testid=\"records-row\"]", patience).await?;
+    let total = text_with(&client, "[data-testid=\"records-total\"]", "", patience).await?;
+    // Let the page settle (the table's row fetches, the charts' reads).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (after, webview) = memory_of(app);
+    let rollup = smaps_rollup(app);
+    let _ = client.close().await;
+    drop(driver);
+    let detail = json!({
+        "webview_rss_mb": round(webview),
+        "app_peak_rss_mb": round(after.peak_mb),
+        "app_anon_rss_mb": round(after.anon_mb),
+        "app_smaps_anonymous_mb": rollup.get("Anonymous").copied().map(round),
+        "app_smaps_pss_mb": rollup.get("Pss").copied().map(round),
+        "app_rss_before_connect_mb": round(before.rss_mb),
+        "webview_rss_before_connect_mb": round(before_webview),
+        "app_rss_at_sync_done_mb": round(synced.rss_mb),
+        "webview_rss_at_sync_done_mb": round(synced_webview),
+        "first_sync_s": round(first_sync),
+        "seeding_s": round(seeded),
+        "transactions": transactions,
+    });
+    report_line(
+        "desktop_rss_after_100k_sync",
+        after.rss_mb,
+        "MB",
+        None,
+        150.0,
+        detail,
+        &format!(
+            "the release app holds {:.1} MB resident ({:.1} MB of it its own, the rest mapped files; peak {:.1} MB; {:.1} MB before connecting, {:.1} MB when the sync was done) after the first sync of a {transactions}-transaction company served from outside the app by an emulator through a relay ({first_sync:.1} s, \"{}\") with Records open ({}); its WebKit processes {webview:.1} MB",
+            after.rss_mb,
+            after.anon_mb,
+            after.peak_mb,
+            before.rss_mb,
+            synced.rss_mb,
+            report.trim(),
+            total.trim(),
+        ),
+    );
+    Ok(())
+}
+
+/// The process's /proc/PID/smaps_rollup figures, in MB.
+fn smaps_rollup(pid: u32) -> std::collections::BTreeMap<String, f64> {
+    std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| {
+            let (name, rest) = line.split_once(':')?;
+            let kb: f64 = rest.trim().trim_end_matches("kB").trim().parse().ok()?;
+            Some((name.to_owned(), kb / 1024.0))
+        })
+        .collect()
+}
+
+/// The extra part: the memory after the first sync of a big demo company
+/// with the Records page open (the demo's emulator in the app's process).
+async fn demo_memory(transactions: usize) -> Result<(), String> {
+    let size = transactions.to_string();
+    let (_folders, driver, client) =
+        app_session(&[("LEDGERLINK_DEMO_SIZE", size.as_str())]).await?;
     let patience = Duration::from_secs(30);
     element(&client, "[data-testid=\"welcome-try-demo\"]", patience)
         .await?
@@ -532,7 +815,7 @@ async fn memory(transactions: usize) -> Result<(), String> {
         "transactions": transactions,
     });
     report_line(
-        "desktop_rss_after_first_sync_records_open",
+        "desktop_rss_after_100k_demo_sync",
         after.rss_mb,
         "MB",
         None,
