@@ -406,12 +406,16 @@ impl AppCore {
     }
 
     /// Syncs a company now: recover, pull, push. `progress` hears every step.
+    /// A sync already running in this app (the timer's, or a live update's
+    /// pull) is waited for, then this one runs; another process syncing the
+    /// company is refused as `AlreadySyncing`.
     pub async fn sync_now(
         &self,
         company_id: &str,
         progress: impl Fn(SyncProgress) + Send + Sync,
     ) -> CoreResult<SyncReport> {
-        self.run_sync(company_id, false, &progress).await
+        self.run_sync(company_id, false, SyncTurn::Wait, &progress)
+            .await
     }
 
     /// Cancels a running sync; it stops between steps, leaving nothing half done.
@@ -427,17 +431,23 @@ impl AppCore {
         &self,
         company_id: &str,
         pull_only: bool,
+        turn: SyncTurn,
         progress: &(dyn Fn(SyncProgress) + Send + Sync),
     ) -> CoreResult<SyncReport> {
         let mut row = self.company_row(company_id).await?;
         let runtime = self.runtime(&row).await?;
         let engine = self.ensure_engine(&row, &runtime).await?;
         let cancel = CancelFlag::new();
-        if !runtime.begin_sync(cancel.clone()) {
-            if pull_only {
-                runtime.request_pull_again();
+        match turn {
+            SyncTurn::Wait => runtime.begin_sync_in_turn(cancel.clone()).await,
+            SyncTurn::SkipIfBusy => {
+                if !runtime.begin_sync(cancel.clone()) {
+                    if pull_only {
+                        runtime.request_pull_again();
+                    }
+                    return Err(CoreError::AlreadySyncing { company: row.name });
+                }
             }
-            return Err(CoreError::AlreadySyncing { company: row.name });
         }
         let syncing = runtime.syncing_guard();
         self.notify_companies().await;
@@ -836,6 +846,17 @@ fn count(length: usize) -> u32 {
 }
 
 /// What the passes of one sync did together.
+/// What a sync does when one is already running in this app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SyncTurn {
+    /// Waits for it to end, then runs: the user asked for this one.
+    Wait,
+    /// Gives up with `AlreadySyncing` (a pull asks for another pass after
+    /// the running one): the timer, live updates and Sync all, which come
+    /// back on their own.
+    SkipIfBusy,
+}
+
 #[derive(Debug, Default, Clone, Copy)]
 struct SyncTotals {
     pulled: u64,

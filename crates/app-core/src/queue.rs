@@ -7,6 +7,7 @@ use futures::StreamExt;
 use serde::Serialize;
 use ts_rs::TS;
 
+use crate::companies::SyncTurn;
 use crate::{AppCore, CoreError, CoreResult};
 use local_store::ConnectionState;
 
@@ -72,7 +73,10 @@ impl AppCore {
                 // "Sync all" approves nothing: a company in review mode
                 // only pulls, its changes wait for its own "Send now".
                 let pull_only = self.review_before_sending(&id).await;
-                let outcome = self.run_sync(&id, pull_only, &|_| {}).await.map(|_| ());
+                let outcome = self
+                    .run_sync(&id, pull_only, SyncTurn::SkipIfBusy, &|_| {})
+                    .await
+                    .map(|_| ());
                 (id, name, outcome)
             })
             .buffer_unordered(SYNC_ALL_CONCURRENCY)

@@ -17,6 +17,7 @@ use qbo_client::model::CompanyInfo;
 use qbo_client::{LiveError, LiveEvent, OAuthApp, QboError, RelayEvents, TokenSource as _};
 
 use crate::companies::INTUIT_PRODUCTION_API;
+use crate::companies::SyncTurn;
 use crate::error::CoreError;
 use crate::runtime::CompanyRuntime;
 use crate::views::{CompanySettings, CompanySummary, LiveUpdates};
@@ -414,7 +415,10 @@ impl AppCore {
         // A catch-up after a resync notice pulls everything; in review mode
         // it must not push either.
         let pull_only = pull_only || self.review_before_sending(company_id).await;
-        match self.run_sync(company_id, pull_only, &|_| {}).await {
+        match self
+            .run_sync(company_id, pull_only, SyncTurn::SkipIfBusy, &|_| {})
+            .await
+        {
             // A running sync pulls once more when it finishes.
             Ok(_) | Err(CoreError::AlreadySyncing { .. }) => {
                 if let Some(runtime) = self.loaded_runtime(company_id).await {

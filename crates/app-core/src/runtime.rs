@@ -58,6 +58,8 @@ pub(crate) struct CompanyRuntime {
     oauth: Mutex<Option<Arc<OAuthApp>>>,
     cancel: Mutex<Option<CancelFlag>>,
     syncing: AtomicBool,
+    /// Woken when a sync ends, for a sync the user asked for to take its turn.
+    sync_ended: tokio::sync::Notify,
     /// A webhook asked for a pull while a sync was running.
     pull_again: AtomicBool,
     timer: Mutex<Option<JoinHandle<()>>>,
@@ -75,6 +77,7 @@ impl CompanyRuntime {
             oauth: Mutex::new(None),
             cancel: Mutex::new(None),
             syncing: AtomicBool::new(false),
+            sync_ended: tokio::sync::Notify::new(),
             pull_again: AtomicBool::new(false),
             timer: Mutex::new(None),
             live: Mutex::new(None),
@@ -111,6 +114,24 @@ impl CompanyRuntime {
     pub(crate) fn end_sync(&self) {
         *lock(&self.cancel) = None;
         self.syncing.store(false, Ordering::SeqCst);
+        self.sync_ended.notify_waiters();
+    }
+
+    /// Marks a sync as started, waiting first for the one running here (a
+    /// timer's or a live update's pull) to end: what the user asks for is
+    /// done after it, not refused.
+    pub(crate) async fn begin_sync_in_turn(&self, cancel: CancelFlag) {
+        loop {
+            // Listening before trying, so that an end between the two is
+            // not missed.
+            let ended = self.sync_ended.notified();
+            let mut ended = std::pin::pin!(ended);
+            ended.as_mut().enable();
+            if self.begin_sync(cancel.clone()) {
+                return;
+            }
+            ended.await;
+        }
     }
 
     /// Ends the sync begun with [`begin_sync`](Self::begin_sync) when

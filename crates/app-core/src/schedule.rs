@@ -6,6 +6,7 @@ use std::sync::Arc;
 use local_store::ConnectionState;
 use qbo_client::{parse_notification, verify_signature};
 
+use crate::companies::SyncTurn;
 use crate::companies::company_settings;
 use crate::error::CoreError;
 use crate::runtime::CompanyRuntime;
@@ -82,7 +83,10 @@ impl AppCore {
                         true
                     }
                 };
-                match core.run_sync(&company_id, pull_only, &|_| {}).await {
+                match core
+                    .run_sync(&company_id, pull_only, SyncTurn::SkipIfBusy, &|_| {})
+                    .await
+                {
                     Ok(report) => tracing::info!(
                         company = %company_id,
                         pulled = report.pulled,
@@ -126,7 +130,10 @@ impl AppCore {
             if !realms.contains(realm_id) || row.connection != ConnectionState::Connected {
                 continue;
             }
-            match self.run_sync(&row.id, true, &|_| {}).await {
+            match self
+                .run_sync(&row.id, true, SyncTurn::SkipIfBusy, &|_| {})
+                .await
+            {
                 Ok(_) => pulled += 1,
                 // The running sync pulls again when it finishes.
                 Err(CoreError::AlreadySyncing { .. }) => pulled += 1,

@@ -64,3 +64,50 @@ where
     }
     false
 }
+
+#[tokio::test]
+async fn a_sync_asked_for_while_another_runs_here_waits_its_turn_and_runs() {
+    let opened = crate::support::open().await;
+    let core = &opened.core;
+    let demo = core.add_demo_company().await.unwrap();
+    core.sync_now(&demo.id, |_| {}).await.unwrap();
+    let page = core.list_records(&demo.id, invoices()).await.unwrap();
+    let row = &page.rows[0];
+    // The next request QuickBooks gets (the running sync's pull) is held
+    // for 1.5 s, so the second sync is asked for while the first runs.
+    let base = core.demo_address().await.unwrap();
+    let armed = reqwest::Client::new()
+        .post(format!("{base}/_emulator/faults"))
+        .json(&json!({ "kind": "timeout", "path": "/v3/company/*", "hold_ms": 1500, "count": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert!(armed.status().is_success(), "{}", armed.status());
+    let (first, second) = tokio::join!(core.sync_now(&demo.id, |_| {}), async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Saved while the first sync waits for QuickBooks, after its push
+        // list was read or before: either way the sync asked for next sends it.
+        core.patch_record(
+            &demo.id,
+            &row.local_id,
+            json!({"PrivateNote": "Sent in turn"}),
+        )
+        .await
+        .unwrap();
+        core.sync_now(&demo.id, |_| {}).await
+    });
+    first.unwrap();
+    // Before, the second was refused as "already syncing".
+    second.unwrap();
+    let id = row.qbo_id.clone().unwrap();
+    let answer = demo_query(
+        core,
+        demo.realm_id.as_deref().unwrap(),
+        &format!("SELECT * FROM Invoice WHERE Id = '{id}'"),
+    )
+    .await;
+    assert_eq!(
+        answer["QueryResponse"]["Invoice"][0]["PrivateNote"],
+        "Sent in turn"
+    );
+}
