@@ -14,11 +14,6 @@ use crate::StoreError;
 /// How long a writer waits for another before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// SQLite's page cache per connection, in KiB when negative: 16 MiB rather
-/// than the default 2 MiB, so that a first sync's index pages stay in memory
-/// between pages of records instead of being read back for each insert. It
-/// is a ceiling, filled only by a connection that needs it.
-const PAGE_CACHE: &str = "-16384";
 
 /// Opens (creating if missing) the database at `path` and runs `migrator`.
 pub(crate) async fn open(path: &Path, migrator: &Migrator) -> Result<SqlitePool, StoreError> {
@@ -43,8 +38,7 @@ pub(crate) async fn open(path: &Path, migrator: &Migrator) -> Result<SqlitePool,
         // engine commits per page and per push batch, not per record.
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
-        .busy_timeout(BUSY_TIMEOUT)
-        .pragma("cache_size", PAGE_CACHE);
+        .busy_timeout(BUSY_TIMEOUT);
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
         .connect_with(options)
