@@ -459,6 +459,25 @@ async fn text_with(
     }
 }
 
+/// Opens Records, waits for its rows and total, then lets the page settle
+/// (the table's row fetches, the charts' reads) for `settle`; returns the
+/// total as the page shows it.
+async fn open_records(
+    client: &fantoccini::Client,
+    patience: Duration,
+    settle: Duration,
+) -> Result<String, String> {
+    element(client, "[data-testid=\"nav-records\"]", patience)
+        .await?
+        .click()
+        .await
+        .map_err(|error| format!("cannot open Records: {error}"))?;
+    element(client, "[data-testid=\"records-row\"]", patience).await?;
+    let total = text_with(client, "[data-testid=\"records-total\"]", "", patience).await?;
+    tokio::time::sleep(settle).await;
+    Ok(total)
+}
+
 /// The app under tauri-driver over fresh folders, with `env` set, and a
 /// WebDriver session on it.
 async fn app_session(
@@ -707,15 +726,7 @@ async fn memory(transactions: usize) -> Result<(), String> {
     .await?;
     let first_sync = syncing.elapsed().as_secs_f64();
     let (synced, synced_webview) = memory_of(app);
-    element(&client, "[data-testid=\"nav-records\"]", patience)
-        .await?
-        .click()
-        .await
-        .map_err(|error| format!("cannot open Records: {error}"))?;
-    element(&client, "[data-testid=\"records-row\"]", patience).await?;
-    let total = text_with(&client, "[data-testid=\"records-total\"]", "", patience).await?;
-    // Let the page settle (the table's row fetches, the charts' reads).
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let total = open_records(&client, patience, Duration::from_secs(3)).await?;
     let (after, webview) = memory_of(app);
     let rollup = smaps_rollup(app);
     let _ = client.close().await;
@@ -793,15 +804,7 @@ async fn demo_memory(transactions: usize) -> Result<(), String> {
     )
     .await?;
     let first_sync = syncing.elapsed().as_secs_f64();
-    element(&client, "[data-testid=\"nav-records\"]", patience)
-        .await?
-        .click()
-        .await
-        .map_err(|error| format!("cannot open Records: {error}"))?;
-    element(&client, "[data-testid=\"records-row\"]", patience).await?;
-    let total = text_with(&client, "[data-testid=\"records-total\"]", "", patience).await?;
-    // Let the page settle (the table's row fetches, the charts' reads).
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    let total = open_records(&client, patience, Duration::from_secs(5)).await?;
     let (after, webview) = memory_of(app);
     let _ = client.close().await;
     drop(driver);

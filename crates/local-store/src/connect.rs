@@ -14,7 +14,6 @@ use crate::StoreError;
 /// How long a writer waits for another before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-
 /// Opens (creating if missing) the database at `path` and runs `migrator`.
 pub(crate) async fn open(path: &Path, migrator: &Migrator) -> Result<SqlitePool, StoreError> {
     if let Some(parent) = path.parent()
