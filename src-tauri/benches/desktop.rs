@@ -437,6 +437,19 @@ async fn element(
         .map_err(|error| format!("no {selector} within {patience:?}: {error}"))
 }
 
+/// Waits for the element with this `data-testid` and clicks it.
+async fn click(
+    client: &fantoccini::Client,
+    test_id: &str,
+    patience: Duration,
+) -> Result<(), String> {
+    element(client, &format!("[data-testid=\"{test_id}\"]"), patience)
+        .await?
+        .click()
+        .await
+        .map_err(|error| format!("cannot click {test_id}: {error}"))
+}
+
 /// Waits until the element's text contains `expected`.
 async fn text_with(
     client: &fantoccini::Client,
@@ -467,11 +480,7 @@ async fn open_records(
     patience: Duration,
     settle: Duration,
 ) -> Result<String, String> {
-    element(client, "[data-testid=\"nav-records\"]", patience)
-        .await?
-        .click()
-        .await
-        .map_err(|error| format!("cannot open Records: {error}"))?;
+    click(client, "nav-records", patience).await?;
     element(client, "[data-testid=\"records-row\"]", patience).await?;
     let total = text_with(client, "[data-testid=\"records-total\"]", "", patience).await?;
     tokio::time::sleep(settle).await;
@@ -695,11 +704,7 @@ async fn memory(transactions: usize) -> Result<(), String> {
     ])
     .await?;
     let patience = Duration::from_secs(30);
-    element(&client, "[data-testid=\"welcome-connect\"]", patience)
-        .await?
-        .click()
-        .await
-        .map_err(|error| format!("cannot click Connect QuickBooks: {error}"))?;
+    click(&client, "welcome-connect", patience).await?;
     let app = app_process(driver.0.id()).ok_or("the app's process was not found")?;
     let (before, before_webview) = memory_of(app);
     let urls = browser.path().join("urls");
@@ -786,11 +791,7 @@ async fn demo_memory(transactions: usize) -> Result<(), String> {
     let (_folders, driver, client) =
         app_session(&[("LEDGERLINK_DEMO_SIZE", size.as_str())]).await?;
     let patience = Duration::from_secs(30);
-    element(&client, "[data-testid=\"welcome-try-demo\"]", patience)
-        .await?
-        .click()
-        .await
-        .map_err(|error| format!("cannot click the demo button: {error}"))?;
+    click(&client, "welcome-try-demo", patience).await?;
     let app = app_process(driver.0.id()).ok_or("the app's process was not found")?;
     let (before, before_webview) = memory_of(app);
     let syncing = Instant::now();
