@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 
 use futures::Stream;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::error::QboError;
 use crate::transport::{QboClient, TokenSource};
@@ -274,13 +275,58 @@ impl Query {
     }
 }
 
-/// One page of query results.
-#[derive(Clone, Debug, PartialEq)]
+/// One page of query results. Its rows are kept as the JSON text QuickBooks
+/// sent until they are asked for: a page read ahead of its use holds about
+/// the size of that text, where parsed values take several times as much.
+#[derive(Clone, Debug)]
 pub struct Page {
     /// The 1-based position of the first row.
     pub start_position: u32,
+    rows: Vec<Box<RawValue>>,
+}
+
+impl Page {
+    /// How many rows the page holds.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows, full entity objects, parsed one after another.
+    pub fn into_rows(self) -> impl Iterator<Item = Result<Value, QboError>> {
+        self.rows.into_iter().map(|row| {
+            serde_json::from_str(row.get()).map_err(|error| {
+                QboError::protocol(
+                    Some(200),
+                    format!("a row of the answer could not be read ({error})"),
+                    None,
+                )
+            })
+        })
+    }
+
     /// The rows, full entity objects.
-    pub rows: Vec<Value>,
+    pub fn rows(self) -> Result<Vec<Value>, QboError> {
+        self.into_rows().collect()
+    }
+
+    /// The `Id` of the last row, read without parsing the rest of it.
+    fn last_id(&self) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct IdOnly {
+            #[serde(rename = "Id")]
+            id: Option<Value>,
+        }
+        let row: IdOnly = serde_json::from_str(self.rows.last()?.get()).ok()?;
+        match row.id? {
+            Value::String(id) => Some(id),
+            Value::Number(id) => Some(id.to_string()),
+            _ => None,
+        }
+    }
 }
 
 /// Where a page stream stands.
@@ -356,28 +402,7 @@ impl<T: TokenSource> QboClient<T> {
         page_size: u32,
     ) -> Result<Page, QboError> {
         let statement = query.statement(Some(start_position), Some(page_size))?;
-        let mut answer = self.query(&statement).await?;
-        // Moved out of the answer, not cloned: a page of a thousand
-        // documents is parsed once and never copied.
-        let rows = match answer
-            .as_object_mut()
-            .and_then(|members| {
-                members
-                    .iter_mut()
-                    .find(|(key, _)| key.eq_ignore_ascii_case(query.entity()))
-            })
-            .map(|(_, rows)| rows.take())
-        {
-            None => Vec::new(),
-            Some(Value::Array(rows)) => rows,
-            Some(_) => {
-                return Err(QboError::protocol(
-                    Some(200),
-                    format!("the {} rows of the answer are not a list", query.entity()),
-                    None,
-                ));
-            }
-        };
+        let rows = self.query_raw_rows(&statement, query.entity()).await?;
         Ok(Page {
             start_position,
             rows,
@@ -425,11 +450,7 @@ impl<T: TokenSource> QboClient<T> {
                     Ok(mut page) => {
                         page.start_position = start_position;
                         let returned = u32::try_from(page.rows.len()).unwrap_or(u32::MAX);
-                        let last_id = page.rows.last().and_then(|row| match row.get("Id") {
-                            Some(Value::String(id)) => Some(id.clone()),
-                            Some(Value::Number(id)) => Some(id.to_string()),
-                            _ => None,
-                        });
+                        let last_id = page.last_id();
                         let next = match last_id {
                             Some(last_id) if returned >= page_size => Keyset::After(
                                 Some(last_id),

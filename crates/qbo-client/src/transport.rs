@@ -13,6 +13,7 @@
 //! - A 401 makes the [`TokenSource`] refresh once and the request is retried
 //!   once; a second 401 is returned as [`QboError::AuthExpired`].
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
@@ -29,6 +30,7 @@ use rand_chacha::ChaCha8Rng;
 use reqwest::Method;
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tracing::Instrument;
 use url::Url;
@@ -493,6 +495,38 @@ impl<T: TokenSource> QboClient<T> {
         entity_object(answer, "QueryResponse")
     }
 
+    /// Runs a query statement like [`Self::query`] and returns the rows of
+    /// `entity` as the JSON text of each, without parsing them into values
+    /// (an answer without such rows has none).
+    pub(crate) async fn query_raw_rows(
+        &self,
+        statement: &str,
+        entity: &str,
+    ) -> Result<Vec<Box<RawValue>>, QboError> {
+        let call = Call {
+            method: Method::POST,
+            segments: vec!["query".to_owned()],
+            params: Vec::new(),
+            body: Body::QueryText(Bytes::copy_from_slice(statement.as_bytes())),
+            request_id: None,
+            class: RequestClass::Single,
+        };
+        let (members, intuit_tid) = self.execute_parsed(&call, parse_raw_query).await?;
+        let Some((_, rows)) = members
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(entity))
+        else {
+            return Ok(Vec::new());
+        };
+        serde_json::from_str(rows.get()).map_err(|_| {
+            QboError::protocol(
+                Some(200),
+                format!("the {entity} rows of the answer are not a list"),
+                intuit_tid.as_deref(),
+            )
+        })
+    }
+
     /// Sends one call built by another module of this crate (CDC, batch) and
     /// returns the whole answer body with its `intuit_tid`. `json_body`, when
     /// given, is sent as `application/json`.
@@ -574,6 +608,17 @@ impl<T: TokenSource> QboClient<T> {
     /// Sends a call until it succeeds or fails for good: one refresh after a
     /// 401, pauses after 429s, backoff after transient failures.
     async fn execute(&self, call: &Call<'_>) -> Result<Answer, QboError> {
+        self.execute_parsed(call, parse_answer).await
+    }
+
+    /// [`Self::execute`] with the answer's body read by `parse`, which
+    /// sees the bytes of a 2xx answer and its `intuit_tid`. A failure it
+    /// reports (a Fault in a 200, say) is retried like one in the status.
+    async fn execute_parsed<A>(
+        &self,
+        call: &Call<'_>,
+        parse: fn(&[u8], Option<String>) -> Result<A, QboError>,
+    ) -> Result<A, QboError> {
         let url = self.url(call);
         let span = tracing::info_span!(
             "qbo_request",
@@ -594,7 +639,7 @@ impl<T: TokenSource> QboClient<T> {
                 let token = self.inner.tokens.access_token().await?;
                 attempts += 1;
                 tracing::Span::current().record("attempts", attempts);
-                match self.attempt(call, &url, &token).await {
+                match self.attempt(call, &url, &token, parse).await {
                     Ok(answer) => return Ok(answer),
                     Err(QboError::AuthExpired { .. }) if !refreshed => {
                         refreshed = true;
@@ -631,7 +676,13 @@ impl<T: TokenSource> QboClient<T> {
     }
 
     /// One send: waits for the pacer, sends, reads the whole answer.
-    async fn attempt(&self, call: &Call<'_>, url: &Url, token: &str) -> Result<Answer, QboError> {
+    async fn attempt<A>(
+        &self,
+        call: &Call<'_>,
+        url: &Url,
+        token: &str,
+        parse: fn(&[u8], Option<String>) -> Result<A, QboError>,
+    ) -> Result<A, QboError> {
         let permit = self.inner.pacer.acquire(call.class).await;
         let mut request = self
             .inner
@@ -682,18 +733,7 @@ impl<T: TokenSource> QboClient<T> {
             let retry_after = retry_after.or(Some(self.inner.config.default_throttle_wait));
             return Err(error_from_response(status, &bytes, tid, retry_after));
         }
-        let body: Value = serde_json::from_slice(&bytes).map_err(|error| {
-            QboError::protocol(
-                Some(status),
-                format!("the answer is not valid JSON ({error})"),
-                tid,
-            )
-        })?;
-        if let Some(fault) = parse_json_fault(&body) {
-            // QBO can answer 200 with a Fault body; it is still a failure.
-            return Err(classify_fault(400, &fault, tid, None));
-        }
-        Ok(Answer { body, intuit_tid })
+        parse(&bytes, intuit_tid)
     }
 
     /// The wait before retry number `retry + 1`: the base doubled per retry,
@@ -737,6 +777,62 @@ fn with_sparse(body: &Value, sparse: bool) -> Value {
 }
 
 /// Takes the object named `name` (any case) out of an answer.
+/// A 2xx answer's body read whole.
+fn parse_answer(bytes: &[u8], intuit_tid: Option<String>) -> Result<Answer, QboError> {
+    let tid = intuit_tid.as_deref();
+    let body: Value = serde_json::from_slice(bytes).map_err(|error| invalid_json(&error, tid))?;
+    if let Some(fault) = parse_json_fault(&body) {
+        // QBO can answer 200 with a Fault body; it is still a failure.
+        return Err(classify_fault(400, &fault, tid, None));
+    }
+    Ok(Answer { body, intuit_tid })
+}
+
+fn invalid_json(error: &serde_json::Error, intuit_tid: Option<&str>) -> QboError {
+    QboError::protocol(
+        Some(200),
+        format!("the answer is not valid JSON ({error})"),
+        intuit_tid,
+    )
+}
+
+/// A query's answer with its rows kept as the JSON text QuickBooks sent:
+/// the `QueryResponse` members, each as its text.
+#[derive(Deserialize)]
+struct RawQueryAnswer {
+    #[serde(rename = "QueryResponse", alias = "queryResponse")]
+    response: Option<RawMembers>,
+    #[serde(rename = "Fault", alias = "fault")]
+    fault: Option<Value>,
+}
+
+/// The `QueryResponse` members of a query's answer, each as its JSON text.
+type RawMembers = HashMap<String, Box<RawValue>>;
+
+/// A 2xx answer to a query, its members unparsed, with its `intuit_tid`.
+fn parse_raw_query(
+    bytes: &[u8],
+    intuit_tid: Option<String>,
+) -> Result<(RawMembers, Option<String>), QboError> {
+    let tid = intuit_tid.as_deref();
+    let answer: RawQueryAnswer =
+        serde_json::from_slice(bytes).map_err(|error| invalid_json(&error, tid))?;
+    if let Some(fault) = answer.fault {
+        let body = json!({ "Fault": fault });
+        if let Some(fault) = parse_json_fault(&body) {
+            return Err(classify_fault(400, &fault, tid, None));
+        }
+    }
+    match answer.response {
+        Some(members) => Ok((members, intuit_tid)),
+        None => Err(QboError::protocol(
+            Some(200),
+            "the answer has no QueryResponse object",
+            tid,
+        )),
+    }
+}
+
 fn entity_object(answer: Answer, name: &str) -> Result<Value, QboError> {
     let Answer { body, intuit_tid } = answer;
     let Value::Object(members) = body else {

@@ -398,8 +398,8 @@ async fn read_all(client: &QboClient<EmulatorTokens>, entity_type: EntityType) -
     let mut rows = Vec::new();
     let mut pages = std::pin::pin!(client.pages(Query::select(entity_type.name()), 1000));
     while let Some(page) = pages.next().await {
-        let page = page.unwrap_or_else(|error| panic!("reading {entity_type}: {error}"));
-        rows.extend(page.rows);
+        let page = page.and_then(qbo_client::Page::rows);
+        rows.extend(page.unwrap_or_else(|error| panic!("reading {entity_type}: {error}")));
     }
     rows
 }

@@ -499,13 +499,16 @@ impl<T: TokenSource + 'static> Engine<T> {
     ) -> Result<u64, EngineError> {
         let _writing = self.writing.lock().await;
         let mut staged = Staged::default();
-        let ids: Vec<String> = page.rows.iter().filter_map(qbo_id_of).collect();
+        // Parsed only now, by the writer: the pages read ahead of it stay
+        // the size of their text.
+        let rows = page.rows()?;
+        let ids: Vec<String> = rows.iter().filter_map(qbo_id_of).collect();
         let known = self.store.records_by_qbo_ids(entity, &ids).await?;
         staged.prefetch(entity, &ids, known);
-        let count = u64::try_from(page.rows.len()).unwrap_or(u64::MAX);
+        let count = u64::try_from(rows.len()).unwrap_or(u64::MAX);
         // Each document goes as soon as it is staged, so a page is not held
         // in memory beside its staged records.
-        for row in page.rows {
+        for row in rows {
             let Some(qbo_id) = qbo_id_of(&row) else {
                 continue;
             };
