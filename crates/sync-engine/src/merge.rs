@@ -466,11 +466,28 @@ fn identical_value(left: &Value, right: &Value) -> bool {
 }
 
 /// Exactly equal (as `==`); `reordered` is set when some object lists its
-/// members in another order (equal values whose text differs).
+/// members in another order (equal values whose text differs). Inlined
+/// where it is called, so that the members most values hold, text and
+/// numbers, are compared without a call; objects and arrays go to
+/// [`exact_within`].
+#[inline]
 fn exact(left: &Value, right: &Value, reordered: &mut bool) -> bool {
     match (left, right) {
         (Value::String(left), Value::String(right)) => same_text(left, right),
         (Value::Number(left), Value::Number(right)) => same_text(left.as_str(), right.as_str()),
+        (Value::Object(_), Value::Object(_)) | (Value::Array(_), Value::Array(_)) => {
+            exact_within(left, right, reordered)
+        }
+        (Value::Bool(left), Value::Bool(right)) => left == right,
+        (Value::Null, Value::Null) => true,
+        _ => false,
+    }
+}
+
+/// [`exact`] for two objects or two arrays, member by member.
+#[inline(never)]
+fn exact_within(left: &Value, right: &Value, reordered: &mut bool) -> bool {
+    match (left, right) {
         (Value::Object(left), Value::Object(right)) => {
             left.len() == right.len()
                 && left.iter().zip(right).all(
@@ -493,8 +510,6 @@ fn exact(left: &Value, right: &Value, reordered: &mut bool) -> bool {
                     .zip(right)
                     .all(|(left, right)| exact(left, right, reordered))
         }
-        (Value::Bool(left), Value::Bool(right)) => left == right,
-        (Value::Null, Value::Null) => true,
         _ => false,
     }
 }
@@ -527,16 +542,24 @@ fn merge_value(
     if identical(local, base) {
         return remote;
     }
-    if identical(remote.as_ref(), base) {
-        return local.cloned();
-    }
+    // Local differs from the base. If it equals QuickBooks' value, that
+    // differs from the base too: the same change on both sides. Asking this
+    // first reads such a change once; asking first whether QuickBooks left
+    // the value alone read it twice.
     if let (Some(local_value), Some(remote_value)) = (local, &remote) {
         let mut reordered = false;
         if exact(local_value, remote_value, &mut reordered) {
             // The same change on both sides: the local value, which is
             // QuickBooks' one when both list their members alike.
-            return if reordered { local.cloned() } else { remote };
+            return if reordered {
+                take_local(remote, local)
+            } else {
+                remote
+            };
         }
+    }
+    if identical(remote.as_ref(), base) {
+        return take_local(remote, local);
     }
     // Both sides touched it. Objects and lines merge member by member, so a
     // change one side made inside is kept even where the other side only
@@ -597,9 +620,64 @@ fn merge_whole(
         return remote;
     }
     if equivalent_member(remote.as_ref(), base) {
-        return local.cloned();
+        return take_local(remote, local);
     }
     conflict(path, base, local, remote, conflicts)
+}
+
+/// The local value, written over QuickBooks' one: see [`copy_into`].
+fn take_local(remote: Option<Value>, local: Option<&Value>) -> Option<Value> {
+    let local = local?;
+    Some(match remote {
+        Some(mut remote) => {
+            copy_into(&mut remote, local);
+            remote
+        }
+        None => local.clone(),
+    })
+}
+
+/// Makes `target` an exact copy of `source` (the same members in the same
+/// order, the same spelling), keeping what already holds the same text.
+/// Where this side changed a field QuickBooks left alone, QuickBooks'
+/// value is the base, so all but the change is already there: a line with
+/// one quantity changed costs the copy of that number, not a copy of the
+/// whole line and the drop of QuickBooks' one.
+fn copy_into(target: &mut Value, source: &Value) {
+    match (&mut *target, source) {
+        (Value::Null, Value::Null) => {}
+        (Value::Bool(target), Value::Bool(source)) => *target = *source,
+        (Value::String(target), Value::String(source)) => {
+            if !same_text(target, source) {
+                source.clone_into(target);
+            }
+        }
+        (Value::Number(target), Value::Number(source)) => {
+            if !same_text(target.as_str(), source.as_str()) {
+                target.clone_from(source);
+            }
+        }
+        (Value::Array(target), Value::Array(source)) => {
+            target.truncate(source.len());
+            for (target, source) in target.iter_mut().zip(source) {
+                copy_into(target, source);
+            }
+            let kept = target.len();
+            target.extend(source.iter().skip(kept).cloned());
+        }
+        (Value::Object(target), Value::Object(source))
+            if target.len() == source.len()
+                && target
+                    .keys()
+                    .zip(source.keys())
+                    .all(|(target, source)| same_text(target, source)) =>
+        {
+            for ((_, target), (_, source)) in target.iter_mut().zip(source) {
+                copy_into(target, source);
+            }
+        }
+        (target, source) => *target = source.clone(),
+    }
 }
 
 /// Records a conflict; the merged object keeps the local value.
@@ -641,6 +719,13 @@ impl<'a> LineKeys<'a> {
                         id = Some(value);
                     } else if same_text(name, "DetailType") {
                         kind = Some(value);
+                    } else {
+                        continue;
+                    }
+                    // A member name is there once: the rest of the line
+                    // need not be read.
+                    if id.is_some() && kind.is_some() {
+                        break;
                     }
                 }
             }
@@ -761,23 +846,51 @@ fn member<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
 /// Equal text, compared here eight bytes at a time: member names and most
 /// values are a few bytes long, and a call to the C library's `memcmp` for
 /// each costs more than the comparison (the merge compares thousands of
-/// them per record).
+/// them per record). The bytes after the last whole word are compared as
+/// the last eight bytes (overlapping the words), and text shorter than a
+/// word as two overlapping halves, rather than byte by byte.
 #[inline]
 fn same_text(left: &str, right: &str) -> bool {
     let (left, right) = (left.as_bytes(), right.as_bytes());
     if left.len() != right.len() {
         return false;
     }
-    let (left_words, left_rest) = left.as_chunks::<8>();
-    let (right_words, right_rest) = right.as_chunks::<8>();
-    left_words
-        .iter()
-        .zip(right_words)
-        .all(|(left, right)| u64::from_ne_bytes(*left) == u64::from_ne_bytes(*right))
-        && left_rest
-            .iter()
-            .zip(right_rest)
-            .all(|(left, right)| left == right)
+    match (left.last_chunk::<8>(), right.last_chunk::<8>()) {
+        (Some(left_last), Some(right_last)) => {
+            let (left_words, _) = left.as_chunks::<8>();
+            let (right_words, _) = right.as_chunks::<8>();
+            u64::from_ne_bytes(*left_last) == u64::from_ne_bytes(*right_last)
+                && left_words
+                    .iter()
+                    .zip(right_words)
+                    .all(|(left, right)| u64::from_ne_bytes(*left) == u64::from_ne_bytes(*right))
+        }
+        _ => same_short_text(left, right),
+    }
+}
+
+/// [`same_text`] for up to seven bytes of equal length: four bytes at each
+/// end (overlapping) from four bytes on, else the first, middle and last
+/// byte, which are all of them.
+#[inline]
+fn same_short_text(left: &[u8], right: &[u8]) -> bool {
+    match (
+        left.first_chunk::<4>(),
+        left.last_chunk::<4>(),
+        right.first_chunk::<4>(),
+        right.last_chunk::<4>(),
+    ) {
+        (Some(left_first), Some(left_last), Some(right_first), Some(right_last)) => {
+            u32::from_ne_bytes(*left_first) == u32::from_ne_bytes(*right_first)
+                && u32::from_ne_bytes(*left_last) == u32::from_ne_bytes(*right_last)
+        }
+        _ => {
+            let middle = left.len() / 2;
+            left.first() == right.first()
+                && left.get(middle) == right.get(middle)
+                && left.last() == right.last()
+        }
+    }
 }
 
 fn find_line<'a>(items: &'a [Value], id: &str) -> Option<&'a Value> {
@@ -1589,6 +1702,28 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// The word-wise comparison agrees with `==` at every length a member
+    /// name or value has, wherever the one differing byte is.
+    #[test]
+    fn same_text_tells_every_differing_byte() {
+        for length in 0..=40 {
+            let text: String = (0..length)
+                .map(|index| char::from(b'a' + (index % 26) as u8))
+                .collect();
+            assert!(same_text(&text, &text.clone()), "{text:?}");
+            for at in 0..length {
+                let mut other = text.clone().into_bytes();
+                if let Some(byte) = other.get_mut(at) {
+                    *byte = b'Z';
+                }
+                let other = String::from_utf8(other).unwrap();
+                assert!(!same_text(&text, &other), "{text:?} against {other:?}");
+                assert!(!same_text(&other, &text), "{other:?} against {text:?}");
+            }
+            assert!(!same_text(&text, &format!("{text}a")));
         }
     }
 
