@@ -483,15 +483,7 @@ impl<T: TokenSource> QboClient<T> {
     /// `application/text`). Returns the `QueryResponse` object: the rows
     /// under the entity's name, `startPosition`, `maxResults`, `totalCount`.
     pub async fn query(&self, statement: &str) -> Result<Value, QboError> {
-        let call = Call {
-            method: Method::POST,
-            segments: vec!["query".to_owned()],
-            params: Vec::new(),
-            body: Body::QueryText(Bytes::copy_from_slice(statement.as_bytes())),
-            request_id: None,
-            class: RequestClass::Single,
-        };
-        let answer = self.execute(&call).await?;
+        let answer = self.execute(&query_call(statement)).await?;
         entity_object(answer, "QueryResponse")
     }
 
@@ -503,15 +495,9 @@ impl<T: TokenSource> QboClient<T> {
         statement: &str,
         entity: &str,
     ) -> Result<Vec<Box<RawValue>>, QboError> {
-        let call = Call {
-            method: Method::POST,
-            segments: vec!["query".to_owned()],
-            params: Vec::new(),
-            body: Body::QueryText(Bytes::copy_from_slice(statement.as_bytes())),
-            request_id: None,
-            class: RequestClass::Single,
-        };
-        let (members, intuit_tid) = self.execute_parsed(&call, parse_raw_query).await?;
+        let (members, intuit_tid) = self
+            .execute_parsed(&query_call(statement), parse_raw_query)
+            .await?;
         let Some((_, rows)) = members
             .iter()
             .find(|(key, _)| key.eq_ignore_ascii_case(entity))
@@ -777,6 +763,18 @@ fn with_sparse(body: &Value, sparse: bool) -> Value {
 }
 
 /// Takes the object named `name` (any case) out of an answer.
+/// `POST /query` with the statement as `application/text`.
+fn query_call(statement: &str) -> Call<'static> {
+    Call {
+        method: Method::POST,
+        segments: vec!["query".to_owned()],
+        params: Vec::new(),
+        body: Body::QueryText(Bytes::copy_from_slice(statement.as_bytes())),
+        request_id: None,
+        class: RequestClass::Single,
+    }
+}
+
 /// A 2xx answer's body read whole.
 fn parse_answer(bytes: &[u8], intuit_tid: Option<String>) -> Result<Answer, QboError> {
     let tid = intuit_tid.as_deref();
