@@ -10,7 +10,6 @@ mod events;
 mod logging;
 mod menu;
 mod notify;
-mod render;
 mod state;
 mod timing;
 mod tray;
@@ -37,7 +36,6 @@ pub fn run() {
         }))
         .setup(|app| {
             timing::mark("setup-started");
-            render::without_compositing(app);
             let paths = app_paths(app.handle())?;
             let guard = logging::init(&paths.log_dir)?;
             // The guard must live as long as the app, or buffered log lines are lost.
