@@ -33,6 +33,11 @@ use tokio::sync::{Mutex, MutexGuard};
 /// How long a page may take to show an element before the scenario fails.
 const PATIENCE: Duration = Duration::from_secs(20);
 
+/// How long one scenario may run, from its turn, before its driver and app
+/// are stopped: a WebDriver call that never answers then fails the scenario
+/// with a message, instead of holding the whole run until CI's limit.
+const SCENARIO_LIMIT: Duration = Duration::from_secs(480);
+
 static ONE_AT_A_TIME: LazyLock<Mutex<()>> = LazyLock::new(|| Mutex::new(()));
 
 /// The built app, driven through tauri-driver and WebKitWebDriver.
@@ -42,6 +47,8 @@ pub struct Session {
     name: String,
     pub data_home: PathBuf,
     screenshots: PathBuf,
+    /// Dropped with the session, which tells the watchdog the scenario ended.
+    _watchdog: std::sync::mpsc::Sender<()>,
     _turn: MutexGuard<'static, ()>,
 }
 
@@ -103,6 +110,7 @@ impl Session {
             "tauri:options".into(),
             json!({ "application": env!("CARGO_BIN_EXE_ledgerlink-desktop") }),
         );
+        let watchdog = watchdog(name, driver.id());
         let url = format!("http://127.0.0.1:{port}");
         let client = connect(&url, capabilities, "tauri-driver did not start the app").await;
         Session {
@@ -111,6 +119,7 @@ impl Session {
             name: name.to_owned(),
             data_home,
             screenshots,
+            _watchdog: watchdog,
             _turn: turn,
         }
     }
@@ -417,15 +426,41 @@ impl Drop for Session {
     fn drop(&mut self) {
         // A failed scenario panics before `close`; never leave the driver or
         // the app behind.
-        #[cfg(unix)]
-        // `kill -KILL -PGID` is read by procps' kill as a signal list, so
-        // the group is named after `--`.
-        let _ = Command::new("kill")
-            .args(["-s", "KILL", "--", &format!("-{}", self.driver.id())])
-            .status();
+        kill_group(self.driver.id());
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
+}
+
+/// Kills the driver's process group: the driver, WebKitWebDriver and the app.
+fn kill_group(driver: u32) {
+    #[cfg(unix)]
+    // `kill -KILL -PGID` is read by procps' kill as a signal list, so
+    // the group is named after `--`.
+    let _ = Command::new("kill")
+        .args(["-s", "KILL", "--", &format!("-{driver}")])
+        .status();
+    #[cfg(not(unix))]
+    let _ = driver;
+}
+
+/// Stops the scenario's driver and app once it has run [`SCENARIO_LIMIT`],
+/// unless the returned sender is dropped first (the session ended).
+fn watchdog(name: &str, driver: u32) -> std::sync::mpsc::Sender<()> {
+    let (ended, watched) = std::sync::mpsc::channel::<()>();
+    let name = name.to_owned();
+    std::thread::spawn(move || {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+            watched.recv_timeout(SCENARIO_LIMIT)
+        {
+            eprintln!(
+                "[{name}] the scenario ran past {} s: its driver and app are stopped, so the call it waits on fails",
+                SCENARIO_LIMIT.as_secs()
+            );
+            kill_group(driver);
+        }
+    });
+    ended
 }
 
 /// A WebDriver session at `url`; `failure` says what it means when none
