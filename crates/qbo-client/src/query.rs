@@ -295,22 +295,20 @@ impl Page {
         self.rows.is_empty()
     }
 
-    /// The rows, full entity objects, parsed one after another.
-    pub fn into_rows(self) -> impl Iterator<Item = Result<Value, QboError>> {
-        self.rows.into_iter().map(|row| {
-            serde_json::from_str(row.get()).map_err(|error| {
-                QboError::protocol(
-                    Some(200),
-                    format!("a row of the answer could not be read ({error})"),
-                    None,
-                )
-            })
-        })
-    }
-
     /// The rows, full entity objects.
     pub fn rows(self) -> Result<Vec<Value>, QboError> {
-        self.into_rows().collect()
+        self.rows
+            .into_iter()
+            .map(|row| {
+                serde_json::from_str(row.get()).map_err(|error| {
+                    QboError::protocol(
+                        Some(200),
+                        format!("a row of the answer could not be read ({error})"),
+                        None,
+                    )
+                })
+            })
+            .collect()
     }
 
     /// The `Id` of the last row, read without parsing the rest of it.
