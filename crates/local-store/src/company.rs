@@ -102,10 +102,35 @@ const RECORD_COLUMNS: &str = "local_id, entity_type, qbo_id, sync_token, base_js
 /// How many columns [`RECORD_COLUMNS`] names.
 const RECORD_COLUMN_COUNT: usize = 26;
 
-/// Records per statement when saving many: each size is one prepared
+/// Rows per statement when saving many: each size is one prepared
 /// statement that the connection keeps, and a page of a thousand records
-/// takes sixteen statements instead of a thousand.
-const RECORDS_PER_STATEMENT: [usize; 3] = [64, 8, 1];
+/// takes sixteen statements instead of a thousand (each statement is a
+/// round trip to SQLite's thread). 64 rows of the widest table stay far
+/// inside SQLite's limit on bound values.
+const ROWS_PER_STATEMENT: [usize; 3] = [64, 8, 1];
+
+/// `rows` cut into the statement sizes of [`ROWS_PER_STATEMENT`], largest
+/// first, in order.
+fn statement_chunks<T>(mut rows: &[T]) -> Vec<&[T]> {
+    let mut chunks = Vec::new();
+    for size in ROWS_PER_STATEMENT {
+        while rows.len() >= size {
+            let (chunk, rest) = rows.split_at(size);
+            chunks.push(chunk);
+            rows = rest;
+        }
+    }
+    chunks
+}
+
+/// The ids of one multi-row INSERT in the order of its rows. SQLite does
+/// not promise an order for RETURNING, but it inserts the rows of VALUES
+/// in order and an AUTOINCREMENT id only grows, so ascending ids are the
+/// rows' order.
+fn in_insertion_order(mut ids: Vec<i64>) -> Vec<i64> {
+    ids.sort_unstable();
+    ids
+}
 
 /// The upsert of `rows` records at once. An upsert by local id, not INSERT
 /// OR REPLACE: a second record for the same QuickBooks object must fail on
@@ -255,6 +280,33 @@ impl CompanyStore {
             .await
             .map_err(StoreError::query("reading a record"))?;
         row.as_ref().map(record_from_row).transpose()
+    }
+
+    /// Many records by local id at once (the records of a batch's answers
+    /// in one query, not one each); ids without a record are left out.
+    pub async fn records_by_local_ids(
+        &self,
+        local_ids: &[&str],
+    ) -> Result<Vec<RecordRow>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in local_ids.chunks(5_000) {
+            let mut query =
+                QueryBuilder::<Sqlite>::new("SELECT * FROM records WHERE local_id IN (");
+            let mut separated = query.separated(", ");
+            for id in chunk {
+                separated.push_bind(*id);
+            }
+            query.push(")");
+            let rows = query
+                .build()
+                .fetch_all(&self.pool)
+                .await
+                .map_err(StoreError::query("reading records by local id"))?;
+            for row in &rows {
+                found.push(record_from_row(row)?);
+            }
+        }
+        Ok(found)
     }
 
     /// The record of a QuickBooks object.
@@ -430,6 +482,20 @@ impl CompanyStore {
     pub async fn records_of(&self, entities: &[&str]) -> Result<Vec<RecordRow>, StoreError> {
         self.records_of_where(entities, "", "listing records by type")
             .await
+    }
+
+    /// The pending and refused records of the given entity types, by local
+    /// id: what a push of those types starts from.
+    pub async fn pending_records_of(
+        &self,
+        entities: &[&str],
+    ) -> Result<Vec<RecordRow>, StoreError> {
+        self.records_of_where(
+            entities,
+            " AND state IN ('pending', 'error')",
+            "listing pending records by type",
+        )
+        .await
     }
 
     /// The records of the given entity types that QuickBooks has not been
@@ -669,14 +735,12 @@ impl CompanyStore {
             (&changes.agreed_records, VersionTexts::agreed),
         ];
         let mut chunks: Vec<(&[RecordRow], VersionsOf)> = Vec::new();
-        for (mut remaining, versions) in versions_of {
-            for size in RECORDS_PER_STATEMENT {
-                while remaining.len() >= size {
-                    let (chunk, rest) = remaining.split_at(size);
-                    remaining = rest;
-                    chunks.push((chunk, versions));
-                }
-            }
+        for (records, versions) in versions_of {
+            chunks.extend(
+                statement_chunks(records)
+                    .into_iter()
+                    .map(|chunk| (chunk, versions)),
+            );
         }
         let pack = |(chunk, versions): &(&[RecordRow], VersionsOf)| -> Vec<VersionTexts> {
             chunk.iter().map(versions).collect()
@@ -705,26 +769,35 @@ impl CompanyStore {
                 .await
                 .map_err(failed("removing a record"))?;
         }
-        for entry in &changes.outbox_added {
-            let id = sqlx::query(
-                "INSERT INTO outbox (local_id, entity_type, operation, request_id, payload, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&entry.local_id)
-            .bind(&entry.entity_type)
-            .bind(entry.operation.as_str())
-            .bind(&entry.request_id)
-            .bind(entry.payload.to_string())
-            .bind(time_text(&entry.created_at))
-            .execute(&mut *transaction)
-            .await
-            .map_err(failed("queueing an operation"))?
-            .last_insert_rowid();
-            committed.outbox_ids.push(id);
+        for chunk in statement_chunks(&changes.outbox_added) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO outbox (local_id, entity_type, operation, request_id, payload, created_at) ",
+            );
+            query.push_values(chunk, |mut row, entry| {
+                row.push_bind(&entry.local_id)
+                    .push_bind(&entry.entity_type)
+                    .push_bind(entry.operation.as_str())
+                    .push_bind(&entry.request_id)
+                    .push_bind(entry.payload.to_string())
+                    .push_bind(time_text(&entry.created_at));
+            });
+            query.push(" RETURNING id");
+            let ids = query
+                .build_query_scalar::<i64>()
+                .fetch_all(&mut *transaction)
+                .await
+                .map_err(failed("queueing an operation"))?;
+            committed.outbox_ids.extend(in_insertion_order(ids));
         }
-        for id in &changes.outbox_done {
-            sqlx::query("DELETE FROM outbox WHERE id = ?")
-                .bind(id)
+        for chunk in statement_chunks(&changes.outbox_done) {
+            let mut query = QueryBuilder::<Sqlite>::new("DELETE FROM outbox WHERE id IN (");
+            let mut separated = query.separated(", ");
+            for id in chunk {
+                separated.push_bind(id);
+            }
+            query.push(")");
+            query
+                .build()
                 .execute(&mut *transaction)
                 .await
                 .map_err(failed("completing an operation"))?;
@@ -766,27 +839,30 @@ impl CompanyStore {
                 .await
                 .map_err(failed("resolving a conflict"))?;
         }
-        for entry in &changes.history {
-            let id = sqlx::query(
+        for chunk in statement_chunks(&changes.history) {
+            let mut query = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO history (at, local_id, entity_type, qbo_id, direction, operation,
-                    before_json, after_json, request_id, summary)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(time_text(&entry.at))
-            .bind(&entry.local_id)
-            .bind(&entry.entity_type)
-            .bind(&entry.qbo_id)
-            .bind(entry.direction.as_str())
-            .bind(&entry.operation)
-            .bind(entry.before.as_ref().map(ToString::to_string))
-            .bind(entry.after.as_ref().map(ToString::to_string))
-            .bind(&entry.request_id)
-            .bind(&entry.summary)
-            .execute(&mut *transaction)
-            .await
-            .map_err(failed("writing history"))?
-            .last_insert_rowid();
-            committed.history_ids.push(id);
+                    before_json, after_json, request_id, summary) ",
+            );
+            query.push_values(chunk, |mut row, entry| {
+                row.push_bind(time_text(&entry.at))
+                    .push_bind(&entry.local_id)
+                    .push_bind(&entry.entity_type)
+                    .push_bind(&entry.qbo_id)
+                    .push_bind(entry.direction.as_str())
+                    .push_bind(&entry.operation)
+                    .push_bind(entry.before.as_ref().map(ToString::to_string))
+                    .push_bind(entry.after.as_ref().map(ToString::to_string))
+                    .push_bind(&entry.request_id)
+                    .push_bind(&entry.summary);
+            });
+            query.push(" RETURNING id");
+            let ids = query
+                .build_query_scalar::<i64>()
+                .fetch_all(&mut *transaction)
+                .await
+                .map_err(failed("writing history"))?;
+            committed.history_ids.extend(in_insertion_order(ids));
         }
         crate::catalogue::apply(&mut transaction, &changes).await?;
         crate::inbox::apply_links(&mut transaction, &changes.statement_links).await?;

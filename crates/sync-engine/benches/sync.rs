@@ -31,7 +31,8 @@
 //! Run: `cargo xtask bench` (or `cargo bench -p sync-engine --bench sync`).
 //! `LEDGERLINK_BENCH_TRANSACTIONS` changes the company size;
 //! `LEDGERLINK_BENCH_ONLY=pull` runs the first-pull part alone (sections
-//! 1, 3 and 4), `LEDGERLINK_BENCH_ONLY=cli` the binaries alone.
+//! 1, 3 and 4), `LEDGERLINK_BENCH_ONLY=push` the engine's push alone,
+//! `LEDGERLINK_BENCH_ONLY=cli` the binaries alone.
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::float_arithmetic)]
 
@@ -253,7 +254,7 @@ async fn main() {
     if only.is_empty() || only == "pull" {
         first_pull(transactions).await;
     }
-    if only.is_empty() {
+    if only.is_empty() || only == "push" {
         push().await;
     }
     if only.is_empty() || only == "cli" {

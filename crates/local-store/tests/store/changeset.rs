@@ -118,6 +118,90 @@ async fn a_changeset_round_trips_every_row_and_survives_a_reopen() {
 }
 
 #[tokio::test]
+async fn many_queued_operations_and_history_entries_keep_their_order_and_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = CompanyStore::open(&dir.path().join("company.sqlite"))
+        .await
+        .unwrap();
+    // 93 rows: one statement of each size the store uses, more than once
+    // for the smaller ones.
+    let count = 93;
+    let records: Vec<RecordRow> = (0..count)
+        .map(|index| invoice(&format!("r{index:03}"), None))
+        .collect();
+    // Planned in an order that is not the records' sort order.
+    let planned: Vec<String> = (0..count)
+        .rev()
+        .map(|index| format!("r{index:03}"))
+        .collect();
+    let changes = Changeset {
+        records,
+        outbox_added: planned
+            .iter()
+            .map(|local_id| NewOutboxEntry {
+                local_id: local_id.clone(),
+                entity_type: "Invoice".into(),
+                operation: OpKind::Create,
+                request_id: format!("req-{local_id}"),
+                payload: json!({"DocNumber": local_id}),
+                created_at: at(2),
+            })
+            .collect(),
+        history: planned
+            .iter()
+            .map(|local_id| NewHistoryEntry {
+                at: at(3),
+                local_id: local_id.clone(),
+                entity_type: "Invoice".into(),
+                qbo_id: None,
+                direction: Direction::Local,
+                operation: "create".into(),
+                before: None,
+                after: Some(json!({"DocNumber": local_id})),
+                request_id: Some(format!("req-{local_id}")),
+                summary: format!("Invoice {local_id} created here"),
+            })
+            .collect(),
+        ..Changeset::default()
+    };
+    let committed = store.commit(changes).await.unwrap();
+    let outbox = store.outbox().await.unwrap();
+    assert_eq!(outbox.len(), count);
+    assert_eq!(committed.outbox_ids.len(), count);
+    for ((id, entry), local_id) in committed.outbox_ids.iter().zip(&outbox).zip(&planned) {
+        assert_eq!(*id, entry.id, "the id returned for {local_id}");
+        assert_eq!(
+            &entry.local_id, local_id,
+            "the outbox keeps the planned order"
+        );
+        assert_eq!(entry.payload["DocNumber"], local_id.as_str());
+    }
+    assert_eq!(committed.history_ids.len(), count);
+    for (id, local_id) in committed.history_ids.iter().zip(&planned) {
+        let entry = store.history_entry(*id).await.unwrap().unwrap();
+        assert_eq!(&entry.local_id, local_id, "history entry {id}");
+    }
+
+    // Completing most of them at once leaves exactly the others.
+    let done: Vec<i64> = committed.outbox_ids[..count - 2].to_vec();
+    store
+        .commit(Changeset {
+            outbox_done: done,
+            ..Changeset::default()
+        })
+        .await
+        .unwrap();
+    let left: Vec<String> = store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.local_id)
+        .collect();
+    assert_eq!(left, planned[count - 2..].to_vec());
+}
+
+#[tokio::test]
 async fn a_failing_changeset_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = CompanyStore::open(&dir.path().join("c.sqlite"))

@@ -548,6 +548,14 @@ impl<T: TokenSource + 'static> Engine<T> {
         let items = self.store.records_of(&["Item"]).await?;
         let index = ItemIndex::new(&items);
         let mut moved = BTreeSet::new();
+        // Without a stock-tracked item nothing can move, and the pending
+        // documents (thousands, on a large push) need not be read.
+        let tracks_stock = items.iter().any(|item| {
+            shown(item).and_then(CatalogueKind::of_item) == Some(CatalogueKind::Product)
+        });
+        if !tracks_stock {
+            return Ok(moved);
+        }
         for record in self.store.pending_records().await? {
             if !moves_stock(&record.entity_type) {
                 continue;

@@ -16,6 +16,9 @@
 //! outbox, so no record is ever planned twice.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures::StreamExt;
 
 use local_store::{Direction, Intent, NewOutboxEntry, OpKind, OutboxEntry, RecordRow, RecordState};
 use qbo_client::{
@@ -29,7 +32,7 @@ use super::{
     CancelFlag, Engine, EngineError, ProgressFn, RecordFailure, SyncPhase, SyncProgress,
     SyncReport, check_cancel,
 };
-use crate::entities::{TRANSACTION_ENTITIES, is_master};
+use crate::entities::{MASTER_ENTITIES, TRANSACTION_ENTITIES};
 use crate::names::{NameDirectory, NameEntry, NameKind, NameResolution, resolve_party_name};
 use crate::plan::{Operation, PendingChange, plan};
 use crate::validate::{IssueCode, ReferenceIndex, validate};
@@ -38,6 +41,11 @@ use crate::validate::{IssueCode, ReferenceIndex, validate};
 /// sent again until someone changes it (sending it unchanged would be
 /// refused again, every cycle).
 pub(crate) const REFUSED_PREFIX: &str = "QuickBooks refused";
+
+/// How many batches of one stage are on their way at once. Four keep
+/// QuickBooks' batch allowance busy while each batch's answer is committed;
+/// the pacer holds them to Intuit's in-flight and per-minute limits.
+const BATCHES_AT_ONCE: usize = 4;
 
 /// Whether a record's error is a QuickBooks refusal (not a local check).
 pub(crate) fn refused_by_quickbooks(record: &RecordRow) -> bool {
@@ -143,10 +151,10 @@ enum Wave {
 }
 
 impl Wave {
-    fn includes(self, entity: &str) -> bool {
+    fn entities(self) -> &'static [&'static str] {
         match self {
-            Wave::Lists => is_master(entity),
-            Wave::Transactions => TRANSACTION_ENTITIES.contains(&entity),
+            Wave::Lists => MASTER_ENTITIES,
+            Wave::Transactions => TRANSACTION_ENTITIES,
         }
     }
 }
@@ -322,10 +330,7 @@ impl<T: TokenSource + 'static> Engine<T> {
 
     /// Every list entry QuickBooks has, for reference checks.
     pub(crate) async fn reference_index(&self) -> Result<ReferenceIndex, EngineError> {
-        let masters = self
-            .store
-            .records_of(crate::entities::MASTER_ENTITIES)
-            .await?;
+        let masters = self.store.records_of(MASTER_ENTITIES).await?;
         Ok(ReferenceIndex::from_records(masters.iter().filter_map(
             |record| {
                 let qbo_id = record.qbo_id.as_deref()?;
@@ -379,7 +384,7 @@ impl<T: TokenSource + 'static> Engine<T> {
     /// Records waiting to be sent (not in conflict, not refused as they
     /// are, not already in the outbox — an entry there is resent by the
     /// recovery under its own request id, never planned a second time).
-    async fn sendable(&self) -> Result<Vec<RecordRow>, EngineError> {
+    async fn sendable(&self, entities: &[&str]) -> Result<Vec<RecordRow>, EngineError> {
         let queued: HashSet<String> = self
             .store
             .outbox()
@@ -391,7 +396,7 @@ impl<T: TokenSource + 'static> Engine<T> {
         let held = self.store.held_records().await?;
         Ok(self
             .store
-            .pending_records()
+            .pending_records_of(entities)
             .await?
             .into_iter()
             .filter(|record| !queued.contains(&record.local_id))
@@ -437,10 +442,9 @@ impl<T: TokenSource + 'static> Engine<T> {
     async fn prepare_parties(&self) -> Result<(), EngineError> {
         let _writing = self.writing.lock().await;
         let waiting: Vec<RecordRow> = self
-            .sendable()
+            .sendable(Wave::Transactions.entities())
             .await?
             .into_iter()
-            .filter(|record| Wave::Transactions.includes(&record.entity_type))
             .filter(|record| record.intent == Intent::None)
             .collect();
         let mut directory: Option<Names> = None;
@@ -570,12 +574,7 @@ impl<T: TokenSource + 'static> Engine<T> {
     ) -> Result<bool, EngineError> {
         check_cancel(cancel)?;
         let writing = self.writing.lock().await;
-        let candidates: Vec<RecordRow> = self
-            .sendable()
-            .await?
-            .into_iter()
-            .filter(|record| wave.includes(&record.entity_type))
-            .collect();
+        let candidates = self.sendable(wave.entities()).await?;
         if candidates.is_empty() {
             return Ok(false);
         }
@@ -687,8 +686,16 @@ impl<T: TokenSource + 'static> Engine<T> {
             .iter()
             .map(|record| (record.local_id.as_str(), record))
             .collect();
-        let mut batches: Vec<(String, Vec<NewOutboxEntry>)> = Vec::new();
+        // Each batch with whether it begins a new stage: batches of one
+        // stage never depend on each other and may travel together.
+        let mut batches: Vec<(String, Vec<NewOutboxEntry>, bool)> = Vec::new();
+        let mut previous: Option<&Operation> = None;
         for batch in planned.batches(self.config.batch_size.clamp(1, 30)) {
+            let new_stage = match (previous, batch.first()) {
+                (Some(earlier), Some(first)) => first.must_follow(earlier),
+                _ => true,
+            };
+            previous = batch.first().or(previous);
             let request_id = RequestId::new().to_string();
             let entries = batch
                 .iter()
@@ -708,19 +715,17 @@ impl<T: TokenSource + 'static> Engine<T> {
                     created_at: now,
                 })
                 .collect();
-            batches.push((request_id, entries));
+            batches.push((request_id, entries, new_stage));
         }
         staged.changes.outbox_added = batches
             .iter()
-            .flat_map(|(_, entries)| entries.iter().cloned())
+            .flat_map(|(_, entries, _)| entries.iter().cloned())
             .collect();
         let committed = self.commit(staged.changes).await?;
         drop(writing);
         let mut ids = committed.outbox_ids.into_iter();
-        let total = u64::try_from(planned.operations.len()).ok();
-        let mut done = 0_u64;
-        let mut replan = false;
-        for (request_id, entries) in batches {
+        let mut stages: Vec<Vec<(String, Vec<Queued>)>> = Vec::new();
+        for (request_id, entries, new_stage) in batches {
             let queued: Vec<Queued> = entries
                 .into_iter()
                 .filter_map(|entry| {
@@ -734,17 +739,18 @@ impl<T: TokenSource + 'static> Engine<T> {
                     })
                 })
                 .collect();
-            progress(SyncProgress {
-                phase: SyncPhase::Pushing,
-                entity: queued.first().map(|entry| entry.entity.clone()),
-                done,
-                total,
-            });
-            // A cancel here leaves the rest queued; the next cycle's
-            // recovery sends it.
-            check_cancel(cancel)?;
-            done += u64::try_from(queued.len()).unwrap_or(0);
-            replan |= self.send_batch(&request_id, queued, report).await?.replan;
+            match stages.last_mut() {
+                Some(stage) if !new_stage => stage.push((request_id, queued)),
+                _ => stages.push(vec![(request_id, queued)]),
+            }
+        }
+        let total = u64::try_from(planned.operations.len()).ok();
+        let mut done = 0_u64;
+        let mut replan = false;
+        for stage in stages {
+            replan |= self
+                .send_stage(stage, (&mut done, total), report, progress, cancel)
+                .await?;
         }
         progress(SyncProgress {
             phase: SyncPhase::Pushing,
@@ -753,6 +759,82 @@ impl<T: TokenSource + 'static> Engine<T> {
             total,
         });
         Ok(replan)
+    }
+
+    /// Sends the batches of one stage, up to [`BATCHES_AT_ONCE`] at a time
+    /// (the pacer keeps them inside Intuit's limits): one batch after
+    /// another, each waiting for the last answer, cannot reach the rate
+    /// those limits allow. After a failure or a cancel no further batch
+    /// starts, but those already sent are answered and committed first;
+    /// what did not start stays in the outbox for the next cycle's recovery.
+    /// Returns whether a stale answer left records to send again.
+    async fn send_stage(
+        &self,
+        stage: Vec<(String, Vec<Queued>)>,
+        (done, total): (&mut u64, Option<u64>),
+        report: &mut SyncReport,
+        progress: ProgressFn<'_>,
+        cancel: &CancelFlag,
+    ) -> Result<bool, EngineError> {
+        progress(SyncProgress {
+            phase: SyncPhase::Pushing,
+            entity: stage
+                .first()
+                .and_then(|(_, queued)| queued.first())
+                .map(|entry| entry.entity.clone()),
+            done: *done,
+            total,
+        });
+        let stopping = AtomicBool::new(false);
+        let mut sends = futures::stream::iter(stage)
+            .map(|(request_id, queued)| {
+                let stopping = &stopping;
+                async move {
+                    let mut own = SyncReport::default();
+                    if stopping.load(Ordering::SeqCst) {
+                        return (Ok(None), 0, None, own);
+                    }
+                    let entity = queued.first().map(|entry| entry.entity.clone());
+                    let count = u64::try_from(queued.len()).unwrap_or(0);
+                    // A cancel leaves the rest queued; the next cycle's
+                    // recovery sends it.
+                    let result = match check_cancel(cancel) {
+                        Ok(()) => self
+                            .send_batch(&request_id, queued, &mut own)
+                            .await
+                            .map(Some),
+                        Err(cancelled) => Err(cancelled),
+                    };
+                    (result, count, entity, own)
+                }
+            })
+            .buffered(BATCHES_AT_ONCE);
+        let mut replan = false;
+        let mut first_error: Option<EngineError> = None;
+        while let Some((result, count, entity, own)) = sends.next().await {
+            report.absorb(own);
+            match result {
+                Ok(Some(sent)) => {
+                    replan |= sent.replan;
+                    *done += count;
+                    progress(SyncProgress {
+                        phase: SyncPhase::Pushing,
+                        entity,
+                        done: *done,
+                        total,
+                    });
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    stopping.store(true, Ordering::SeqCst);
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok(replan),
+        }
     }
 
     /// The messages of the issues that stop a record's push.
@@ -805,13 +887,28 @@ impl<T: TokenSource + 'static> Engine<T> {
             }
         }
         let _writing = self.writing.lock().await;
+        let local_ids: Vec<&str> = entries
+            .iter()
+            .map(|entry| entry.local_id.as_str())
+            .collect();
+        let stored: HashMap<String, RecordRow> = self
+            .store
+            .records_by_local_ids(&local_ids)
+            .await?
+            .into_iter()
+            .map(|record| (record.local_id.clone(), record))
+            .collect();
         let now = self.now();
         let mut staged = Staged::default();
         let mut sent = Sent::default();
         let mut stop: Option<QboError> = None;
         for (entry, result) in entries.iter().zip(results) {
             let BatchItemResult { outcome, .. } = result;
-            let record = match self.current(&staged, &entry.local_id).await? {
+            // As staged in this step, else as stored.
+            let current = staged
+                .get(&entry.local_id)
+                .or_else(|| stored.get(&entry.local_id));
+            let record = match current.cloned() {
                 Some(record) => record,
                 None => {
                     // The record was forgotten meanwhile; nothing to update.
@@ -955,18 +1052,6 @@ impl<T: TokenSource + 'static> Engine<T> {
         match stop {
             Some(error) => Err(EngineError::Qbo(error)),
             None => Ok(sent),
-        }
-    }
-
-    /// A record as staged in this step, else as stored.
-    async fn current(
-        &self,
-        staged: &Staged,
-        local_id: &str,
-    ) -> Result<Option<RecordRow>, EngineError> {
-        match staged.get(local_id) {
-            Some(record) => Ok(Some(record.clone())),
-            None => Ok(self.store.record(local_id).await?),
         }
     }
 

@@ -157,6 +157,17 @@ pub struct SyncReport {
     pub full_rescan: bool,
 }
 
+impl SyncReport {
+    /// Adds what another part of the same cycle came to.
+    pub(crate) fn absorb(&mut self, other: SyncReport) {
+        self.pulled += other.pulled;
+        self.pushed += other.pushed;
+        self.conflicts_opened += other.conflicts_opened;
+        self.failed.extend(other.failed);
+        self.full_rescan |= other.full_rescan;
+    }
+}
+
 /// One operation the next push would send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

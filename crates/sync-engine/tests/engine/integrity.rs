@@ -17,7 +17,7 @@ use local_store::{ConflictKind, Intent, MAIN_LOCATION_ID, RecordState};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use sync_engine::stock::ProductMaster;
-use sync_engine::{CancelFlag, EngineError, Resolution, SyncPhase};
+use sync_engine::{CancelFlag, EngineConfig, EngineError, Resolution, SyncPhase};
 use tokio::sync::Notify;
 
 use crate::support::{
@@ -409,6 +409,77 @@ async fn a_system_fault_on_one_batch_item_keeps_its_request_id_and_never_duplica
         "{mine:?}"
     );
     assert_one_local_record_per_qbo_id(&engine, "Bill").await;
+    assert!(engine.store().outbox().await.unwrap().is_empty());
+}
+
+// --- Batches of one stage on their way together -----------------------------
+
+#[tokio::test]
+async fn a_fault_in_one_of_several_batches_on_their_way_duplicates_nothing() {
+    let harness = Harness::start(Some((44, 10))).await;
+    let engine = harness
+        .engine_with(
+            "books",
+            EngineConfig {
+                batch_size: 5,
+                ..EngineConfig::default()
+            },
+        )
+        .await;
+    sync(&engine).await;
+    let invoices_before = harness.emulator_count("Invoice");
+    let notes: Vec<String> = (0..40).map(|index| format!("together {index}")).collect();
+    let mut local_ids = Vec::new();
+    for note in &notes {
+        let created = engine
+            .create_local("Invoice", invoice_body(&engine, note).await)
+            .await
+            .unwrap();
+        local_ids.push(created.record.local_id);
+    }
+    // Eight batches of five. QuickBooks writes the first batch to arrive,
+    // then answers one of its items with a SystemFault.
+    harness
+        .arm(json!({"kind": "item_system_fault", "method": "POST", "path": "*/batch", "b_id": "3"}))
+        .await;
+    let failed = engine.sync(&|_| {}, &CancelFlag::new()).await;
+    assert!(failed.is_err(), "{failed:?}");
+    let mut confirmed = 0;
+    for local_id in &local_ids {
+        let record = local_record(&engine, local_id).await;
+        if record.state == RecordState::Synced {
+            confirmed += 1;
+        }
+    }
+    // The batches sent beside the faulted one were answered and kept: the
+    // faulted batch's four other items and at least three whole batches.
+    assert!(confirmed >= 4 + 3 * 5, "only {confirmed} confirmed");
+    assert_eq!(
+        engine.store().outbox().await.unwrap().len(),
+        40 - confirmed,
+        "what was not confirmed waits in the outbox, and nothing else"
+    );
+    let report = sync(&engine).await;
+    assert_eq!(
+        report.pushed,
+        u64::try_from(40 - confirmed).unwrap(),
+        "{report:?}"
+    );
+    assert_eq!(harness.emulator_count("Invoice"), invoices_before + 40);
+    for (note, local_id) in notes.iter().zip(&local_ids) {
+        assert_eq!(remote_with_note(&harness, "Invoice", note), 1, "{note}");
+        let record = local_record(&engine, local_id).await;
+        assert_eq!(record.state, RecordState::Synced, "{note}");
+        let remote = harness
+            .remote("Invoice", record.qbo_id.as_deref().unwrap())
+            .await;
+        assert_eq!(
+            remote["PrivateNote"],
+            note.as_str(),
+            "{note} is bound to its own invoice"
+        );
+    }
+    assert_one_local_record_per_qbo_id(&engine, "Invoice").await;
     assert!(engine.store().outbox().await.unwrap().is_empty());
 }
 
