@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { formatDate, formatDateTime, knownLocale, relativeTime } from './format';
+import { formatAmount } from './decimal';
+import { FALLBACK_LOCALE, formatDate, formatDateTime, knownLocale, relativeTime, userLocale } from './format';
 
 const NOW = new Date('2026-12-06T12:00:00Z');
 
@@ -51,6 +52,24 @@ describe('a locale Intl does not know', () => {
     expect(formatDate('2026-03-01', 'c')).toBe(formatDate('2026-03-01', undefined));
     expect(formatDateTime('2026-12-06T12:00:00Z', 'c')).not.toBe('');
     expect(relativeTime('2026-12-06T11:55:00Z', NOW, 'c')).not.toBe('');
+  });
+});
+
+describe('the user locale', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it('is the one the webview reports when Intl knows it', () => {
+    vi.stubGlobal('navigator', { language: 'de-DE' });
+    expect(userLocale()).toBe('de-DE');
+    expect(formatAmount('18538.84', userLocale())).toBe('18.538,84');
+  });
+
+  it('groups thousands in a session with LANG=C', () => {
+    vi.stubGlobal('navigator', { language: 'c' });
+    expect(userLocale()).toBe(FALLBACK_LOCALE);
+    expect(formatAmount('18538.84', userLocale())).toBe('18,538.84');
   });
 });
 

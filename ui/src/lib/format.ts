@@ -5,13 +5,20 @@
  */
 
 /**
- * The locale the webview reports (the OS's, in the desktop app), or
- * undefined for the runtime's default when it names none Intl knows: a
- * session with `LANG=C` reports "c", and Intl throws on it.
+ * The locale for a session that names none Intl knows. A session with
+ * `LANG=C` reports "c", which Intl refuses, and WebKit's own default there
+ * is the POSIX locale, which writes 18538.84 without grouping; an
+ * accountant reads 18,538.84.
  */
-export function userLocale(): string | undefined {
+export const FALLBACK_LOCALE = 'en-US';
+
+/**
+ * The locale the webview reports (the OS's, in the desktop app), or
+ * {@link FALLBACK_LOCALE} when it names none Intl knows.
+ */
+export function userLocale(): string {
   const language = typeof navigator === 'undefined' ? '' : navigator.language;
-  return knownLocale(language);
+  return knownLocale(language) ?? FALLBACK_LOCALE;
 }
 
 /** `language` when Intl can format in it, else undefined (the default). */
