@@ -246,6 +246,21 @@ impl Names {
     }
 }
 
+/// An outbox entry's payload: the body sent, its place in its batch, and
+/// the local version it was planned from. Built member by member: `json!`
+/// would rebuild each document through serde, which a push of thousands
+/// of records pays for.
+fn outbox_payload(body: Value, request_id: &str, index: usize, planned: Option<Value>) -> Value {
+    let mut payload = serde_json::Map::new();
+    payload.insert("body".to_owned(), body);
+    payload.insert(
+        "batch".to_owned(),
+        json!({"requestId": request_id, "bId": (index + 1).to_string()}),
+    );
+    payload.insert("planned".to_owned(), planned.unwrap_or(Value::Null));
+    Value::Object(payload)
+}
+
 /// What sending one batch came to.
 #[derive(Debug, Default)]
 struct Sent {
@@ -654,8 +669,15 @@ impl<T: TokenSource + 'static> Engine<T> {
             .map(|operation| (operation.local_id.as_str(), operation))
             .collect();
         for record in &ready {
+            // Most records go out as they are: only those that change here
+            // are copied to be staged.
+            let refusal = refused.get(record.local_id.as_str());
+            let is_planned = operations.contains_key(record.local_id.as_str());
+            if refusal.is_none() && is_planned && record.state != RecordState::Error {
+                continue;
+            }
             let mut record = record.clone();
-            if let Some(reason) = refused.get(record.local_id.as_str()) {
+            if let Some(reason) = refusal {
                 report.failed.push(RecordFailure {
                     local_id: record.local_id.clone(),
                     entity: record.entity_type.clone(),
@@ -665,7 +687,7 @@ impl<T: TokenSource + 'static> Engine<T> {
                 record.state = RecordState::Error;
                 record.error = Some((*reason).to_owned());
                 staged.put(record);
-            } else if !operations.contains_key(record.local_id.as_str()) {
+            } else if !is_planned {
                 // Nothing QuickBooks would see changed (an edit undone by
                 // hand, or a delete of something never sent).
                 if record.intent != Intent::None && record.qbo_id.is_none() {
@@ -705,13 +727,14 @@ impl<T: TokenSource + 'static> Engine<T> {
                     entity_type: operation.entity.clone(),
                     operation: operation.kind,
                     request_id: RequestId::new().to_string(),
-                    payload: json!({
-                        "body": operation.body,
-                        "batch": {"requestId": request_id, "bId": (index + 1).to_string()},
-                        "planned": by_local
+                    payload: outbox_payload(
+                        operation.body.clone(),
+                        &request_id,
+                        index,
+                        by_local
                             .get(operation.local_id.as_str())
                             .and_then(|record| record.local.clone()),
-                    }),
+                    ),
                     created_at: now,
                 })
                 .collect();
