@@ -288,25 +288,8 @@ impl CompanyStore {
         &self,
         local_ids: &[&str],
     ) -> Result<Vec<RecordRow>, StoreError> {
-        let mut found = Vec::new();
-        for chunk in local_ids.chunks(5_000) {
-            let mut query =
-                QueryBuilder::<Sqlite>::new("SELECT * FROM records WHERE local_id IN (");
-            let mut separated = query.separated(", ");
-            for id in chunk {
-                separated.push_bind(*id);
-            }
-            query.push(")");
-            let rows = query
-                .build()
-                .fetch_all(&self.pool)
-                .await
-                .map_err(StoreError::query("reading records by local id"))?;
-            for row in &rows {
-                found.push(record_from_row(row)?);
-            }
-        }
-        Ok(found)
+        self.records_with(None, "local_id", local_ids, "reading records by local id")
+            .await
     }
 
     /// The record of a QuickBooks object.
@@ -331,24 +314,47 @@ impl CompanyStore {
         entity: &str,
         qbo_ids: &[String],
     ) -> Result<Vec<RecordRow>, StoreError> {
+        let qbo_ids: Vec<&str> = qbo_ids.iter().map(String::as_str).collect();
+        self.records_with(
+            Some(entity),
+            "qbo_id",
+            &qbo_ids,
+            "reading records by QuickBooks id",
+        )
+        .await
+    }
+
+    /// The records (of one type, when given) whose `column` holds one of
+    /// `values`.
+    async fn records_with(
+        &self,
+        entity: Option<&str>,
+        column: &'static str,
+        values: &[&str],
+        doing: &'static str,
+    ) -> Result<Vec<RecordRow>, StoreError> {
         let mut found = Vec::new();
-        // SQLite allows 32,766 bound values; pages are far smaller, but a
-        // caller may pass more.
-        for chunk in qbo_ids.chunks(5_000) {
-            let mut query =
-                QueryBuilder::<Sqlite>::new("SELECT * FROM records WHERE entity_type = ");
-            query.push_bind(entity.to_owned());
-            query.push(" AND qbo_id IN (");
+        // SQLite allows 32,766 bound values; callers pass far fewer, but
+        // may pass more.
+        for chunk in values.chunks(5_000) {
+            let mut query = QueryBuilder::<Sqlite>::new("SELECT * FROM records WHERE ");
+            if let Some(entity) = entity {
+                query.push("entity_type = ");
+                query.push_bind(entity);
+                query.push(" AND ");
+            }
+            query.push(column);
+            query.push(" IN (");
             let mut separated = query.separated(", ");
-            for id in chunk {
-                separated.push_bind(id.clone());
+            for value in chunk {
+                separated.push_bind(*value);
             }
             query.push(")");
             let rows = query
                 .build()
                 .fetch_all(&self.pool)
                 .await
-                .map_err(StoreError::query("reading records by QuickBooks id"))?;
+                .map_err(StoreError::query(doing))?;
             for row in &rows {
                 found.push(record_from_row(row)?);
             }
