@@ -369,6 +369,9 @@ async fn run(seed: u64) -> Result<Stats, String> {
     let config = EngineConfig {
         // Small pages, so that a first sync pages through every type.
         first_sync_page_size: 2,
+        // Small batches, so that a push has several batches of one stage on
+        // their way at once when faults, kills and a second engine strike.
+        batch_size: 2,
         ..EngineConfig::default()
     };
     let refs = Refs {
