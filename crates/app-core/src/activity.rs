@@ -6,7 +6,7 @@ use local_store::SyncRun;
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::overview::OpenTotal;
+use crate::overview::{OpenTotal, books_home_currency};
 use crate::{AppCore, CoreError, CoreResult};
 
 /// How many days the activity chart shows, today included.
@@ -131,7 +131,10 @@ impl AppCore {
             days: activity_days(&runs, first, SYNC_ACTIVITY_DAYS, offset),
             open_invoices: OpenTotal::of(&invoices),
             unpaid_bills: OpenTotal::of(&bills),
-            home_currency: invoice_currency.or(bill_currency),
+            home_currency: books_home_currency(store)
+                .await
+                .or(invoice_currency)
+                .or(bill_currency),
         })
     }
 }

@@ -1,7 +1,7 @@
 //! The Companies overview: every company at once, with what needs the
 //! user, sorted so that the company needing attention most comes first.
 
-use local_store::{ConnectionState, OpenDocuments, RecordState};
+use local_store::{CompanyStore, ConnectionState, OpenDocuments, RecordState};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -103,6 +103,23 @@ pub fn sort_overview(rows: &mut [CompanyOverview]) {
     });
 }
 
+/// The home currency the company's Preferences name, once pulled.
+pub(crate) async fn books_home_currency(store: &CompanyStore) -> Option<String> {
+    match store.records_of(&["Preferences"]).await {
+        Ok(records) => records.iter().find_map(|record| {
+            record
+                .remote
+                .as_ref()
+                .or(record.local.as_ref())
+                .and_then(sync_engine::entities::home_currency)
+        }),
+        Err(error) => {
+            tracing::warn!(%error, "reading the company's preferences failed");
+            None
+        }
+    }
+}
+
 impl AppCore {
     /// Every company with its counts and open documents, most in need of
     /// the user first. Reads each company's local store only; nothing is
@@ -167,6 +184,12 @@ impl AppCore {
                         tracing::warn!(company = %row.company.id, %error, "totalling open documents failed");
                     }
                 }
+            }
+            // The books' own setting outranks what the open documents show:
+            // QuickBooks names the home currency in Preferences even when
+            // its documents carry no currency (multicurrency off).
+            if let Some(currency) = books_home_currency(store).await {
+                row.home_currency = Some(currency);
             }
             // Held back needs the validation the push runs, against the
             // lists; only worth it when something waits.

@@ -475,7 +475,7 @@ impl SortValue {
                     },
                 ) => {
                     if let (Some(left_time), Some(right_time)) = (left_time, right_time)
-                        && let Some(ordering) = left_time.compare(right_time)
+                        && let Some(ordering) = left_time.order(right_time)
                     {
                         return ordering;
                     }
@@ -1184,11 +1184,27 @@ fn number_to_decimal(number: &serde_json::Number) -> Option<Decimal> {
         .ok()
 }
 
-/// Compares two strings held or written in a query: as instants or dates
-/// when both are, as numbers for ids, otherwise ignoring case.
+/// Compares a string held with one written in a query (a filter): as
+/// instants or dates when both are, as numbers for ids, otherwise ignoring
+/// case.
 fn compare_strings(held: &str, wanted: &str, id_field: bool) -> Ordering {
+    compare_texts(held, wanted, id_field, Temporal::compare)
+}
+
+/// Orders two strings held (a sort): as [`compare_strings`], with times
+/// ordered by [`Temporal::order`].
+fn order_strings(left: &str, right: &str, id_field: bool) -> Ordering {
+    compare_texts(left, right, id_field, Temporal::order)
+}
+
+fn compare_texts(
+    held: &str,
+    wanted: &str,
+    id_field: bool,
+    by_time: fn(&Temporal, &Temporal) -> Option<Ordering>,
+) -> Ordering {
     if let (Some(held_time), Some(wanted_time)) = (Temporal::parse(held), Temporal::parse(wanted))
-        && let Some(ordering) = held_time.compare(&wanted_time)
+        && let Some(ordering) = by_time(&held_time, &wanted_time)
     {
         return ordering;
     }
@@ -1261,6 +1277,21 @@ impl Temporal {
             (Date(left), Date(right)) => Some(left.cmp(&right)),
         }
     }
+
+    /// Orders two times held, for a sort: as [`Temporal::compare`], but a
+    /// date is its midnight whichever side it is on. `compare` cuts a time
+    /// to its date only when the date is on the left (what a filter on a
+    /// date field written with a time wants), so a date and a later time of
+    /// the same day were equal one way round and ordered the other, and a
+    /// sort could place them either way.
+    fn order(&self, other: &Temporal) -> Option<Ordering> {
+        match (*self, *other) {
+            (Temporal::Date(_), Temporal::Instant(_) | Temporal::Local(_)) => {
+                other.compare(self).map(Ordering::reverse)
+            }
+            _ => self.compare(other),
+        }
+    }
 }
 
 /// `LIKE` with `%` as the only wildcard; both sides already case-folded.
@@ -1311,7 +1342,7 @@ fn compare_values(left: Option<&Value>, right: Option<&Value>, id_field: bool) -
         (Some(left), Some(right)) => match (left, right) {
             (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
             (Value::Number(a), Value::Number(b)) => number_to_decimal(a).cmp(&number_to_decimal(b)),
-            (Value::String(a), Value::String(b)) => compare_strings(a, b, id_field),
+            (Value::String(a), Value::String(b)) => order_strings(a, b, id_field),
             // Mixed kinds do not occur for one field of one entity; any
             // fixed order will do.
             _ => kind_rank(left).cmp(&kind_rank(right)),
@@ -1581,6 +1612,30 @@ mod tests {
         assert_eq!(ids(&outcome), ["2"]);
         let outcome = run("SELECT * FROM Invoice ORDERBY TxnDate", &docs);
         assert_eq!(ids(&outcome), ["3", "2", "1"]);
+    }
+
+    #[test]
+    fn a_date_sorts_at_its_midnight_whichever_side_it_is_on() {
+        let date = json!({"Id": "10", "MetaData": {"LastUpdatedTime": "2015-07-03"}});
+        let later =
+            json!({"Id": "5", "MetaData": {"LastUpdatedTime": "2015-07-03T10:00:00-07:00"}});
+        let earlier =
+            json!({"Id": "7", "MetaData": {"LastUpdatedTime": "2015-07-02T23:00:00-07:00"}});
+        let statement = "SELECT * FROM Invoice ORDERBY MetaData.LastUpdatedTime";
+        for docs in [
+            vec![date.clone(), later.clone(), earlier.clone()],
+            vec![later.clone(), earlier.clone(), date.clone()],
+            vec![earlier.clone(), date.clone(), later.clone()],
+        ] {
+            assert_eq!(ids(&run(statement, &docs)), ["7", "10", "5"]);
+        }
+        // A filter on a date written with a time still reads its date.
+        let dated = vec![json!({"Id": "2", "TxnDate": "2015-07-03"})];
+        let outcome = run(
+            "SELECT * FROM Invoice WHERE TxnDate = '2015-07-03T23:00:00-07:00'",
+            &dated,
+        );
+        assert_eq!(ids(&outcome), ["2"]);
     }
 
     #[test]

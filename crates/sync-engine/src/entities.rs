@@ -84,6 +84,18 @@ pub fn is_master(entity: &str) -> bool {
     MASTER_ENTITIES.contains(&entity)
 }
 
+/// The home currency a `Preferences` object names
+/// (`CurrencyPrefs.HomeCurrency`), which QuickBooks sends whether or not
+/// multicurrency is on.
+pub fn home_currency(preferences: &Value) -> Option<String> {
+    preferences
+        .pointer("/CurrencyPrefs/HomeCurrency/value")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|code| !code.is_empty())
+        .map(str::to_owned)
+}
+
 /// One of the twelve transaction types.
 pub fn is_transaction(entity: &str) -> bool {
     TRANSACTION_ENTITIES.contains(&entity)

@@ -115,8 +115,16 @@ async fn the_overview_counts_match_quickbooks_and_the_company_with_work_comes_fi
         assert_eq!(listed.total, count, "{entity}");
     }
     // The demo's documents name no currency (a company without
-    // multicurrency), so the home currency stays unknown rather than guessed.
-    assert_eq!(row.home_currency, None);
+    // multicurrency); the home currency is the one QuickBooks' Preferences
+    // name, read from the books as pulled.
+    let preferences = demo_query(core, &realm, "select * from Preferences").await;
+    let home =
+        preferences["QueryResponse"]["Preferences"][0]["CurrencyPrefs"]["HomeCurrency"]["value"]
+            .as_str()
+            .expect("QuickBooks names a home currency");
+    assert_eq!(row.home_currency.as_deref(), Some(home));
+    // An idle company that was never synced has no preferences to read.
+    assert_eq!(rows[1].home_currency, None);
 
     // The pending number opens the pending records.
     let pending = core
