@@ -80,6 +80,24 @@ describe('the companies overview', () => {
     expect(screen.queryByTestId('overview-conflicts-c-1')).toBeNull();
   });
 
+  it('names a currency every company shares once, in the headings', async () => {
+    mocked.listCompanies.mockResolvedValue([quiet, conflicted]);
+    const companies = new CompaniesStore({}, new SyncStore());
+    await companies.load();
+    const shared = rows.map((row) => ({ ...row, homeCurrency: 'USD' }));
+    render(CompaniesOverview, { rows: shared, companies });
+    const headings = [...screen.getByTestId('overview-table').querySelectorAll('thead th')].map((cell) =>
+      cell.textContent?.trim(),
+    );
+    expect(headings).toContain('Open invoices (USD)');
+    expect(headings).toContain('Unpaid bills (USD)');
+    const figure = screen.getByTestId('overview-invoices-c-2');
+    expect(figure.textContent).not.toContain('USD');
+    expect(figure.textContent).toContain('4 ·');
+    // The accessible name still says the currency.
+    expect(figure.getAttribute('aria-label')).toContain('USD');
+  });
+
   it('opens the company from its name and each number on its filtered page', async () => {
     const user = userEvent.setup();
     const { companies, navigation, records, pending } = await setUp();
