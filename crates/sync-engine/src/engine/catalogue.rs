@@ -109,11 +109,18 @@ impl<'a> ItemIndex<'a> {
 
     /// Whether QuickBooks tracks the quantity of the item a line names.
     fn is_tracked(&self, reference: &str) -> bool {
-        self.get(reference)
-            .and_then(shown)
-            .and_then(CatalogueKind::of_item)
-            == Some(CatalogueKind::Product)
+        self.get(reference).is_some_and(tracks_quantity)
     }
+
+    /// Whether any item has its quantity tracked.
+    fn tracks_any(&self) -> bool {
+        self.by_reference.values().any(|item| tracks_quantity(item))
+    }
+}
+
+/// Whether QuickBooks tracks the quantity of this item.
+fn tracks_quantity(item: &RecordRow) -> bool {
+    shown(item).and_then(CatalogueKind::of_item) == Some(CatalogueKind::Product)
 }
 
 /// `SELECT * FROM Item WHERE Id IN (…)`, written by qbo-client's builder,
@@ -550,10 +557,7 @@ impl<T: TokenSource + 'static> Engine<T> {
         let mut moved = BTreeSet::new();
         // Without a stock-tracked item nothing can move, and the pending
         // documents (thousands, on a large push) need not be read.
-        let tracks_stock = items.iter().any(|item| {
-            shown(item).and_then(CatalogueKind::of_item) == Some(CatalogueKind::Product)
-        });
-        if !tracks_stock {
+        if !index.tracks_any() {
             return Ok(moved);
         }
         for record in self.store.pending_records().await? {
