@@ -230,7 +230,7 @@ function decimalSeparator(locale: string | undefined): string {
  * least two decimals: "1250.5" → "1,250.50". The digits are never turned
  * into a floating-point number: the whole part is grouped as a bigint.
  */
-export function formatAmount(value: unknown, locale?: string): string {
+export function formatAmount(value: unknown, locale: string | undefined = userLocale()): string {
   const decimal = fromJson(value);
   if (decimal === null) {
     return typeof value === 'string' ? value : '';

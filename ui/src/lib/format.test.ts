@@ -64,12 +64,15 @@ describe('the user locale', () => {
     vi.stubGlobal('navigator', { language: 'de-DE' });
     expect(userLocale()).toBe('de-DE');
     expect(formatAmount('18538.84', userLocale())).toBe('18.538,84');
+    expect(formatAmount('18538.84')).toBe('18.538,84');
   });
 
   it('groups thousands in a session with LANG=C', () => {
     vi.stubGlobal('navigator', { language: 'c' });
     expect(userLocale()).toBe(FALLBACK_LOCALE);
     expect(formatAmount('18538.84', userLocale())).toBe('18,538.84');
+    // Without a locale given, an amount is written in the user's.
+    expect(formatAmount('18538.84')).toBe('18,538.84');
   });
 });
 
