@@ -10,8 +10,8 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use crate::connect::{open, parse_json, parse_optional_time, parse_time, time_text};
 use crate::{
     Changeset, Committed, ConflictKind, ConflictRow, Direction, HistoryEntry, HistoryFilter,
-    Intent, OpKind, OpenDocuments, OutboxEntry, RecordFilter, RecordRow, RecordSort, RecordState,
-    RecordSummary, StoreError,
+    Intent, NewOutboxEntry, OpKind, OpenDocuments, OutboxEntry, RecordFilter, RecordRow,
+    RecordSort, RecordState, RecordSummary, StoreError,
 };
 
 static COMPANY_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/company");
@@ -727,6 +727,28 @@ impl CompanyStore {
             .map_err(StoreError::query("reading a bookmark"))
     }
 
+    /// Adds operations to the outbox in one transaction, and returns their
+    /// ids in the order given. For a plan written a part at a time while
+    /// its first batches are already on their way; [`Self::commit`] writes
+    /// them together with other changes.
+    pub async fn queue_operations(
+        &self,
+        entries: &[NewOutboxEntry],
+    ) -> Result<Vec<i64>, StoreError> {
+        let failed = StoreError::query;
+        let mut transaction = self
+            .pool
+            .begin()
+            .await
+            .map_err(failed("starting a transaction"))?;
+        let ids = insert_outbox(&mut transaction, entries).await?;
+        transaction
+            .commit()
+            .await
+            .map_err(failed("committing queued operations"))?;
+        Ok(ids)
+    }
+
     /// Applies a changeset in one transaction: all of it, or nothing.
     pub async fn commit(&self, changes: Changeset) -> Result<Committed, StoreError> {
         let failed = StoreError::query;
@@ -775,26 +797,7 @@ impl CompanyStore {
                 .await
                 .map_err(failed("removing a record"))?;
         }
-        for chunk in statement_chunks(&changes.outbox_added) {
-            let mut query = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO outbox (local_id, entity_type, operation, request_id, payload, created_at) ",
-            );
-            query.push_values(chunk, |mut row, entry| {
-                row.push_bind(&entry.local_id)
-                    .push_bind(&entry.entity_type)
-                    .push_bind(entry.operation.as_str())
-                    .push_bind(&entry.request_id)
-                    .push_bind(entry.payload.to_string())
-                    .push_bind(time_text(&entry.created_at));
-            });
-            query.push(" RETURNING id");
-            let ids = query
-                .build_query_scalar::<i64>()
-                .fetch_all(&mut *transaction)
-                .await
-                .map_err(failed("queueing an operation"))?;
-            committed.outbox_ids.extend(in_insertion_order(ids));
-        }
+        committed.outbox_ids = insert_outbox(&mut transaction, &changes.outbox_added).await?;
         for chunk in statement_chunks(&changes.outbox_done) {
             let mut query = QueryBuilder::<Sqlite>::new("DELETE FROM outbox WHERE id IN (");
             let mut separated = query.separated(", ");
@@ -996,6 +999,36 @@ pub(crate) fn required(
 fn integer(row: &SqliteRow, column: &'static str) -> Result<i64, StoreError> {
     row.try_get::<i64, _>(column)
         .map_err(StoreError::query("reading a row"))
+}
+
+/// Inserts outbox entries, a statement of many rows at a time, and returns
+/// their ids in the order given.
+async fn insert_outbox(
+    transaction: &mut sqlx::Transaction<'_, Sqlite>,
+    entries: &[NewOutboxEntry],
+) -> Result<Vec<i64>, StoreError> {
+    let mut ids = Vec::with_capacity(entries.len());
+    for chunk in statement_chunks(entries) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO outbox (local_id, entity_type, operation, request_id, payload, created_at) ",
+        );
+        query.push_values(chunk, |mut row, entry| {
+            row.push_bind(&entry.local_id)
+                .push_bind(&entry.entity_type)
+                .push_bind(entry.operation.as_str())
+                .push_bind(&entry.request_id)
+                .push_bind(entry.payload.to_string())
+                .push_bind(time_text(&entry.created_at));
+        });
+        query.push(" RETURNING id");
+        let chunk_ids = query
+            .build_query_scalar::<i64>()
+            .fetch_all(&mut **transaction)
+            .await
+            .map_err(StoreError::query("queueing an operation"))?;
+        ids.extend(in_insertion_order(chunk_ids));
+    }
+    Ok(ids)
 }
 
 fn record_from_row(row: &SqliteRow) -> Result<RecordRow, StoreError> {

@@ -199,6 +199,30 @@ async fn many_queued_operations_and_history_entries_keep_their_order_and_ids() {
         .map(|entry| entry.local_id)
         .collect();
     assert_eq!(left, planned[count - 2..].to_vec());
+
+    // Operations queued on their own, as a plan is while its first batches
+    // are on their way, get their ids in the order given too; one for a
+    // record that does not exist stores none of its transaction.
+    let entry = |local_id: &str| NewOutboxEntry {
+        local_id: local_id.to_owned(),
+        entity_type: "Invoice".into(),
+        operation: OpKind::Update,
+        request_id: format!("again-{local_id}"),
+        payload: json!({"DocNumber": local_id}),
+        created_at: at(4),
+    };
+    let again: Vec<NewOutboxEntry> = planned[..73].iter().map(|id| entry(id)).collect();
+    let ids = store.queue_operations(&again).await.unwrap();
+    let outbox = store.outbox().await.unwrap();
+    assert_eq!(outbox.len(), 2 + 73);
+    for ((id, queued), wanted) in ids.iter().zip(&outbox[2..]).zip(&again) {
+        assert_eq!(*id, queued.id, "the id returned for {}", wanted.local_id);
+        assert_eq!(queued.local_id, wanted.local_id);
+        assert_eq!(queued.request_id, wanted.request_id);
+    }
+    let broken = vec![entry("r000"), entry("missing")];
+    assert!(store.queue_operations(&broken).await.is_err());
+    assert_eq!(store.outbox().await.unwrap().len(), 2 + 73);
 }
 
 #[tokio::test]

@@ -18,7 +18,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use chrono::{DateTime, Utc};
 use futures::StreamExt;
+use futures::channel::mpsc;
+use tokio::sync::MutexGuard;
 
 use local_store::{Direction, Intent, NewOutboxEntry, OpKind, OutboxEntry, RecordRow, RecordState};
 use qbo_client::{
@@ -34,7 +37,7 @@ use super::{
 };
 use crate::entities::{MASTER_ENTITIES, TRANSACTION_ENTITIES};
 use crate::names::{NameDirectory, NameEntry, NameKind, NameResolution, resolve_party_name};
-use crate::plan::{Operation, PendingChange, plan};
+use crate::plan::{Operation, PendingChange, Plan, plan};
 use crate::validate::{IssueCode, ReferenceIndex, validate};
 
 /// How an error stored by a QuickBooks refusal begins. Such a record is not
@@ -42,10 +45,20 @@ use crate::validate::{IssueCode, ReferenceIndex, validate};
 /// refused again, every cycle).
 pub(crate) const REFUSED_PREFIX: &str = "QuickBooks refused";
 
-/// How many batches of one stage are on their way at once. Four keep
-/// QuickBooks' batch allowance busy while each batch's answer is committed;
-/// the pacer holds them to Intuit's in-flight and per-minute limits.
-const BATCHES_AT_ONCE: usize = 4;
+/// How many batches of one stage are on their way at once, and how many
+/// are stored before the first leaves: Intuit's in-flight limit (the pacer
+/// holds them to it and to the per-minute limits). Fewer let a window's
+/// first batches wait behind answers still being committed, and every later
+/// window inherits that delay, since each batch's slot frees a window after
+/// the batch it replaces arrived.
+const BATCHES_AT_ONCE: usize = 10;
+
+/// A stored batch ready to send: its request id and its entries.
+type ReadyBatch = (String, Vec<Queued>);
+
+/// A stage's first entity type (for progress) and its batches, which
+/// arrive as they are stored and end when the stage's last is stored.
+type ReadyStage = (Option<String>, mpsc::UnboundedReceiver<ReadyBatch>);
 
 /// Whether a record's error is a QuickBooks refusal (not a local check).
 pub(crate) fn refused_by_quickbooks(record: &RecordRow) -> bool {
@@ -317,18 +330,50 @@ impl<T: TokenSource + 'static> Engine<T> {
         progress: ProgressFn<'_>,
         cancel: &CancelFlag,
     ) -> Result<(), EngineError> {
-        if self.config.auto_create_parties {
-            self.prepare_parties().await?;
-        }
         let moved_items = self.items_moved_by_pending().await?;
         let pushed_before = report.pushed;
+        // The waiting transactions are read once for the parties they name
+        // and, when no list entry waits to go first, sent as they were read:
+        // the writing lock is held from that read to their outbox, so
+        // nothing can change them in between. A large push spent a tenth of
+        // a second reading them twice before its first batch left.
+        let writing = self.writing.lock().await;
+        let mut transactions = self.sendable(Wave::Transactions.entities()).await?;
+        if self.config.auto_create_parties {
+            self.prepare_parties(&mut transactions).await?;
+        }
+        let mut carried = Some((writing, transactions));
         // A second round sends what a stale answer merged in the first.
         for _round in 0..2 {
-            let mut replan = self
-                .push_wave(Wave::Lists, report, progress, cancel)
-                .await?;
+            check_cancel(cancel)?;
+            let (writing, read) = match carried.take() {
+                Some((writing, transactions)) => (writing, Some(transactions)),
+                None => (self.writing.lock().await, None),
+            };
+            let lists = self.sendable(Wave::Lists.entities()).await?;
+            let (writing, read, mut replan) = if lists.is_empty() {
+                (writing, read, false)
+            } else {
+                // The lists go first; what they created and what changed
+                // while they were on their way is read afresh.
+                let replan = self
+                    .push_wave(Wave::Lists, writing, lists, report, progress, cancel)
+                    .await?;
+                (self.writing.lock().await, None, replan)
+            };
+            let transactions = match read {
+                Some(transactions) => transactions,
+                None => self.sendable(Wave::Transactions.entities()).await?,
+            };
             replan |= self
-                .push_wave(Wave::Transactions, report, progress, cancel)
+                .push_wave(
+                    Wave::Transactions,
+                    writing,
+                    transactions,
+                    report,
+                    progress,
+                    cancel,
+                )
                 .await?;
             if !replan {
                 break;
@@ -430,10 +475,6 @@ impl<T: TokenSource + 'static> Engine<T> {
             && self.config.products.master == crate::stock::ProductMaster::QuickBooks
     }
 
-    /// Before the lists are sent: every customer or vendor that a waiting
-    /// transaction names without an id is found, reactivated or created as a
-    /// new local list entry (never colliding with a name of another list,
-    /// PITFALLS 9), and the reference is pointed at it.
     /// Customers and vendors made here and not yet in QuickBooks, by list
     /// and lower-cased name.
     async fn unsent_parties(&self) -> Result<HashSet<(&'static str, String)>, EngineError> {
@@ -454,14 +495,14 @@ impl<T: TokenSource + 'static> Engine<T> {
         Ok(unsent)
     }
 
-    async fn prepare_parties(&self) -> Result<(), EngineError> {
-        let _writing = self.writing.lock().await;
-        let waiting: Vec<RecordRow> = self
-            .sendable(Wave::Transactions.entities())
-            .await?
-            .into_iter()
-            .filter(|record| record.intent == Intent::None)
-            .collect();
+    /// Before the lists are sent: every customer or vendor that a waiting
+    /// transaction names without an id is found, reactivated or created as a
+    /// new local list entry (never colliding with a name of another list,
+    /// PITFALLS 9), and the reference is pointed at it.
+    /// `waiting` are the transactions waiting to be sent, read under the
+    /// writing lock, which the caller holds; those that change are updated
+    /// in place as well as stored.
+    async fn prepare_parties(&self, waiting: &mut [RecordRow]) -> Result<(), EngineError> {
         let mut directory: Option<Names> = None;
         let mut reactivated: HashSet<String> = HashSet::new();
         let mut staged = Staged::default();
@@ -470,7 +511,10 @@ impl<T: TokenSource + 'static> Engine<T> {
         // when a waiting record names a party, and then only those parties,
         // so that a cycle with nothing to send does not read the lists.
         let mut unsent: Option<HashSet<(&'static str, String)>> = None;
-        for mut record in waiting {
+        for record in waiting
+            .iter_mut()
+            .filter(|record| record.intent == Intent::None)
+        {
             let Some(mut local) = record.local.clone() else {
                 continue;
             };
@@ -486,7 +530,7 @@ impl<T: TokenSource + 'static> Engine<T> {
                 Some(directory) => directory,
                 None => directory.insert(self.name_directory().await?),
             };
-            let label = label_of(&record);
+            let label = label_of(record);
             for party in wanted {
                 match resolve_party_name(&party.name, party.kind, &directory.directory) {
                     NameResolution::Existing { id } => {
@@ -570,26 +614,28 @@ impl<T: TokenSource + 'static> Engine<T> {
             }
             if record.local.as_ref() != Some(&local) {
                 record.local = Some(local);
-                refresh_columns(&mut record);
-                staged.put(record);
+                refresh_columns(record);
+                staged.put(record.clone());
             }
         }
         self.commit(staged.changes).await?;
         Ok(())
     }
 
-    /// Validates, plans, queues and sends one wave. Returns whether a stale
-    /// answer left records to send again.
+    /// Validates, plans, queues and sends one wave: `candidates` are its
+    /// waiting records, read under `writing`, which is released once the
+    /// whole plan is in the outbox. Returns whether a stale answer left
+    /// records to send again.
     async fn push_wave(
         &self,
         wave: Wave,
+        writing: MutexGuard<'_, ()>,
+        candidates: Vec<RecordRow>,
         report: &mut SyncReport,
         progress: ProgressFn<'_>,
         cancel: &CancelFlag,
     ) -> Result<bool, EngineError> {
         check_cancel(cancel)?;
-        let writing = self.writing.lock().await;
-        let candidates = self.sendable(wave.entities()).await?;
         if candidates.is_empty() {
             return Ok(false);
         }
@@ -708,92 +754,136 @@ impl<T: TokenSource + 'static> Engine<T> {
             .iter()
             .map(|record| (record.local_id.as_str(), record))
             .collect();
-        // Each batch with whether it begins a new stage: batches of one
-        // stage never depend on each other and may travel together.
-        let mut batches: Vec<(String, Vec<NewOutboxEntry>, bool)> = Vec::new();
-        let mut previous: Option<&Operation> = None;
-        for batch in planned.batches(self.config.batch_size.clamp(1, 30)) {
-            let new_stage = match (previous, batch.first()) {
-                (Some(earlier), Some(first)) => first.must_follow(earlier),
-                _ => true,
-            };
-            previous = batch.first().or(previous);
-            let request_id = RequestId::new().to_string();
-            let entries = batch
-                .iter()
-                .enumerate()
-                .map(|(index, operation)| NewOutboxEntry {
-                    local_id: operation.local_id.clone(),
-                    entity_type: operation.entity.clone(),
-                    operation: operation.kind,
-                    request_id: RequestId::new().to_string(),
-                    payload: outbox_payload(
-                        operation.body.clone(),
-                        &request_id,
-                        index,
-                        by_local
-                            .get(operation.local_id.as_str())
-                            .and_then(|record| record.local.clone()),
-                    ),
-                    created_at: now,
-                })
-                .collect();
-            batches.push((request_id, entries, new_stage));
-        }
-        staged.changes.outbox_added = batches
-            .iter()
-            .flat_map(|(_, entries, _)| entries.iter().cloned())
-            .collect();
-        let committed = self.commit(staged.changes).await?;
-        drop(writing);
-        let mut ids = committed.outbox_ids.into_iter();
-        let mut stages: Vec<Vec<(String, Vec<Queued>)>> = Vec::new();
-        for (request_id, entries, new_stage) in batches {
-            let queued: Vec<Queued> = entries
-                .into_iter()
-                .filter_map(|entry| {
-                    Some(Queued {
-                        id: ids.next()?,
-                        local_id: entry.local_id,
-                        entity: entry.entity_type,
-                        kind: entry.operation,
-                        own_request_id: entry.request_id,
-                        payload: entry.payload,
-                    })
-                })
-                .collect();
-            match stages.last_mut() {
-                Some(stage) if !new_stage => stage.push((request_id, queued)),
-                _ => stages.push(vec![(request_id, queued)]),
-            }
-        }
+        self.commit(staged.changes).await?;
         let total = u64::try_from(planned.operations.len()).ok();
-        let mut done = 0_u64;
-        let mut replan = false;
-        for stage in stages {
-            replan |= self
-                .send_stage(stage, (&mut done, total), report, progress, cancel)
-                .await?;
-        }
-        progress(SyncProgress {
-            phase: SyncPhase::Pushing,
-            entity: None,
-            done,
-            total,
-        });
-        Ok(replan)
+        // The plan goes into the outbox a few batches at a time while the
+        // batches already there are on their way, stage after stage.
+        let (stages, mut ready_stages) = mpsc::unbounded();
+        let queueing = self.queue_plan(writing, &planned, &by_local, now, stages);
+        let sending = async {
+            let mut done = 0_u64;
+            let mut replan = false;
+            while let Some((entity, batches)) = ready_stages.next().await {
+                replan |= self
+                    .send_stage(
+                        entity,
+                        batches,
+                        (&mut done, total),
+                        report,
+                        progress,
+                        cancel,
+                    )
+                    .await?;
+            }
+            progress(SyncProgress {
+                phase: SyncPhase::Pushing,
+                entity: None,
+                done,
+                total,
+            });
+            Ok::<bool, EngineError>(replan)
+        };
+        let (queued, sent) = futures::join!(queueing, sending);
+        queued?;
+        sent
     }
 
-    /// Sends the batches of one stage, up to [`BATCHES_AT_ONCE`] at a time
-    /// (the pacer keeps them inside Intuit's limits): one batch after
-    /// another, each waiting for the last answer, cannot reach the rate
-    /// those limits allow. After a failure or a cancel no further batch
-    /// starts, but those already sent are answered and committed first;
-    /// what did not start stays in the outbox for the next cycle's recovery.
-    /// Returns whether a stale answer left records to send again.
+    /// Writes a plan's batches into the outbox and hands each stage's
+    /// batches to the sender as soon as they are stored (every request id is stored before its first
+    /// send). The writing lock is released when the whole plan is stored,
+    /// so no local edit comes between the plan and its outbox; a batch the
+    /// sender does not reach (after a failure or a cancel) waits there for
+    /// the next cycle's recovery, as every planned operation did before.
+    async fn queue_plan(
+        &self,
+        writing: MutexGuard<'_, ()>,
+        planned: &Plan,
+        by_local: &HashMap<&str, &RecordRow>,
+        now: DateTime<Utc>,
+        stages: mpsc::UnboundedSender<ReadyStage>,
+    ) -> Result<(), EngineError> {
+        let mut stage: Option<mpsc::UnboundedSender<ReadyBatch>> = None;
+        let mut previous: Option<&Operation> = None;
+        let batches = planned.batches(self.config.batch_size.clamp(1, 30));
+        // The first batches leave as soon as they are stored; the rest go
+        // into the outbox in transactions twice as large each time, so that
+        // a large plan takes a few transactions, not one per batch.
+        let mut rest = batches.as_slice();
+        let mut chunk_size = BATCHES_AT_ONCE;
+        while !rest.is_empty() {
+            let (chunk, later) = rest.split_at(chunk_size.min(rest.len()));
+            rest = later;
+            chunk_size = chunk_size.saturating_mul(2);
+            let mut entries: Vec<NewOutboxEntry> = Vec::new();
+            let mut request_ids: Vec<String> = Vec::with_capacity(chunk.len());
+            for batch in chunk {
+                let request_id = RequestId::new().to_string();
+                entries.extend(batch.iter().enumerate().map(|(index, operation)| {
+                    NewOutboxEntry {
+                        local_id: operation.local_id.clone(),
+                        entity_type: operation.entity.clone(),
+                        operation: operation.kind,
+                        request_id: RequestId::new().to_string(),
+                        payload: outbox_payload(
+                            operation.body.clone(),
+                            &request_id,
+                            index,
+                            by_local
+                                .get(operation.local_id.as_str())
+                                .and_then(|record| record.local.clone()),
+                        ),
+                        created_at: now,
+                    }
+                }));
+                request_ids.push(request_id);
+            }
+            let ids = self.store.queue_operations(&entries).await?;
+            let mut queued = entries.into_iter().zip(ids).map(|(entry, id)| Queued {
+                id,
+                local_id: entry.local_id,
+                entity: entry.entity_type,
+                kind: entry.operation,
+                own_request_id: entry.request_id,
+                payload: entry.payload,
+            });
+            for (batch, request_id) in chunk.iter().zip(request_ids) {
+                // Batches of one stage never depend on each other and may
+                // travel together; a new stage waits for the last.
+                let new_stage = match (previous, batch.first()) {
+                    (Some(earlier), Some(first)) => first.must_follow(earlier),
+                    _ => true,
+                };
+                previous = batch.first().or(previous);
+                if new_stage || stage.is_none() {
+                    let (batches, ready) = mpsc::unbounded();
+                    let entity = batch.first().map(|operation| operation.entity.clone());
+                    // A sender that stopped no longer reads; what is stored
+                    // waits for the recovery.
+                    let _ = stages.unbounded_send((entity, ready));
+                    stage = Some(batches);
+                }
+                let members: Vec<Queued> = queued.by_ref().take(batch.len()).collect();
+                if let Some(stage) = &stage {
+                    let _ = stage.unbounded_send((request_id, members));
+                }
+            }
+        }
+        drop(writing);
+        Ok(())
+    }
+
+    /// Sends the batches of one stage as they are stored, up to
+    /// [`BATCHES_AT_ONCE`] at a time (the pacer keeps them inside Intuit's
+    /// limits): one batch after another, each waiting for the last answer,
+    /// cannot reach the rate those limits allow. After a failure or a
+    /// cancel no further batch starts, but those already sent are answered
+    /// and committed first; what did not start stays in the outbox for the
+    /// next cycle's recovery. Returns whether a stale answer left records to
+    /// send again.
     async fn send_stage(
         &self,
-        stage: Vec<(String, Vec<Queued>)>,
+        entity: Option<String>,
+        batches: mpsc::UnboundedReceiver<ReadyBatch>,
         (done, total): (&mut u64, Option<u64>),
         report: &mut SyncReport,
         progress: ProgressFn<'_>,
@@ -801,15 +891,12 @@ impl<T: TokenSource + 'static> Engine<T> {
     ) -> Result<bool, EngineError> {
         progress(SyncProgress {
             phase: SyncPhase::Pushing,
-            entity: stage
-                .first()
-                .and_then(|(_, queued)| queued.first())
-                .map(|entry| entry.entity.clone()),
+            entity,
             done: *done,
             total,
         });
         let stopping = AtomicBool::new(false);
-        let mut sends = futures::stream::iter(stage)
+        let mut sends = batches
             .map(|(request_id, queued)| {
                 let stopping = &stopping;
                 async move {

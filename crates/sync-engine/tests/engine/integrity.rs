@@ -2,7 +2,8 @@
 //! entry (issue 14), each driven against the emulator until it would have
 //! gone wrong — a count resent after a sale in QuickBooks, two engines on one
 //! folder, a batch item that fails after QuickBooks wrote it, a void kept
-//! against a deletion, an edit made while its push was in flight — and the
+//! against a deletion, an edit made while its push was in flight, a delete
+//! made while its plan was still being stored — and the
 //! handling that scenario tests used to pass without: a real 5010 on a field
 //! edited on both sides, and the emulator's own CDC cap.
 
@@ -603,6 +604,106 @@ async fn an_edit_made_during_a_push_that_clashes_with_the_answer_opens_a_conflic
         "MINE-1"
     );
     assert_eq!(remote_with_note(&harness, "Invoice", "in flight"), 1);
+}
+
+// --- Edits while a large plan is still being stored ------------------------
+
+/// A large plan is stored a few batches at a time while its first batches
+/// are on their way. A delete or an edit made meanwhile must wait until the
+/// whole plan is in the outbox: a record deleted (forgotten, as it never
+/// reached QuickBooks) before its create was queued would leave a create
+/// planned for a record that is gone. Both are sent by the next sync.
+#[tokio::test]
+async fn a_delete_made_while_a_plan_is_stored_waits_for_its_outbox_and_nothing_unwanted_is_created()
+{
+    let harness = Harness::start(Some((44, 10))).await;
+    let engine = harness
+        .engine_with(
+            "books",
+            EngineConfig {
+                batch_size: 1,
+                ..EngineConfig::default()
+            },
+        )
+        .await;
+    sync(&engine).await;
+    let invoices_before = harness.emulator_count("Invoice");
+    // Thirty-six batches of one (inside Intuit's forty batches a minute),
+    // stored in transactions of ten, twenty and six.
+    let notes: Vec<String> = (0..36).map(|index| format!("stored {index}")).collect();
+    let mut local_ids = Vec::new();
+    for note in &notes {
+        let created = engine
+            .create_local("Invoice", invoice_body(&engine, note).await)
+            .await
+            .unwrap();
+        local_ids.push(created.record.local_id);
+    }
+    let deleted = local_ids[35].clone();
+    let edited = local_ids[34].clone();
+    let pushing = Notify::new();
+    let started = AtomicBool::new(false);
+    let on_progress = |progress: sync_engine::SyncProgress| {
+        if progress.phase == SyncPhase::Pushing && !started.swap(true, Ordering::SeqCst) {
+            pushing.notify_one();
+        }
+    };
+    let cancel = CancelFlag::new();
+    let syncing = engine.sync(&on_progress, &cancel);
+    let editing = async {
+        pushing.notified().await;
+        engine.delete_local(&deleted).await.unwrap();
+        // The delete got in only once every planned invoice was queued:
+        // each is in the outbox or already answered.
+        let queued: Vec<String> = engine
+            .store()
+            .outbox()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|entry| entry.local_id)
+            .collect();
+        assert!(!queued.is_empty(), "the delete came during the push");
+        for (note, local_id) in notes.iter().zip(&local_ids) {
+            let answered = local_record(&engine, local_id).await.qbo_id.is_some();
+            assert!(
+                answered || queued.contains(local_id),
+                "{note} was planned but neither queued nor answered when the delete got in"
+            );
+        }
+        let mut local = local_record(&engine, &edited).await.local.unwrap();
+        local["CustomerMemo"] = json!({"value": "edited while the plan was stored"});
+        engine.edit_local(&edited, local).await.unwrap();
+    };
+    let (report, ()) = tokio::join!(syncing, editing);
+    let report = report.unwrap();
+    // Every create went out as planned; the delete and the edit follow.
+    assert_eq!(report.pushed, 36, "{report:?}");
+    assert_eq!(report.conflicts_opened, 0, "{report:?}");
+    let report = sync(&engine).await;
+    assert_eq!(report.pushed, 2, "{report:?}");
+    assert_eq!(report.conflicts_opened, 0, "{report:?}");
+    assert_eq!(remote_with_note(&harness, "Invoice", &notes[35]), 0);
+    assert!(
+        engine.store().record(&deleted).await.unwrap().is_none()
+            || local_record(&engine, &deleted).await.state == RecordState::Deleted
+    );
+    let record = local_record(&engine, &edited).await;
+    assert_eq!(record.state, RecordState::Synced);
+    assert_eq!(
+        harness
+            .remote("Invoice", record.qbo_id.as_deref().unwrap())
+            .await["CustomerMemo"]["value"],
+        "edited while the plan was stored"
+    );
+    assert_eq!(harness.emulator_count("Invoice"), invoices_before + 35);
+    for (note, local_id) in notes.iter().zip(&local_ids).take(35) {
+        assert_eq!(remote_with_note(&harness, "Invoice", note), 1, "{note}");
+        let record = local_record(&engine, local_id).await;
+        assert_eq!(record.state, RecordState::Synced, "{note}");
+    }
+    assert_one_local_record_per_qbo_id(&engine, "Invoice").await;
+    assert!(engine.store().outbox().await.unwrap().is_empty());
 }
 
 // --- A real 5010 on a field edited on both sides ----------------------------
