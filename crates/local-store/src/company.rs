@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
@@ -98,6 +98,36 @@ const RECORD_COLUMNS: &str = "local_id, entity_type, qbo_id, sync_token, base_js
     remote_json, shared_versions, state, intent, remote_deleted, active, name, doc_number,
     txn_date, amount, amount_key, counterparty, error, local_updated_at, remote_updated_at,
     updated_key, open_balance, open_home_balance, due_date, currency";
+
+/// The records waiting to be sent, found by the state index: a handful in a
+/// book of a hundred thousand. Named, as without statistics SQLite may pick
+/// a list index by type instead and walk every invoice's entry.
+const WAITING_TO_BE_SENT: (&str, &str) = (
+    "records INDEXED BY records_by_state",
+    " AND state IN ('pending', 'error')",
+);
+
+/// The changes the user held back (the partial index `records_held`).
+const HELD_RECORDS: &str = "SELECT local_id FROM records WHERE held = 1";
+
+/// The records of the given types in `from` (the table, or the table with
+/// an index named) that also meet `condition` (SQL joined to the type test
+/// with AND, or nothing), by local id.
+fn records_query<'a>(
+    entities: &[&'a str],
+    (from, condition): (&str, &str),
+) -> QueryBuilder<'a, Sqlite> {
+    let mut query =
+        QueryBuilder::<Sqlite>::new(format!("SELECT * FROM {from} WHERE entity_type IN ("));
+    let mut separated = query.separated(", ");
+    for entity in entities {
+        separated.push_bind(*entity);
+    }
+    query.push(")");
+    query.push(condition);
+    query.push(" ORDER BY local_id");
+    query
+}
 
 /// How many columns [`RECORD_COLUMNS`] names.
 const RECORD_COLUMN_COUNT: usize = 26;
@@ -486,7 +516,7 @@ impl CompanyStore {
 
     /// Every record of the given entity types.
     pub async fn records_of(&self, entities: &[&str]) -> Result<Vec<RecordRow>, StoreError> {
-        self.records_of_where(entities, "", "listing records by type")
+        self.records_of_where(entities, ("records", ""), "listing records by type")
             .await
     }
 
@@ -498,7 +528,7 @@ impl CompanyStore {
     ) -> Result<Vec<RecordRow>, StoreError> {
         self.records_of_where(
             entities,
-            " AND state IN ('pending', 'error')",
+            WAITING_TO_BE_SENT,
             "listing pending records by type",
         )
         .await
@@ -513,32 +543,23 @@ impl CompanyStore {
     ) -> Result<Vec<RecordRow>, StoreError> {
         self.records_of_where(
             entities,
-            " AND qbo_id IS NULL AND state <> 'deleted'",
+            ("records", " AND qbo_id IS NULL AND state <> 'deleted'"),
             "listing records not in QuickBooks",
         )
         .await
     }
 
-    /// The records of the given types that also meet `condition` (SQL
-    /// joined to the type test with AND, or nothing), by local id.
+    /// The records of [`records_query`], decoded.
     async fn records_of_where(
         &self,
         entities: &[&str],
-        condition: &'static str,
+        condition: (&'static str, &'static str),
         doing: &'static str,
     ) -> Result<Vec<RecordRow>, StoreError> {
         if entities.is_empty() {
             return Ok(Vec::new());
         }
-        let mut query = QueryBuilder::<Sqlite>::new("SELECT * FROM records WHERE entity_type IN (");
-        let mut separated = query.separated(", ");
-        for entity in entities {
-            separated.push_bind(*entity);
-        }
-        query.push(")");
-        query.push(condition);
-        query.push(" ORDER BY local_id");
-        let rows = query
+        let rows = records_query(entities, condition)
             .build()
             .fetch_all(&self.pool)
             .await
@@ -613,7 +634,7 @@ impl CompanyStore {
 
     /// The records whose local change the user holds back.
     pub async fn held_records(&self) -> Result<std::collections::BTreeSet<String>, StoreError> {
-        let ids: Vec<String> = sqlx::query_scalar("SELECT local_id FROM records WHERE held = 1")
+        let ids: Vec<String> = sqlx::query_scalar(HELD_RECORDS)
             .fetch_all(&self.pool)
             .await
             .map_err(StoreError::query("listing held-back changes"))?;
@@ -1051,18 +1072,18 @@ fn record_from_row(row: &SqliteRow) -> Result<RecordRow, StoreError> {
     // A column that holds text is read for itself (a shared version's
     // column is NULL), so damage to any stored text is found.
     let shared = integer(row, "shared_versions")?;
-    let remote = unpacked_json(row, "remote_json", &what("QuickBooks version"))?;
+    let remote = unpacked_json(row, "remote_json", || what("QuickBooks version"))?;
     let shared_copy = |source: &Option<serde_json::Value>, name: &str| {
         source.clone().map(Some).ok_or_else(|| StoreError::Damaged {
             what: what(&format!("{name} (shared with a version that is missing)")),
         })
     };
-    let base = match unpacked_json(row, "base_json", &what("base version"))? {
+    let base = match unpacked_json(row, "base_json", || what("base version"))? {
         Some(base) => Some(base),
         None if shared & BASE_IS_REMOTE != 0 => shared_copy(&remote, "base version")?,
         None => None,
     };
-    let local = match unpacked_json(row, "local_json", &what("local version"))? {
+    let local = match unpacked_json(row, "local_json", || what("local version"))? {
         Some(local) => Some(local),
         None if shared & LOCAL_IS_REMOTE != 0 => shared_copy(&remote, "local version")?,
         None if shared & LOCAL_IS_BASE != 0 => shared_copy(&base, "local version")?,
@@ -1087,13 +1108,26 @@ fn record_from_row(row: &SqliteRow) -> Result<RecordRow, StoreError> {
             counterparty: text(row, "counterparty")?,
         },
         error: text(row, "error")?,
-        local_updated_at: parse_optional_time(text(row, "local_updated_at")?, &what("local time"))?,
-        remote_updated_at: parse_optional_time(
-            text(row, "remote_updated_at")?,
-            &what("QuickBooks time"),
-        )?,
+        local_updated_at: record_time(row, "local_updated_at", || what("local time"))?,
+        remote_updated_at: record_time(row, "remote_updated_at", || what("QuickBooks time"))?,
         local_id,
     })
+}
+
+/// A record's stored time; `what` is worked out only to name a damaged one
+/// (a list of thousands of records would otherwise build a name for each).
+fn record_time(
+    row: &SqliteRow,
+    column: &'static str,
+    what: impl Fn() -> String,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let Some(text) = text(row, column)? else {
+        return Ok(None);
+    };
+    match DateTime::parse_from_rfc3339(&text) {
+        Ok(time) => Ok(Some(time.with_timezone(&Utc))),
+        Err(_) => parse_time(&text, &what()).map(Some),
+    }
 }
 
 /// The first byte of a record's JSON stored deflated, as books written
@@ -1139,7 +1173,7 @@ fn packed_json(value: &serde_json::Value) -> Vec<u8> {
 fn unpacked_json(
     row: &SqliteRow,
     column: &'static str,
-    what: &str,
+    what: impl Fn() -> String,
 ) -> Result<Option<serde_json::Value>, StoreError> {
     let stored: Option<&[u8]> = row
         .try_get(column)
@@ -1148,7 +1182,7 @@ fn unpacked_json(
         return Ok(None);
     };
     let damaged = |why: String| StoreError::Damaged {
-        what: format!("{what} cannot be decompressed ({why})"),
+        what: format!("{} cannot be decompressed ({why})", what()),
     };
     let inflated;
     let text = match stored.split_first() {
@@ -1174,7 +1208,7 @@ fn unpacked_json(
     serde_json::from_slice(text)
         .map(Some)
         .map_err(|error| StoreError::Damaged {
-            what: format!("{what} is not JSON ({error})"),
+            what: format!("{} is not JSON ({error})", what()),
         })
 }
 
@@ -1228,4 +1262,41 @@ fn history_from_row(row: &SqliteRow) -> Result<HistoryEntry, StoreError> {
         request_id: text(row, "request_id")?,
         summary: required(row, "summary", &what)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plan SQLite makes for `sql` with `binds`, one line a step.
+    async fn query_plan(store: &CompanyStore, sql: &str, binds: &[&str]) -> String {
+        let explain = format!("EXPLAIN QUERY PLAN {sql}");
+        let mut query = sqlx::query(&explain);
+        for bind in binds {
+            query = query.bind(*bind);
+        }
+        let rows = query.fetch_all(&store.pool).await.expect("the plan");
+        rows.iter()
+            .map(|row| row.get::<String, _>("detail"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// A push first reads the records waiting to be sent and the changes
+    /// held back: in a book of a hundred thousand records, a handful. Each
+    /// must come from its own small index, not from a walk of every
+    /// invoice's index entry or of the whole table.
+    #[tokio::test]
+    async fn waiting_and_held_records_are_read_from_their_own_indexes() {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let store = CompanyStore::open(&folder.path().join("company.sqlite"))
+            .await
+            .expect("the store opens");
+        let entities = ["Customer", "Invoice", "Bill"];
+        let waiting = records_query(&entities, WAITING_TO_BE_SENT);
+        let plan = query_plan(&store, waiting.sql(), &entities).await;
+        assert!(plan.contains("records_by_state"), "{plan}");
+        let plan = query_plan(&store, HELD_RECORDS, &[]).await;
+        assert!(plan.contains("records_held"), "{plan}");
+    }
 }

@@ -136,21 +136,22 @@ pub fn plan(changes: &[PendingChange<'_>]) -> Plan {
             Err(reason) => plan.refused.push((change.local_id.to_owned(), reason)),
         }
     }
-    plan.operations.sort_by(|left, right| {
-        left.stage()
-            .cmp(&right.stage())
-            .then_with(|| left.local_id.cmp(&right.local_id))
-    });
+    // Each operation's stage is worked out once, not at every comparison.
+    plan.operations
+        .sort_by_cached_key(|operation| (operation.stage(), operation.local_id.clone()));
     plan
 }
 
 fn plan_one(change: &PendingChange<'_>) -> Result<Option<Operation>, String> {
     let entity = change.entity_type;
-    let label = display_label(entity, change.base.unwrap_or(change.local));
-    let words = entity_words(entity).to_lowercase();
+    // Named only in a refusal: most changes are planned without them.
+    let label = || display_label(entity, change.base.unwrap_or(change.local));
+    let words = || entity_words(entity).to_lowercase();
     if is_api_read_only(entity) {
         return Err(format!(
-            "{label}: QuickBooks does not let apps change {words} records. Make the change in QuickBooks, or undo it here."
+            "{label}: QuickBooks does not let apps change {words} records. Make the change in QuickBooks, or undo it here.",
+            label = label(),
+            words = words()
         ));
     }
     if change.intent == Intent::Void && !can_void(entity) {
@@ -160,7 +161,9 @@ fn plan_one(change: &PendingChange<'_>) -> Result<Option<Operation>, String> {
             "delete it instead, or void it in QuickBooks"
         };
         return Err(format!(
-            "{label}: QuickBooks cannot void a {words} through its API; {instead}."
+            "{label}: QuickBooks cannot void a {words} through its API; {instead}.",
+            label = label(),
+            words = words()
         ));
     }
     let operation = |kind, body, fields| Operation {
@@ -183,7 +186,8 @@ fn plan_one(change: &PendingChange<'_>) -> Result<Option<Operation>, String> {
     };
     let Some(token) = change.sync_token else {
         return Err(format!(
-            "{label} has no SyncToken for QuickBooks id {id}; sync again to fetch QuickBooks' version, then push."
+            "{label} has no SyncToken for QuickBooks id {id}; sync again to fetch QuickBooks' version, then push.",
+            label = label()
         ));
     };
     match change.intent {
@@ -214,7 +218,8 @@ fn plan_one(change: &PendingChange<'_>) -> Result<Option<Operation>, String> {
         Intent::None => {
             let Some(base) = change.base else {
                 return Err(format!(
-                    "{label} has no agreed version to compare with; sync again to fetch QuickBooks' version, then push."
+                    "{label} has no agreed version to compare with; sync again to fetch QuickBooks' version, then push.",
+                    label = label()
                 ));
             };
             let fields = changed_writable_fields(entity, base, change.local);

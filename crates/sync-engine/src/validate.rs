@@ -730,7 +730,12 @@ impl Check<'_> {
         match value {
             Value::Object(map) => {
                 for (key, child) in map {
-                    if key == "LinkedTxn" {
+                    let target = reference_entity(key);
+                    // A plain value under any other name holds no
+                    // reference: no path is built for it (a push validates
+                    // thousands of records).
+                    let plain = !(child.is_object() || child.is_array());
+                    if key == "LinkedTxn" || (plain && target.is_none()) {
                         continue;
                     }
                     let child_path = if path.is_empty() {
@@ -741,7 +746,7 @@ impl Check<'_> {
                     let people_entity = key == "Entity"
                         && child.get("EntityRef").is_none()
                         && (child.get("value").is_some() || child.get("name").is_some());
-                    if let Some(target) = reference_entity(key) {
+                    if let Some(target) = target {
                         self.reference(target, key, child, &child_path, line, Some(map));
                     } else if people_entity {
                         self.reference("Party", "EntityRef", child, &child_path, line, Some(map));

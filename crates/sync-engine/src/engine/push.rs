@@ -332,25 +332,29 @@ impl<T: TokenSource + 'static> Engine<T> {
     ) -> Result<(), EngineError> {
         let moved_items = self.items_moved_by_pending().await?;
         let pushed_before = report.pushed;
-        // The waiting transactions are read once for the parties they name
-        // and, when no list entry waits to go first, sent as they were read:
-        // the writing lock is held from that read to their outbox, so
-        // nothing can change them in between. A large push spent a tenth of
-        // a second reading them twice before its first batch left.
+        // The waiting records are read once: the transactions for the
+        // parties they name and, when no list entry waits to go first, to
+        // be sent as they were read. The writing lock is held from that read
+        // to their outbox, so nothing can change them in between. A large
+        // push spent a tenth of a second reading them twice before its first
+        // batch left.
         let writing = self.writing.lock().await;
-        let mut transactions = self.sendable(Wave::Transactions.entities()).await?;
-        if self.config.auto_create_parties {
-            self.prepare_parties(&mut transactions).await?;
+        let (mut lists, mut transactions) = self.sendable_by_wave().await?;
+        if self.config.auto_create_parties && self.prepare_parties(&mut transactions).await? {
+            lists = self.sendable(Wave::Lists.entities()).await?;
         }
-        let mut carried = Some((writing, transactions));
+        let mut carried = Some((writing, lists, transactions));
         // A second round sends what a stale answer merged in the first.
         for _round in 0..2 {
             check_cancel(cancel)?;
-            let (writing, read) = match carried.take() {
-                Some((writing, transactions)) => (writing, Some(transactions)),
-                None => (self.writing.lock().await, None),
+            let (writing, lists, read) = match carried.take() {
+                Some((writing, lists, transactions)) => (writing, lists, Some(transactions)),
+                None => {
+                    let writing = self.writing.lock().await;
+                    let lists = self.sendable(Wave::Lists.entities()).await?;
+                    (writing, lists, None)
+                }
             };
-            let lists = self.sendable(Wave::Lists.entities()).await?;
             let (writing, read, mut replan) = if lists.is_empty() {
                 (writing, read, false)
             } else {
@@ -467,6 +471,21 @@ impl<T: TokenSource + 'static> Engine<T> {
             .collect())
     }
 
+    /// What [`Self::sendable`] gives for every type, as lists and
+    /// transactions.
+    async fn sendable_by_wave(&self) -> Result<(Vec<RecordRow>, Vec<RecordRow>), EngineError> {
+        let every: Vec<&str> = MASTER_ENTITIES
+            .iter()
+            .chain(TRANSACTION_ENTITIES)
+            .copied()
+            .collect();
+        Ok(self
+            .sendable(&every)
+            .await?
+            .into_iter()
+            .partition(|record| MASTER_ENTITIES.contains(&record.entity_type.as_str())))
+    }
+
     /// A new item made here while QuickBooks is the product master stays
     /// here: the catalogue reports it instead.
     pub(crate) fn held_by_product_master(&self, record: &RecordRow) -> bool {
@@ -501,10 +520,12 @@ impl<T: TokenSource + 'static> Engine<T> {
     /// PITFALLS 9), and the reference is pointed at it.
     /// `waiting` are the transactions waiting to be sent, read under the
     /// writing lock, which the caller holds; those that change are updated
-    /// in place as well as stored.
-    async fn prepare_parties(&self, waiting: &mut [RecordRow]) -> Result<(), EngineError> {
+    /// in place as well as stored. Returns whether a customer or vendor was
+    /// created or made active again (the lists waiting to be sent changed).
+    async fn prepare_parties(&self, waiting: &mut [RecordRow]) -> Result<bool, EngineError> {
         let mut directory: Option<Names> = None;
         let mut reactivated: HashSet<String> = HashSet::new();
+        let mut created_any = false;
         let mut staged = Staged::default();
         let now = self.now();
         // New parties not yet in QuickBooks, by list and name: read only
@@ -515,13 +536,14 @@ impl<T: TokenSource + 'static> Engine<T> {
             .iter_mut()
             .filter(|record| record.intent == Intent::None)
         {
-            let Some(mut local) = record.local.clone() else {
+            let Some(read) = &record.local else {
                 continue;
             };
-            let wanted = named_parties(&record.entity_type, &local);
+            let wanted = named_parties(&record.entity_type, read);
             if wanted.is_empty() {
                 continue;
             }
+            let mut local = read.clone();
             let unsent = match &mut unsent {
                 Some(unsent) => unsent,
                 None => unsent.insert(self.unsent_parties().await?),
@@ -581,6 +603,7 @@ impl<T: TokenSource + 'static> Engine<T> {
                         let list = party.kind.entity();
                         let key = (list, display_name.trim().to_lowercase());
                         if unsent.insert(key) {
+                            created_any = true;
                             let mut created = RecordRow::new(self.new_local_id(), list);
                             created.local = Some(json!({ "DisplayName": display_name }));
                             created.state = RecordState::Pending;
@@ -619,7 +642,7 @@ impl<T: TokenSource + 'static> Engine<T> {
             }
         }
         self.commit(staged.changes).await?;
-        Ok(())
+        Ok(created_any || !reactivated.is_empty())
     }
 
     /// Validates, plans, queues and sends one wave: `candidates` are its
@@ -649,28 +672,33 @@ impl<T: TokenSource + 'static> Engine<T> {
         let mut staged = Staged::default();
         let mut ready: Vec<RecordRow> = Vec::new();
         for mut record in candidates {
-            let Some(mut local) = record.local.clone() else {
+            let Some(local) = record.local.as_mut() else {
                 continue;
             };
+            // A party named without an id that QuickBooks now has is bound
+            // to it; most records name theirs by id and are left as read.
+            let mut bound = false;
             if let Some(directory) = &directory {
-                for party in named_parties(&record.entity_type, &local) {
+                for party in named_parties(&record.entity_type, local) {
                     if let NameResolution::Existing { id } =
                         resolve_party_name(&party.name, party.kind, &directory.directory)
                     {
                         let name = directory.name_of(&id, &party.name);
-                        bind_reference(&mut local, party.field, &id, &name);
+                        let before = local.get(party.field).cloned();
+                        bind_reference(local, party.field, &id, &name);
+                        bound |= local.get(party.field) != before.as_ref();
                     }
                 }
             }
-            if record.local.as_ref() != Some(&local) {
-                record.local = Some(local.clone());
+            if bound {
                 refresh_columns(&mut record);
                 staged.put(record.clone());
             }
-            let problems = if record.intent == Intent::None {
-                self.blocking_problems(&record.entity_type, &local, &refs)
-            } else {
-                Vec::new()
+            let problems = match &record.local {
+                Some(local) if record.intent == Intent::None => {
+                    self.blocking_problems(&record.entity_type, local, &refs)
+                }
+                _ => Vec::new(),
             };
             if !problems.is_empty() {
                 let message = problems.join(" ");
@@ -809,7 +837,7 @@ impl<T: TokenSource + 'static> Engine<T> {
         // into the outbox in transactions twice as large each time, so that
         // a large plan takes a few transactions, not one per batch.
         let mut rest = batches.as_slice();
-        let mut chunk_size = BATCHES_AT_ONCE;
+        let mut chunk_size = 1_usize;
         while !rest.is_empty() {
             let (chunk, later) = rest.split_at(chunk_size.min(rest.len()));
             rest = later;
