@@ -748,6 +748,14 @@ impl CompanyStore {
             .map_err(StoreError::query("reading a bookmark"))
     }
 
+    /// Starts a transaction on the company's database.
+    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
+        self.pool
+            .begin()
+            .await
+            .map_err(StoreError::query("starting a transaction"))
+    }
+
     /// Adds operations to the outbox in one transaction, and returns their
     /// ids in the order given. For a plan written a part at a time while
     /// its first batches are already on their way; [`Self::commit`] writes
@@ -757,11 +765,7 @@ impl CompanyStore {
         entries: &[NewOutboxEntry],
     ) -> Result<Vec<i64>, StoreError> {
         let failed = StoreError::query;
-        let mut transaction = self
-            .pool
-            .begin()
-            .await
-            .map_err(failed("starting a transaction"))?;
+        let mut transaction = self.begin().await?;
         let ids = insert_outbox(&mut transaction, entries).await?;
         transaction
             .commit()
@@ -773,11 +777,7 @@ impl CompanyStore {
     /// Applies a changeset in one transaction: all of it, or nothing.
     pub async fn commit(&self, changes: Changeset) -> Result<Committed, StoreError> {
         let failed = StoreError::query;
-        let mut transaction = self
-            .pool
-            .begin()
-            .await
-            .map_err(failed("starting a transaction"))?;
+        let mut transaction = self.begin().await?;
         let mut committed = Committed::default();
         let versions_of: [(&[RecordRow], VersionsOf); 2] = [
             (&changes.records, VersionTexts::of),

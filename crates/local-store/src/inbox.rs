@@ -165,11 +165,7 @@ impl CompanyStore {
         entries: &[NewInboxEntry],
     ) -> Result<(i64, Vec<i64>), StoreError> {
         let failed = StoreError::query;
-        let mut transaction = self
-            .pool
-            .begin()
-            .await
-            .map_err(failed("starting a transaction"))?;
+        let mut transaction = self.begin().await?;
         let already = entries
             .iter()
             .filter(|entry| entry.state == "already_in_quickbooks")
@@ -384,11 +380,7 @@ impl CompanyStore {
     /// Replaces the user's rules.
     pub async fn save_statement_rules(&self, rules: &[String]) -> Result<(), StoreError> {
         let failed = StoreError::query;
-        let mut transaction = self
-            .pool
-            .begin()
-            .await
-            .map_err(failed("starting a transaction"))?;
+        let mut transaction = self.begin().await?;
         sqlx::query("DELETE FROM statement_rules")
             .execute(&mut *transaction)
             .await
@@ -427,11 +419,7 @@ impl CompanyStore {
         at: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
         let failed = StoreError::query;
-        let mut transaction = self
-            .pool
-            .begin()
-            .await
-            .map_err(failed("starting a transaction"))?;
+        let mut transaction = self.begin().await?;
         let at = time_text(&at);
         let mut changed = 0;
         for update in updates {

@@ -45,12 +45,11 @@ use crate::validate::{IssueCode, ReferenceIndex, validate};
 /// refused again, every cycle).
 pub(crate) const REFUSED_PREFIX: &str = "QuickBooks refused";
 
-/// How many batches of one stage are on their way at once, and how many
-/// are stored before the first leaves: Intuit's in-flight limit (the pacer
-/// holds them to it and to the per-minute limits). Fewer let a window's
-/// first batches wait behind answers still being committed, and every later
-/// window inherits that delay, since each batch's slot frees a window after
-/// the batch it replaces arrived.
+/// How many batches of one stage are on their way at once: Intuit's
+/// in-flight limit (the pacer holds them to it and to the per-minute
+/// limits). Fewer let a window's first batches wait behind answers still
+/// being committed, and every later window inherits that delay, since each
+/// batch's slot frees a window after the batch it replaces arrived.
 const BATCHES_AT_ONCE: usize = 10;
 
 /// A stored batch ready to send: its request id and its entries.
@@ -833,9 +832,9 @@ impl<T: TokenSource + 'static> Engine<T> {
         let mut stage: Option<mpsc::UnboundedSender<ReadyBatch>> = None;
         let mut previous: Option<&Operation> = None;
         let batches = planned.batches(self.config.batch_size.clamp(1, 30));
-        // The first batches leave as soon as they are stored; the rest go
-        // into the outbox in transactions twice as large each time, so that
-        // a large plan takes a few transactions, not one per batch.
+        // The first batch leaves as soon as it is stored; the rest go into
+        // the outbox in transactions twice as large each time, so that a
+        // large plan takes a few transactions, not one per batch.
         let mut rest = batches.as_slice();
         let mut chunk_size = 1_usize;
         while !rest.is_empty() {

@@ -415,29 +415,48 @@ async fn a_system_fault_on_one_batch_item_keeps_its_request_id_and_never_duplica
 
 // --- Batches of one stage on their way together -----------------------------
 
-#[tokio::test]
-async fn a_fault_in_one_of_several_batches_on_their_way_duplicates_nothing() {
+/// Books synced once, pushing in batches of `size`.
+async fn synced_books_in_batches_of(size: usize) -> (Harness, TestEngine) {
     let harness = Harness::start(Some((44, 10))).await;
     let engine = harness
         .engine_with(
             "books",
             EngineConfig {
-                batch_size: 5,
+                batch_size: size,
                 ..EngineConfig::default()
             },
         )
         .await;
     sync(&engine).await;
-    let invoices_before = harness.emulator_count("Invoice");
-    let notes: Vec<String> = (0..40).map(|index| format!("together {index}")).collect();
+    (harness, engine)
+}
+
+/// `count` invoices made here, noted `prefix 0`, `prefix 1`…: their notes
+/// and local ids, in that order.
+async fn new_invoices(
+    engine: &TestEngine,
+    prefix: &str,
+    count: usize,
+) -> (Vec<String>, Vec<String>) {
+    let notes: Vec<String> = (0..count)
+        .map(|index| format!("{prefix} {index}"))
+        .collect();
     let mut local_ids = Vec::new();
     for note in &notes {
         let created = engine
-            .create_local("Invoice", invoice_body(&engine, note).await)
+            .create_local("Invoice", invoice_body(engine, note).await)
             .await
             .unwrap();
         local_ids.push(created.record.local_id);
     }
+    (notes, local_ids)
+}
+
+#[tokio::test]
+async fn a_fault_in_one_of_several_batches_on_their_way_duplicates_nothing() {
+    let (harness, engine) = synced_books_in_batches_of(5).await;
+    let invoices_before = harness.emulator_count("Invoice");
+    let (notes, local_ids) = new_invoices(&engine, "together", 40).await;
     // Eight batches of five. QuickBooks writes the first batch to arrive,
     // then answers one of its items with a SystemFault.
     harness
@@ -616,29 +635,11 @@ async fn an_edit_made_during_a_push_that_clashes_with_the_answer_opens_a_conflic
 #[tokio::test]
 async fn a_delete_made_while_a_plan_is_stored_waits_for_its_outbox_and_nothing_unwanted_is_created()
 {
-    let harness = Harness::start(Some((44, 10))).await;
-    let engine = harness
-        .engine_with(
-            "books",
-            EngineConfig {
-                batch_size: 1,
-                ..EngineConfig::default()
-            },
-        )
-        .await;
-    sync(&engine).await;
+    let (harness, engine) = synced_books_in_batches_of(1).await;
     let invoices_before = harness.emulator_count("Invoice");
     // Thirty-six batches of one (inside Intuit's forty batches a minute),
-    // stored in transactions of ten, twenty and six.
-    let notes: Vec<String> = (0..36).map(|index| format!("stored {index}")).collect();
-    let mut local_ids = Vec::new();
-    for note in &notes {
-        let created = engine
-            .create_local("Invoice", invoice_body(&engine, note).await)
-            .await
-            .unwrap();
-        local_ids.push(created.record.local_id);
-    }
+    // stored in transactions of one, two, four, eight, sixteen and five.
+    let (notes, local_ids) = new_invoices(&engine, "stored", 36).await;
     let deleted = local_ids[35].clone();
     let edited = local_ids[34].clone();
     let pushing = Notify::new();
