@@ -1283,9 +1283,9 @@ mod tests {
     }
 
     /// A push first reads the records waiting to be sent and the changes
-    /// held back: in a book of a hundred thousand records, a handful. Each
-    /// must come from its own small index, not from a walk of every
-    /// invoice's index entry or of the whole table.
+    /// held back: in a book of a hundred thousand records, a handful. They
+    /// must be found by the state index and by the held ones' own partial
+    /// index, not by a walk of every invoice's list entry or of the table.
     #[tokio::test]
     async fn waiting_and_held_records_are_read_from_their_own_indexes() {
         let folder = tempfile::tempdir().expect("a temporary folder");

@@ -331,43 +331,33 @@ impl<T: TokenSource + 'static> Engine<T> {
     ) -> Result<(), EngineError> {
         let moved_items = self.items_moved_by_pending().await?;
         let pushed_before = report.pushed;
-        // The waiting records are read once: the transactions for the
-        // parties they name and, when no list entry waits to go first, to
-        // be sent as they were read. The writing lock is held from that read
-        // to their outbox, so nothing can change them in between. A large
-        // push spent a tenth of a second reading them twice before its first
-        // batch left.
-        let writing = self.writing.lock().await;
-        let (mut lists, mut transactions) = self.sendable_by_wave().await?;
-        if self.config.auto_create_parties && self.prepare_parties(&mut transactions).await? {
-            lists = self.sendable(Wave::Lists.entities()).await?;
-        }
-        let mut carried = Some((writing, lists, transactions));
         // A second round sends what a stale answer merged in the first.
-        for _round in 0..2 {
+        for round in 0..2 {
             check_cancel(cancel)?;
-            let (writing, lists, read) = match carried.take() {
-                Some((writing, lists, transactions)) => (writing, lists, Some(transactions)),
-                None => {
-                    let writing = self.writing.lock().await;
-                    let lists = self.sendable(Wave::Lists.entities()).await?;
-                    (writing, lists, None)
-                }
-            };
-            let (writing, read, mut replan) = if lists.is_empty() {
-                (writing, read, false)
-            } else {
+            // The waiting records are read once, lists and transactions
+            // together: the transactions for the parties they name and, when
+            // no list entry waits to go first, to be sent as they were read.
+            // The writing lock is held from that read to their outbox, so
+            // nothing can change them in between. A large push spent a tenth
+            // of a second reading them twice before its first batch left.
+            let mut writing = self.writing.lock().await;
+            let (mut lists, mut transactions) = self.sendable_by_wave().await?;
+            if round == 0
+                && self.config.auto_create_parties
+                && self.prepare_parties(&mut transactions).await?
+            {
+                lists = self.sendable(Wave::Lists.entities()).await?;
+            }
+            let mut replan = false;
+            if !lists.is_empty() {
                 // The lists go first; what they created and what changed
                 // while they were on their way is read afresh.
-                let replan = self
+                replan = self
                     .push_wave(Wave::Lists, writing, lists, report, progress, cancel)
                     .await?;
-                (self.writing.lock().await, None, replan)
-            };
-            let transactions = match read {
-                Some(transactions) => transactions,
-                None => self.sendable(Wave::Transactions.entities()).await?,
-            };
+                writing = self.writing.lock().await;
+                transactions = self.sendable(Wave::Transactions.entities()).await?;
+            }
             replan |= self
                 .push_wave(
                     Wave::Transactions,
