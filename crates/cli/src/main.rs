@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-// One thread runs the command (SQLite works on its own threads): pages
-// parsed on one worker thread and freed on another left glibc's
-// per-thread malloc arenas holding memory that grew with the company.
-#[tokio::main(flavor = "current_thread")]
+// A thread parses and reconciles the next page while a worker serialises
+// and compresses the page before for SQLite, which saves it on a thread of
+// its own.
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

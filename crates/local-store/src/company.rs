@@ -9,9 +9,9 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use crate::connect::{open, parse_json, parse_optional_time, parse_time, time_text};
 use crate::{
-    Changeset, Committed, ConflictKind, ConflictRow, Direction, HistoryEntry, HistoryFilter,
-    Intent, NewOutboxEntry, OpKind, OpenDocuments, OutboxEntry, RecordFilter, RecordRow,
-    RecordSort, RecordState, RecordSummary, StoreError,
+    AgreedRecord, Changeset, Committed, ConflictKind, ConflictRow, Direction, HistoryEntry,
+    HistoryFilter, Intent, NewOutboxEntry, OpKind, OpenDocuments, OutboxEntry, RecordFilter,
+    RecordRow, RecordSort, RecordState, RecordSummary, StoreError,
 };
 
 static COMPANY_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/company");
@@ -41,8 +41,43 @@ struct VersionTexts {
     shared: i64,
 }
 
-/// How a kind of changeset record is turned into the texts it is stored as.
-type VersionsOf = fn(&RecordRow) -> VersionTexts;
+/// A run of a changeset's records saved by one statement.
+#[derive(Clone, Copy)]
+enum RecordChunk<'a> {
+    Records(&'a [RecordRow]),
+    Agreed(&'a [AgreedRecord]),
+}
+
+impl<'a> RecordChunk<'a> {
+    fn len(self) -> usize {
+        match self {
+            RecordChunk::Records(rows) => rows.len(),
+            RecordChunk::Agreed(rows) => rows.len(),
+        }
+    }
+
+    /// Each record with the texts its versions are stored as: serialised
+    /// and compressed, the part of a save done outside SQLite.
+    fn packed(self) -> Vec<(&'a RecordRow, VersionTexts, OpenDocumentColumns)> {
+        match self {
+            RecordChunk::Records(rows) => rows
+                .iter()
+                .map(|row| {
+                    let open = OpenDocumentColumns::of(&row.entity_type, row.remote.as_ref());
+                    (row, VersionTexts::of(row), open)
+                })
+                .collect(),
+            RecordChunk::Agreed(rows) => rows
+                .iter()
+                .map(|agreed| {
+                    let open =
+                        OpenDocumentColumns::of(&agreed.record.entity_type, Some(&agreed.members));
+                    (&agreed.record, VersionTexts::agreed_text(agreed), open)
+                })
+                .collect(),
+        }
+    }
+}
 
 /// `shared_versions`: the base is the QuickBooks version.
 const BASE_IS_REMOTE: i64 = 1;
@@ -81,13 +116,14 @@ impl VersionTexts {
         }
     }
 
-    /// A record whose QuickBooks version is also its base and local
-    /// version: one copy, no comparison.
-    fn agreed(record: &RecordRow) -> VersionTexts {
+    /// A record whose QuickBooks version, as QuickBooks sent it, is also
+    /// its base and local version: stored once, compressed, without being
+    /// written out again.
+    fn agreed_text(record: &AgreedRecord) -> VersionTexts {
         VersionTexts {
             base: None,
             local: None,
-            remote: record.remote.as_ref().map(packed_json),
+            remote: Some(packed_text(record.text.get().as_bytes())),
             shared: BASE_IS_REMOTE | LOCAL_IS_REMOTE,
         }
     }
@@ -193,13 +229,13 @@ fn bind_record<'q>(
     query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
     record: &'q RecordRow,
     versions: VersionTexts,
+    open: OpenDocumentColumns,
 ) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
     let amount_key = record.summary.amount.and_then(amount_key);
     let updated = match (record.local_updated_at, record.remote_updated_at) {
         (Some(local), Some(remote)) => Some(local.max(remote)),
         (local, remote) => local.or(remote),
     };
-    let open = OpenDocumentColumns::of(&record.entity_type, record.remote.as_ref());
     query
         .bind(&record.local_id)
         .bind(&record.entity_type)
@@ -779,34 +815,34 @@ impl CompanyStore {
         let failed = StoreError::query;
         let mut transaction = self.begin().await?;
         let mut committed = Committed::default();
-        let versions_of: [(&[RecordRow], VersionsOf); 2] = [
-            (&changes.records, VersionTexts::of),
-            (&changes.agreed_records, VersionTexts::agreed),
-        ];
-        let mut chunks: Vec<(&[RecordRow], VersionsOf)> = Vec::new();
-        for (records, versions) in versions_of {
-            chunks.extend(
-                statement_chunks(records)
-                    .into_iter()
-                    .map(|chunk| (chunk, versions)),
-            );
-        }
-        let pack = |(chunk, versions): &(&[RecordRow], VersionsOf)| -> Vec<VersionTexts> {
-            chunk.iter().map(versions).collect()
-        };
-        let mut packed = chunks.first().map(pack).unwrap_or_default();
-        for (index, (chunk, _)) in chunks.iter().enumerate() {
+        let mut chunks: Vec<RecordChunk<'_>> = statement_chunks(&changes.records)
+            .into_iter()
+            .map(RecordChunk::Records)
+            .collect();
+        chunks.extend(
+            statement_chunks(&changes.agreed_records)
+                .into_iter()
+                .map(RecordChunk::Agreed),
+        );
+        let mut packed = chunks
+            .first()
+            .map(|chunk| chunk.packed())
+            .unwrap_or_default();
+        for (index, chunk) in chunks.iter().enumerate() {
             let statement = record_upsert(chunk.len());
             let mut query = sqlx::query(&statement);
-            for (record, versions) in chunk.iter().zip(std::mem::take(&mut packed)) {
-                query = bind_record(query, record, versions);
+            for (record, versions, open) in std::mem::take(&mut packed) {
+                query = bind_record(query, record, versions, open);
             }
             // The next statement's versions are serialised and compressed
             // here while SQLite, on its own thread, saves this one: a first
             // sync spends about as long on each, so together they take
             // about the longer of the two instead of their sum.
             let (saved, next) = futures::join!(query.execute(&mut *transaction), async {
-                chunks.get(index + 1).map(pack).unwrap_or_default()
+                chunks
+                    .get(index + 1)
+                    .map(|chunk| chunk.packed())
+                    .unwrap_or_default()
             });
             saved.map_err(failed("saving a record"))?;
             packed = next;
@@ -1152,19 +1188,23 @@ const MAX_JSON_BYTES: usize = 64 * 1024 * 1024;
 /// byte and its length, or the plain text should it not compress (it
 /// always does; plain text is what older books hold, so it reads back).
 fn packed_json(value: &serde_json::Value) -> Vec<u8> {
-    let text = value.to_string().into_bytes();
+    packed_text(value.to_string().as_bytes())
+}
+
+/// JSON text as [`packed_json`] stores it.
+fn packed_text(text: &[u8]) -> Vec<u8> {
     let Ok(length) = u32::try_from(text.len()) else {
-        return text;
+        return text.to_vec();
     };
     let mut packed = vec![0; LZ4_HEADER + lz4_flex::block::get_maximum_output_size(text.len())];
     packed[0] = LZ4;
     packed[1..LZ4_HEADER].copy_from_slice(&length.to_le_bytes());
-    match lz4_flex::block::compress_into(&text, &mut packed[LZ4_HEADER..]) {
+    match lz4_flex::block::compress_into(text, &mut packed[LZ4_HEADER..]) {
         Ok(written) => {
             packed.truncate(LZ4_HEADER + written);
             packed
         }
-        Err(_) => text,
+        Err(_) => text.to_vec(),
     }
 }
 

@@ -268,6 +268,29 @@ pub struct RecordRow {
     pub remote_updated_at: Option<DateTime<Utc>>,
 }
 
+/// A record whose base, local and QuickBooks versions are one, kept as the
+/// text QuickBooks sent: see [`Changeset::agreed_records`].
+#[derive(Debug, Clone)]
+pub struct AgreedRecord {
+    /// Identity, state, times and list columns. Its versions (`base`,
+    /// `local`, `remote`) are not read: `text` is all three.
+    pub record: RecordRow,
+    /// QuickBooks' version, the JSON object as it came.
+    pub text: Box<serde_json::value::RawValue>,
+    /// The object's top-level members the store's own columns are read from
+    /// (an open invoice's or bill's `Balance`, `HomeBalance`, `DueDate` and
+    /// `CurrencyRef`): the whole object, or an object holding at least those.
+    pub members: Value,
+}
+
+impl PartialEq for AgreedRecord {
+    fn eq(&self, other: &AgreedRecord) -> bool {
+        self.record == other.record
+            && self.text.get() == other.text.get()
+            && self.members == other.members
+    }
+}
+
 impl RecordRow {
     /// A new record with nothing but its identity, for builders to fill.
     pub fn new(local_id: impl Into<String>, entity_type: impl Into<String>) -> RecordRow {
@@ -494,12 +517,11 @@ pub struct Changeset {
     /// Records to insert or replace (by `local_id`).
     pub records: Vec<RecordRow>,
     /// Records to insert or replace (by `local_id`) whose three versions
-    /// are one: each carries only its QuickBooks version (`remote`), which
-    /// is also its base and its local version (`base` and `local` are
-    /// ignored). They are stored as `records` would store them, but without
-    /// the two copies a [`RecordRow`] would need: a first sync stages whole
-    /// pages of them.
-    pub agreed_records: Vec<RecordRow>,
+    /// are one: QuickBooks' version as it sent it, which is also the base and
+    /// the local version. They are stored as `records` would store them, but
+    /// never parsed into three copies first: a first sync stages whole pages
+    /// of them.
+    pub agreed_records: Vec<AgreedRecord>,
     /// Records to forget entirely (their outbox entries and conflicts go too).
     pub removed_records: Vec<String>,
     /// Operations to queue.

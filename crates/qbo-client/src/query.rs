@@ -295,6 +295,12 @@ impl Page {
         self.rows.is_empty()
     }
 
+    /// The rows as the JSON text QuickBooks sent, for a reader that parses
+    /// only what it needs of them.
+    pub fn raw_rows(self) -> Vec<Box<RawValue>> {
+        self.rows
+    }
+
     /// The rows, full entity objects.
     pub fn rows(self) -> Result<Vec<Value>, QboError> {
         self.rows

@@ -277,9 +277,10 @@ pub fn execute<'a>(query: &Query, docs: impl IntoIterator<Item = &'a Value>) -> 
 /// [`execute`] gives; `total_count` is counted only for `COUNT(*)`, the one
 /// answer that carries it.
 #[derive(Clone, Debug, PartialEq)]
-pub struct PageOutcome {
-    /// The page, in order; empty for `COUNT(*)`.
-    pub items: Vec<Value>,
+pub struct PageOutcome<'a> {
+    /// The page, in order, borrowed from the type's documents so that a
+    /// page is written out without a copy; empty for `COUNT(*)`.
+    pub items: Vec<&'a Value>,
     /// `startPosition` as QBO echoes it (1-based).
     pub start_position: usize,
     /// `maxResults` as QBO reports it: the number of rows returned.
@@ -294,7 +295,7 @@ pub struct PageOutcome {
 /// order. Only the rows up to the end of the page are evaluated, and with
 /// no filter the page is found by position. Rows and their order are those
 /// of [`execute`].
-pub fn execute_indexed(query: &Query, docs: &TypeDocs) -> PageOutcome {
+pub fn execute_indexed<'a>(query: &Query, docs: &'a TypeDocs) -> PageOutcome<'a> {
     let default_active_only = default_active_only(query);
     let matches = |doc: &&Value| {
         (!default_active_only || !is_inactive(doc))
@@ -325,25 +326,14 @@ pub fn execute_indexed(query: &Query, docs: &TypeDocs) -> PageOutcome {
         [key] if key.field.eq_ignore_ascii_case("Id") => Some(key.descending),
         _ => None,
     };
-    let items: Vec<Value> = match id_order {
+    let items: Vec<&Value> = match id_order {
         // Few rows to pass over: walk by id from the first id allowed.
         Some(descending) if !unfiltered || skip < take.max(DEFAULT_MAX_RESULTS) => {
             let range = ids_in_range();
             if descending {
-                range
-                    .rev()
-                    .filter(matches)
-                    .skip(skip)
-                    .take(take)
-                    .cloned()
-                    .collect()
+                range.rev().filter(matches).skip(skip).take(take).collect()
             } else {
-                range
-                    .filter(matches)
-                    .skip(skip)
-                    .take(take)
-                    .cloned()
-                    .collect()
+                range.filter(matches).skip(skip).take(take).collect()
             }
         }
         _ => docs.with_sorted(&query.order_by, |ids| {
@@ -353,14 +343,9 @@ pub fn execute_indexed(query: &Query, docs: &TypeDocs) -> PageOutcome {
                     .skip(skip)
                     .take(take)
                     .filter_map(|id| docs.get(*id))
-                    .cloned()
                     .collect()
             } else {
-                rows.filter(matches)
-                    .skip(skip)
-                    .take(take)
-                    .cloned()
-                    .collect()
+                rows.filter(matches).skip(skip).take(take).collect()
             }
         }),
     };

@@ -49,8 +49,10 @@ pub struct Engine<T: TokenSource> {
     /// Held for a whole sync, with the company's cross-process lock.
     syncing: Mutex<()>,
     /// Held around every read-modify-commit of records, by syncs and local
-    /// edits alike, so neither overwrites the other's change.
-    writing: Mutex<()>,
+    /// edits alike, so neither overwrites the other's change. Shared, so
+    /// that a scan's page being saved by a task of its own holds it until
+    /// the save ends, even when the scan is dropped meanwhile.
+    writing: Arc<Mutex<()>>,
 }
 
 impl<T: TokenSource> std::fmt::Debug for Engine<T> {
@@ -78,7 +80,7 @@ impl<T: TokenSource + 'static> Engine<T> {
             clock,
             config,
             syncing: Mutex::new(()),
-            writing: Mutex::new(()),
+            writing: Arc::new(Mutex::new(())),
         }
     }
 

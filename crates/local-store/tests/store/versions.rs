@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use local_store::{Changeset, CompanyStore, RecordRow, RecordState};
+use local_store::{AgreedRecord, Changeset, CompanyStore, RecordRow, RecordState};
 use serde_json::{Value, json};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{Row, SqlitePool};
@@ -254,15 +254,24 @@ async fn agreed_records_are_stored_as_one_version_and_read_back_as_three() {
         })
         .await
         .unwrap();
-    let agreed: Vec<RecordRow> = (0..75)
+    let agreed: Vec<AgreedRecord> = (0..75)
         .map(|index| {
-            let mut record = record(&format!("agreed-{index}"), None, None, Some("a"));
+            let mut record = record(&format!("agreed-{index}"), None, None, None);
             record.state = RecordState::Synced;
-            // Ignored: an agreed record's base and local are its QuickBooks version.
+            // Ignored: an agreed record's versions are its text.
             if index == 1 {
                 record.local = Some(version("z"));
             }
-            record
+            // QuickBooks' text as it came, spaces and escapes included.
+            let text = version("a")
+                .to_string()
+                .replace(':', ": ")
+                .replace('a', "\\u0061");
+            AgreedRecord {
+                record,
+                text: serde_json::value::RawValue::from_string(text).unwrap(),
+                members: version("a"),
+            }
         })
         .collect();
     store
@@ -272,7 +281,7 @@ async fn agreed_records_are_stored_as_one_version_and_read_back_as_three() {
         })
         .await
         .unwrap();
-    for expected in &agreed {
+    for expected in agreed.iter().map(|agreed| &agreed.record) {
         let read = store.record(&expected.local_id).await.unwrap().unwrap();
         assert_eq!(read.remote, Some(version("a")), "{}", expected.local_id);
         assert_eq!(read.base, read.remote, "{}", expected.local_id);

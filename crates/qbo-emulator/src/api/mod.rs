@@ -109,7 +109,12 @@ pub fn company_now(emulator: &Emulator) -> DateTime<FixedOffset> {
 
 /// A JSON 200 response.
 pub fn json_response(body: &Value) -> Response {
-    let mut response = (StatusCode::OK, body.to_string()).into_response();
+    json_text_response(body.to_string())
+}
+
+/// A JSON 200 response of text already written.
+fn json_text_response(body: String) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
     response.headers_mut().insert(
         CONTENT_TYPE,
         HeaderValue::from_static("application/json;charset=UTF-8"),
@@ -445,13 +450,21 @@ fn query_response(
     statement: &str,
 ) -> Response {
     let now = company_now(emulator);
+    // The page is written out while the company is borrowed: its rows are
+    // serialised from the stored documents, never copied first, so that
+    // serving a page costs about its text (the emulator must not be what a
+    // client's first pull waits on).
     let outcome = with_authenticated_company(emulator, headers, &context.realm_id, |company| {
-        run_query(company, statement)
+        with_query_answer(company, statement, |answer| {
+            serde_json::to_string(&json_body::QueryBody {
+                query_response: answer,
+                time: &format_response_time(now),
+            })
+            .map_err(|error| Fault::system(error.to_string()))
+        })
     });
     match outcome {
-        Ok(response) => {
-            json_response(&json!({ "QueryResponse": response, "time": format_response_time(now) }))
-        }
+        Ok(body) => json_text_response(body),
         Err(fault) => fault_response(&fault, context.wants_xml, now),
     }
 }
@@ -460,6 +473,18 @@ fn query_response(
 /// under the entity name with `startPosition` and `maxResults`; `totalCount`
 /// alone for `COUNT(*)`; `{}` when no row is returned.
 pub fn run_query(company: &Company, statement: &str) -> Result<Value, Fault> {
+    with_query_answer(company, statement, |answer| {
+        serde_json::to_value(answer).map_err(|error| Fault::system(error.to_string()))
+    })
+}
+
+/// Parses and runs a query statement, and hands its answer, which borrows
+/// the company's documents, to `write`.
+fn with_query_answer<R>(
+    company: &Company,
+    statement: &str,
+    write: impl FnOnce(&json_body::QueryAnswer<'_>) -> Result<R, Fault>,
+) -> Result<R, Fault> {
     let query = crate::query::parse(statement)
         .map_err(|error| Fault::validation(error.code, &error.message, error.detail.clone()))?;
     let kind = EntityKind::parse(&query.entity);
@@ -468,17 +493,49 @@ pub fn run_query(company: &Company, statement: &str) -> Result<Value, Fault> {
         .and_then(|kind| company.type_docs(kind))
         .unwrap_or(&empty);
     let outcome = crate::query::execute_indexed(&query, docs);
-    let entity_name = kind.map_or_else(|| query.entity.clone(), |kind| kind.name().to_owned());
-    let mut response = serde_json::Map::new();
-    if query.count_only {
-        response.insert(
-            "totalCount".to_owned(),
-            json!(outcome.total_count.unwrap_or_default()),
-        );
-    } else if !outcome.items.is_empty() {
-        response.insert(entity_name, Value::Array(outcome.items));
-        response.insert("startPosition".to_owned(), json!(outcome.start_position));
-        response.insert("maxResults".to_owned(), json!(outcome.max_results));
+    let entity_name = kind.map_or(query.entity.as_str(), |kind| kind.name());
+    write(&json_body::QueryAnswer {
+        entity_name,
+        count_only: query.count_only,
+        outcome,
+    })
+}
+
+/// The query answer's JSON, written from borrowed documents.
+mod json_body {
+    use serde::Serialize;
+    use serde::ser::{SerializeMap, Serializer};
+
+    use crate::query::PageOutcome;
+
+    /// `{"QueryResponse": …, "time": …}`.
+    #[derive(Serialize)]
+    pub struct QueryBody<'a> {
+        #[serde(rename = "QueryResponse")]
+        pub query_response: &'a QueryAnswer<'a>,
+        pub time: &'a str,
     }
-    Ok(Value::Object(response))
+
+    /// The `QueryResponse` object: the rows under the entity's name with
+    /// `startPosition` and `maxResults`; `totalCount` alone for `COUNT(*)`;
+    /// `{}` when no row is returned.
+    pub struct QueryAnswer<'a> {
+        pub entity_name: &'a str,
+        pub count_only: bool,
+        pub outcome: PageOutcome<'a>,
+    }
+
+    impl Serialize for QueryAnswer<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut map = serializer.serialize_map(None)?;
+            if self.count_only {
+                map.serialize_entry("totalCount", &self.outcome.total_count.unwrap_or_default())?;
+            } else if !self.outcome.items.is_empty() {
+                map.serialize_entry(self.entity_name, &self.outcome.items)?;
+                map.serialize_entry("startPosition", &self.outcome.start_position)?;
+                map.serialize_entry("maxResults", &self.outcome.max_results)?;
+            }
+            map.end()
+        }
+    }
 }

@@ -52,8 +52,10 @@ fn ids(outcome: &QueryOutcome) -> Vec<&str> {
 fn run(statement: &str, docs: &[Value]) -> Result<QueryOutcome, query::QueryError> {
     let parsed = query::parse(statement)?;
     let outcome = query::execute(&parsed, docs);
-    let indexed = query::execute_indexed(&parsed, &stored(docs));
-    assert_eq!(indexed.items, outcome.items, "{statement}");
+    let stored = stored(docs);
+    let indexed = query::execute_indexed(&parsed, &stored);
+    let indexed_items: Vec<Value> = indexed.items.iter().map(|item| (*item).clone()).collect();
+    assert_eq!(indexed_items, outcome.items, "{statement}");
     assert_eq!(indexed.max_results, outcome.max_results, "{statement}");
     assert_eq!(
         indexed.start_position, outcome.start_position,
@@ -389,7 +391,8 @@ proptest! {
                     let all: Vec<Value> = stored.values().cloned().collect();
                     let expected = query::execute(&parsed, &all);
                     let indexed = query::execute_indexed(&parsed, &stored);
-                    prop_assert_eq!(&indexed.items, &expected.items, "{}", statement);
+                    let indexed_items: Vec<Value> = indexed.items.iter().map(|item| (*item).clone()).collect();
+                    prop_assert_eq!(&indexed_items, &expected.items, "{}", statement);
                     if parsed.count_only {
                         prop_assert_eq!(indexed.total_count, Some(expected.total_count), "{}", statement);
                     }

@@ -4,18 +4,22 @@
 //! with the bookmark they justify, so a crash re-reads and never skips.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use futures::StreamExt;
-use local_store::{Changeset, RecordRow, RecordState, ScanMark};
+use local_store::{AgreedRecord, Changeset, RecordRow, RecordState, ScanMark};
 use qbo_client::cdc::CDC_LOOKBACK_DAYS;
 use qbo_client::{CdcOutcome, CdcResult, Change, Page, QboError, Query, TokenSource};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::CancelFlag;
 use super::reconcile::{Context, Reconciled, qbo_id_of, reconcile_tombstone, reconcile_upsert};
 use super::{Engine, EngineError, ProgressFn, SyncPhase, SyncProgress, SyncReport, check_cancel};
-use crate::entities::{MASTER_ENTITIES, TRANSACTION_ENTITIES, is_master, synced_entities};
+use crate::entities::{
+    MASTER_ENTITIES, TRANSACTION_ENTITIES, is_master, summary_of, synced_entities,
+};
 
 /// The bookmark of the last CDC: QuickBooks' time up to which every change
 /// has been applied, RFC 3339 in UTC.
@@ -114,6 +118,147 @@ impl Drop for ReadAhead {
     }
 }
 
+impl ReadAhead {
+    /// Whether a page (or the end of a type, or an error) is waiting.
+    fn has_ready(&self) -> bool {
+        !self.pages.is_empty()
+    }
+}
+
+/// The most pages a scan saves back to back under one hold of the writing
+/// lock; then the lock is let go, so a local edit waits a few pages at most.
+const PAGES_SAVED_IN_A_ROW: usize = 8;
+
+/// A page reconciled and ready to be saved.
+struct StagedPage {
+    changes: Changeset,
+    /// QuickBooks' ids of the objects it read.
+    qbo_ids: HashSet<String>,
+    /// How many objects it held.
+    count: u64,
+}
+
+/// A page saved: its type and how many objects it held, for the progress.
+type SavedPage = (&'static str, u64);
+
+/// The page a scan is saving while it reconciles the next one. The save
+/// runs as a task of its own, so on a runtime with more than one thread
+/// SQLite and the serialising of its records overlap the parsing of the
+/// next page. The writing lock is held from a page's reconciling to its
+/// save's end, by the scan or by the saving task, which hands it back:
+/// consecutive pages keep it, so no local edit comes between a page's
+/// reconciling and its save.
+#[derive(Default)]
+struct PageSaving {
+    /// The writing lock, while the scan holds it and no save runs.
+    writing: Option<tokio::sync::OwnedMutexGuard<()>>,
+    task: Option<tokio::task::JoinHandle<SaveResult>>,
+    /// The type and QuickBooks' ids of the page being saved.
+    entity: &'static str,
+    qbo_ids: HashSet<String>,
+    count: u64,
+    /// Pages saved since the lock was taken.
+    pages_in_a_row: usize,
+    /// Pages saved but not yet reported as progress.
+    unreported: Vec<SavedPage>,
+}
+
+/// A save's outcome, with the writing lock it held.
+type SaveResult = (
+    Result<(), local_store::StoreError>,
+    tokio::sync::OwnedMutexGuard<()>,
+);
+
+impl PageSaving {
+    /// Takes the writing lock unless it is held already (by the scan, or by
+    /// the page being saved).
+    async fn hold(&mut self, lock: &Arc<tokio::sync::Mutex<()>>) {
+        if self.task.is_none() && self.writing.is_none() {
+            self.writing = Some(Arc::clone(lock).lock_owned().await);
+        }
+    }
+
+    /// Saves a page by a task of its own, which holds the writing lock
+    /// until the save ends. Only after [`PageSaving::finish`].
+    fn start(
+        &mut self,
+        store: local_store::CompanyStore,
+        lock: &Arc<tokio::sync::Mutex<()>>,
+        entity: &'static str,
+        page: StagedPage,
+    ) -> impl Future<Output = ()> {
+        let writing = self.writing.take();
+        let lock = Arc::clone(lock);
+        let changes = page.changes;
+        self.entity = entity;
+        self.qbo_ids = page.qbo_ids;
+        self.count = page.count;
+        self.pages_in_a_row += 1;
+        let task = &mut self.task;
+        async move {
+            debug_assert!(task.is_none(), "a page is already being saved");
+            let writing = match writing {
+                Some(writing) => writing,
+                None => lock.lock_owned().await,
+            };
+            *task = Some(tokio::spawn(async move {
+                (store.commit(changes).await.map(|_| ()), writing)
+            }));
+        }
+    }
+
+    /// Whether the page being saved read any of these objects.
+    fn holds_any(&self, entity: &str, qbo_ids: &[String]) -> bool {
+        self.task.is_some()
+            && self.entity == entity
+            && qbo_ids.iter().any(|id| self.qbo_ids.contains(id))
+    }
+
+    /// Waits for the page being saved, if any, and takes the writing lock
+    /// back from it; returns the pages saved since progress was last
+    /// reported.
+    async fn finish(&mut self) -> Result<Vec<SavedPage>, EngineError> {
+        if let Some(task) = self.task.take() {
+            let (saved, writing) = match task.await {
+                Ok(outcome) => outcome,
+                Err(failed) if failed.is_panic() => std::panic::resume_unwind(failed.into_panic()),
+                Err(_) => return Err(EngineError::Cancelled),
+            };
+            self.writing = Some(writing);
+            self.qbo_ids.clear();
+            saved?;
+            self.unreported.push((self.entity, self.count));
+        }
+        Ok(std::mem::take(&mut self.unreported))
+    }
+
+    /// Lets go of the writing lock. Only once the page is saved.
+    fn release(&mut self) {
+        if self.task.is_none() {
+            self.writing = None;
+            self.pages_in_a_row = 0;
+        }
+    }
+}
+
+/// Reports the objects of the pages saved, type by type.
+fn report_saved(
+    saved: Vec<SavedPage>,
+    done: &mut HashMap<&'static str, u64>,
+    progress: ProgressFn<'_>,
+) {
+    for (entity, count) in saved {
+        let done = done.entry(entity).or_default();
+        *done += count;
+        progress(SyncProgress {
+            phase: SyncPhase::Pulling,
+            entity: Some(entity.to_owned()),
+            done: *done,
+            total: None,
+        });
+    }
+}
+
 fn read_ahead(stream: impl futures::Stream<Item = ScannedResult> + Send + 'static) -> ReadAhead {
     let (sender, pages) = tokio::sync::mpsc::channel(PAGES_AHEAD);
     let reader = tokio::spawn(async move {
@@ -187,7 +332,8 @@ impl Staged {
 
     /// Stages a new record whose QuickBooks version is also its base and
     /// local version (see [`Changeset::agreed_records`]).
-    fn put_agreed(&mut self, record: RecordRow) {
+    fn put_agreed(&mut self, agreed: AgreedRecord) {
+        let record = &agreed.record;
         if let Some(qbo_id) = &record.qbo_id {
             self.by_qbo.insert(
                 (record.entity_type.clone(), qbo_id.clone()),
@@ -198,7 +344,7 @@ impl Staged {
             record.local_id.clone(),
             AGREED | self.changes.agreed_records.len(),
         );
-        self.changes.agreed_records.push(record);
+        self.changes.agreed_records.push(agreed);
     }
 
     /// Turns a record staged as agreed into an ordinary staged record (the
@@ -210,15 +356,20 @@ impl Staged {
         if index & AGREED == 0 {
             return;
         }
-        let mut record = self.changes.agreed_records.remove(index & !AGREED);
+        let agreed = self.changes.agreed_records.remove(index & !AGREED);
         for slot in self.by_local.values_mut() {
             if *slot & AGREED != 0 && *slot > index {
                 *slot -= 1;
             }
         }
         self.by_local.remove(local_id);
-        record.base.clone_from(&record.remote);
-        record.local.clone_from(&record.remote);
+        let mut record = agreed.record;
+        // The text was read as an object when the page came, so it parses;
+        // should it not, the members its columns came from stand in.
+        let remote = serde_json::from_str(agreed.text.get()).unwrap_or(agreed.members);
+        record.base = Some(remote.clone());
+        record.local = Some(remote.clone());
+        record.remote = Some(remote);
         self.put(record);
     }
 
@@ -287,17 +438,143 @@ impl Staged {
 /// `Changeset::agreed_records` rather than `Changeset::records`.
 const AGREED: usize = 1 << (usize::BITS - 1);
 
-/// A record first read from QuickBooks, staged as its one agreed version.
-fn new_agreed_record(local_id: String, entity: &str, object: Value) -> RecordRow {
+/// The top-level members a record's own columns are read from: its id,
+/// SyncToken and time, `Active` ([`is_active`]), what [`summary_of`] reads
+/// for the lists (all of it but the lines, which count only for a
+/// transaction without `TotalAmt`), and what the store copies out of an open
+/// invoice or bill (`Balance`, `HomeBalance`, `DueDate`, `CurrencyRef`).
+const COLUMN_MEMBERS: &[&str] = &[
+    "Id",
+    "SyncToken",
+    "MetaData",
+    "Active",
+    "DisplayName",
+    "FullyQualifiedName",
+    "Name",
+    "CompanyName",
+    "CustomerRef",
+    "VendorRef",
+    "EntityRef",
+    "TxnDate",
+    "DocNumber",
+    "TotalAmt",
+    "Balance",
+    "CurrentBalance",
+    "HomeBalance",
+    "DueDate",
+    "CurrencyRef",
+];
+
+/// An object's [`COLUMN_MEMBERS`], read from its text without building the
+/// rest of it (lines, addresses, custom fields): most of a first sync's time
+/// went into building and dropping whole objects that were stored as they
+/// came.
+struct ColumnMembers(serde_json::Map<String, Value>);
+
+impl<'de> serde::Deserialize<'de> for ColumnMembers {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// A member's name, kept only when it is a column member.
+        struct Wanted(Option<&'static str>);
+
+        impl<'de> serde::Deserialize<'de> for Wanted {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct Name;
+                impl serde::de::Visitor<'_> for Name {
+                    type Value = Wanted;
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        formatter.write_str("a member name")
+                    }
+                    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Wanted, E> {
+                        Ok(Wanted(
+                            COLUMN_MEMBERS
+                                .iter()
+                                .copied()
+                                .find(|wanted| *wanted == name),
+                        ))
+                    }
+                }
+                deserializer.deserialize_str(Name)
+            }
+        }
+
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = ColumnMembers;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ColumnMembers, A::Error> {
+                let mut members = serde_json::Map::new();
+                while let Some(Wanted(name)) = map.next_key()? {
+                    match name {
+                        // A repeated member counts as its last value, as in
+                        // a whole object.
+                        Some(name) => {
+                            members.insert(name.to_owned(), map.next_value()?);
+                        }
+                        None => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ColumnMembers(members))
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
+}
+
+/// A row of a scanned page: its text, and the members its columns are read
+/// from; None for a row that is not an object (it has no id to file it by).
+fn scanned_row(text: Box<RawValue>) -> Result<Option<(Box<RawValue>, Value)>, QboError> {
+    if !text.get().starts_with('{') {
+        return Ok(None);
+    }
+    let ColumnMembers(members) = serde_json::from_str(text.get()).map_err(unreadable_row)?;
+    Ok(Some((text, Value::Object(members))))
+}
+
+fn unreadable_row(error: serde_json::Error) -> QboError {
+    QboError::protocol(
+        Some(200),
+        format!("a row of the answer could not be read ({error})"),
+        None,
+    )
+}
+
+/// A record first read from QuickBooks, staged as its one agreed version,
+/// the text QuickBooks sent. Its columns come from the members read out of
+/// it, or, for a transaction whose total must be worked out from its lines,
+/// from the whole object.
+fn new_agreed_record(
+    local_id: String,
+    entity: &str,
+    text: Box<RawValue>,
+    members: Value,
+) -> Result<AgreedRecord, QboError> {
     // Synced, with no intent or error: as `reconcile::new_remote_record`
-    // leaves it, with base and local left to the store.
+    // leaves it, with its versions left to the store.
     let mut record = RecordRow::new(local_id, entity);
-    record.qbo_id = qbo_id_of(&object);
-    record.sync_token = super::reconcile::sync_token_of(&object);
-    record.remote_updated_at = super::reconcile::last_updated_of(&object);
-    record.remote = Some(object);
-    super::reconcile::refresh_columns(&mut record);
-    record
+    record.qbo_id = qbo_id_of(&members);
+    record.sync_token = super::reconcile::sync_token_of(&members);
+    record.remote_updated_at = super::reconcile::last_updated_of(&members);
+    record.active = super::reconcile::is_active(&members);
+    record.summary = summary_of(entity, &members);
+    let members = if record.summary.amount.is_none() && !is_master(entity) {
+        let whole: Value = serde_json::from_str(text.get()).map_err(unreadable_row)?;
+        record.summary = summary_of(entity, &whole);
+        whole
+    } else {
+        members
+    };
+    Ok(AgreedRecord {
+        record,
+        text,
+        members,
+    })
 }
 
 /// A remote change to reconcile.
@@ -449,77 +726,119 @@ impl<T: TokenSource + 'static> Engine<T> {
         });
         let mut pages = read_ahead(streams.flatten_unordered(TYPES_AT_ONCE));
         let mut done: HashMap<&'static str, u64> = HashMap::new();
-        while let Some(scanned) = pages.next().await {
-            match scanned? {
-                Scanned::Page(entity, page) => {
-                    let marked = known.contains(entity).then_some(mark);
-                    let count = self
-                        .write_scanned_page(entity, page, marked, rescan, report)
-                        .await?;
-                    let done = done.entry(entity).or_default();
-                    *done += count;
-                    progress(SyncProgress {
-                        phase: SyncPhase::Pulling,
-                        entity: Some(entity.to_owned()),
-                        done: *done,
-                        total: None,
-                    });
-                }
-                Scanned::Done(entity) => {
-                    // Only now is the type's size known: what was read.
-                    let total = done.get(entity).copied().unwrap_or(0);
-                    progress(SyncProgress {
-                        phase: SyncPhase::Pulling,
-                        entity: Some(entity.to_owned()),
-                        done: total,
-                        total: Some(total),
-                    });
-                    if known.contains(entity)
-                        && !is_master(entity)
-                        && !QUERY_ONLY_ENTITIES.contains(&entity)
-                    {
-                        self.reconcile_missing(entity, mark, rescan, report).await?;
+        let mut saving = PageSaving::default();
+        let outcome = async {
+            while let Some(scanned) = pages.next().await {
+                match scanned? {
+                    Scanned::Page(entity, page) => {
+                        // The page before may still be saving: the writing
+                        // lock it holds covers this page too, so no local
+                        // edit comes between the two.
+                        saving.hold(&self.writing).await;
+                        let marked = known.contains(entity).then_some(mark);
+                        let staged = self
+                            .stage_scanned_page(entity, page, marked, rescan, report, &mut saving)
+                            .await?;
+                        let finished = saving.finish().await?;
+                        report_saved(finished, &mut done, progress);
+                        saving
+                            .start(self.store.clone(), &self.writing, entity, staged)
+                            .await;
+                        // Nothing is read ahead: the page is saved and the
+                        // lock let go while QuickBooks answers, so a local
+                        // edit waits for one page at most.
+                        if !pages.has_ready() || saving.pages_in_a_row >= PAGES_SAVED_IN_A_ROW {
+                            let finished = saving.finish().await?;
+                            report_saved(finished, &mut done, progress);
+                            saving.release();
+                        }
+                    }
+                    Scanned::Done(entity) => {
+                        let finished = saving.finish().await?;
+                        report_saved(finished, &mut done, progress);
+                        saving.release();
+                        // Only now is the type's size known: what was read.
+                        let total = done.get(entity).copied().unwrap_or(0);
+                        progress(SyncProgress {
+                            phase: SyncPhase::Pulling,
+                            entity: Some(entity.to_owned()),
+                            done: total,
+                            total: Some(total),
+                        });
+                        if known.contains(entity)
+                            && !is_master(entity)
+                            && !QUERY_ONLY_ENTITIES.contains(&entity)
+                        {
+                            self.reconcile_missing(entity, mark, rescan, report).await?;
+                        }
                     }
                 }
+                check_cancel(cancel)?;
             }
-            check_cancel(cancel)?;
+            Ok::<(), EngineError>(())
         }
+        .await;
+        // A page on its way to the books is saved whatever stopped the scan,
+        // so what was reported as read is what the books hold.
+        let finished = saving.finish().await;
+        saving.release();
+        outcome?;
+        report_saved(finished?, &mut done, progress);
         Ok(())
     }
 
-    /// Reconciles and commits one page of a scan, marking what it read when
-    /// `mark` is given; returns how many objects the page held.
-    async fn write_scanned_page(
+    /// Reconciles one page of a scan into the changes that save it, marking
+    /// what it read when `mark` is given.
+    async fn stage_scanned_page(
         &self,
         entity: &'static str,
         page: Page,
         mark: Option<i64>,
         rescan: bool,
         report: &mut SyncReport,
-    ) -> Result<u64, EngineError> {
-        let _writing = self.writing.lock().await;
+        saving: &mut PageSaving,
+    ) -> Result<StagedPage, EngineError> {
         let mut staged = Staged::default();
-        // Parsed only now, by the writer: the pages read ahead of it stay
-        // the size of their text.
-        let rows = page.rows()?;
-        let ids: Vec<String> = rows.iter().filter_map(qbo_id_of).collect();
+        // Read only now, by the writer: the pages read ahead of it stay the
+        // size of their text.
+        let mut rows = Vec::with_capacity(page.len());
+        for text in page.raw_rows() {
+            rows.extend(scanned_row(text)?);
+        }
+        let ids: Vec<String> = rows
+            .iter()
+            .filter_map(|(_, members)| qbo_id_of(members))
+            .collect();
+        // Pages of a scan do not share objects (each starts after the last
+        // id of the one before), but should one repeat an object still being
+        // saved, that save must be read, not missed.
+        if saving.holds_any(entity, &ids) {
+            let finished = saving.finish().await?;
+            saving.unreported.extend(finished);
+        }
         let known = self.store.records_by_qbo_ids(entity, &ids).await?;
         staged.prefetch(entity, &ids, known);
         let count = u64::try_from(rows.len()).unwrap_or(u64::MAX);
         // Each document goes as soon as it is staged, so a page is not held
         // in memory beside its staged records.
-        for row in rows {
-            let Some(qbo_id) = qbo_id_of(&row) else {
+        for (text, members) in rows {
+            let Some(qbo_id) = qbo_id_of(&members) else {
                 continue;
             };
             // An object the books have never had, read by a first scan,
             // becomes a record both sides agree on: staged as its one
-            // version, moved rather than copied three times.
+            // version, the text QuickBooks sent.
             if !rescan && staged.is_unknown(entity, &qbo_id) {
-                staged.put_agreed(new_agreed_record(self.new_local_id(), entity, row));
+                staged.put_agreed(new_agreed_record(
+                    self.new_local_id(),
+                    entity,
+                    text,
+                    members,
+                )?);
                 report.pulled += 1;
                 continue;
             }
+            let row: Value = serde_json::from_str(text.get()).map_err(unreadable_row)?;
             self.stage_remote(
                 &mut staged,
                 entity,
@@ -530,6 +849,7 @@ impl<T: TokenSource + 'static> Engine<T> {
             )
             .await?;
         }
+        let qbo_ids: HashSet<String> = ids.iter().cloned().collect();
         if let Some(mark) = mark {
             staged.changes.scan_marks.push(ScanMark {
                 entity_type: entity.to_owned(),
@@ -537,8 +857,11 @@ impl<T: TokenSource + 'static> Engine<T> {
                 qbo_ids: ids,
             });
         }
-        self.commit(staged.changes).await?;
-        Ok(count)
+        Ok(StagedPage {
+            changes: staged.changes,
+            qbo_ids,
+            count,
+        })
     }
 
     /// Records of `entity` that a complete scan did not read: each is

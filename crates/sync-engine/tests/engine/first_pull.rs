@@ -173,3 +173,86 @@ async fn a_re_scan_after_a_long_absence_finds_deletions_on_every_page() {
         .count();
     assert_eq!(live, ids.len() - gone.len());
 }
+
+#[tokio::test]
+async fn a_first_sync_keeps_each_object_as_sent_with_the_columns_of_the_whole_object() {
+    let harness = Harness::start(Some((7, 300))).await;
+    // Text that JSON writes with escapes, in a name and a memo: the stored
+    // text is QuickBooks' own, and must read back as the same object.
+    harness
+        .remote_create(
+            "Customer",
+            json!({"DisplayName": "Café \"Zoë\" \\ Ünïcode / 北京", "CompanyName": "Tab\there"}),
+        )
+        .await;
+    let engine = harness.engine("books").await;
+    sync(&engine).await;
+    let mut checked = 0;
+    for entity in synced_entities() {
+        let objects: Vec<Value> = harness
+            .server
+            .emulator()
+            .with_company(&harness.realm, |company| {
+                company.all(entity).cloned().collect()
+            })
+            .unwrap();
+        for object in objects {
+            let id = object["Id"].as_str().unwrap();
+            let record = local_by_qbo_id(&engine, entity, id).await;
+            assert_eq!(record.remote.as_ref(), Some(&object), "{entity} {id}");
+            assert_eq!(record.base, record.remote, "{entity} {id}");
+            assert_eq!(record.local, record.remote, "{entity} {id}");
+            assert_eq!(record.state, RecordState::Synced, "{entity} {id}");
+            // The columns read out of the text are those of the whole object.
+            assert_eq!(
+                record.summary,
+                sync_engine::entities::summary_of(entity, &object),
+                "{entity} {id}"
+            );
+            assert_eq!(record.active, object.get("Active") != Some(&json!(false)));
+            assert_eq!(
+                record.sync_token.as_deref(),
+                object["SyncToken"].as_str(),
+                "{entity} {id}"
+            );
+            assert!(record.remote_updated_at.is_some(), "{entity} {id}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 300, "only {checked} objects were checked");
+    // The open-documents columns, copied out of the text as it was saved.
+    let today = start_time().date_naive();
+    for entity in ["Invoice", "Bill"] {
+        let (open, _) = engine.store().open_documents(entity, today).await.unwrap();
+        let objects: Vec<Value> = harness
+            .server
+            .emulator()
+            .with_company(&harness.realm, |company| {
+                company.all(entity).cloned().collect()
+            })
+            .unwrap();
+        let amount = |object: &Value, field: &str| -> Option<rust_decimal::Decimal> {
+            object
+                .get(field)
+                .map(|value| value.to_string().trim_matches('"').parse().unwrap())
+        };
+        let unpaid: Vec<&Value> = objects
+            .iter()
+            .filter(|object| {
+                amount(object, "Balance")
+                    .is_some_and(|balance| balance > rust_decimal::Decimal::ZERO)
+            })
+            .collect();
+        assert!(!unpaid.is_empty(), "the seed has no open {entity}");
+        assert_eq!(open.count, u64::try_from(unpaid.len()).unwrap(), "{entity}");
+        let total: rust_decimal::Decimal = unpaid
+            .iter()
+            .map(|object| {
+                amount(object, "HomeBalance")
+                    .or(amount(object, "Balance"))
+                    .unwrap()
+            })
+            .sum();
+        assert_eq!(open.total, total, "{entity}");
+    }
+}
