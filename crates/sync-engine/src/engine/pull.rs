@@ -161,6 +161,8 @@ struct PageSaving {
     pages_in_a_row: usize,
     /// Pages saved but not yet reported as progress.
     unreported: Vec<SavedPage>,
+    /// The checkpoint running beside the saves, if any.
+    checkpoint: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// A save's outcome, with the writing lock it held.
@@ -187,6 +189,22 @@ impl PageSaving {
         entity: &'static str,
         page: StagedPage,
     ) -> impl Future<Output = ()> {
+        // The log is copied into the database by a connection of its own
+        // while the pages are saved, one checkpoint at a time, rather than
+        // by the save whose commit grows the log past SQLite's limit.
+        if self
+            .checkpoint
+            .as_ref()
+            .is_none_or(tokio::task::JoinHandle::is_finished)
+        {
+            let store = store.clone();
+            self.checkpoint = Some(tokio::spawn(async move {
+                // Not copying now only leaves it to the next checkpoint.
+                if let Err(error) = store.checkpoint().await {
+                    tracing::warn!("{error}");
+                }
+            }));
+        }
         let writing = self.writing.take();
         let lock = Arc::clone(lock);
         let changes = page.changes;
@@ -230,6 +248,16 @@ impl PageSaving {
             self.unreported.push((self.entity, self.count));
         }
         Ok(std::mem::take(&mut self.unreported))
+    }
+
+    /// Waits for the checkpoint running beside the saves, if any.
+    async fn settle(&mut self) {
+        if let Some(checkpoint) = self.checkpoint.take()
+            && let Err(failed) = checkpoint.await
+            && failed.is_panic()
+        {
+            std::panic::resume_unwind(failed.into_panic());
+        }
     }
 
     /// Lets go of the writing lock. Only once the page is saved.
@@ -782,6 +810,7 @@ impl<T: TokenSource + 'static> Engine<T> {
         // so what was reported as read is what the books hold.
         let finished = saving.finish().await;
         saving.release();
+        saving.settle().await;
         outcome?;
         report_saved(finished?, &mut done, progress);
         Ok(())
