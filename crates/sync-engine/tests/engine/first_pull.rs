@@ -30,6 +30,17 @@ fn emulator_ids(harness: &Harness, entity: &str) -> Vec<u64> {
     ids
 }
 
+/// A type's objects as the emulator holds them.
+fn emulator_objects(harness: &Harness, entity: &str) -> Vec<Value> {
+    harness
+        .server
+        .emulator()
+        .with_company(&harness.realm, |company| {
+            company.all(entity).cloned().collect()
+        })
+        .unwrap()
+}
+
 /// Deletes an object in the emulator's state directly, without a request,
 /// so that it can happen inside the synchronous progress callback, between
 /// two pages of a scan.
@@ -189,13 +200,7 @@ async fn a_first_sync_keeps_each_object_as_sent_with_the_columns_of_the_whole_ob
     sync(&engine).await;
     let mut checked = 0;
     for entity in synced_entities() {
-        let objects: Vec<Value> = harness
-            .server
-            .emulator()
-            .with_company(&harness.realm, |company| {
-                company.all(entity).cloned().collect()
-            })
-            .unwrap();
+        let objects = emulator_objects(&harness, entity);
         for object in objects {
             let id = object["Id"].as_str().unwrap();
             let record = local_by_qbo_id(&engine, entity, id).await;
@@ -224,13 +229,7 @@ async fn a_first_sync_keeps_each_object_as_sent_with_the_columns_of_the_whole_ob
     let today = start_time().date_naive();
     for entity in ["Invoice", "Bill"] {
         let (open, _) = engine.store().open_documents(entity, today).await.unwrap();
-        let objects: Vec<Value> = harness
-            .server
-            .emulator()
-            .with_company(&harness.realm, |company| {
-                company.all(entity).cloned().collect()
-            })
-            .unwrap();
+        let objects = emulator_objects(&harness, entity);
         let amount = |object: &Value, field: &str| -> Option<rust_decimal::Decimal> {
             object
                 .get(field)
