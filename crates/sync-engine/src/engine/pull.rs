@@ -138,9 +138,6 @@ struct StagedPage {
     count: u64,
 }
 
-/// A page saved: its type and how many objects it held, for the progress.
-type SavedPage = (&'static str, u64);
-
 /// The page a scan is saving while it reconciles the next one. The save
 /// runs as a task of its own, so on a runtime with more than one thread
 /// SQLite and the serialising of its records overlap the parsing of the
@@ -159,8 +156,10 @@ struct PageSaving {
     count: u64,
     /// Pages saved since the lock was taken.
     pages_in_a_row: usize,
-    /// Pages saved but not yet reported as progress.
-    unreported: Vec<SavedPage>,
+    /// Pages saved but not yet reported as progress: type and objects.
+    unreported: Vec<(&'static str, u64)>,
+    /// Objects saved so far, by type.
+    saved: HashMap<&'static str, u64>,
     /// The checkpoint running beside the saves, if any.
     checkpoint: Option<tokio::task::JoinHandle<()>>,
 }
@@ -181,14 +180,15 @@ impl PageSaving {
     }
 
     /// Saves a page by a task of its own, which holds the writing lock
-    /// until the save ends. Only after [`PageSaving::finish`].
-    fn start(
+    /// until the save ends; a page still being saved is waited for first.
+    async fn start(
         &mut self,
         store: local_store::CompanyStore,
         lock: &Arc<tokio::sync::Mutex<()>>,
         entity: &'static str,
         page: StagedPage,
-    ) -> impl Future<Output = ()> {
+    ) -> Result<(), EngineError> {
+        self.wait().await?;
         // The log is copied into the database by a connection of its own
         // while the pages are saved, one checkpoint at a time, rather than
         // by the save whose commit grows the log past SQLite's limit.
@@ -205,24 +205,19 @@ impl PageSaving {
                 }
             }));
         }
-        let writing = self.writing.take();
-        let lock = Arc::clone(lock);
+        let writing = match self.writing.take() {
+            Some(writing) => writing,
+            None => Arc::clone(lock).lock_owned().await,
+        };
         let changes = page.changes;
         self.entity = entity;
         self.qbo_ids = page.qbo_ids;
         self.count = page.count;
         self.pages_in_a_row += 1;
-        let task = &mut self.task;
-        async move {
-            debug_assert!(task.is_none(), "a page is already being saved");
-            let writing = match writing {
-                Some(writing) => writing,
-                None => lock.lock_owned().await,
-            };
-            *task = Some(tokio::spawn(async move {
-                (store.commit(changes).await.map(|_| ()), writing)
-            }));
-        }
+        self.task = Some(tokio::spawn(async move {
+            (store.commit(changes).await.map(|_| ()), writing)
+        }));
+        Ok(())
     }
 
     /// Whether the page being saved read any of these objects.
@@ -233,9 +228,9 @@ impl PageSaving {
     }
 
     /// Waits for the page being saved, if any, and takes the writing lock
-    /// back from it; returns the pages saved since progress was last
-    /// reported.
-    async fn finish(&mut self) -> Result<Vec<SavedPage>, EngineError> {
+    /// back from it; the page is reported as progress by the next
+    /// [`PageSaving::report`].
+    async fn wait(&mut self) -> Result<(), EngineError> {
         if let Some(task) = self.task.take() {
             let (saved, writing) = match task.await {
                 Ok(outcome) => outcome,
@@ -247,7 +242,34 @@ impl PageSaving {
             saved?;
             self.unreported.push((self.entity, self.count));
         }
-        Ok(std::mem::take(&mut self.unreported))
+        Ok(())
+    }
+
+    /// Reports the objects of the pages saved since the last report, type
+    /// by type: progress counts only what the books hold.
+    fn report(&mut self, progress: ProgressFn<'_>) {
+        for (entity, count) in std::mem::take(&mut self.unreported) {
+            let done = self.saved.entry(entity).or_default();
+            *done += count;
+            progress(SyncProgress {
+                phase: SyncPhase::Pulling,
+                entity: Some(entity.to_owned()),
+                done: *done,
+                total: None,
+            });
+        }
+    }
+
+    /// [`PageSaving::wait`], then [`PageSaving::report`].
+    async fn finish(&mut self, progress: ProgressFn<'_>) -> Result<(), EngineError> {
+        self.wait().await?;
+        self.report(progress);
+        Ok(())
+    }
+
+    /// Objects of a type saved so far.
+    fn saved(&self, entity: &str) -> u64 {
+        self.saved.get(entity).copied().unwrap_or(0)
     }
 
     /// Waits for the checkpoint running beside the saves, if any.
@@ -266,24 +288,6 @@ impl PageSaving {
             self.writing = None;
             self.pages_in_a_row = 0;
         }
-    }
-}
-
-/// Reports the objects of the pages saved, type by type.
-fn report_saved(
-    saved: Vec<SavedPage>,
-    done: &mut HashMap<&'static str, u64>,
-    progress: ProgressFn<'_>,
-) {
-    for (entity, count) in saved {
-        let done = done.entry(entity).or_default();
-        *done += count;
-        progress(SyncProgress {
-            phase: SyncPhase::Pulling,
-            entity: Some(entity.to_owned()),
-            done: *done,
-            total: None,
-        });
     }
 }
 
@@ -467,7 +471,7 @@ impl Staged {
 const AGREED: usize = 1 << (usize::BITS - 1);
 
 /// The top-level members a record's own columns are read from: its id,
-/// SyncToken and time, `Active` ([`is_active`]), what [`summary_of`] reads
+/// SyncToken and time, `Active` (`reconcile::is_active`), what [`summary_of`] reads
 /// for the lists (all of it but the lines, which count only for a
 /// transaction without `TotalAmt`), and what the store copies out of an open
 /// invoice or bill (`Balance`, `HomeBalance`, `DueDate`, `CurrencyRef`).
@@ -753,7 +757,6 @@ impl<T: TokenSource + 'static> Engine<T> {
                 .chain(futures::stream::iter([Ok(Scanned::Done(entity))]))
         });
         let mut pages = read_ahead(streams.flatten_unordered(TYPES_AT_ONCE));
-        let mut done: HashMap<&'static str, u64> = HashMap::new();
         let mut saving = PageSaving::default();
         let outcome = async {
             while let Some(scanned) = pages.next().await {
@@ -767,26 +770,23 @@ impl<T: TokenSource + 'static> Engine<T> {
                         let staged = self
                             .stage_scanned_page(entity, page, marked, rescan, report, &mut saving)
                             .await?;
-                        let finished = saving.finish().await?;
-                        report_saved(finished, &mut done, progress);
+                        saving.finish(progress).await?;
                         saving
                             .start(self.store.clone(), &self.writing, entity, staged)
-                            .await;
+                            .await?;
                         // Nothing is read ahead: the page is saved and the
                         // lock let go while QuickBooks answers, so a local
                         // edit waits for one page at most.
                         if !pages.has_ready() || saving.pages_in_a_row >= PAGES_SAVED_IN_A_ROW {
-                            let finished = saving.finish().await?;
-                            report_saved(finished, &mut done, progress);
+                            saving.finish(progress).await?;
                             saving.release();
                         }
                     }
                     Scanned::Done(entity) => {
-                        let finished = saving.finish().await?;
-                        report_saved(finished, &mut done, progress);
+                        saving.finish(progress).await?;
                         saving.release();
                         // Only now is the type's size known: what was read.
-                        let total = done.get(entity).copied().unwrap_or(0);
+                        let total = saving.saved(entity);
                         progress(SyncProgress {
                             phase: SyncPhase::Pulling,
                             entity: Some(entity.to_owned()),
@@ -806,13 +806,14 @@ impl<T: TokenSource + 'static> Engine<T> {
             Ok::<(), EngineError>(())
         }
         .await;
-        // A page on its way to the books is saved whatever stopped the scan,
-        // so what was reported as read is what the books hold.
-        let finished = saving.finish().await;
+        // Whatever stopped the scan, it returns only once the page on its way
+        // to the books is saved (or has failed), and its checkpoint is done.
+        let finished = saving.wait().await;
         saving.release();
         saving.settle().await;
         outcome?;
-        report_saved(finished?, &mut done, progress);
+        finished?;
+        saving.report(progress);
         Ok(())
     }
 
@@ -842,8 +843,7 @@ impl<T: TokenSource + 'static> Engine<T> {
         // id of the one before), but should one repeat an object still being
         // saved, that save must be read, not missed.
         if saving.holds_any(entity, &ids) {
-            let finished = saving.finish().await?;
-            saving.unreported.extend(finished);
+            saving.wait().await?;
         }
         let known = self.store.records_by_qbo_ids(entity, &ids).await?;
         staged.prefetch(entity, &ids, known);

@@ -3,25 +3,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { formatAmount } from '../decimal';
 import { formatDate } from '../format';
-import type { RecordListRow } from '../ipc/commands';
 import { RecordsStore } from '../stores/records.svelte';
+import { row } from '../../test/fixtures';
 import RecordsTable from './RecordsTable.svelte';
 
-const invoice: RecordListRow = {
-  localId: 'local-1037',
-  entityType: 'Invoice',
-  qboId: '130',
-  state: 'synced',
-  name: null,
+const invoice = row(1037, {
   docNumber: '1037',
   txnDate: '2026-11-30',
   amount: '18538.84',
-  counterparty: 'Sonnenschein Family Store',
-  active: true,
-  error: null,
-  problem: null,
   updatedAt: '2026-12-01T09:30:00Z',
-};
+});
 
 // The table sizes itself with a ResizeObserver, which the test DOM lacks.
 globalThis.ResizeObserver ??= class {
@@ -46,8 +37,8 @@ function cellsOfTheRow(language: string): string[] {
   store.total = 1;
   store.pages = new Map([[0, [invoice]]]);
   render(RecordsTable, { props: { store, companyId: 'a', onopen: () => {} } });
-  const row = screen.getByTestId('records-row');
-  return Array.from(row.querySelectorAll('[role=cell]')).map((cell) => cell.textContent?.trim() ?? '');
+  const tableRow = screen.getByTestId('records-row');
+  return Array.from(tableRow.querySelectorAll('[role=cell]')).map((cell) => cell.textContent?.trim() ?? '');
 }
 
 describe('RecordsTable', () => {
