@@ -135,6 +135,14 @@ const RECORD_COLUMNS: &str = "local_id, entity_type, qbo_id, sync_token, base_js
     txn_date, amount, amount_key, counterparty, error, local_updated_at, remote_updated_at,
     updated_key, open_balance, open_home_balance, due_date, currency";
 
+/// The columns [`record_from_row`] reads: a record's other columns (its
+/// sort keys, open balance, scan mark) are derived or the store's own, and
+/// each column read costs a copy of its value; a push reads thousands of
+/// records before its first batch can leave.
+const RECORD_ROW_COLUMNS: &str = "local_id, entity_type, qbo_id, sync_token, base_json, local_json,
+    remote_json, shared_versions, state, intent, remote_deleted, active, name, doc_number,
+    txn_date, amount, counterparty, error, local_updated_at, remote_updated_at";
+
 /// The records waiting to be sent, found by the state index: a handful in a
 /// book of a hundred thousand. Named, as without statistics SQLite may pick
 /// a list index by type instead and walk every invoice's entry.
@@ -153,8 +161,9 @@ fn records_query<'a>(
     entities: &[&'a str],
     (from, condition): (&str, &str),
 ) -> QueryBuilder<'a, Sqlite> {
-    let mut query =
-        QueryBuilder::<Sqlite>::new(format!("SELECT * FROM {from} WHERE entity_type IN ("));
+    let mut query = QueryBuilder::<Sqlite>::new(format!(
+        "SELECT {RECORD_ROW_COLUMNS} FROM {from} WHERE entity_type IN ("
+    ));
     let mut separated = query.separated(", ");
     for entity in entities {
         separated.push_bind(*entity);
@@ -343,11 +352,13 @@ impl CompanyStore {
 
     /// One record.
     pub async fn record(&self, local_id: &str) -> Result<Option<RecordRow>, StoreError> {
-        let row = sqlx::query("SELECT * FROM records WHERE local_id = ?")
-            .bind(local_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::query("reading a record"))?;
+        let row = sqlx::query(&format!(
+            "SELECT {RECORD_ROW_COLUMNS} FROM records WHERE local_id = ?"
+        ))
+        .bind(local_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::query("reading a record"))?;
         row.as_ref().map(record_from_row).transpose()
     }
 
@@ -367,12 +378,14 @@ impl CompanyStore {
         entity: &str,
         qbo_id: &str,
     ) -> Result<Option<RecordRow>, StoreError> {
-        let row = sqlx::query("SELECT * FROM records WHERE entity_type = ? AND qbo_id = ?")
-            .bind(entity)
-            .bind(qbo_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::query("reading a record"))?;
+        let row = sqlx::query(&format!(
+            "SELECT {RECORD_ROW_COLUMNS} FROM records WHERE entity_type = ? AND qbo_id = ?"
+        ))
+        .bind(entity)
+        .bind(qbo_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::query("reading a record"))?;
         row.as_ref().map(record_from_row).transpose()
     }
 
@@ -406,7 +419,9 @@ impl CompanyStore {
         // SQLite allows 32,766 bound values; callers pass far fewer, but
         // may pass more.
         for chunk in values.chunks(5_000) {
-            let mut query = QueryBuilder::<Sqlite>::new("SELECT * FROM records WHERE ");
+            let mut query = QueryBuilder::<Sqlite>::new(format!(
+                "SELECT {RECORD_ROW_COLUMNS} FROM records WHERE "
+            ));
             if let Some(entity) = entity {
                 query.push("entity_type = ");
                 query.push_bind(entity);
@@ -434,28 +449,7 @@ impl CompanyStore {
     /// A page of records. The page's ids are found first, from an index
     /// where the sort allows it, and only those rows are then read whole.
     pub async fn records(&self, filter: &RecordFilter) -> Result<Vec<RecordRow>, StoreError> {
-        // Rowids, not local ids: the list indexes hold the rowid (and not
-        // the local id), so the page is found without reading the table.
-        let mut query = QueryBuilder::<Sqlite>::new("SELECT rowid FROM ");
-        query.push(list_source(filter));
-        push_where(&mut query, filter);
-        let direction = if filter.descending { "DESC" } else { "ASC" };
-        let column = match filter.sort {
-            RecordSort::TxnDate => "txn_date",
-            RecordSort::Name => "name COLLATE NOCASE",
-            RecordSort::DocNumber => "doc_number",
-            RecordSort::Amount => "amount_key",
-            RecordSort::Updated => "updated_key",
-        };
-        // Ties in the order of the list indexes (sort column, state,
-        // rowid), so that SQLite walks one and sorts nothing.
-        query.push(format!(
-            " ORDER BY {column} {direction}, state {direction}, rowid {direction}"
-        ));
-        query.push(" LIMIT ");
-        query.push_bind(i64::try_from(filter.limit).unwrap_or(i64::MAX));
-        query.push(" OFFSET ");
-        query.push_bind(i64::try_from(filter.offset).unwrap_or(i64::MAX));
+        let mut query = page_ids_query(filter);
         let ids: Vec<i64> = query
             .build_query_scalar()
             .fetch_all(&self.pool)
@@ -464,9 +458,9 @@ impl CompanyStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut rows_query = QueryBuilder::<Sqlite>::new(
-            "SELECT rowid AS page_rowid, * FROM records WHERE rowid IN (",
-        );
+        let mut rows_query = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT rowid AS page_rowid, {RECORD_ROW_COLUMNS} FROM records WHERE rowid IN ("
+        ));
         let mut separated = rows_query.separated(", ");
         for id in &ids {
             separated.push_bind(*id);
@@ -501,7 +495,9 @@ impl CompanyStore {
     /// Records whose local version has not reached QuickBooks.
     pub async fn pending_records(&self) -> Result<Vec<RecordRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT * FROM records WHERE state IN ('pending', 'error') ORDER BY local_id",
+            &format!(
+                "SELECT {RECORD_ROW_COLUMNS} FROM records WHERE state IN ('pending', 'error') ORDER BY local_id"
+            ),
         )
         .fetch_all(&self.pool)
         .await
@@ -993,6 +989,33 @@ fn amount_key(amount: Decimal) -> Option<i64> {
     i64::try_from(scaled.mantissa()).ok()
 }
 
+/// The rowids of a page of the records list, in the page's order. Rowids,
+/// not local ids: the list indexes hold the rowid (and not the local id),
+/// so the page is found without reading the table.
+fn page_ids_query(filter: &RecordFilter) -> QueryBuilder<'static, Sqlite> {
+    let mut query = QueryBuilder::<Sqlite>::new("SELECT rowid FROM ");
+    query.push(list_source(filter));
+    push_where(&mut query, filter);
+    let direction = if filter.descending { "DESC" } else { "ASC" };
+    let column = match filter.sort {
+        RecordSort::TxnDate => "txn_date",
+        RecordSort::Name => "name COLLATE NOCASE",
+        RecordSort::DocNumber => "doc_number",
+        RecordSort::Amount => "amount_key",
+        RecordSort::Updated => "updated_key",
+    };
+    // Ties in the order of the list indexes (sort column, state,
+    // rowid), so that SQLite walks one and sorts nothing.
+    query.push(format!(
+        " ORDER BY {column} {direction}, state {direction}, rowid {direction}"
+    ));
+    query.push(" LIMIT ");
+    query.push_bind(i64::try_from(filter.limit).unwrap_or(i64::MAX));
+    query.push(" OFFSET ");
+    query.push_bind(i64::try_from(filter.offset).unwrap_or(i64::MAX));
+    query
+}
+
 /// Where a list query reads from. A search of one type scans the narrow
 /// search index, which holds every column the search and the sorts need;
 /// left to itself SQLite may walk a sort index instead and read each wide
@@ -1336,6 +1359,39 @@ mod tests {
             .map(|row| row.get::<String, _>("detail"))
             .collect::<Vec<_>>()
             .join("\n")
+    }
+
+    /// A page of the list of every type, sorted by any column, is found
+    /// from a list index alone: the indexes on the name and the number
+    /// across types (dropped by migration 0012) were walked instead for
+    /// those two sorts, reading every row's state from the table on the
+    /// way, which made the deeper pages of a large book the slowest.
+    #[tokio::test]
+    async fn a_page_of_every_type_is_found_from_a_list_index_alone() {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let store = CompanyStore::open(&folder.path().join("company.sqlite"))
+            .await
+            .expect("the store opens");
+        for sort in [
+            RecordSort::Name,
+            RecordSort::DocNumber,
+            RecordSort::TxnDate,
+            RecordSort::Amount,
+            RecordSort::Updated,
+        ] {
+            let filter = RecordFilter {
+                sort,
+                limit: 100,
+                offset: 50_000,
+                ..RecordFilter::default()
+            };
+            let page = page_ids_query(&filter);
+            let plan = query_plan(&store, page.sql(), &["100", "50000"]).await;
+            assert!(
+                plan.contains("USING COVERING INDEX records_list_by_"),
+                "{sort:?}: {plan}"
+            );
+        }
     }
 
     /// A push first reads the records waiting to be sent and the changes

@@ -767,16 +767,26 @@ impl<T: TokenSource + 'static> Engine<T> {
                 staged.put(record);
             }
         }
-        let by_local: HashMap<&str, &RecordRow> = ready
-            .iter()
-            .map(|record| (record.local_id.as_str(), record))
-            .collect();
         self.commit(staged.changes).await?;
         let total = u64::try_from(planned.operations.len()).ok();
         // The plan goes into the outbox a few batches at a time while the
         // batches already there are on their way, stage after stage.
         let (stages, mut ready_stages) = mpsc::unbounded();
-        let queueing = self.queue_plan(writing, &planned, &by_local, now, stages);
+        let queueing = async move {
+            let by_local: HashMap<&str, &RecordRow> = ready
+                .iter()
+                .map(|record| (record.local_id.as_str(), record))
+                .collect();
+            let queued = self
+                .queue_plan(writing, &planned, &by_local, now, stages)
+                .await;
+            // Freeing thousands of documents takes milliseconds: done
+            // here, while the stored batches wait for the pacer, and not
+            // after the last answer, where it added to the push's time.
+            drop(by_local);
+            drop((planned, ready));
+            queued
+        };
         let sending = async {
             let mut done = 0_u64;
             let mut replan = false;
