@@ -34,8 +34,8 @@ use serde_json::{Value, json};
 const SCALED_MINUTE: Duration = Duration::from_millis(200);
 /// The idle stretch whose CPU time is read: a minute by the wall clock.
 const IDLE: Duration = Duration::from_secs(60);
-/// CPU allowed over that minute: under the 10 ms the kernel's CPU clock
-/// counts in, i.e. none it can see.
+/// CPU allowed over that minute: 10 ms, a six-thousandth of one core. The
+/// process CPU clock counts nanoseconds, so every wake-up adds to it.
 const CPU_LIMIT_MS: f64 = 10.0;
 
 /// The app with the demo company and its timer on, a minute of its sync

@@ -81,6 +81,9 @@ struct PersistState {
 #[derive(Debug, Default)]
 pub struct Persistence {
     state: Mutex<PersistState>,
+    /// Wakes the autosave when there is something to save, so that an
+    /// emulator nobody writes to (the demo between two syncs) does no work.
+    changed: tokio::sync::Notify,
 }
 
 impl Persistence {
@@ -104,6 +107,7 @@ impl Persistence {
         if state.dir.is_some() {
             state.removed.remove(realm_id);
             state.dirty.insert(realm_id.to_owned());
+            self.changed.notify_one();
         }
     }
 
@@ -113,6 +117,7 @@ impl Persistence {
         if state.dir.is_some() {
             state.dirty.remove(realm_id);
             state.removed.insert(realm_id.to_owned());
+            self.changed.notify_one();
         }
     }
 
@@ -121,6 +126,7 @@ impl Persistence {
         let mut state = self.lock();
         if state.dir.is_some() {
             state.settings_dirty = true;
+            self.changed.notify_one();
         }
     }
 
@@ -137,6 +143,8 @@ impl Persistence {
         let mut state = self.lock();
         state.dirty.extend(dirty);
         state.settings_dirty |= settings;
+        // Tried again at the next save.
+        self.changed.notify_one();
     }
 }
 
@@ -441,14 +449,15 @@ pub fn save_all(emulator: &Emulator) -> Result<usize, PersistError> {
     save_changes(emulator)
 }
 
-/// Saves changes every `interval` until the emulator's persistence is turned
-/// off or the task is aborted.
+/// Saves what changed, at most one save every `interval`: after a change it
+/// waits `interval`, so that the changes of that stretch are saved together,
+/// then saves. It wakes only when something changed. Runs until the task is
+/// aborted.
 pub fn spawn_autosave(emulator: Emulator, interval: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticker.tick().await;
+            emulator.operations().persistence.changed.notified().await;
+            tokio::time::sleep(interval).await;
             let worker = emulator.clone();
             let saved = tokio::task::spawn_blocking(move || save_changes(&worker)).await;
             match saved {

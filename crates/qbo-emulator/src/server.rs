@@ -226,19 +226,24 @@ impl TestServer {
     }
 }
 
-/// The CPU time (user and system) this whole process has used so far, from
-/// Linux's `/proc/self/stat` (in clock ticks of 10 ms); `None` elsewhere.
-/// Benchmarks use it to show what a phase or an idle period cost.
+/// The CPU time (user and system) this whole process has used so far,
+/// threads that have ended included, from the OS's process CPU clock
+/// (nanoseconds, where `/proc/self/stat` counts in ticks of 10 ms, too
+/// coarse to tell an idle minute from one that woke a few times); `None`
+/// where there is no such clock. Benchmarks use it to show what a phase or
+/// an idle period cost.
 pub fn process_cpu_time() -> Option<std::time::Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // The command name (field 2) is in parentheses and may hold spaces; the
-    // fields after it are plain numbers. utime and stime are fields 14, 15.
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    let mut fields = after_name.split_whitespace().skip(11);
-    let user: u64 = fields.next()?.parse().ok()?;
-    let system: u64 = fields.next()?.parse().ok()?;
-    // USER_HZ, the unit of these fields, is 100 on every Linux platform.
-    Some(std::time::Duration::from_millis((user + system) * 10))
+    #[cfg(unix)]
+    {
+        let now = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+        let seconds = u64::try_from(now.tv_sec).ok()?;
+        let nanos = u32::try_from(now.tv_nsec).ok()?;
+        Some(std::time::Duration::new(seconds, nanos))
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 /// The CPU time of this process's threads named `name`, from Linux's

@@ -212,3 +212,42 @@ async fn removed_companies_lose_their_file_and_bad_files_are_reported() {
     .unwrap_err();
     assert!(error.to_string().contains("1.json"), "{error}");
 }
+
+/// Waits until `path` exists; false after ten seconds.
+async fn appears(path: &std::path::Path) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if path.exists() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    false
+}
+
+/// The autosave, which sleeps until something changes, saves a change
+/// after its interval and wakes again for the next one.
+#[tokio::test]
+async fn the_autosave_saves_each_change_after_it_is_made() {
+    let folder = tempfile::tempdir().unwrap();
+    let emulator = Emulator::new(EmulatorConfig::default(), Clock::fixed(now()));
+    persist::load(&emulator, folder.path()).unwrap();
+    let autosave = persist::spawn_autosave(emulator.clone(), std::time::Duration::from_millis(50));
+    let file_of = |realm_id: &str| {
+        folder
+            .path()
+            .join("companies")
+            .join(format!("{realm_id}.json"))
+    };
+    let (first, _) = control::create_company(&emulator, Some("First"), None).unwrap();
+    assert!(
+        appears(&file_of(&first)).await,
+        "the first change was not saved"
+    );
+    let (second, _) = control::create_company(&emulator, Some("Second"), None).unwrap();
+    assert!(
+        appears(&file_of(&second)).await,
+        "the second change was not saved"
+    );
+    autosave.abort();
+}
