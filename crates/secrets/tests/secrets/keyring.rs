@@ -32,33 +32,57 @@ fn unique_vault() -> KeyringVault {
         .expect("this platform has a persistent keyring")
 }
 
+/// Runs a test of the real keyring on a thread of its own and fails it after a minute. A keyring
+/// that wants a password (a daemon started without one opens a prompt, which nobody answers
+/// under a virtual display) would otherwise hold the whole test run until it is killed.
+fn within_a_minute(body: impl FnOnce() + Send + 'static) {
+    let (done, finished) = std::sync::mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        body();
+        let _ = done.send(());
+    });
+    match finished.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(()) => worker.join().expect("the test's thread ended"),
+        // The body panicked before it could say it was done: that is the test's failure.
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Ok(()) => panic!("the test's thread ended without finishing"),
+            Err(panic) => std::panic::resume_unwind(panic),
+        },
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
+            "the keyring did not answer within a minute: on Linux it needs a D-Bus session with gnome-keyring running and unlocked (a password prompt may be waiting)"
+        ),
+    }
+}
+
 #[test]
 #[ignore = "needs a D-Bus session with an unlocked Secret Service; cargo xtask test runs it with --include-ignored"]
 fn tokens_round_trip_through_the_os_keyring() {
-    let vault = unique_vault();
-    let first = tokens_with("keyring-first", at("2026-02-01T10:00:00Z"));
-    assert!(vault.load("company-1").expect("load").is_none());
+    within_a_minute(|| {
+        let vault = unique_vault();
+        let first = tokens_with("keyring-first", at("2026-02-01T10:00:00Z"));
+        assert!(vault.load("company-1").expect("load").is_none());
 
-    vault.store("company-1", &first).expect("store");
-    assert_eq!(vault.load("company-1").expect("load"), Some(first.clone()));
+        vault.store("company-1", &first).expect("store");
+        assert_eq!(vault.load("company-1").expect("load"), Some(first.clone()));
 
-    let refreshed = first
-        .refreshed(
-            Sensitive::new("keyring-second-access".to_owned()),
-            Sensitive::new("keyring-second-refresh".to_owned()),
-            at("2026-02-01T11:00:00Z"),
-            &secrets::TokenLifetimes::INTUIT_DEFAULT,
-        )
-        .expect("in range");
-    vault.store("company-1", &refreshed).expect("replace");
-    let loaded = vault.load("company-1").expect("load").expect("present");
-    assert_eq!(loaded, refreshed);
-    assert_eq!(loaded.refresh_token.expose(), "keyring-second-refresh");
-    assert_eq!(loaded.refresh_hard_cap_at, first.refresh_hard_cap_at);
+        let refreshed = first
+            .refreshed(
+                Sensitive::new("keyring-second-access".to_owned()),
+                Sensitive::new("keyring-second-refresh".to_owned()),
+                at("2026-02-01T11:00:00Z"),
+                &secrets::TokenLifetimes::INTUIT_DEFAULT,
+            )
+            .expect("in range");
+        vault.store("company-1", &refreshed).expect("replace");
+        let loaded = vault.load("company-1").expect("load").expect("present");
+        assert_eq!(loaded, refreshed);
+        assert_eq!(loaded.refresh_token.expose(), "keyring-second-refresh");
+        assert_eq!(loaded.refresh_hard_cap_at, first.refresh_hard_cap_at);
 
-    vault.delete("company-1").expect("delete");
-    assert!(vault.load("company-1").expect("load").is_none());
-    vault.delete("company-1").expect("deleting twice is fine");
+        vault.delete("company-1").expect("delete");
+        assert!(vault.load("company-1").expect("load").is_none());
+        vault.delete("company-1").expect("deleting twice is fine");
+    });
 }
 
 /// Intuit's access tokens are JWE strings of about a thousand characters; a stored token set
@@ -67,102 +91,108 @@ fn tokens_round_trip_through_the_os_keyring() {
 #[test]
 #[ignore = "needs a D-Bus session with an unlocked Secret Service; cargo xtask test runs it with --include-ignored"]
 fn a_token_set_with_a_long_access_token_fits() {
-    let vault = unique_vault();
-    let issued = at("2026-02-01T10:00:00Z");
-    let long = secrets::TokenSet::from_grant(
-        "9130350000000000",
-        Sensitive::new(format!(
-            "eyJlbmMiOiJBMTI4Q0JDLUhTMjU2IiwiYWxnIjoiZGlyIn0..{}",
-            "x".repeat(1_800)
-        )),
-        Sensitive::new(format!("AB11{}", "r".repeat(46))),
-        issued,
-        &secrets::TokenLifetimes::from_seconds(3_600, 8_726_400, Some(157_680_000))
-            .expect("valid lifetimes"),
-    )
-    .expect("in range");
-    vault.store("company-1", &long).expect("store");
-    assert_eq!(vault.load("company-1").expect("load"), Some(long));
-    vault.delete("company-1").expect("delete");
+    within_a_minute(|| {
+        let vault = unique_vault();
+        let issued = at("2026-02-01T10:00:00Z");
+        let long = secrets::TokenSet::from_grant(
+            "9130350000000000",
+            Sensitive::new(format!(
+                "eyJlbmMiOiJBMTI4Q0JDLUhTMjU2IiwiYWxnIjoiZGlyIn0..{}",
+                "x".repeat(1_800)
+            )),
+            Sensitive::new(format!("AB11{}", "r".repeat(46))),
+            issued,
+            &secrets::TokenLifetimes::from_seconds(3_600, 8_726_400, Some(157_680_000))
+                .expect("valid lifetimes"),
+        )
+        .expect("in range");
+        vault.store("company-1", &long).expect("store");
+        assert_eq!(vault.load("company-1").expect("load"), Some(long));
+        vault.delete("company-1").expect("delete");
+    });
 }
 
 #[test]
 #[ignore = "needs a D-Bus session with an unlocked Secret Service; cargo xtask test runs it with --include-ignored"]
 fn companies_profiles_and_apps_are_kept_apart() {
-    let vault = unique_vault();
-    let other_app = unique_vault();
-    let tokens_one = tokens_with("one", at("2026-02-01T10:00:00Z"));
-    let tokens_two = tokens_with("two", at("2026-02-01T10:00:00Z"));
-    vault.store("company-1", &tokens_one).expect("store");
-    vault.store("company-2", &tokens_two).expect("store");
-    vault
-        .store_client_secret("company-1", &Sensitive::new("client-secret".to_owned()))
-        .expect("store a client secret under the same name as a company");
-
-    assert_eq!(
-        vault.load("company-1").expect("load"),
-        Some(tokens_one.clone())
-    );
-    assert_eq!(vault.load("company-2").expect("load"), Some(tokens_two));
-    assert!(other_app.load("company-1").expect("load").is_none());
-    let secret = vault
-        .load_client_secret("company-1")
-        .expect("load")
-        .expect("present");
-    assert_eq!(secret.expose(), "client-secret");
-
-    vault.delete_client_secret("company-1").expect("delete");
-    assert!(
+    within_a_minute(|| {
+        let vault = unique_vault();
+        let other_app = unique_vault();
+        let tokens_one = tokens_with("one", at("2026-02-01T10:00:00Z"));
+        let tokens_two = tokens_with("two", at("2026-02-01T10:00:00Z"));
+        vault.store("company-1", &tokens_one).expect("store");
+        vault.store("company-2", &tokens_two).expect("store");
         vault
+            .store_client_secret("company-1", &Sensitive::new("client-secret".to_owned()))
+            .expect("store a client secret under the same name as a company");
+
+        assert_eq!(
+            vault.load("company-1").expect("load"),
+            Some(tokens_one.clone())
+        );
+        assert_eq!(vault.load("company-2").expect("load"), Some(tokens_two));
+        assert!(other_app.load("company-1").expect("load").is_none());
+        let secret = vault
             .load_client_secret("company-1")
             .expect("load")
-            .is_none()
-    );
-    assert_eq!(
-        vault.load("company-1").expect("load"),
-        Some(tokens_one),
-        "deleting the client secret leaves the tokens"
-    );
-    vault.delete("company-1").expect("delete");
-    vault.delete("company-2").expect("delete");
+            .expect("present");
+        assert_eq!(secret.expose(), "client-secret");
+
+        vault.delete_client_secret("company-1").expect("delete");
+        assert!(
+            vault
+                .load_client_secret("company-1")
+                .expect("load")
+                .is_none()
+        );
+        assert_eq!(
+            vault.load("company-1").expect("load"),
+            Some(tokens_one),
+            "deleting the client secret leaves the tokens"
+        );
+        vault.delete("company-1").expect("delete");
+        vault.delete("company-2").expect("delete");
+    });
 }
 
 #[test]
 #[ignore = "needs a D-Bus session with an unlocked Secret Service; cargo xtask test runs it with --include-ignored"]
 fn a_damaged_keyring_entry_is_reported_without_quoting_it() {
-    let vault = unique_vault();
-    // Written directly, as another tool or a hand edit could.
-    let damaged = r#"{"format":1,"realm_id":"1","access_token":"LEAKED-IF-QUOTED"#;
-    keyring::Entry::new(vault.tokens_service(), "company-1")
-        .and_then(|entry| entry.set_password(damaged))
-        .expect("write a damaged entry");
+    within_a_minute(|| {
+        let vault = unique_vault();
+        // Written directly, as another tool or a hand edit could.
+        let damaged = r#"{"format":1,"realm_id":"1","access_token":"LEAKED-IF-QUOTED"#;
+        keyring::Entry::new(vault.tokens_service(), "company-1")
+            .and_then(|entry| entry.set_password(damaged))
+            .expect("write a damaged entry");
 
-    match vault.load("company-1") {
-        Err(error @ VaultError::Corrupt { .. }) => {
-            let text = format!("{error} {error:?}");
-            assert!(!text.contains("LEAKED"), "{text}");
-            assert!(text.contains("truncated"), "{text}");
-        }
-        other => panic!("expected Corrupt, got {other:?}"),
-    }
-    vault
-        .delete("company-1")
-        .expect("a damaged entry can be deleted");
-    assert!(vault.load("company-1").expect("load").is_none());
-
-    keyring::Entry::new(vault.client_secrets_service(), "production")
-        .and_then(|entry| entry.set_secret(&[0xff, 0xfe, 0x00]))
-        .expect("write a non-UTF-8 secret");
-    match vault.load_client_secret("production") {
-        Err(VaultError::Corrupt { item, .. }) => assert_eq!(
-            item,
-            StoredItem::ClientSecret {
-                profile: "production".to_owned()
+        match vault.load("company-1") {
+            Err(error @ VaultError::Corrupt { .. }) => {
+                let text = format!("{error} {error:?}");
+                assert!(!text.contains("LEAKED"), "{text}");
+                assert!(text.contains("truncated"), "{text}");
             }
-        ),
-        other => panic!("expected Corrupt, got {other:?}"),
-    }
-    vault.delete_client_secret("production").expect("delete");
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+        vault
+            .delete("company-1")
+            .expect("a damaged entry can be deleted");
+        assert!(vault.load("company-1").expect("load").is_none());
+
+        keyring::Entry::new(vault.client_secrets_service(), "production")
+            .and_then(|entry| entry.set_secret(&[0xff, 0xfe, 0x00]))
+            .expect("write a non-UTF-8 secret");
+        match vault.load_client_secret("production") {
+            Err(VaultError::Corrupt { item, .. }) => assert_eq!(
+                item,
+                StoredItem::ClientSecret {
+                    profile: "production".to_owned()
+                }
+            ),
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+        vault.delete_client_secret("production").expect("delete");
+    });
 }
 
 /// The synchronous Secret Service backend must work from inside a tokio runtime (a Tauri async
