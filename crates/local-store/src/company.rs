@@ -1347,6 +1347,15 @@ fn history_from_row(row: &SqliteRow) -> Result<HistoryEntry, StoreError> {
 mod tests {
     use super::*;
 
+    /// A new company store in a temporary folder, kept while the folder is.
+    async fn empty_store() -> (tempfile::TempDir, CompanyStore) {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let store = CompanyStore::open(&folder.path().join("company.sqlite"))
+            .await
+            .expect("the store opens");
+        (folder, store)
+    }
+
     /// The plan SQLite makes for `sql` with `binds`, one line a step.
     async fn query_plan(store: &CompanyStore, sql: &str, binds: &[&str]) -> String {
         let explain = format!("EXPLAIN QUERY PLAN {sql}");
@@ -1368,10 +1377,7 @@ mod tests {
     /// way, which made the deeper pages of a large book the slowest.
     #[tokio::test]
     async fn a_page_of_every_type_is_found_from_a_list_index_alone() {
-        let folder = tempfile::tempdir().expect("a temporary folder");
-        let store = CompanyStore::open(&folder.path().join("company.sqlite"))
-            .await
-            .expect("the store opens");
+        let (_folder, store) = empty_store().await;
         for sort in [
             RecordSort::Name,
             RecordSort::DocNumber,
@@ -1400,10 +1406,7 @@ mod tests {
     /// index, not by a walk of every invoice's list entry or of the table.
     #[tokio::test]
     async fn waiting_and_held_records_are_read_from_their_own_indexes() {
-        let folder = tempfile::tempdir().expect("a temporary folder");
-        let store = CompanyStore::open(&folder.path().join("company.sqlite"))
-            .await
-            .expect("the store opens");
+        let (_folder, store) = empty_store().await;
         let entities = ["Customer", "Invoice", "Bill"];
         let waiting = records_query(&entities, WAITING_TO_BE_SENT);
         let plan = query_plan(&store, waiting.sql(), &entities).await;

@@ -772,20 +772,17 @@ impl<T: TokenSource + 'static> Engine<T> {
         // The plan goes into the outbox a few batches at a time while the
         // batches already there are on their way, stage after stage.
         let (stages, mut ready_stages) = mpsc::unbounded();
+        // The plan and the records it was made from belong to the queueing,
+        // so they are freed when it ends, while the stored batches wait for
+        // the pacer. Freeing thousands of documents takes milliseconds; after
+        // the last answer it added to the push's time.
         let queueing = async move {
             let by_local: HashMap<&str, &RecordRow> = ready
                 .iter()
                 .map(|record| (record.local_id.as_str(), record))
                 .collect();
-            let queued = self
-                .queue_plan(writing, &planned, &by_local, now, stages)
-                .await;
-            // Freeing thousands of documents takes milliseconds: done
-            // here, while the stored batches wait for the pacer, and not
-            // after the last answer, where it added to the push's time.
-            drop(by_local);
-            drop((planned, ready));
-            queued
+            self.queue_plan(writing, &planned, &by_local, now, stages)
+                .await
         };
         let sending = async {
             let mut done = 0_u64;
