@@ -56,25 +56,82 @@ impl<'a> RecordChunk<'a> {
         }
     }
 
-    /// Each record with the texts its versions are stored as: serialised
-    /// and compressed, the part of a save done outside SQLite.
-    fn packed(self) -> Vec<(&'a RecordRow, VersionTexts, OpenDocumentColumns)> {
+    /// The chunk's records, in order.
+    fn rows(self) -> impl Iterator<Item = &'a RecordRow> {
+        let (records, agreed) = match self {
+            RecordChunk::Records(rows) => (rows, &[][..]),
+            RecordChunk::Agreed(rows) => (&[][..], rows),
+        };
+        records
+            .iter()
+            .chain(agreed.iter().map(|agreed| &agreed.record))
+    }
+
+    /// Each record's stored form, in order.
+    fn packed(self) -> Vec<PackedRecord> {
         match self {
-            RecordChunk::Records(rows) => rows
+            RecordChunk::Records(rows) => rows.iter().map(PackedRecord::of).collect(),
+            RecordChunk::Agreed(rows) => rows.iter().map(PackedRecord::agreed).collect(),
+        }
+    }
+}
+
+/// What a record is stored as beyond its own fields: its versions serialised
+/// and compressed, and the columns read out of its QuickBooks version. This
+/// is the part of a save done outside SQLite.
+struct PackedRecord {
+    versions: VersionTexts,
+    open: OpenDocumentColumns,
+}
+
+impl PackedRecord {
+    fn of(row: &RecordRow) -> PackedRecord {
+        PackedRecord {
+            versions: VersionTexts::of(row),
+            open: OpenDocumentColumns::of(&row.entity_type, row.remote.as_ref()),
+        }
+    }
+
+    fn agreed(agreed: &AgreedRecord) -> PackedRecord {
+        PackedRecord {
+            versions: VersionTexts::agreed_text(agreed),
+            open: OpenDocumentColumns::of(&agreed.record.entity_type, Some(&agreed.members)),
+        }
+    }
+}
+
+/// A changeset whose records are already packed into their stored form
+/// ([`Changeset::pack`]), saved by [`CompanyStore::commit_packed`].
+pub struct PackedChangeset {
+    changes: Changeset,
+    /// The stored forms of `changes.records`, in order.
+    records: Vec<PackedRecord>,
+    /// The stored forms of `changes.agreed_records`, in order.
+    agreed: Vec<PackedRecord>,
+}
+
+impl std::fmt::Debug for PackedChangeset {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("PackedChangeset")
+            .field("changes", &self.changes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Changeset {
+    /// Packs the records into their stored form now. A caller that saves
+    /// pages one after another packs the next page while the page before is
+    /// being saved, so that each save is left with SQLite's part alone.
+    pub fn pack(self) -> PackedChangeset {
+        PackedChangeset {
+            records: self.records.iter().map(PackedRecord::of).collect(),
+            agreed: self
+                .agreed_records
                 .iter()
-                .map(|row| {
-                    let open = OpenDocumentColumns::of(&row.entity_type, row.remote.as_ref());
-                    (row, VersionTexts::of(row), open)
-                })
+                .map(PackedRecord::agreed)
                 .collect(),
-            RecordChunk::Agreed(rows) => rows
-                .iter()
-                .map(|agreed| {
-                    let open =
-                        OpenDocumentColumns::of(&agreed.record.entity_type, Some(&agreed.members));
-                    (&agreed.record, VersionTexts::agreed_text(agreed), open)
-                })
-                .collect(),
+            changes: self,
         }
     }
 }
@@ -240,9 +297,9 @@ fn record_upsert(rows: usize) -> String {
 fn bind_record<'q>(
     query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
     record: &'q RecordRow,
-    versions: VersionTexts,
-    open: OpenDocumentColumns,
+    packed: &'q PackedRecord,
 ) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    let PackedRecord { versions, open } = packed;
     let amount_key = record.summary.amount.and_then(amount_key);
     let updated = match (record.local_updated_at, record.remote_updated_at) {
         (Some(local), Some(remote)) => Some(local.max(remote)),
@@ -253,9 +310,9 @@ fn bind_record<'q>(
         .bind(&record.entity_type)
         .bind(&record.qbo_id)
         .bind(&record.sync_token)
-        .bind(versions.base)
-        .bind(versions.local)
-        .bind(versions.remote)
+        .bind(versions.base.as_deref())
+        .bind(versions.local.as_deref())
+        .bind(versions.remote.as_deref())
         .bind(versions.shared)
         .bind(record.state.as_str())
         .bind(record.intent.as_str())
@@ -271,10 +328,10 @@ fn bind_record<'q>(
         .bind(record.local_updated_at.as_ref().map(time_text))
         .bind(record.remote_updated_at.as_ref().map(time_text))
         .bind(updated.as_ref().map(time_text))
-        .bind(open.balance)
-        .bind(open.home_balance)
-        .bind(open.due_date)
-        .bind(open.currency)
+        .bind(open.balance.as_deref())
+        .bind(open.home_balance.as_deref())
+        .bind(open.due_date.as_deref())
+        .bind(open.currency.as_deref())
 }
 
 /// What the open-documents indexes need of an invoice or bill, copied out of
@@ -824,6 +881,19 @@ impl CompanyStore {
 
     /// Applies a changeset in one transaction: all of it, or nothing.
     pub async fn commit(&self, changes: Changeset) -> Result<Committed, StoreError> {
+        self.commit_changes(&changes, None).await
+    }
+
+    /// [`Self::commit`] for a changeset packed beforehand.
+    pub async fn commit_packed(&self, packed: &PackedChangeset) -> Result<Committed, StoreError> {
+        self.commit_changes(&packed.changes, Some(packed)).await
+    }
+
+    async fn commit_changes(
+        &self,
+        changes: &Changeset,
+        packed: Option<&PackedChangeset>,
+    ) -> Result<Committed, StoreError> {
         let failed = StoreError::query;
         let mut transaction = self.begin().await?;
         let mut committed = Committed::default();
@@ -836,28 +906,37 @@ impl CompanyStore {
                 .into_iter()
                 .map(RecordChunk::Agreed),
         );
-        let mut packed = chunks
-            .first()
-            .map(|chunk| chunk.packed())
+        // Cut as the records are, so that each chunk has its packed records.
+        let packed_before: Vec<&[PackedRecord]> = packed
+            .map(|packed| {
+                let mut cut = statement_chunks(&packed.records);
+                cut.extend(statement_chunks(&packed.agreed));
+                cut
+            })
             .unwrap_or_default();
+        let pack = |index: usize| match packed_before.get(index) {
+            Some(_) => Vec::new(),
+            None => chunks
+                .get(index)
+                .map(|chunk| chunk.packed())
+                .unwrap_or_default(),
+        };
+        let mut packed_now = pack(0);
         for (index, chunk) in chunks.iter().enumerate() {
             let statement = record_upsert(chunk.len());
             let mut query = sqlx::query(&statement);
-            for (record, versions, open) in std::mem::take(&mut packed) {
-                query = bind_record(query, record, versions, open);
+            let packed = packed_before.get(index).copied().unwrap_or(&packed_now);
+            for (record, packed) in chunk.rows().zip(packed) {
+                query = bind_record(query, record, packed);
             }
-            // The next statement's versions are serialised and compressed
-            // here while SQLite, on its own thread, saves this one: a first
-            // sync spends about as long on each, so together they take
-            // about the longer of the two instead of their sum.
-            let (saved, next) = futures::join!(query.execute(&mut *transaction), async {
-                chunks
-                    .get(index + 1)
-                    .map(|chunk| chunk.packed())
-                    .unwrap_or_default()
-            });
+            // Unless they were packed beforehand, the next statement's
+            // records are packed here while SQLite, on its own thread, saves
+            // this one: a first sync spends about as long on each, so
+            // together they take about the longer of the two, not the sum.
+            let (saved, next) =
+                futures::join!(query.execute(&mut *transaction), async { pack(index + 1) });
             saved.map_err(failed("saving a record"))?;
-            packed = next;
+            packed_now = next;
         }
         for local_id in &changes.removed_records {
             sqlx::query("DELETE FROM records WHERE local_id = ?")
@@ -942,7 +1021,7 @@ impl CompanyStore {
                 .map_err(failed("writing history"))?;
             committed.history_ids.extend(in_insertion_order(ids));
         }
-        crate::catalogue::apply(&mut transaction, &changes).await?;
+        crate::catalogue::apply(&mut transaction, changes).await?;
         crate::inbox::apply_links(&mut transaction, &changes.statement_links).await?;
         for marks in &changes.scan_marks {
             for chunk in marks.qbo_ids.chunks(5_000) {

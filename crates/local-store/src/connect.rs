@@ -40,6 +40,10 @@ pub(crate) async fn open(path: &Path, migrator: &Migrator) -> Result<SqlitePool,
         .busy_timeout(BUSY_TIMEOUT);
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
+        // A connection to a local file cannot have gone away while idle, so
+        // it is not pinged before each use: the ping is a round trip to the
+        // connection's thread, and a first sync makes hundreds of them.
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(|source| StoreError::Open {

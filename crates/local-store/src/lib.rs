@@ -18,7 +18,7 @@ mod lock;
 mod types;
 
 pub use app::AppStore;
-pub use company::{CompanyStore, company_database_path};
+pub use company::{CompanyStore, PackedChangeset, company_database_path};
 pub use error::StoreError;
 pub use inbox::{
     InboxFilter, InboxRow, NewInboxEntry, NewStatementImport, StatementLink, StoredSuggestion,

@@ -423,3 +423,64 @@ async fn a_checkpoint_copies_the_write_ahead_log_into_the_database() {
     let read = store.record("logged-199").await.unwrap().unwrap();
     assert_eq!(read.local, Some(version("b")));
 }
+
+/// Every stored column of every record, NULLs and blobs spelled out.
+async fn stored_rows(pool: &SqlitePool) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT local_id || ' ' || quote(base_json) || ' ' || quote(local_json) || ' '
+                || quote(remote_json) || ' ' || shared_versions || ' ' || state || ' '
+                || quote(amount_key) || ' ' || quote(updated_key) || ' '
+                || quote(open_balance) || ' ' || quote(open_home_balance) || ' '
+                || quote(due_date) || ' ' || quote(currency)
+         FROM records ORDER BY local_id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_changeset_packed_beforehand_is_stored_as_it_is_unpacked() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = [
+        dir.path().join("plain.sqlite"),
+        dir.path().join("packed.sqlite"),
+    ];
+    // Ordinary records with every combination of versions, and agreed ones
+    // in every statement size, some of them open invoices.
+    let agreed = (0..1_075).map(|index| {
+        let mut record = record(&format!("agreed-{index}"), None, None, None);
+        record.state = RecordState::Synced;
+        let members = if index % 3 == 0 {
+            json!({"Balance": "4.75", "HomeBalance": "6.10", "DueDate": "2026-02-01",
+                   "CurrencyRef": {"value": "CAD"}})
+        } else {
+            version("a")
+        };
+        AgreedRecord {
+            record,
+            text: serde_json::value::RawValue::from_string(version(&index.to_string()).to_string())
+                .unwrap(),
+            members,
+        }
+    });
+    let changes = Changeset {
+        records: combinations(),
+        agreed_records: agreed.collect(),
+        ..Changeset::default()
+    };
+    let plain = CompanyStore::open(&paths[0]).await.unwrap();
+    plain.commit(changes.clone()).await.unwrap();
+    plain.close().await;
+    let packed = CompanyStore::open(&paths[1]).await.unwrap();
+    packed.commit_packed(&changes.pack()).await.unwrap();
+    packed.close().await;
+    let plain_rows = stored_rows(&raw_pool(&paths[0]).await).await;
+    let packed_rows = stored_rows(&raw_pool(&paths[1]).await).await;
+    assert_eq!(plain_rows.len(), 64 + 1_075);
+    assert!(
+        plain_rows.iter().any(|row| row.contains("'4.75'")),
+        "an open invoice keeps its balance"
+    );
+    assert_eq!(packed_rows, plain_rows);
+}

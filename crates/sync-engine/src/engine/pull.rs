@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use futures::StreamExt;
-use local_store::{AgreedRecord, Changeset, RecordRow, RecordState, ScanMark};
+use local_store::{AgreedRecord, Changeset, PackedChangeset, RecordRow, RecordState, ScanMark};
 use qbo_client::cdc::CDC_LOOKBACK_DAYS;
 use qbo_client::{CdcOutcome, CdcResult, Change, Page, QboError, Query, TokenSource};
 use serde_json::value::RawValue;
@@ -75,12 +75,16 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
         .map(|time| time.with_timezone(&Utc))
 }
 
-/// What a scan's reader hands the writer: a page of one type, or the end
-/// of a type (every page of it was handed over before).
+/// What a scan's reader hands the writer: a page of one type, its rows
+/// read, or the end of a type (every page of it was handed over before).
 enum Scanned {
-    Page(&'static str, Page),
+    Page(&'static str, Vec<ScannedRow>),
     Done(&'static str),
 }
+
+/// A row of a scanned page: the text QuickBooks sent, and the members the
+/// record's columns are read from.
+type ScannedRow = (Box<RawValue>, Value);
 
 type ScannedResult = Result<Scanned, QboError>;
 
@@ -129,9 +133,9 @@ impl ReadAhead {
 /// lock; then the lock is let go, so a local edit waits a few pages at most.
 const PAGES_SAVED_IN_A_ROW: usize = 8;
 
-/// A page reconciled and ready to be saved.
+/// A page reconciled and ready to be saved, its records already packed.
 struct StagedPage {
-    changes: Changeset,
+    changes: PackedChangeset,
     /// QuickBooks' ids of the objects it read.
     qbo_ids: HashSet<String>,
     /// How many objects it held.
@@ -162,12 +166,20 @@ struct PageSaving {
     saved: HashMap<&'static str, u64>,
     /// The checkpoint running beside the saves, if any.
     checkpoint: Option<tokio::task::JoinHandle<()>>,
+    /// The page saved last, freed once the next save has started: freeing a
+    /// thousand records takes a millisecond or two that the chain of saves
+    /// need not wait for.
+    saved_page: Option<PackedChangeset>,
+    /// The highest QuickBooks id filed so far of each type the books had no
+    /// record of when the scan started: see [`PageSaving::only_new`].
+    highest_new: HashMap<&'static str, u64>,
 }
 
-/// A save's outcome, with the writing lock it held.
+/// A save's outcome, with the writing lock it held and the page it saved.
 type SaveResult = (
     Result<(), local_store::StoreError>,
     tokio::sync::OwnedMutexGuard<()>,
+    PackedChangeset,
 );
 
 impl PageSaving {
@@ -210,14 +222,53 @@ impl PageSaving {
             None => Arc::clone(lock).lock_owned().await,
         };
         let changes = page.changes;
+        self.filing(entity, &page.qbo_ids);
         self.entity = entity;
         self.qbo_ids = page.qbo_ids;
         self.count = page.count;
         self.pages_in_a_row += 1;
         self.task = Some(tokio::spawn(async move {
-            (store.commit(changes).await.map(|_| ()), writing)
+            let saved = store.commit_packed(&changes).await.map(|_| ());
+            (saved, writing, changes)
         }));
+        self.saved_page = None;
         Ok(())
+    }
+
+    /// Types the books had no record of when the scan started.
+    fn reading_first(&mut self, entities: impl IntoIterator<Item = &'static str>) {
+        self.highest_new
+            .extend(entities.into_iter().map(|entity| (entity, 0)));
+    }
+
+    /// Whether the books cannot hold any of these objects, so that they need
+    /// not be looked up: their type had no record when the scan started, and
+    /// each id is above the highest the scan has filed. Pages come in Id
+    /// order, and while the scan runs nothing else files QuickBooks objects
+    /// (the sync runs alone, and a local edit changes a record already filed).
+    fn only_new(&self, entity: &str, qbo_ids: &[String]) -> bool {
+        let Some(&highest) = self.highest_new.get(entity) else {
+            return false;
+        };
+        qbo_ids
+            .iter()
+            .all(|id| id.parse::<u64>().is_ok_and(|id| id > highest))
+    }
+
+    /// Notes the ids of a page being filed. A type with an id that is not a
+    /// number is looked up from then on.
+    fn filing(&mut self, entity: &str, qbo_ids: &HashSet<String>) {
+        let Some(highest) = self.highest_new.get_mut(entity) else {
+            return;
+        };
+        match qbo_ids.iter().try_fold(*highest, |high, id| {
+            id.parse::<u64>().map(|id| id.max(high))
+        }) {
+            Ok(high) => *highest = high,
+            Err(_) => {
+                self.highest_new.remove(entity);
+            }
+        }
     }
 
     /// Whether the page being saved read any of these objects.
@@ -232,12 +283,13 @@ impl PageSaving {
     /// [`PageSaving::report`].
     async fn wait(&mut self) -> Result<(), EngineError> {
         if let Some(task) = self.task.take() {
-            let (saved, writing) = match task.await {
+            let (saved, writing, page) = match task.await {
                 Ok(outcome) => outcome,
                 Err(failed) if failed.is_panic() => std::panic::resume_unwind(failed.into_panic()),
                 Err(_) => return Err(EngineError::Cancelled),
             };
             self.writing = Some(writing);
+            self.saved_page = Some(page);
             self.qbo_ids.clear();
             saved?;
             self.unreported.push((self.entity, self.count));
@@ -559,9 +611,19 @@ impl<'de> serde::Deserialize<'de> for ColumnMembers {
     }
 }
 
+/// The rows of a scanned page that are objects: a row that is not has no
+/// id to file it by.
+fn scanned_rows(page: Page) -> Result<Vec<ScannedRow>, QboError> {
+    let mut rows = Vec::with_capacity(page.len());
+    for text in page.raw_rows() {
+        rows.extend(scanned_row(text)?);
+    }
+    Ok(rows)
+}
+
 /// A row of a scanned page: its text, and the members its columns are read
-/// from; None for a row that is not an object (it has no id to file it by).
-fn scanned_row(text: Box<RawValue>) -> Result<Option<(Box<RawValue>, Value)>, QboError> {
+/// from; None for a row that is not an object.
+fn scanned_row(text: Box<RawValue>) -> Result<Option<ScannedRow>, QboError> {
     if !text.get().starts_with('{') {
         return Ok(None);
     }
@@ -752,23 +814,34 @@ impl<T: TokenSource + 'static> Engine<T> {
             } else {
                 client.pages_by_id(scan_query(entity), page_size).boxed()
             };
+            // Each page's rows are read by the reader, beside the writer
+            // reconciling and saving the page before.
             pages
-                .map(move |page| page.map(|page| Scanned::Page(entity, page)))
+                .map(move |page| {
+                    page.and_then(scanned_rows)
+                        .map(|rows| Scanned::Page(entity, rows))
+                })
                 .chain(futures::stream::iter([Ok(Scanned::Done(entity))]))
         });
         let mut pages = read_ahead(streams.flatten_unordered(TYPES_AT_ONCE));
         let mut saving = PageSaving::default();
+        saving.reading_first(
+            entities
+                .iter()
+                .copied()
+                .filter(|entity| !known.contains(*entity)),
+        );
         let outcome = async {
             while let Some(scanned) = pages.next().await {
                 match scanned? {
-                    Scanned::Page(entity, page) => {
+                    Scanned::Page(entity, rows) => {
                         // The page before may still be saving: the writing
                         // lock it holds covers this page too, so no local
                         // edit comes between the two.
                         saving.hold(&self.writing).await;
                         let marked = known.contains(entity).then_some(mark);
                         let staged = self
-                            .stage_scanned_page(entity, page, marked, rescan, report, &mut saving)
+                            .stage_scanned_page(entity, rows, marked, rescan, report, &mut saving)
                             .await?;
                         saving.finish(progress).await?;
                         saving
@@ -822,19 +895,13 @@ impl<T: TokenSource + 'static> Engine<T> {
     async fn stage_scanned_page(
         &self,
         entity: &'static str,
-        page: Page,
+        rows: Vec<ScannedRow>,
         mark: Option<i64>,
         rescan: bool,
         report: &mut SyncReport,
         saving: &mut PageSaving,
     ) -> Result<StagedPage, EngineError> {
         let mut staged = Staged::default();
-        // Read only now, by the writer: the pages read ahead of it stay the
-        // size of their text.
-        let mut rows = Vec::with_capacity(page.len());
-        for text in page.raw_rows() {
-            rows.extend(scanned_row(text)?);
-        }
         let ids: Vec<String> = rows
             .iter()
             .filter_map(|(_, members)| qbo_id_of(members))
@@ -845,7 +912,11 @@ impl<T: TokenSource + 'static> Engine<T> {
         if saving.holds_any(entity, &ids) {
             saving.wait().await?;
         }
-        let known = self.store.records_by_qbo_ids(entity, &ids).await?;
+        let known = if saving.only_new(entity, &ids) {
+            Vec::new()
+        } else {
+            self.store.records_by_qbo_ids(entity, &ids).await?
+        };
         staged.prefetch(entity, &ids, known);
         let count = u64::try_from(rows.len()).unwrap_or(u64::MAX);
         // Each document goes as soon as it is staged, so a page is not held
@@ -887,7 +958,8 @@ impl<T: TokenSource + 'static> Engine<T> {
             });
         }
         Ok(StagedPage {
-            changes: staged.changes,
+            // Packed now, while the page before may still be saving.
+            changes: staged.changes.pack(),
             qbo_ids,
             count,
         })
@@ -1095,4 +1167,41 @@ enum CdcCycle {
     Done,
     /// QuickBooks refused the bookmark as too old: re-scan.
     TooOld,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(ids: &[&str]) -> Vec<String> {
+        ids.iter().map(|id| (*id).to_owned()).collect()
+    }
+
+    fn filing(saving: &mut PageSaving, entity: &'static str, qbo_ids: &[&str]) {
+        saving.filing(entity, &ids(qbo_ids).into_iter().collect());
+    }
+
+    #[test]
+    fn only_a_page_above_what_a_first_read_has_filed_goes_unlooked_up() {
+        let mut saving = PageSaving::default();
+        saving.reading_first(["Invoice", "Bill"]);
+        // A type the books had records of is always looked up.
+        assert!(!saving.only_new("Customer", &ids(&["1"])));
+        assert!(saving.only_new("Invoice", &ids(&["1", "2", "10"])));
+        filing(&mut saving, "Invoice", &["1", "2", "10"]);
+        // Ids compare as numbers, not as text ("9" < "10").
+        assert!(!saving.only_new("Invoice", &ids(&["9", "11"])));
+        assert!(!saving.only_new("Invoice", &ids(&["10"])));
+        assert!(saving.only_new("Invoice", &ids(&["11", "200"])));
+        // Each type has its own highest id.
+        assert!(saving.only_new("Bill", &ids(&["3"])));
+        // A page below the highest is looked up, and filing it keeps the highest.
+        filing(&mut saving, "Invoice", &["5"]);
+        assert!(!saving.only_new("Invoice", &ids(&["6"])));
+        assert!(saving.only_new("Invoice", &ids(&["11"])));
+        // An id that is not a number makes the order unknowable: looked up for good.
+        filing(&mut saving, "Bill", &["7", "B-8"]);
+        assert!(!saving.only_new("Bill", &ids(&["1000"])));
+        assert!(!saving.only_new("Invoice", &ids(&["12", "x"])));
+    }
 }
