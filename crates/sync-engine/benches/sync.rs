@@ -536,23 +536,23 @@ mod binaries {
     /// inside a private D-Bus session with an unlocked gnome-keyring.
     pub fn start(transactions: usize) {
         let release = release_dir();
-        if !release.join("ledgerlink").is_file() || !release.join("qbo-emulator").is_file() {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-            let mut build = Command::new(cargo);
-            build.current_dir(root()).arg("build");
-            // The binaries of the profile the bench was built with (release,
-            // unless a quick look asked for `--profile dev`).
-            if !release.ends_with("debug") {
-                build.arg("--release");
-            }
-            let status = build
-                .args(["-p", "cli", "--bin", "ledgerlink"])
-                .args(["-p", "qbo-emulator", "--bin", "qbo-emulator"])
-                .status();
-            if !status.is_ok_and(|status| status.success()) {
-                println!("binaries: skipped, the release binaries did not build");
-                return;
-            }
+        // Built every time, not only when missing: Cargo does nothing when
+        // they are up to date, and an old binary would measure old code.
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let mut build = Command::new(cargo);
+        build.current_dir(root()).arg("build");
+        // The binaries of the profile the bench was built with (release,
+        // unless a quick look asked for `--profile dev`).
+        if !release.ends_with("debug") {
+            build.arg("--release");
+        }
+        let status = build
+            .args(["-p", "cli", "--bin", "ledgerlink"])
+            .args(["-p", "qbo-emulator", "--bin", "qbo-emulator"])
+            .status();
+        if !status.is_ok_and(|status| status.success()) {
+            println!("binaries: skipped, the release binaries did not build");
+            return;
         }
         let exe = std::env::current_exe().unwrap();
         // Throwaway XDG folders for the session, removed when the run ends.
