@@ -56,7 +56,8 @@ impl<'a> RecordChunk<'a> {
         }
     }
 
-    /// The chunk's records, in order.
+    /// The chunk's records, in order: one of the two halves is empty, so
+    /// that both kinds of chunk give the same iterator.
     fn rows(self) -> impl Iterator<Item = &'a RecordRow> {
         let (records, agreed) = match self {
             RecordChunk::Records(rows) => (rows, &[][..]),

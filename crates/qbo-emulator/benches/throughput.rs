@@ -182,7 +182,7 @@ async fn benchmark() {
     )
     .await;
     report("query: the first 100 invoices", QUERIES, first_page);
-    let elapsed = run(
+    let by_id = run(
         &http,
         QUERIES,
         query(
@@ -191,7 +191,7 @@ async fn benchmark() {
         ),
     )
     .await;
-    report("query: 100 invoices at any position", QUERIES, elapsed);
+    report("query: 100 invoices at any position", QUERIES, by_id);
     let sorted = run(
         &http,
         QUERIES,
@@ -220,14 +220,20 @@ async fn benchmark() {
     report("query: COUNT(*) of invoices", QUERIES, elapsed);
     let per_request =
         |elapsed: Duration, count: usize| elapsed.as_secs_f64() * 1000.0 / count as f64;
+    // Against pages by Id at the same positions, not against the first
+    // page: that one page, served over and over, stays in the processor's
+    // cache, while a page anywhere in the company is found an id at a time
+    // and read from memory, whatever its order. What is left between the
+    // two is the cost of the order.
     let sorted_ms = per_request(sorted, QUERIES);
-    let first_ms = per_request(first_page, QUERIES);
+    let by_id_ms = per_request(by_id, QUERIES);
     println!(
         "BENCH {}",
-        json!({"name": "emulator: a page of 100 of 100k invoices sorted by LastUpdatedTime at any position, against the first page by Id",
-               "value": sorted_ms, "unit": "ms", "compared_to": first_ms, "limit": 2.0,
-               "ratio": sorted_ms / first_ms / 2.0,
-               "detail": {"concurrency": CONCURRENCY, "transactions": SEED_SIZE}})
+        json!({"name": "emulator: a page of 100 of 100k invoices sorted by LastUpdatedTime at any position, against a page by Id at the same positions",
+               "value": sorted_ms, "unit": "ms", "compared_to": by_id_ms, "limit": 2.0,
+               "ratio": sorted_ms / by_id_ms / 2.0,
+               "detail": {"concurrency": CONCURRENCY, "transactions": SEED_SIZE,
+                          "first_page_ms": per_request(first_page, QUERIES)}})
     );
 
     let elapsed = {
