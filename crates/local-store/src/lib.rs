@@ -4,8 +4,9 @@
 //! [`CompanyStore`] keeps one company's records with their base, local and
 //! remote versions, the outbox, conflicts, history and sync bookmarks. Every
 //! change the engine makes goes through [`CompanyStore::commit`] as one
-//! [`Changeset`], applied in one SQLite transaction, so a crash leaves either
-//! all of it or none.
+//! [`Changeset`] (or [`CompanyStore::commit_packed`], the same for a changeset
+//! whose records were packed beforehand), applied in one SQLite transaction,
+//! so a crash leaves either all of it or none.
 
 mod activity;
 mod app;

@@ -142,13 +142,12 @@ struct StagedPage {
     count: u64,
 }
 
-/// The page a scan is saving while it reconciles the next one. The save
-/// runs as a task of its own, so on a runtime with more than one thread
-/// SQLite and the serialising of its records overlap the parsing of the
-/// next page. The writing lock is held from a page's reconciling to its
-/// save's end, by the scan or by the saving task, which hands it back:
-/// consecutive pages keep it, so no local edit comes between a page's
-/// reconciling and its save.
+/// The page a scan is saving while it reconciles and packs the next one.
+/// The save runs as a task of its own, so on a runtime with more than one
+/// thread SQLite's work on a page overlaps the reconciling of the next. The
+/// writing lock is held from a page's reconciling to its save's end, by the
+/// scan or by the saving task, which hands it back: consecutive pages keep
+/// it, so no local edit comes between a page's reconciling and its save.
 #[derive(Default)]
 struct PageSaving {
     /// The writing lock, while the scan holds it and no save runs.
@@ -890,8 +889,8 @@ impl<T: TokenSource + 'static> Engine<T> {
         Ok(())
     }
 
-    /// Reconciles one page of a scan into the changes that save it, marking
-    /// what it read when `mark` is given.
+    /// Reconciles one page of a scan into the changes that save it, packed,
+    /// marking what it read when `mark` is given.
     async fn stage_scanned_page(
         &self,
         entity: &'static str,
