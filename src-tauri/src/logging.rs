@@ -12,6 +12,11 @@ use tracing_subscriber::util::SubscriberInitExt;
 /// How many daily log files are kept before the oldest is removed.
 const KEPT_LOG_FILES: usize = 14;
 
+/// How many lines may wait for the log file's writer thread. The library's
+/// default, 128,000, allocates and touches 4 MB up front; the app logs a
+/// few lines a sync. Lines past the limit are dropped rather than block.
+const BUFFERED_LOG_LINES: usize = 8_192;
+
 /// Starts logging. The returned guard flushes the file writer when dropped,
 /// so the caller keeps it for the life of the app.
 pub fn init(log_dir: &Path) -> Result<WorkerGuard, String> {
@@ -28,7 +33,9 @@ pub fn init(log_dir: &Path) -> Result<WorkerGuard, String> {
         .max_log_files(KEPT_LOG_FILES)
         .build(log_dir)
         .map_err(|error| format!("cannot open a log file in {}: {error}", log_dir.display()))?;
-    let (file_writer, guard) = tracing_appender::non_blocking(appender);
+    let (file_writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(BUFFERED_LOG_LINES)
+        .finish(appender);
     let filter = EnvFilter::try_from_env("LEDGERLINK_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,ledgerlink=debug"));
     tracing_subscriber::registry()

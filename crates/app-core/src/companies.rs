@@ -466,6 +466,13 @@ impl AppCore {
             outcome = engine.pull(progress, &cancel).await;
         }
         drop(syncing);
+        if !pull_only {
+            // A live update's pull comes seconds after the one before and
+            // would only prepare it all again.
+            if let Err(error) = runtime.store.release_memory().await {
+                tracing::warn!(%error, company = company_id, "SQLite's caches were not released");
+            }
+        }
         // Read the row again: settings saved while the sync ran must not be
         // written back over with the copy read before it.
         if let Ok(fresh) = self.company_row(company_id).await {

@@ -880,6 +880,34 @@ impl CompanyStore {
         Ok(())
     }
 
+    /// Gives back the memory SQLite holds for speed on the connections no one
+    /// is using: their page caches and their prepared statements. A first
+    /// sync leaves megabytes of both (each size of a many-row insert is a
+    /// statement of its own), and the app keeps them for days in the tray.
+    /// The next query prepares what it needs again. Returns how many
+    /// connections were cleared.
+    pub async fn release_memory(&self) -> Result<usize, StoreError> {
+        use sqlx::Connection as _;
+
+        let failed = StoreError::query;
+        let mut idle = Vec::new();
+        while let Some(connection) = self.pool.try_acquire() {
+            idle.push(connection);
+        }
+        for connection in &mut idle {
+            connection
+                .clear_cached_statements()
+                .await
+                .map_err(failed("releasing prepared statements"))?;
+            sqlx::query("PRAGMA shrink_memory")
+                .persistent(false)
+                .execute(&mut **connection)
+                .await
+                .map_err(failed("releasing the page cache"))?;
+        }
+        Ok(idle.len())
+    }
+
     /// Applies a changeset in one transaction: all of it, or nothing.
     pub async fn commit(&self, changes: Changeset) -> Result<Committed, StoreError> {
         self.commit_changes(&changes, None).await
@@ -1493,5 +1521,57 @@ mod tests {
         assert!(plan.contains("records_by_state"), "{plan}");
         let plan = query_plan(&store, HELD_RECORDS, &[]).await;
         assert!(plan.contains("records_held"), "{plan}");
+    }
+
+    /// Waits until `count` connections are idle: a connection goes back to
+    /// the pool from a task of its own.
+    async fn idle_connections(store: &CompanyStore, count: usize) {
+        for _ in 0..500 {
+            if store.pool.num_idle() >= count {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("fewer than {count} connections went back to the pool");
+    }
+
+    /// After a sync the idle connections give back their prepared
+    /// statements and page caches, and the store goes on answering as before.
+    #[tokio::test]
+    async fn released_connections_hold_no_prepared_statements_and_still_answer() {
+        use sqlx::Connection as _;
+
+        let (_folder, store) = empty_store().await;
+        let filter = RecordFilter::default();
+        let counted = store.count_records(&filter).await.expect("a count");
+        // Prepare statements on more than one connection at once.
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            let mut connection = store.pool.acquire().await.expect("a connection");
+            sqlx::query("SELECT count(*) FROM records")
+                .fetch_one(&mut *connection)
+                .await
+                .expect("a count");
+            assert!(connection.cached_statements_size() > 0);
+            held.push(connection);
+        }
+        drop(held);
+        idle_connections(&store, 2).await;
+        let released = store.release_memory().await.expect("released");
+        assert!(released >= 2, "{released} connections released");
+        idle_connections(&store, released).await;
+        let mut connections = Vec::new();
+        while let Some(connection) = store.pool.try_acquire() {
+            connections.push(connection);
+        }
+        assert_eq!(connections.len(), released);
+        for connection in &connections {
+            assert_eq!(connection.cached_statements_size(), 0);
+        }
+        drop(connections);
+        assert_eq!(
+            store.count_records(&filter).await.expect("a count"),
+            counted
+        );
     }
 }
