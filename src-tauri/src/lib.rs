@@ -7,7 +7,6 @@ mod commands;
 mod dialogs;
 mod error;
 mod events;
-mod graphics;
 mod logging;
 mod menu;
 mod notify;
@@ -25,9 +24,6 @@ pub use state::AppState;
 
 /// Starts the desktop app and blocks until its last window closes.
 pub fn run() {
-    // First: on a Linux machine without a GPU this starts the app again
-    // without OpenGL, before GTK and WebKit have read their settings.
-    let rendering = graphics::prepare();
     timing::start();
     let app = builder(tauri::Builder::default())
         // Registered first, as the plugin asks: a second launch focuses the
@@ -38,7 +34,7 @@ pub fn run() {
                 let _ = window.set_focus();
             }
         }))
-        .setup(move |app| {
+        .setup(|app| {
             timing::mark("setup-started");
             let paths = app_paths(app.handle())?;
             let guard = logging::init(&paths.log_dir)?;
@@ -48,11 +44,6 @@ pub fn run() {
                 version = env!("CARGO_PKG_VERSION"),
                 data_dir = %paths.data_dir.display(),
                 "Ledgerlink started"
-            );
-            tracing::info!(
-                opengl = !rendering.software,
-                reason = %rendering.reason,
-                "drawing"
             );
             // Before the core starts its timers: a notification shown before
             // the click handler exists would not report its click.
