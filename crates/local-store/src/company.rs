@@ -1523,16 +1523,16 @@ mod tests {
         assert!(plan.contains("records_held"), "{plan}");
     }
 
-    /// Waits until `count` connections are idle: a connection goes back to
-    /// the pool from a task of its own.
-    async fn idle_connections(store: &CompanyStore, count: usize) {
+    /// Waits until every open connection is back in the pool: a connection
+    /// goes back from a task of its own.
+    async fn all_connections_idle(store: &CompanyStore) {
         for _ in 0..500 {
-            if store.pool.num_idle() >= count {
+            if store.pool.num_idle() == store.pool.size() as usize {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        panic!("fewer than {count} connections went back to the pool");
+        panic!("the pool's connections did not all come back");
     }
 
     /// After a sync the idle connections give back their prepared
@@ -1552,14 +1552,17 @@ mod tests {
                 .fetch_one(&mut *connection)
                 .await
                 .expect("a count");
+            // The connection's thread counts its statements after it has
+            // handed over the rows; a ping is answered after that.
+            connection.ping().await.expect("a ping");
             assert!(connection.cached_statements_size() > 0);
             held.push(connection);
         }
         drop(held);
-        idle_connections(&store, 2).await;
+        all_connections_idle(&store).await;
         let released = store.release_memory().await.expect("released");
         assert!(released >= 2, "{released} connections released");
-        idle_connections(&store, released).await;
+        all_connections_idle(&store).await;
         let mut connections = Vec::new();
         while let Some(connection) = store.pool.try_acquire() {
             connections.push(connection);
