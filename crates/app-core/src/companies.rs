@@ -466,12 +466,10 @@ impl AppCore {
             outcome = engine.pull(progress, &cancel).await;
         }
         drop(syncing);
-        if !pull_only {
-            // A live update's pull comes seconds after the one before and
-            // would only prepare it all again.
-            if let Err(error) = runtime.store.release_memory().await {
-                tracing::warn!(%error, company = company_id, "SQLite's caches were not released");
-            }
+        // The app waits in the tray until the next sync: what SQLite kept
+        // for speed during this one goes back to the system.
+        if let Err(error) = runtime.store.release_memory().await {
+            tracing::warn!(%error, company = company_id, "SQLite's caches were not released");
         }
         // Read the row again: settings saved while the sync ran must not be
         // written back over with the copy read before it.
