@@ -7,6 +7,8 @@ mod commands;
 mod dialogs;
 mod error;
 mod events;
+#[cfg(target_os = "linux")]
+mod graphics;
 mod logging;
 mod menu;
 mod notify;
@@ -25,6 +27,10 @@ pub use state::AppState;
 /// Starts the desktop app and blocks until its last window closes.
 pub fn run() {
     timing::start();
+    // First: it changes the environment, which is only sound while no other
+    // thread runs, and GTK reads it when it starts.
+    #[cfg(target_os = "linux")]
+    let rendering = graphics::prepare();
     let app = builder(tauri::Builder::default())
         // Registered first, as the plugin asks: a second launch focuses the
         // running window instead of opening a second app on the same data.
@@ -34,7 +40,7 @@ pub fn run() {
                 let _ = window.set_focus();
             }
         }))
-        .setup(|app| {
+        .setup(move |app| {
             timing::mark("setup-started");
             let paths = app_paths(app.handle())?;
             let guard = logging::init(&paths.log_dir)?;
@@ -44,6 +50,12 @@ pub fn run() {
                 version = env!("CARGO_PKG_VERSION"),
                 data_dir = %paths.data_dir.display(),
                 "Ledgerlink started"
+            );
+            #[cfg(target_os = "linux")]
+            tracing::info!(
+                without_opengl = rendering.without_opengl,
+                reason = %rendering.reason,
+                "how the app process draws"
             );
             // Before the core starts its timers: a notification shown before
             // the click handler exists would not report its click.

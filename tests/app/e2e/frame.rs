@@ -127,6 +127,40 @@ async fn the_theme_follows_the_os() {
     );
 }
 
+/// Without a GPU render node, the app process loads no OpenGL driver (Mesa's
+/// software one brings LLVM, some 55 MB): src-tauri/src/graphics.rs. The
+/// page still paints, and its screenshot is taken.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+#[ignore = "needs a display, WebKitWebDriver and tauri-driver; `cargo xtask test` runs it"]
+async fn without_a_gpu_the_app_process_loads_no_opengl_driver() {
+    let has_render_node = std::fs::read_dir("/dev/dri").is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|entry| entry.file_name().to_string_lossy().starts_with("renderD"))
+    });
+    let app = Session::start("no-gpu").await;
+    app.wait_for_text("status-bar", "Not connected").await;
+    app.screenshot("welcome").await;
+    let map = app.app_memory_map();
+    app.close().await;
+    if has_render_node {
+        eprintln!("this machine has a GPU render node: the app keeps OpenGL, nothing to check");
+        return;
+    }
+    let drivers: Vec<&str> = map
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(5))
+        .filter(|path| path.contains("libLLVM") || path.contains("/dri/"))
+        .collect();
+    assert!(
+        drivers.is_empty(),
+        "the app process loaded OpenGL drivers: {drivers:?}"
+    );
+    // The check can fail: the app's own binary and WebKit are in the map.
+    assert!(map.contains("webkit2gtk"), "not the app's map: {map}");
+}
+
 #[tokio::test]
 #[ignore = "needs a display, WebKitWebDriver and tauri-driver; `cargo xtask test` runs it"]
 async fn the_connect_form_says_what_production_keys_need() {

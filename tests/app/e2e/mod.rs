@@ -33,6 +33,24 @@ use tokio::sync::{Mutex, MutexGuard};
 /// How long a page may take to show an element before the scenario fails.
 const PATIENCE: Duration = Duration::from_secs(20);
 
+/// Starts changing a faint 1-pixel mark in the window's corner every frame
+/// (see [`Session::screenshot`]).
+const KEEP_PAINTING: &str = "const mark = document.createElement('div');\
+    mark.id = 'e2e-paint-mark';\
+    mark.setAttribute('aria-hidden', 'true');\
+    mark.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;background:#808080;opacity:0.01;z-index:2147483647';\
+    document.body.appendChild(mark);\
+    let frame = 0;\
+    const paint = () => {\
+      if (!mark.isConnected) return;\
+      mark.style.opacity = frame++ % 2 ? '0.01' : '0.02';\
+      requestAnimationFrame(paint);\
+    };\
+    requestAnimationFrame(paint);";
+
+/// Removes the mark of [`KEEP_PAINTING`].
+const STOP_PAINTING: &str = "document.getElementById('e2e-paint-mark')?.remove();";
+
 /// How long one scenario may run, from its turn, before its driver and app
 /// are stopped: a WebDriver call that never answers then fails the scenario
 /// with a message, instead of holding the whole run until CI's limit.
@@ -122,6 +140,31 @@ impl Session {
             _watchdog: watchdog,
             _turn: turn,
         }
+    }
+
+    /// The memory map of the app's process (`/proc/<pid>/maps`): the app is
+    /// the process of the driver's process group that runs the app binary.
+    #[cfg(target_os = "linux")]
+    pub fn app_memory_map(&self) -> String {
+        let app = std::fs::canonicalize(env!("CARGO_BIN_EXE_ledgerlink-desktop"))
+            .expect("the app binary");
+        let group = self.driver.id().to_string();
+        let pid = std::fs::read_dir("/proc")
+            .expect("/proc")
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| std::fs::read_link(path.join("exe")).is_ok_and(|exe| exe == app))
+            .find(|path| {
+                // The process group is the fifth field of `stat`, after the
+                // command name in parentheses.
+                std::fs::read_to_string(path.join("stat")).is_ok_and(|stat| {
+                    stat.rsplit_once(')')
+                        .and_then(|(_, rest)| rest.split_whitespace().nth(2).map(str::to_owned))
+                        == Some(group.clone())
+                })
+            })
+            .unwrap_or_else(|| panic!("[{}] the app's process was not found", self.name));
+        std::fs::read_to_string(pid.join("maps")).expect("the app's memory map")
     }
 
     fn by_test_id(test_id: &str) -> String {
@@ -385,11 +428,15 @@ impl Session {
                 vec![],
             )
             .await;
-        let png = self
-            .client
-            .screenshot()
-            .await
-            .unwrap_or_else(|error| panic!("[{}] screenshot failed: {error}", self.name));
+        // WebKit answers a screenshot after the page's next paint. Where the
+        // app process draws without OpenGL (no GPU render node, as under
+        // Xvfb: src-tauri/src/graphics.rs), an idle page never paints again,
+        // so a faint pixel in the corner changes every frame until the
+        // screenshot is taken.
+        let _ = self.client.execute(KEEP_PAINTING, vec![]).await;
+        let png = self.client.screenshot().await;
+        let _ = self.client.execute(STOP_PAINTING, vec![]).await;
+        let png = png.unwrap_or_else(|error| panic!("[{}] screenshot failed: {error}", self.name));
         let path = self.screenshots.join(format!("{name}.png"));
         std::fs::write(&path, png).expect("the screenshot is written");
         path
