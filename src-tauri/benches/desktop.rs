@@ -734,6 +734,7 @@ async fn memory(transactions: usize) -> Result<(), String> {
     let total = open_records(&client, patience, Duration::from_secs(3)).await?;
     let (after, webview) = memory_of(app);
     let rollup = smaps_rollup(app);
+    let opengl_driver = opengl_driver_loaded(app);
     let _ = client.close().await;
     drop(driver);
     let detail = json!({
@@ -742,6 +743,7 @@ async fn memory(transactions: usize) -> Result<(), String> {
         "app_anon_rss_mb": round(after.anon_mb),
         "app_smaps_anonymous_mb": rollup.get("Anonymous").copied().map(round),
         "app_smaps_pss_mb": rollup.get("Pss").copied().map(round),
+        "opengl_driver_in_app": opengl_driver,
         "app_rss_before_connect_mb": round(before.rss_mb),
         "webview_rss_before_connect_mb": round(before_webview),
         "app_rss_at_sync_done_mb": round(synced.rss_mb),
@@ -769,6 +771,17 @@ async fn memory(transactions: usize) -> Result<(), String> {
         ),
     );
     Ok(())
+}
+
+/// Whether the process has an OpenGL driver mapped (Mesa's DRI drivers, or
+/// the LLVM its software renderer brings): it should not on a machine
+/// without a GPU render node (src-tauri/src/graphics.rs).
+fn opengl_driver_loaded(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/maps"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(5))
+        .any(|path| path.contains("libLLVM") || path.contains("/dri/"))
 }
 
 /// The process's /proc/PID/smaps_rollup figures, in MB.
