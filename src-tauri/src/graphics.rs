@@ -1,11 +1,11 @@
 //! How the app process keeps away from OpenGL on Linux machines without a
 //! GPU.
 //!
-//! With no GPU render node (a virtual machine, a remote desktop, a virtual
-//! display), Mesa answers OpenGL with its software renderer, which loads
-//! LLVM: about 55 MB of the app process's resident memory. The app process
-//! draws nothing with OpenGL there, yet two parts of it set OpenGL up when
-//! they start:
+//! With no GPU (no render node in /dev/dri and no NVIDIA device: a virtual
+//! machine, a remote desktop, a virtual display), Mesa answers OpenGL with
+//! its software renderer, which loads LLVM: about 55 MB of the app
+//! process's resident memory. The app process draws nothing with OpenGL
+//! there, yet two parts of it set OpenGL up when they start:
 //!
 //! - GTK asks GLX about the screen when it opens the X display. `GDK_GL=disable`
 //!   turns that off; GTK reads it once, when it starts.
@@ -15,7 +15,17 @@
 //!   names when it is set. So the list is read here, first thing, with that
 //!   setting naming no vendor, and the setting is removed again: this
 //!   process then finds no EGL display, while the web processes WebKit
-//!   starts later find Mesa as usual and render the page with it.
+//!   starts later find Mesa as usual.
+//!
+//! The window looks and behaves the same (compared on screenshots of the X
+//! display). One thing differs: WebKit then answers a WebDriver screenshot
+//! only after the page paints again, which the end-to-end tests' screenshot
+//! helper allows for.
+//!
+//! `GDK_GL=disable` stays in the environment, so the processes the app
+//! starts inherit it: WebKit's web processes, which do not use GTK's
+//! OpenGL, and the browser or file manager it opens, which on a machine
+//! without a GPU would only have had the software renderer.
 //!
 //! WebKit still creates its display object, which is also what hands the
 //! desktop's theme, fonts and scaling to the page. An earlier attempt that
@@ -66,8 +76,9 @@ impl Rendering {
 struct Machine<'a> {
     /// `LEDGERLINK_GRAPHICS`, if set.
     choice: Option<&'a str>,
-    /// Whether a GPU render node in /dev/dri can be opened.
-    has_render_node: bool,
+    /// Whether a GPU can be used: a render node in /dev/dri, or NVIDIA's
+    /// own device (its driver may serve OpenGL without a render node).
+    has_gpu: bool,
     /// Whether GTK will open an X11 display (not Wayland).
     x11: bool,
     /// Whether the user set `GDK_GL` or an EGL vendor setting themselves.
@@ -84,14 +95,17 @@ fn choose(machine: Machine<'_>) -> Rendering {
     let unknown = choice
         .map(|c| format!(" ({GRAPHICS_ENV}=\"{c}\" means nothing: only `opengl` does)"))
         .unwrap_or_default();
-    let (without_opengl, why) = if machine.has_render_node {
-        (false, "a GPU render node was found")
+    let (without_opengl, why) = if machine.has_gpu {
+        (false, "a GPU was found")
     } else if !machine.x11 {
         (false, "the session is not X11")
     } else if machine.user_settings {
         (false, "GDK_GL or an EGL vendor setting is set already")
     } else {
-        (true, "no GPU render node was found in /dev/dri")
+        (
+            true,
+            "no GPU render node was found in /dev/dri, nor an NVIDIA device",
+        )
     };
     Rendering::new(without_opengl, format!("{why}{unknown}"))
 }
@@ -127,7 +141,7 @@ pub fn prepare() -> Rendering {
     let choice = var(GRAPHICS_ENV);
     let rendering = choose(Machine {
         choice: choice.as_deref(),
-        has_render_node: has_render_node(Path::new("/dev/dri")),
+        has_gpu: has_render_node(Path::new("/dev/dri")) || Path::new("/dev/nvidiactl").exists(),
         x11: gtk_uses_x11(
             var("GDK_BACKEND").as_deref(),
             std::env::var_os("WAYLAND_DISPLAY").is_some(),
@@ -212,7 +226,7 @@ mod tests {
     fn machine() -> Machine<'static> {
         Machine {
             choice: None,
-            has_render_node: false,
+            has_gpu: false,
             x11: true,
             user_settings: false,
         }
@@ -222,7 +236,7 @@ mod tests {
     fn only_an_x11_machine_without_a_render_node_goes_without_opengl() {
         assert!(choose(machine()).without_opengl);
         let gpu = Machine {
-            has_render_node: true,
+            has_gpu: true,
             ..machine()
         };
         assert!(!choose(gpu).without_opengl);
