@@ -2,8 +2,8 @@
 //! GPU.
 //!
 //! With no GPU (no render node in /dev/dri and no NVIDIA device: a virtual
-//! machine, a remote desktop, a virtual display), Mesa answers OpenGL with
-//! its software renderer, which loads LLVM: about 55 MB of the app
+//! machine without a virtual GPU, a server with a virtual display), Mesa
+//! answers OpenGL with its software renderer, which loads LLVM: about 55 MB of the app
 //! process's resident memory. The app process draws nothing with OpenGL
 //! there, yet two parts of it set OpenGL up when they start:
 //!
@@ -53,11 +53,15 @@ const EGL_VENDOR_DIRS: &str = "__EGL_VENDOR_LIBRARY_DIRS";
 /// GTK 3's OpenGL switch.
 const GDK_GL: &str = "GDK_GL";
 
-/// What was done about OpenGL, and why: logged once logging is up.
+/// What is done about OpenGL, and why: logged once logging is up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendering {
-    /// Whether GTK and the app process's EGL were kept away from OpenGL.
+    /// Whether the app process keeps away from OpenGL (GTK's is turned off).
     pub without_opengl: bool,
+    /// Whether EGL's vendor list was read empty too, so that no OpenGL
+    /// driver loads into the process (false when nothing was done, or when
+    /// the EGL library is not libglvnd).
+    pub egl_emptied: bool,
     /// Why, in words for the log.
     pub reason: String,
 }
@@ -66,6 +70,7 @@ impl Rendering {
     fn new(without_opengl: bool, reason: impl Into<String>) -> Rendering {
         Rendering {
             without_opengl,
+            egl_emptied: false,
             reason: reason.into(),
         }
     }
@@ -88,7 +93,7 @@ struct Machine<'a> {
 /// Decides whether to keep the app process away from OpenGL.
 fn choose(machine: Machine<'_>) -> Rendering {
     let choice = machine.choice.map(str::trim).filter(|c| !c.is_empty());
-    if choice == Some("opengl") {
+    if choice.is_some_and(|c| c.eq_ignore_ascii_case("opengl")) {
         return Rendering::new(false, format!("{GRAPHICS_ENV}=opengl"));
     }
     // Any other value changes nothing, and the log says so.
@@ -110,23 +115,21 @@ fn choose(machine: Machine<'_>) -> Rendering {
     Rendering::new(without_opengl, format!("{why}{unknown}"))
 }
 
-/// Whether `dir` holds a DRM render node (`renderD*`) this user can open.
+/// Whether `dir` holds a DRM render node (`renderD*`). Its presence is
+/// enough: opening it to check the permissions could wake a sleeping GPU,
+/// and one this user cannot open only keeps OpenGL as it was.
 fn has_render_node(dir: &Path) -> bool {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return false;
     };
-    entries.flatten().any(|entry| {
-        entry.file_name().to_string_lossy().starts_with("renderD")
-            && std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(entry.path())
-                .is_ok()
-    })
+    entries
+        .flatten()
+        .any(|entry| entry.file_name().to_string_lossy().starts_with("renderD"))
 }
 
-/// Whether GTK 3 will open an X11 display: it prefers Wayland when
-/// `WAYLAND_DISPLAY` is set, unless `GDK_BACKEND` says otherwise.
+/// Whether GTK 3 will open an X11 display: it prefers Wayland when a
+/// Wayland display is given, unless `GDK_BACKEND` says otherwise (`*` or
+/// anything but x11 first counts as not X11).
 fn gtk_uses_x11(gdk_backend: Option<&str>, wayland: bool, x11: bool) -> bool {
     match gdk_backend.map(str::trim).filter(|b| !b.is_empty()) {
         Some(backend) => backend.split(',').next() == Some("x11"),
@@ -134,48 +137,57 @@ fn gtk_uses_x11(gdk_backend: Option<&str>, wayland: bool, x11: bool) -> bool {
     }
 }
 
-/// Decides and, when OpenGL is to be avoided, sets it up. Call it first in
-/// `run`, before anything starts a thread or GTK starts.
-pub fn prepare() -> Rendering {
+/// Decides from this machine and this process's environment, changing
+/// nothing: what [`prepare`] will do (the end-to-end tests ask it what to
+/// expect of the app they start).
+pub fn decide() -> Rendering {
     let var = |name: &str| std::env::var(name).ok();
     let choice = var(GRAPHICS_ENV);
-    let rendering = choose(Machine {
+    choose(Machine {
         choice: choice.as_deref(),
         has_gpu: has_render_node(Path::new("/dev/dri")) || Path::new("/dev/nvidiactl").exists(),
         x11: gtk_uses_x11(
             var("GDK_BACKEND").as_deref(),
-            std::env::var_os("WAYLAND_DISPLAY").is_some(),
+            ["WAYLAND_DISPLAY", "WAYLAND_SOCKET"]
+                .iter()
+                .any(|name| std::env::var_os(name).is_some()),
             std::env::var_os("DISPLAY").is_some(),
         ),
         user_settings: [GDK_GL, EGL_VENDOR_FILES, EGL_VENDOR_DIRS]
             .iter()
             .any(|name| std::env::var_os(name).is_some()),
-    });
+    })
+}
+
+/// Decides and, when OpenGL is to be avoided, sets it up. `run` calls it
+/// before GTK, Tauri or anything else that reads the environment starts a
+/// thread, and before GTK reads its settings.
+pub(crate) fn prepare() -> Rendering {
+    let mut rendering = decide();
     if !rendering.without_opengl {
         return rendering;
     }
-    // SAFETY: `run` calls this before GTK, WebKit, Tauri or the async
-    // runtime exist, so no other thread reads the environment meanwhile
-    // (jemalloc's background thread never does).
+    // SAFETY: nothing has started a thread that reads the environment yet:
+    // GTK, WebKit, Tauri and the async runtime do not exist, and the only
+    // other thread, jemalloc's background thread, never reads it.
     unsafe { std::env::set_var(GDK_GL, "disable") };
-    let egl = read_egl_vendors_without_any();
-    match egl {
-        Ok(()) => rendering,
-        Err(why) => Rendering::new(
-            true,
-            format!(
-                "{}; GTK only, the EGL vendors stay: {why}",
+    match read_egl_vendors_without_any() {
+        Ok(()) => rendering.egl_emptied = true,
+        Err(why) => {
+            rendering.reason = format!(
+                "{}; GTK's OpenGL only, EGL's vendors stay: {why}",
                 rendering.reason
-            ),
-        ),
+            );
+        }
     }
+    rendering
 }
 
 /// Makes libglvnd read its EGL vendor list now, with no vendor in it, and
 /// removes the setting again so that child processes see the usual list.
 fn read_egl_vendors_without_any() -> Result<(), String> {
-    // SAFETY: as in `prepare`, no other thread exists that reads the
-    // environment.
+    // SAFETY: as in `prepare`, no thread that reads the environment exists
+    // yet.
     unsafe { std::env::set_var(EGL_VENDOR_FILES, "/dev/null") };
     let extensions = egl_client_extensions();
     // SAFETY: as above.
@@ -269,6 +281,19 @@ mod tests {
         let rendering = choose(unknown);
         assert!(rendering.without_opengl);
         assert!(rendering.reason.contains("\"fast\""), "{rendering:?}");
+        // Spelled in capitals, the choice still counts.
+        let capitals = Machine {
+            choice: Some("OpenGL"),
+            ..machine()
+        };
+        assert!(!choose(capitals).without_opengl);
+        // A GPU keeps OpenGL whatever else is set.
+        let gpu_and_settings = Machine {
+            has_gpu: true,
+            user_settings: true,
+            ..machine()
+        };
+        assert!(!choose(gpu_and_settings).without_opengl);
     }
 
     #[test]
@@ -279,6 +304,7 @@ mod tests {
         assert!(gtk_uses_x11(Some("x11,wayland"), true, true));
         assert!(!gtk_uses_x11(Some("wayland,x11"), false, true));
         assert!(!gtk_uses_x11(None, false, false));
+        assert!(!gtk_uses_x11(Some("*"), false, true));
     }
 
     #[test]

@@ -8,7 +8,7 @@ mod dialogs;
 mod error;
 mod events;
 #[cfg(target_os = "linux")]
-mod graphics;
+pub mod graphics;
 mod logging;
 mod menu;
 mod notify;
@@ -27,8 +27,8 @@ pub use state::AppState;
 /// Starts the desktop app and blocks until its last window closes.
 pub fn run() {
     timing::start();
-    // First: it changes the environment, which is only sound while no other
-    // thread runs, and GTK reads it when it starts.
+    // Before the builder: it changes the environment, which is only sound
+    // while no thread that reads it runs, and GTK reads it when it starts.
     #[cfg(target_os = "linux")]
     let rendering = graphics::prepare();
     let app = builder(tauri::Builder::default())
@@ -54,6 +54,7 @@ pub fn run() {
             #[cfg(target_os = "linux")]
             tracing::info!(
                 without_opengl = rendering.without_opengl,
+                egl_emptied = rendering.egl_emptied,
                 reason = %rendering.reason,
                 "how the app process draws"
             );

@@ -33,16 +33,19 @@ use tokio::sync::{Mutex, MutexGuard};
 /// How long a page may take to show an element before the scenario fails.
 const PATIENCE: Duration = Duration::from_secs(20);
 
-/// Starts changing a faint 1-pixel mark in the window's corner every frame
-/// (see [`Session::screenshot`]).
-const KEEP_PAINTING: &str = "const mark = document.createElement('div');\
+/// Starts changing a faint 1-pixel mark in the window's corner every frame,
+/// for 10 s at most (see [`Session::screenshot`]).
+const KEEP_PAINTING: &str = "document.getElementById('e2e-paint-mark')?.remove();\
+    const mark = document.createElement('div');\
     mark.id = 'e2e-paint-mark';\
     mark.setAttribute('aria-hidden', 'true');\
     mark.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;background:#808080;opacity:0.01;z-index:2147483647';\
     document.body.appendChild(mark);\
     let frame = 0;\
+    const until = performance.now() + 10000;\
     const paint = () => {\
       if (!mark.isConnected) return;\
+      if (performance.now() > until) { mark.remove(); return; }\
       mark.style.opacity = frame++ % 2 ? '0.01' : '0.02';\
       requestAnimationFrame(paint);\
     };\
@@ -433,7 +436,12 @@ impl Session {
         // Xvfb: src-tauri/src/graphics.rs), an idle page never paints again,
         // so a faint pixel in the corner changes every frame until the
         // screenshot is taken.
-        let _ = self.client.execute(KEEP_PAINTING, vec![]).await;
+        if let Err(error) = self.client.execute(KEEP_PAINTING, vec![]).await {
+            panic!(
+                "[{}] the page could not be kept painting for a screenshot: {error}",
+                self.name
+            );
+        }
         let png = self.client.screenshot().await;
         let _ = self.client.execute(STOP_PAINTING, vec![]).await;
         let png = png.unwrap_or_else(|error| panic!("[{}] screenshot failed: {error}", self.name));
