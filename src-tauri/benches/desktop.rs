@@ -773,15 +773,18 @@ async fn memory(transactions: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether the process has an OpenGL driver mapped (Mesa's DRI drivers, or
-/// the LLVM its software renderer brings): it should not on a machine
-/// without a GPU render node (src-tauri/src/graphics.rs).
+/// Whether the process has an OpenGL driver mapped: it should not on a
+/// machine without a GPU (src-tauri/src/graphics.rs).
+#[cfg(target_os = "linux")]
 fn opengl_driver_loaded(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/maps"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|line| line.split_whitespace().nth(5))
-        .any(|path| path.contains("libLLVM") || path.contains("/dri/"))
+    let map = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+    !ledgerlink_desktop::graphics::opengl_drivers(&map).is_empty()
+}
+
+/// The memory part runs on Linux only.
+#[cfg(not(target_os = "linux"))]
+fn opengl_driver_loaded(_pid: u32) -> bool {
+    false
 }
 
 /// The process's /proc/PID/smaps_rollup figures, in MB.

@@ -231,6 +231,24 @@ fn egl_client_extensions() -> Result<String, String> {
     Ok(extensions)
 }
 
+/// The OpenGL drivers in a process's memory map (`/proc/<pid>/maps`):
+/// Mesa's drivers and the LLVM its software renderer brings. The desktop
+/// bench and the end-to-end tests read the app's map with it.
+pub fn opengl_drivers(memory_map: &str) -> Vec<&str> {
+    const DRIVERS: [&str; 5] = [
+        "libLLVM",
+        "/dri/",
+        "libgallium",
+        "libEGL_mesa",
+        "libGLX_mesa",
+    ];
+    memory_map
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(5))
+        .filter(|path| DRIVERS.iter().any(|driver| path.contains(driver)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,6 +323,22 @@ mod tests {
         assert!(!gtk_uses_x11(Some("wayland,x11"), false, true));
         assert!(!gtk_uses_x11(None, false, false));
         assert!(!gtk_uses_x11(Some("*"), false, true));
+    }
+
+    #[test]
+    fn drivers_are_found_by_their_paths_in_a_memory_map() {
+        let map = "7f0000000000-7f0000001000 r--p 00000000 fe:01 42 /usr/lib/x86_64-linux-gnu/libwebkit2gtk-4.1.so.0\n\
+            7f0000002000-7f0000003000 r-xp 00001000 fe:01 43 /usr/lib/x86_64-linux-gnu/libLLVM-15.so.1\n\
+            7f0000004000-7f0000005000 rw-p 00000000 00:00 0 \n\
+            7f0000006000-7f0000007000 r--p 00000000 fe:01 44 /usr/lib/x86_64-linux-gnu/dri/swrast_dri.so\n";
+        assert_eq!(
+            opengl_drivers(map),
+            [
+                "/usr/lib/x86_64-linux-gnu/libLLVM-15.so.1",
+                "/usr/lib/x86_64-linux-gnu/dri/swrast_dri.so"
+            ]
+        );
+        assert!(opengl_drivers(map.lines().next().unwrap()).is_empty());
     }
 
     #[test]

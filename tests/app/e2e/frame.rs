@@ -151,21 +151,7 @@ async fn without_a_gpu_the_app_process_loads_no_opengl_driver() {
         );
         return;
     }
-    let drivers: Vec<&str> = map
-        .lines()
-        .filter_map(|line| line.split_whitespace().nth(5))
-        .filter(|path| {
-            [
-                "libLLVM",
-                "/dri/",
-                "libgallium",
-                "libEGL_mesa",
-                "libGLX_mesa",
-            ]
-            .iter()
-            .any(|driver| path.contains(driver))
-        })
-        .collect();
+    let drivers = ledgerlink_desktop::graphics::opengl_drivers(&map);
     assert!(
         drivers.is_empty(),
         "the app process loaded OpenGL drivers: {drivers:?}"
