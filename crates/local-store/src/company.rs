@@ -507,12 +507,16 @@ impl CompanyStore {
     /// A page of records. The page's ids are found first, from an index
     /// where the sort allows it, and only those rows are then read whole.
     pub async fn records(&self, filter: &RecordFilter) -> Result<Vec<RecordRow>, StoreError> {
-        let mut query = page_ids_query(filter);
+        let failed = StoreError::query;
+        let mut reading = self.begin().await?;
+        let source = list_source(&mut reading, filter).await?;
+        let mut query = page_ids_query(source, filter);
         let ids: Vec<i64> = query
             .build_query_scalar()
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *reading)
             .await
-            .map_err(StoreError::query("listing records"))?;
+            .map_err(failed("listing records"))?;
+        reading.commit().await.map_err(failed("listing records"))?;
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -539,14 +543,17 @@ impl CompanyStore {
 
     /// How many records match (ignoring offset and limit).
     pub async fn count_records(&self, filter: &RecordFilter) -> Result<u64, StoreError> {
+        let failed = StoreError::query;
+        let mut reading = self.begin().await?;
         let mut query = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM ");
-        query.push(list_source(filter));
+        query.push(list_source(&mut reading, filter).await?);
         push_where(&mut query, filter);
         let count: i64 = query
             .build_query_scalar()
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *reading)
             .await
-            .map_err(StoreError::query("counting records"))?;
+            .map_err(failed("counting records"))?;
+        reading.commit().await.map_err(failed("counting records"))?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
@@ -867,6 +874,95 @@ impl CompanyStore {
         Ok(ids)
     }
 
+    /// Drops the indexes that only the records list reads (their names
+    /// begin `records_list_`), saving each definition in the same
+    /// transaction, for a sync about to file a whole company: it then costs
+    /// one sort per index at the end ([`Self::build_deferred_indexes`])
+    /// instead of an insert at a random place in each for every record.
+    /// The list still works meanwhile, reading the table. Returns how many
+    /// were dropped.
+    pub async fn defer_list_indexes(&self) -> Result<usize, StoreError> {
+        let failed = StoreError::query;
+        let doing = "setting the list indexes aside";
+        let mut transaction = self.begin().await?;
+        let indexes: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master
+             WHERE type = 'index' AND tbl_name = 'records' AND name LIKE 'records\\_list\\_%' ESCAPE '\\'
+               AND sql IS NOT NULL",
+        )
+        .fetch_all(&mut *transaction)
+        .await
+        .map_err(failed(doing))?;
+        for (name, sql) in &indexes {
+            sqlx::query("INSERT OR REPLACE INTO deferred_indexes (name, sql) VALUES (?, ?)")
+                .bind(name)
+                .bind(sql)
+                .execute(&mut *transaction)
+                .await
+                .map_err(failed(doing))?;
+            // The name comes from SQLite's own catalogue, quoted as an
+            // identifier all the same.
+            sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+                .execute(&mut *transaction)
+                .await
+                .map_err(failed(doing))?;
+        }
+        transaction.commit().await.map_err(failed(doing))?;
+        Ok(indexes.len())
+    }
+
+    /// Builds every index [`Self::defer_list_indexes`] set aside, in one
+    /// transaction that also forgets their definitions. Returns how many
+    /// were built; none when none was set aside.
+    pub async fn build_deferred_indexes(&self) -> Result<usize, StoreError> {
+        let failed = StoreError::query;
+        let doing = "building the list indexes";
+        let mut transaction = self.begin().await?;
+        let indexes: Vec<(String, String)> =
+            sqlx::query_as("SELECT name, sql FROM deferred_indexes ORDER BY name")
+                .fetch_all(&mut *transaction)
+                .await
+                .map_err(failed(doing))?;
+        if indexes.is_empty() {
+            return Ok(0);
+        }
+        for (name, sql) in &indexes {
+            sqlx::query(sql)
+                .persistent(false)
+                .execute(&mut *transaction)
+                .await
+                .map_err(failed(doing))?;
+            sqlx::query("DELETE FROM deferred_indexes WHERE name = ?")
+                .bind(name)
+                .execute(&mut *transaction)
+                .await
+                .map_err(failed(doing))?;
+        }
+        transaction.commit().await.map_err(failed(doing))?;
+        Ok(indexes.len())
+    }
+
+    /// The names of the indexes set aside and not yet built again.
+    pub async fn deferred_indexes(&self) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar("SELECT name FROM deferred_indexes ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::query("listing the indexes set aside"))
+    }
+
+    /// The indexes of the records table with their definitions, by name:
+    /// what a check of the books compares with those of a new store.
+    pub async fn record_indexes(&self) -> Result<Vec<(String, String)>, StoreError> {
+        sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master
+             WHERE type = 'index' AND tbl_name = 'records' AND sql IS NOT NULL
+             ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::query("listing the records' indexes"))
+    }
+
     /// Copies what the write-ahead log holds into the database, as far as
     /// readers allow, without waiting for anyone (SQLite's PASSIVE
     /// checkpoint). SQLite otherwise does it inside the commit that grows
@@ -1100,9 +1196,9 @@ fn amount_key(amount: Decimal) -> Option<i64> {
 /// The rowids of a page of the records list, in the page's order. Rowids,
 /// not local ids: the list indexes hold the rowid (and not the local id),
 /// so the page is found without reading the table.
-fn page_ids_query(filter: &RecordFilter) -> QueryBuilder<'static, Sqlite> {
+fn page_ids_query(source: &str, filter: &RecordFilter) -> QueryBuilder<'static, Sqlite> {
     let mut query = QueryBuilder::<Sqlite>::new("SELECT rowid FROM ");
-    query.push(list_source(filter));
+    query.push(source);
     push_where(&mut query, filter);
     let direction = if filter.descending { "DESC" } else { "ASC" };
     let column = match filter.sort {
@@ -1128,12 +1224,30 @@ fn page_ids_query(filter: &RecordFilter) -> QueryBuilder<'static, Sqlite> {
 /// search index, which holds every column the search and the sorts need;
 /// left to itself SQLite may walk a sort index instead and read each wide
 /// row to test the search, which is many times slower on large books.
-fn list_source(filter: &RecordFilter) -> &'static str {
-    if filter.search.is_some() && filter.entity_type.is_some() {
+///
+/// While a first sync files a company the index does not exist (see
+/// [`CompanyStore::defer_list_indexes`]), and naming it would fail the
+/// query, so the table is read instead. The caller runs its query in the
+/// read transaction `reading`, which sees the schema this looked at.
+async fn list_source(
+    reading: &mut sqlx::SqliteConnection,
+    filter: &RecordFilter,
+) -> Result<&'static str, StoreError> {
+    if filter.search.is_none() || filter.entity_type.is_none() {
+        return Ok("records");
+    }
+    let indexed: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master
+             WHERE type = 'index' AND name = 'records_list_search')",
+    )
+    .fetch_one(reading)
+    .await
+    .map_err(StoreError::query("finding the search index"))?;
+    Ok(if indexed {
         "records INDEXED BY records_list_search"
     } else {
         "records"
-    }
+    })
 }
 
 fn push_where(query: &mut QueryBuilder<'_, Sqlite>, filter: &RecordFilter) {
@@ -1499,7 +1613,7 @@ mod tests {
                 offset: 50_000,
                 ..RecordFilter::default()
             };
-            let page = page_ids_query(&filter);
+            let page = page_ids_query("records", &filter);
             let plan = query_plan(&store, page.sql(), &["100", "50000"]).await;
             assert!(
                 plan.contains("USING COVERING INDEX records_list_by_"),

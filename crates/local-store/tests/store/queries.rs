@@ -41,6 +41,11 @@ fn row(
     record
 }
 
+/// The local ids of a page, in its order.
+fn ids(rows: Vec<RecordRow>) -> Vec<String> {
+    rows.into_iter().map(|row| row.local_id).collect()
+}
+
 #[tokio::test]
 async fn amounts_sort_exactly_and_filters_combine() {
     let (_dir, store) = books(vec![
@@ -86,7 +91,6 @@ async fn amounts_sort_exactly_and_filters_combine() {
         ),
     ])
     .await;
-    let ids = |rows: Vec<RecordRow>| rows.into_iter().map(|row| row.local_id).collect::<Vec<_>>();
     let by_amount = RecordFilter {
         sort: RecordSort::Amount,
         descending: false,
@@ -291,4 +295,105 @@ async fn open_documents_are_counted_totalled_and_listed_exactly() {
             .iter()
             .any(|(state, _)| *state == RecordState::Deleted)
     );
+}
+
+#[tokio::test]
+async fn list_indexes_set_aside_are_built_again_as_they_were_even_after_a_restart() {
+    let (dir, store) = books(vec![
+        row(
+            "a",
+            "Invoice",
+            "12.50",
+            "2026-01-03",
+            "Acme",
+            RecordState::Synced,
+        ),
+        row(
+            "b",
+            "Invoice",
+            "7",
+            "2026-01-01",
+            "Birch",
+            RecordState::Pending,
+        ),
+        row(
+            "c",
+            "Bill",
+            "99.99",
+            "2026-01-02",
+            "Acme",
+            RecordState::Synced,
+        ),
+    ])
+    .await;
+    let before = store.record_indexes().await.unwrap();
+    let filters = [
+        RecordFilter {
+            entity_type: Some("Invoice".into()),
+            search: Some("acme".into()),
+            ..RecordFilter::default()
+        },
+        RecordFilter {
+            sort: RecordSort::Amount,
+            ..RecordFilter::default()
+        },
+        RecordFilter {
+            entity_type: Some("Invoice".into()),
+            sort: RecordSort::TxnDate,
+            descending: true,
+            ..RecordFilter::default()
+        },
+    ];
+    let mut listed = Vec::new();
+    for filter in &filters {
+        listed.push((
+            ids(store.records(filter).await.unwrap()),
+            store.count_records(filter).await.unwrap(),
+        ));
+    }
+    assert_eq!(listed[0], (vec!["a".to_owned()], 1));
+
+    let set_aside = store.defer_list_indexes().await.unwrap();
+    let list_indexes: Vec<String> = before
+        .iter()
+        .map(|(name, _)| name.clone())
+        .filter(|name| name.starts_with("records_list_"))
+        .collect();
+    assert_eq!(set_aside, list_indexes.len());
+    assert!(set_aside >= 6, "only {set_aside} list indexes");
+    assert_eq!(store.deferred_indexes().await.unwrap(), list_indexes);
+    let during = store.record_indexes().await.unwrap();
+    assert!(
+        during
+            .iter()
+            .all(|(name, _)| !name.starts_with("records_list_")),
+        "{during:?}"
+    );
+    // The list answers the same without them (a search of one type, which
+    // otherwise names its index, too).
+    for (filter, expected) in filters.iter().zip(&listed) {
+        let answer = (
+            ids(store.records(filter).await.unwrap()),
+            store.count_records(filter).await.unwrap(),
+        );
+        assert_eq!(&answer, expected, "{filter:?}");
+    }
+
+    // A restart (the sync was killed) finds the definitions where it left them.
+    store.close().await;
+    let store = CompanyStore::open(&dir.path().join("c.sqlite"))
+        .await
+        .unwrap();
+    assert_eq!(store.deferred_indexes().await.unwrap(), list_indexes);
+    assert_eq!(store.build_deferred_indexes().await.unwrap(), set_aside);
+    assert_eq!(store.record_indexes().await.unwrap(), before);
+    assert!(store.deferred_indexes().await.unwrap().is_empty());
+    assert_eq!(store.build_deferred_indexes().await.unwrap(), 0);
+    for (filter, expected) in filters.iter().zip(&listed) {
+        let answer = (
+            ids(store.records(filter).await.unwrap()),
+            store.count_records(filter).await.unwrap(),
+        );
+        assert_eq!(&answer, expected, "{filter:?}");
+    }
 }

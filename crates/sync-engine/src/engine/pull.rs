@@ -800,6 +800,14 @@ impl<T: TokenSource + 'static> Engine<T> {
             .await?
             .into_iter()
             .collect();
+        // A first sync files the whole company: the list indexes are set
+        // aside until every page is saved, then built from the full table,
+        // which takes a fraction of keeping them up to date record by record.
+        let deferred = if known.is_empty() {
+            self.store.defer_list_indexes().await?
+        } else {
+            0
+        };
         // The scan's number, random so that it tells this scan's marks from
         // an earlier (perhaps interrupted) one's even when the clock has not
         // moved between them.
@@ -883,9 +891,32 @@ impl<T: TokenSource + 'static> Engine<T> {
         let finished = saving.wait().await;
         saving.release();
         saving.settle().await;
+        // Built whatever stopped the scan, so the list is quick again for
+        // the records it did file. Should this fail too, the scan's own
+        // error is the one to report; the next sync builds them.
+        let built = if deferred > 0 {
+            self.build_deferred_indexes().await
+        } else {
+            Ok(())
+        };
         outcome?;
         finished?;
+        built?;
         saving.report(progress);
+        Ok(())
+    }
+
+    /// Builds the list indexes a first sync set aside, holding the writing
+    /// lock so that a local edit waits for the build rather than for
+    /// SQLite's busy timeout. A sync that was stopped before it built them
+    /// (a crash, a kill, a power cut) left their definitions in the books:
+    /// every sync calls this before it reads or writes anything.
+    pub(crate) async fn build_deferred_indexes(&self) -> Result<(), EngineError> {
+        let _writing = self.writing.lock().await;
+        let built = self.store.build_deferred_indexes().await?;
+        if built > 0 {
+            tracing::info!(indexes = built, "the records list's indexes are built");
+        }
         Ok(())
     }
 

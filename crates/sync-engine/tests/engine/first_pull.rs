@@ -255,3 +255,105 @@ async fn a_first_sync_keeps_each_object_as_sent_with_the_columns_of_the_whole_ob
         assert_eq!(open.total, total, "{entity}");
     }
 }
+
+/// The records' indexes of a new store: what every sync must leave.
+async fn indexes_of_new_books(harness: &Harness) -> Vec<(String, String)> {
+    let store = local_store::CompanyStore::open(&harness.database("new"))
+        .await
+        .unwrap();
+    let indexes = store.record_indexes().await.unwrap();
+    store.close().await;
+    indexes
+}
+
+#[tokio::test]
+async fn a_first_sync_stopped_half_way_still_builds_the_list_indexes_it_set_aside() {
+    let harness = Harness::start(Some((33, 300))).await;
+    let expected = indexes_of_new_books(&harness).await;
+    let engine = harness
+        .engine_with(
+            "books",
+            EngineConfig {
+                first_sync_page_size: 10,
+                ..EngineConfig::default()
+            },
+        )
+        .await;
+    // Stopped once the first page of invoices is saved.
+    let cancel = CancelFlag::new();
+    let stopped = engine
+        .sync(
+            &|progress| {
+                if progress.entity.as_deref() == Some("Invoice") && progress.done >= 10 {
+                    cancel.cancel();
+                }
+            },
+            &cancel,
+        )
+        .await;
+    assert!(stopped.is_err(), "the sync was not stopped: {stopped:?}");
+    assert!(!local_rows(&engine, "Invoice").await.is_empty());
+    assert!(engine.store().deferred_indexes().await.unwrap().is_empty());
+    assert_eq!(engine.store().record_indexes().await.unwrap(), expected);
+    // The next sync is a first scan again (no type is done), with records
+    // filed already; it too ends with every index in place.
+    sync(&engine).await;
+    assert!(engine.store().deferred_indexes().await.unwrap().is_empty());
+    assert_eq!(engine.store().record_indexes().await.unwrap(), expected);
+    assert_eq!(
+        local_rows(&engine, "Invoice").await.len(),
+        emulator_ids(&harness, "Invoice").len()
+    );
+}
+
+#[tokio::test]
+async fn a_sync_builds_the_list_indexes_a_killed_first_sync_left_aside() {
+    let harness = Harness::start(Some((34, 200))).await;
+    let expected = indexes_of_new_books(&harness).await;
+    let engine = harness.engine("books").await;
+    sync(&engine).await;
+    // The books as a first sync killed between its pages leaves them: the
+    // list indexes dropped, their definitions saved.
+    let set_aside = engine.store().defer_list_indexes().await.unwrap();
+    assert!(set_aside > 0);
+    drop(engine);
+    let engine = harness.engine("books").await;
+    assert_eq!(
+        engine.store().deferred_indexes().await.unwrap().len(),
+        set_aside
+    );
+    // The list still answers meanwhile, a search of one type included.
+    let invoices = local_rows(&engine, "Invoice").await;
+    let party = invoices
+        .iter()
+        .find_map(|row| row.summary.counterparty.clone())
+        .unwrap();
+    let found = engine
+        .store()
+        .records(&local_store::RecordFilter {
+            entity_type: Some("Invoice".into()),
+            search: Some(party.clone()),
+            limit: 10_000,
+            ..local_store::RecordFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        found.len(),
+        invoices
+            .iter()
+            .filter(|row| {
+                // The search: a case-insensitive part of the name, the
+                // number or the other party.
+                let summary = &row.summary;
+                [&summary.name, &summary.doc_number, &summary.counterparty]
+                    .into_iter()
+                    .flatten()
+                    .any(|text| text.to_lowercase().contains(&party.to_lowercase()))
+            })
+            .count()
+    );
+    sync(&engine).await;
+    assert!(engine.store().deferred_indexes().await.unwrap().is_empty());
+    assert_eq!(engine.store().record_indexes().await.unwrap(), expected);
+}
