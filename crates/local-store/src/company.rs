@@ -856,6 +856,17 @@ impl CompanyStore {
             .map_err(StoreError::query("starting a transaction"))
     }
 
+    /// A transaction that holds the write lock from its start (`BEGIN
+    /// IMMEDIATE`), for one that reads before it writes: an ordinary one
+    /// would fail at its first write, without waiting, if another
+    /// connection wrote in between.
+    async fn begin_writing(&self) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(StoreError::query("starting a transaction"))
+    }
+
     /// Adds operations to the outbox in one transaction, and returns their
     /// ids in the order given. For a plan written a part at a time while
     /// its first batches are already on their way; [`Self::commit`] writes
@@ -874,21 +885,22 @@ impl CompanyStore {
         Ok(ids)
     }
 
-    /// Drops the indexes that only the records list reads (their names
-    /// begin `records_list_`), saving each definition in the same
-    /// transaction, for a sync about to file a whole company: it then costs
-    /// one sort per index at the end ([`Self::build_deferred_indexes`])
-    /// instead of an insert at a random place in each for every record.
-    /// The list still works meanwhile, reading the table. Returns how many
-    /// were dropped.
+    /// Drops the indexes of the records list (their names begin
+    /// `records_list_`), saving each definition in the same transaction,
+    /// for a sync about to file a whole company: it then costs one sort per
+    /// index at the end ([`Self::build_deferred_indexes`]) instead of an
+    /// insert at a random place in each for every record. Everything still
+    /// works meanwhile: the list, and the lookups of records by type that
+    /// SQLite would otherwise answer from these indexes, read the table.
+    /// Returns how many were dropped.
     pub async fn defer_list_indexes(&self) -> Result<usize, StoreError> {
         let failed = StoreError::query;
         let doing = "setting the list indexes aside";
-        let mut transaction = self.begin().await?;
+        let mut transaction = self.begin_writing().await?;
         let indexes: Vec<(String, String)> = sqlx::query_as(
-            "SELECT name, sql FROM sqlite_master
-             WHERE type = 'index' AND tbl_name = 'records' AND name LIKE 'records\\_list\\_%' ESCAPE '\\'
-               AND sql IS NOT NULL",
+            r"SELECT name, sql FROM sqlite_master
+              WHERE type = 'index' AND tbl_name = 'records'
+                AND name LIKE 'records\_list\_%' ESCAPE '\' AND sql IS NOT NULL",
         )
         .fetch_all(&mut *transaction)
         .await
@@ -903,6 +915,7 @@ impl CompanyStore {
             // The name comes from SQLite's own catalogue, quoted as an
             // identifier all the same.
             sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+                .persistent(false)
                 .execute(&mut *transaction)
                 .await
                 .map_err(failed(doing))?;
@@ -912,26 +925,42 @@ impl CompanyStore {
     }
 
     /// Builds every index [`Self::defer_list_indexes`] set aside, in one
-    /// transaction that also forgets their definitions. Returns how many
-    /// were built; none when none was set aside.
+    /// transaction that also forgets their definitions, and returns how
+    /// many it built. A definition whose index exists already (put back by
+    /// other means) is forgotten. One that cannot be built is kept, with a
+    /// warning, and tried again next time: these indexes only make the list
+    /// quick, and a definition that can never be built (after a change of
+    /// the schema that forgot it) must not stop every sync.
     pub async fn build_deferred_indexes(&self) -> Result<usize, StoreError> {
         let failed = StoreError::query;
         let doing = "building the list indexes";
-        let mut transaction = self.begin().await?;
-        let indexes: Vec<(String, String)> =
-            sqlx::query_as("SELECT name, sql FROM deferred_indexes ORDER BY name")
-                .fetch_all(&mut *transaction)
-                .await
-                .map_err(failed(doing))?;
-        if indexes.is_empty() {
+        // Most syncs find nothing to build, and need not wait for the lock.
+        if self.deferred_indexes().await?.is_empty() {
             return Ok(0);
         }
-        for (name, sql) in &indexes {
-            sqlx::query(sql)
-                .persistent(false)
-                .execute(&mut *transaction)
-                .await
-                .map_err(failed(doing))?;
+        let mut transaction = self.begin_writing().await?;
+        let indexes: Vec<(String, String, bool)> = sqlx::query_as(
+            "SELECT deferred.name, deferred.sql, EXISTS (
+                 SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = deferred.name
+             )
+             FROM deferred_indexes AS deferred ORDER BY deferred.name",
+        )
+        .fetch_all(&mut *transaction)
+        .await
+        .map_err(failed(doing))?;
+        let mut built = 0;
+        for (name, sql, exists) in &indexes {
+            if !exists {
+                let created = sqlx::query(sql)
+                    .persistent(false)
+                    .execute(&mut *transaction)
+                    .await;
+                if let Err(error) = created {
+                    tracing::warn!(index = %name, %error, "a list index set aside could not be built; the list reads the table until it is");
+                    continue;
+                }
+                built += 1;
+            }
             sqlx::query("DELETE FROM deferred_indexes WHERE name = ?")
                 .bind(name)
                 .execute(&mut *transaction)
@@ -939,7 +968,7 @@ impl CompanyStore {
                 .map_err(failed(doing))?;
         }
         transaction.commit().await.map_err(failed(doing))?;
-        Ok(indexes.len())
+        Ok(built)
     }
 
     /// The names of the indexes set aside and not yet built again.
@@ -950,8 +979,8 @@ impl CompanyStore {
             .map_err(StoreError::query("listing the indexes set aside"))
     }
 
-    /// The indexes of the records table with their definitions, by name:
-    /// what a check of the books compares with those of a new store.
+    /// The indexes of the records table with their definitions, by name,
+    /// for tests that compare books with those of a new store.
     pub async fn record_indexes(&self) -> Result<Vec<(String, String)>, StoreError> {
         sqlx::query_as(
             "SELECT name, sql FROM sqlite_master

@@ -397,3 +397,106 @@ async fn list_indexes_set_aside_are_built_again_as_they_were_even_after_a_restar
         assert_eq!(&answer, expected, "{filter:?}");
     }
 }
+
+#[tokio::test]
+async fn a_set_aside_definition_whose_index_is_back_is_forgotten_and_one_that_fails_waits() {
+    let (dir, store) = books(vec![row(
+        "a",
+        "Invoice",
+        "1",
+        "2026-01-01",
+        "Acme",
+        RecordState::Synced,
+    )])
+    .await;
+    // A second connection to the books, as another tool would open them.
+    let other = sqlx::SqlitePool::connect_with(
+        sqlx::sqlite::SqliteConnectOptions::new().filename(dir.path().join("c.sqlite")),
+    )
+    .await
+    .unwrap();
+    let before = store.record_indexes().await.unwrap();
+    let set_aside = store.defer_list_indexes().await.unwrap();
+    // One index put back by other means, and one definition that can no
+    // longer be built (as after a change of the schema that forgot it).
+    let (name, sql) = before
+        .iter()
+        .find(|(name, _)| name == "records_list_by_date")
+        .unwrap()
+        .clone();
+    sqlx::query(&sql).execute(&other).await.unwrap();
+    sqlx::query("UPDATE deferred_indexes SET sql = 'CREATE INDEX records_list_by_name ON records (no_such_column)' WHERE name = 'records_list_by_name'")
+        .execute(&other)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.build_deferred_indexes().await.unwrap(),
+        set_aside - 2,
+        "{name} was back, and the name index cannot be built"
+    );
+    assert_eq!(
+        store.deferred_indexes().await.unwrap(),
+        ["records_list_by_name"]
+    );
+    let after: Vec<String> = store
+        .record_indexes()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    let expected: Vec<String> = before
+        .iter()
+        .map(|(name, _)| name.clone())
+        .filter(|name| name != "records_list_by_name")
+        .collect();
+    assert_eq!(after, expected);
+    // The list works all the same.
+    let sorted = RecordFilter {
+        sort: RecordSort::Name,
+        ..RecordFilter::default()
+    };
+    assert_eq!(ids(store.records(&sorted).await.unwrap()), ["a"]);
+}
+
+#[tokio::test]
+async fn setting_aside_and_building_wait_for_another_writer_instead_of_failing() {
+    let (dir, store) = books(vec![row(
+        "a",
+        "Invoice",
+        "1",
+        "2026-01-01",
+        "Acme",
+        RecordState::Synced,
+    )])
+    .await;
+    let before = store.record_indexes().await.unwrap();
+    // Another process (the app, while the command line syncs) is writing.
+    let other = sqlx::SqlitePool::connect_with(
+        sqlx::sqlite::SqliteConnectOptions::new().filename(dir.path().join("c.sqlite")),
+    )
+    .await
+    .unwrap();
+    for step in ["set aside", "build"] {
+        let mut writing = other.begin_with("BEGIN IMMEDIATE").await.unwrap();
+        sqlx::query("UPDATE records SET error = 'held by the other writer'")
+            .execute(&mut *writing)
+            .await
+            .unwrap();
+        let work = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                if step == "set aside" {
+                    store.defer_list_indexes().await
+                } else {
+                    store.build_deferred_indexes().await
+                }
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        writing.commit().await.unwrap();
+        let done = work.await.unwrap();
+        assert!(done.is_ok_and(|count| count >= 6), "{step}");
+    }
+    assert_eq!(store.record_indexes().await.unwrap(), before);
+}

@@ -893,12 +893,18 @@ impl<T: TokenSource + 'static> Engine<T> {
         saving.settle().await;
         // Built whatever stopped the scan, so the list is quick again for
         // the records it did file. Should this fail too, the scan's own
-        // error is the one to report; the next sync builds them.
+        // error is the one reported, this one logged; the next sync builds
+        // them.
         let built = if deferred > 0 {
             self.build_deferred_indexes().await
         } else {
             Ok(())
         };
+        if (outcome.is_err() || finished.is_err())
+            && let Err(error) = &built
+        {
+            tracing::warn!("{error}; the next sync builds them");
+        }
         outcome?;
         finished?;
         built?;

@@ -266,6 +266,34 @@ async fn indexes_of_new_books(harness: &Harness) -> Vec<(String, String)> {
     indexes
 }
 
+/// The indexes set aside in the books at `database`, and the names of
+/// the records' indexes there, read by a connection of a thread and
+/// runtime of its own: from inside a progress callback, which cannot wait.
+fn set_aside_in(database: &std::path::Path) -> (Vec<String>, Vec<String>) {
+    let database = database.to_path_buf();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let store = local_store::CompanyStore::open(&database).await.unwrap();
+                let set_aside = store.deferred_indexes().await.unwrap();
+                let indexes = store
+                    .record_indexes()
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|(name, _)| name)
+                    .collect();
+                store.close().await;
+                (set_aside, indexes)
+            })
+    })
+    .join()
+    .unwrap()
+}
+
 #[tokio::test]
 async fn a_first_sync_stopped_half_way_still_builds_the_list_indexes_it_set_aside() {
     let harness = Harness::start(Some((33, 300))).await;
@@ -279,12 +307,19 @@ async fn a_first_sync_stopped_half_way_still_builds_the_list_indexes_it_set_asid
             },
         )
         .await;
-    // Stopped once the first page of invoices is saved.
+    // Stopped once the first page of invoices is saved; at that moment the
+    // books, opened as another process would, have the list indexes set
+    // aside.
     let cancel = CancelFlag::new();
+    let seen_during = std::sync::Mutex::new(None);
+    let database = harness.database("books");
     let stopped = engine
         .sync(
             &|progress| {
                 if progress.entity.as_deref() == Some("Invoice") && progress.done >= 10 {
+                    if !cancel.is_cancelled() {
+                        *seen_during.lock().unwrap() = Some(set_aside_in(&database));
+                    }
                     cancel.cancel();
                 }
             },
@@ -292,6 +327,20 @@ async fn a_first_sync_stopped_half_way_still_builds_the_list_indexes_it_set_asid
         )
         .await;
     assert!(stopped.is_err(), "the sync was not stopped: {stopped:?}");
+    let (set_aside, indexes) = seen_during.lock().unwrap().take().unwrap();
+    let list_indexes: Vec<String> = expected
+        .iter()
+        .map(|(name, _)| name.clone())
+        .filter(|name| name.starts_with("records_list_"))
+        .collect();
+    assert!(!list_indexes.is_empty());
+    assert_eq!(set_aside, list_indexes);
+    assert!(
+        indexes
+            .iter()
+            .all(|name| !name.starts_with("records_list_")),
+        "{indexes:?}"
+    );
     assert!(!local_rows(&engine, "Invoice").await.is_empty());
     assert!(engine.store().deferred_indexes().await.unwrap().is_empty());
     assert_eq!(engine.store().record_indexes().await.unwrap(), expected);
@@ -316,6 +365,13 @@ async fn a_sync_builds_the_list_indexes_a_killed_first_sync_left_aside() {
     // list indexes dropped, their definitions saved.
     let set_aside = engine.store().defer_list_indexes().await.unwrap();
     assert!(set_aside > 0);
+    drop(engine);
+    let engine = harness.engine("books").await;
+    // A pull alone (what a live update asks for) builds them too.
+    engine.pull(&|_| {}, &CancelFlag::new()).await.unwrap();
+    assert!(engine.store().deferred_indexes().await.unwrap().is_empty());
+    assert_eq!(engine.store().record_indexes().await.unwrap(), expected);
+    engine.store().defer_list_indexes().await.unwrap();
     drop(engine);
     let engine = harness.engine("books").await;
     assert_eq!(
