@@ -110,7 +110,7 @@ impl<T: TokenSource + 'static> Engine<T> {
     ) -> Result<SyncReport, EngineError> {
         let _running = self.begin()?;
         let mut report = SyncReport::default();
-        self.build_deferred_indexes().await?;
+        self.build_deferred_indexes(progress).await?;
         self.recover(&mut report, progress, cancel).await?;
         self.pull_changes(&mut report, progress, cancel).await?;
         self.refresh_catalogue().await?;
@@ -135,7 +135,7 @@ impl<T: TokenSource + 'static> Engine<T> {
     ) -> Result<SyncReport, EngineError> {
         let _running = self.begin()?;
         let mut report = SyncReport::default();
-        self.build_deferred_indexes().await?;
+        self.build_deferred_indexes(progress).await?;
         // An unconfirmed create must be settled before its object can come
         // back in a pull, or it would arrive as a second record.
         self.recover(&mut report, progress, cancel).await?;

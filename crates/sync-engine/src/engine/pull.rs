@@ -896,7 +896,7 @@ impl<T: TokenSource + 'static> Engine<T> {
         // error is the one reported, this one logged; the next sync builds
         // them.
         let built = if deferred > 0 {
-            self.build_deferred_indexes().await
+            self.build_deferred_indexes(progress).await
         } else {
             Ok(())
         };
@@ -914,15 +914,29 @@ impl<T: TokenSource + 'static> Engine<T> {
 
     /// Builds the list indexes a first sync set aside, holding the writing
     /// lock so that a local edit waits for the build rather than for
-    /// SQLite's busy timeout. A sync that was stopped before it built them
-    /// (a crash, a kill, a power cut) left their definitions in the books:
-    /// every sync calls this before it reads or writes anything.
-    pub(crate) async fn build_deferred_indexes(&self) -> Result<(), EngineError> {
+    /// SQLite's busy timeout, and reporting it as its own phase. A sync
+    /// that was stopped before it built them (a crash, a kill, a power cut)
+    /// left their definitions in the books: every sync calls this before it
+    /// reads or writes anything.
+    pub(crate) async fn build_deferred_indexes(
+        &self,
+        progress: ProgressFn<'_>,
+    ) -> Result<(), EngineError> {
+        let waiting = u64::try_from(self.store.deferred_indexes().await?.len()).unwrap_or(0);
+        if waiting == 0 {
+            return Ok(());
+        }
+        let step = |done| SyncProgress {
+            phase: SyncPhase::Indexing,
+            entity: None,
+            done,
+            total: Some(waiting),
+        };
+        progress(step(0));
         let _writing = self.writing.lock().await;
         let built = self.store.build_deferred_indexes().await?;
-        if built > 0 {
-            tracing::info!(indexes = built, "the records list's indexes are built");
-        }
+        tracing::info!(indexes = built, "the records list's indexes are built");
+        progress(step(u64::try_from(built).unwrap_or(0)));
         Ok(())
     }
 

@@ -99,6 +99,10 @@ pub enum SyncPhase {
     Recovering,
     /// Reading QuickBooks' changes.
     Pulling,
+    /// Building the records list's indexes, which a first sync sets aside
+    /// while it files the company (a second or two per hundred thousand
+    /// records).
+    Indexing,
     /// Sending local changes.
     Pushing,
     /// Finished.

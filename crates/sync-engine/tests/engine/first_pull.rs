@@ -312,10 +312,17 @@ async fn a_first_sync_stopped_half_way_still_builds_the_list_indexes_it_set_asid
     // aside.
     let cancel = CancelFlag::new();
     let seen_during = std::sync::Mutex::new(None);
+    let indexing = std::sync::Mutex::new(Vec::new());
     let database = harness.database("books");
     let stopped = engine
         .sync(
             &|progress| {
+                if progress.phase == SyncPhase::Indexing {
+                    indexing
+                        .lock()
+                        .unwrap()
+                        .push((progress.done, progress.total));
+                }
                 if progress.entity.as_deref() == Some("Invoice") && progress.done >= 10 {
                     if !cancel.is_cancelled() {
                         *seen_during.lock().unwrap() = Some(set_aside_in(&database));
@@ -340,6 +347,12 @@ async fn a_first_sync_stopped_half_way_still_builds_the_list_indexes_it_set_asid
             .iter()
             .all(|name| !name.starts_with("records_list_")),
         "{indexes:?}"
+    );
+    // The build is a phase of its own: from none of them to all of them.
+    let count = u64::try_from(list_indexes.len()).unwrap();
+    assert_eq!(
+        *indexing.lock().unwrap(),
+        [(0, Some(count)), (count, Some(count))]
     );
     assert!(!local_rows(&engine, "Invoice").await.is_empty());
     assert!(engine.store().deferred_indexes().await.unwrap().is_empty());

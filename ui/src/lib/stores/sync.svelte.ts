@@ -240,6 +240,8 @@ export function phaseWords(phase: SyncPhase | null): string {
       return 'finishing an interrupted sync';
     case 'pulling':
       return 'reading from QuickBooks';
+    case 'indexing':
+      return 'preparing the records list';
     case 'pushing':
       return 'sending to QuickBooks';
     case 'done':

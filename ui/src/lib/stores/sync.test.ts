@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { SyncStore, compactProgress, progressLabel } from './sync.svelte';
+import { SyncStore, compactProgress, phaseWords, progressLabel } from './sync.svelte';
 
 describe('sync progress', () => {
   it('counts every pushed operation on one bar that the last step fills', () => {
@@ -33,6 +33,15 @@ describe('sync progress', () => {
     sync.onProgress({ phase: 'recovering', entity: null, done: 0, total: 2 });
     sync.onProgress({ phase: 'recovering', entity: null, done: 2, total: 2 });
     expect(sync.progress).toEqual([{ entity: 'phase:recovering', done: 2, total: 2 }]);
+  });
+
+  it('says when the records list is being prepared, without a bar that would mix indexes with records', () => {
+    const sync = new SyncStore({ syncNow: async () => Promise.reject(new Error('unused')), cancelSync: async () => {} });
+    sync.onProgress({ phase: 'pulling', entity: 'Invoice', done: 3, total: 3 });
+    sync.onProgress({ phase: 'indexing', entity: null, done: 0, total: 6 });
+    expect(sync.phase).toBe('indexing');
+    expect(phaseWords(sync.phase)).toBe('preparing the records list');
+    expect(sync.progress).toEqual([{ entity: 'Invoice', done: 3, total: 3 }]);
   });
 });
 

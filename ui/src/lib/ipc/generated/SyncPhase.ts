@@ -3,4 +3,4 @@
 /**
  * The part of a sync that is running.
  */
-export type SyncPhase = "recovering" | "pulling" | "pushing" | "done";
+export type SyncPhase = "recovering" | "pulling" | "indexing" | "pushing" | "done";
