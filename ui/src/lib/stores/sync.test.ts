@@ -2,9 +2,14 @@ import { describe, expect, it } from 'vitest';
 
 import { SyncStore, compactProgress, phaseWords, progressLabel } from './sync.svelte';
 
+/** A store that is only fed progress: starting or cancelling a sync would be a mistake of the test. */
+function storeFedProgressOnly(): SyncStore {
+  return new SyncStore({ syncNow: async () => Promise.reject(new Error('unused')), cancelSync: async () => {} });
+}
+
 describe('sync progress', () => {
   it('counts every pushed operation on one bar that the last step fills', () => {
-    const sync = new SyncStore({ syncNow: async () => Promise.reject(new Error('unused')), cancelSync: async () => {} });
+    const sync = storeFedProgressOnly();
     sync.onProgress({ phase: 'pulling', entity: 'Invoice', done: 3, total: 3 });
     // The catch-up by change data capture names no type.
     sync.onProgress({ phase: 'pulling', entity: null, done: 0, total: null });
@@ -29,14 +34,14 @@ describe('sync progress', () => {
   });
 
   it('shows re-sending the outbox as its own bar', () => {
-    const sync = new SyncStore({ syncNow: async () => Promise.reject(new Error('unused')), cancelSync: async () => {} });
+    const sync = storeFedProgressOnly();
     sync.onProgress({ phase: 'recovering', entity: null, done: 0, total: 2 });
     sync.onProgress({ phase: 'recovering', entity: null, done: 2, total: 2 });
     expect(sync.progress).toEqual([{ entity: 'phase:recovering', done: 2, total: 2 }]);
   });
 
   it('says when the records list is being prepared, without a bar that would mix indexes with records', () => {
-    const sync = new SyncStore({ syncNow: async () => Promise.reject(new Error('unused')), cancelSync: async () => {} });
+    const sync = storeFedProgressOnly();
     sync.onProgress({ phase: 'pulling', entity: 'Invoice', done: 3, total: 3 });
     sync.onProgress({ phase: 'indexing', entity: null, done: 0, total: 6 });
     expect(sync.phase).toBe('indexing');
