@@ -499,18 +499,19 @@ impl<T: TokenSource> QboClient<T> {
             .execute_parsed(&query_call(statement), parse_raw_query)
             .await?;
         let Some((_, rows)) = members
-            .iter()
+            .into_iter()
             .find(|(key, _)| key.eq_ignore_ascii_case(entity))
         else {
             return Ok(Vec::new());
         };
-        serde_json::from_str(rows.get()).map_err(|_| {
-            QboError::protocol(
+        match rows {
+            RawMember::Rows(rows) => Ok(rows),
+            RawMember::Other => Err(QboError::protocol(
                 Some(200),
                 format!("the {entity} rows of the answer are not a list"),
                 intuit_tid.as_deref(),
-            )
-        })
+            )),
+        }
     }
 
     /// Sends one call built by another module of this crate (CDC, batch) and
@@ -804,8 +805,70 @@ struct RawQueryAnswer {
     fault: Option<Value>,
 }
 
-/// The `QueryResponse` members of a query's answer, each as its JSON text.
-type RawMembers = HashMap<String, Box<RawValue>>;
+/// The `QueryResponse` members of a query's answer.
+type RawMembers = HashMap<String, RawMember>;
+
+/// A `QueryResponse` member: a list, such as the rows under the entity's
+/// name, each kept as the text QuickBooks sent; or anything else
+/// (`startPosition`, `maxResults`, `totalCount`), which paging does not read.
+/// The rows are cut out of the answer in the one pass that reads it, not
+/// read again from a copy of the whole list.
+enum RawMember {
+    Rows(Vec<Box<RawValue>>),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for RawMember {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Member;
+        impl<'de> serde::de::Visitor<'de> for Member {
+            type Value = RawMember;
+            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+                formatter.write_str("a member of QueryResponse")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawMember, A::Error> {
+                let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(row) = seq.next_element::<Box<RawValue>>()? {
+                    rows.push(row);
+                }
+                Ok(RawMember::Rows(rows))
+            }
+            // A number arrives here too: exact numbers are read as a map.
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawMember, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(RawMember::Other)
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<RawMember, E> {
+                Ok(RawMember::Other)
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<RawMember, E> {
+                Ok(RawMember::Other)
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<RawMember, E> {
+                Ok(RawMember::Other)
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<RawMember, E> {
+                Ok(RawMember::Other)
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<RawMember, E> {
+                Ok(RawMember::Other)
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<RawMember, E> {
+                Ok(RawMember::Other)
+            }
+        }
+        deserializer.deserialize_any(Member)
+    }
+}
 
 /// A 2xx answer to a query, its members unparsed, with its `intuit_tid`.
 fn parse_raw_query(
@@ -929,6 +992,41 @@ mod tests {
         assert_eq!(delays, replayed);
         // Huge retry counts saturate instead of overflowing.
         assert!(backoff_delay(&config, 200, &mut rng) <= Duration::from_secs(2));
+    }
+
+    /// The rows are cut out of the answer as sent, beside the paging
+    /// numbers, and a member that is not a list is told apart.
+    #[test]
+    fn a_query_answer_keeps_each_row_as_sent() {
+        let body = br#"{"QueryResponse":{"Invoice":[{"Id":"1","TotalAmt":10.50},
+            {"Id":"2","Line":[{"Amount":1e2}],"Memo":"a \"quoted\" word"}],
+            "startPosition":1,"maxResults":2,"totalCount":2.0},"time":"2026-12-08T00:00:00Z"}"#;
+        let (members, tid) =
+            parse_raw_query(body, Some("tid-1".to_owned())).expect("the answer reads");
+        assert_eq!(tid.as_deref(), Some("tid-1"));
+        let rows: Vec<&str> = match members.get("Invoice") {
+            Some(RawMember::Rows(rows)) => rows.iter().map(|row| row.get()).collect(),
+            _ => Vec::new(),
+        };
+        assert_eq!(
+            rows,
+            [
+                r#"{"Id":"1","TotalAmt":10.50}"#,
+                r#"{"Id":"2","Line":[{"Amount":1e2}],"Memo":"a \"quoted\" word"}"#
+            ]
+        );
+        for paging in ["startPosition", "maxResults", "totalCount"] {
+            assert!(
+                matches!(members.get(paging), Some(RawMember::Other)),
+                "{paging}"
+            );
+        }
+
+        let odd = br#"{"QueryResponse":{"Invoice":{"Id":"1"},"note":"x","flag":true,"gone":null}}"#;
+        let (members, _) = parse_raw_query(odd, None).expect("the answer reads");
+        assert!(matches!(members.get("Invoice"), Some(RawMember::Other)));
+        assert_eq!(members.len(), 4);
+        assert!(parse_raw_query(br#"{"QueryResponse":{"Invoice":[{"Id":}]}}"#, None).is_err());
     }
 
     #[test]

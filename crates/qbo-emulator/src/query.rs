@@ -45,7 +45,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZon
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use crate::index::TypeDocs;
+use crate::index::{StoredDoc, TypeDocs};
 
 /// `MAXRESULTS` when the query gives none (API.md §4.2).
 pub const DEFAULT_MAX_RESULTS: usize = 100;
@@ -280,7 +280,7 @@ pub fn execute<'a>(query: &Query, docs: impl IntoIterator<Item = &'a Value>) -> 
 pub struct PageOutcome<'a> {
     /// The page, in order, borrowed from the type's documents so that a
     /// page is written out without a copy; empty for `COUNT(*)`.
-    pub items: Vec<&'a Value>,
+    pub items: Vec<&'a StoredDoc>,
     /// `startPosition` as QBO echoes it (1-based).
     pub start_position: usize,
     /// `maxResults` as QBO reports it: the number of rows returned.
@@ -297,7 +297,7 @@ pub struct PageOutcome<'a> {
 /// of [`execute`].
 pub fn execute_indexed<'a>(query: &Query, docs: &'a TypeDocs) -> PageOutcome<'a> {
     let default_active_only = default_active_only(query);
-    let matches = |doc: &&Value| {
+    let matches = |doc: &&StoredDoc| {
         (!default_active_only || !is_inactive(doc))
             && query.conditions.iter().all(|c| condition_holds(c, doc))
     };
@@ -305,7 +305,10 @@ pub fn execute_indexed<'a>(query: &Query, docs: &'a TypeDocs) -> PageOutcome<'a>
     // No id can match conditions such as `Id > '9' AND Id < '3'`: an empty
     // range stands for them (a reversed one would not be a range).
     let (low, high) = id_bounds(&query.conditions).unwrap_or((1, 0));
-    let ids_in_range = || docs.range(low..=high.max(low)).filter(move |_| low <= high);
+    let ids_in_range = || {
+        docs.stored_range(low..=high.max(low))
+            .filter(move |_| low <= high)
+    };
     if query.count_only {
         let total_count = if unfiltered {
             docs.len()
@@ -326,7 +329,7 @@ pub fn execute_indexed<'a>(query: &Query, docs: &'a TypeDocs) -> PageOutcome<'a>
         [key] if key.field.eq_ignore_ascii_case("Id") => Some(key.descending),
         _ => None,
     };
-    let items: Vec<&Value> = match id_order {
+    let items: Vec<&StoredDoc> = match id_order {
         // Few rows to pass over: walk by id from the first id allowed.
         Some(descending) if !unfiltered || skip < take.max(DEFAULT_MAX_RESULTS) => {
             let range = ids_in_range();
@@ -337,12 +340,12 @@ pub fn execute_indexed<'a>(query: &Query, docs: &'a TypeDocs) -> PageOutcome<'a>
             }
         }
         _ => docs.with_sorted(&query.order_by, |ids| {
-            let rows = ids.iter().filter_map(|id| docs.get(*id));
+            let rows = ids.iter().filter_map(|id| docs.stored(*id));
             if unfiltered {
                 ids.iter()
                     .skip(skip)
                     .take(take)
-                    .filter_map(|id| docs.get(*id))
+                    .filter_map(|id| docs.stored(*id))
                     .collect()
             } else {
                 rows.filter(matches).skip(skip).take(take).collect()
@@ -360,7 +363,7 @@ pub fn execute_indexed<'a>(query: &Query, docs: &'a TypeDocs) -> PageOutcome<'a>
 /// The ids of `docs` sorted as [`execute`] sorts them: by the ORDERBY keys,
 /// then by numeric `Id`. Each document's sort values are read and parsed
 /// once, not at every comparison.
-pub(crate) fn sorted_ids(keys: &[OrderKey], docs: &BTreeMap<u64, Value>) -> Vec<u64> {
+pub(crate) fn sorted_ids(keys: &[OrderKey], docs: &BTreeMap<u64, StoredDoc>) -> Vec<u64> {
     match keys {
         [] => return docs.keys().copied().collect(),
         [key] if key.field.eq_ignore_ascii_case("Id") => {
@@ -377,7 +380,7 @@ pub(crate) fn sorted_ids(keys: &[OrderKey], docs: &BTreeMap<u64, Value>) -> Vec<
         .map(|(id, doc)| {
             let values = keys
                 .iter()
-                .map(|key| SortValue::of(doc, &key.field))
+                .map(|key| SortValue::of(doc.value(), &key.field))
                 .collect();
             (*id, values)
         })

@@ -54,7 +54,11 @@ fn run(statement: &str, docs: &[Value]) -> Result<QueryOutcome, query::QueryErro
     let outcome = query::execute(&parsed, docs);
     let stored = stored(docs);
     let indexed = query::execute_indexed(&parsed, &stored);
-    let indexed_items: Vec<Value> = indexed.items.iter().map(|item| (*item).clone()).collect();
+    let indexed_items: Vec<Value> = indexed
+        .items
+        .iter()
+        .map(|item| item.value().clone())
+        .collect();
     assert_eq!(indexed_items, outcome.items, "{statement}");
     assert_eq!(indexed.max_results, outcome.max_results, "{statement}");
     assert_eq!(
@@ -370,7 +374,8 @@ proptest! {
     /// Writes (creates, replacements, in-place changes of the sort keys,
     /// removals) interleaved with queries: every page the indexes give,
     /// with their cached orders kept up to date from the writes, is the page
-    /// a full evaluation of the same documents gives.
+    /// a full evaluation of the same documents gives, and is served as the
+    /// text of the documents as they are after the writes.
     #[test]
     fn indexed_pages_follow_every_write(steps in proptest::collection::vec(step_strategy(), 1..60)) {
         let mut stored = TypeDocs::default();
@@ -391,8 +396,13 @@ proptest! {
                     let all: Vec<Value> = stored.values().cloned().collect();
                     let expected = query::execute(&parsed, &all);
                     let indexed = query::execute_indexed(&parsed, &stored);
-                    let indexed_items: Vec<Value> = indexed.items.iter().map(|item| (*item).clone()).collect();
+                    let indexed_items: Vec<Value> = indexed.items.iter().map(|item| item.value().clone()).collect();
                     prop_assert_eq!(&indexed_items, &expected.items, "{}", statement);
+                    // The page's text, which the documents keep once
+                    // written, is that of the documents as they are now.
+                    let served = serde_json::to_string(&indexed.items).map_err(|error| TestCaseError::fail(error.to_string()))?;
+                    let written = serde_json::to_string(&expected.items).map_err(|error| TestCaseError::fail(error.to_string()))?;
+                    prop_assert_eq!(served, written, "{}", statement);
                     if parsed.count_only {
                         prop_assert_eq!(indexed.total_count, Some(expected.total_count), "{}", statement);
                     }
