@@ -387,6 +387,11 @@ pub(crate) struct Staged {
 impl Staged {
     /// Remembers what the store holds for these ids, read in one query.
     pub fn prefetch(&mut self, entity: &str, ids: &[String], found: Vec<RecordRow>) {
+        // A page's ids are staged next: room for them all up front, so the
+        // maps are not grown and rehashed a few times per page.
+        self.prefetched.reserve(ids.len());
+        self.by_qbo.reserve(ids.len());
+        self.by_local.reserve(ids.len());
         for id in ids {
             self.prefetched
                 .insert((entity.to_owned(), id.clone()), None);
