@@ -167,6 +167,13 @@ impl TypeDocs {
         self.docs.get(&id).map(StoredDoc::value)
     }
 
+    /// Writes the text of every document that has none.
+    pub fn write_texts(&self) {
+        for doc in self.docs.values() {
+            doc.text();
+        }
+    }
+
     /// One document by id, with its text.
     pub fn stored(&self, id: u64) -> Option<&StoredDoc> {
         self.docs.get(&id)

@@ -595,6 +595,14 @@ impl Company {
         self.docs.get_mut(&kind).and_then(|docs| docs.get_mut(id))
     }
 
+    /// Writes the JSON text of every document that has none (see
+    /// [`crate::index::StoredDoc`]).
+    pub fn write_texts(&self) {
+        for docs in self.docs.values() {
+            docs.write_texts();
+        }
+    }
+
     /// The documents of a type with their indexes, for queries; `None` when
     /// none was ever stored.
     pub fn type_docs(&self, kind: EntityKind) -> Option<&TypeDocs> {
