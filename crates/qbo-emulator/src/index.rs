@@ -59,7 +59,7 @@ const ORDERS_KEPT: usize = 8;
 
 /// A stored document and its JSON text. The text is written when the
 /// document is stored, forgotten when it changes in place and written again
-/// by the next page that serves it: turning documents into text was three
+/// by the next page that serves it (or by [`TypeDocs::write_texts`]): turning documents into text was three
 /// quarters of the emulator's time in a client's first pull, and written on
 /// first serving it cost more than it saved (each document is served once),
 /// so a page of a first pull is now mostly copied.
@@ -92,14 +92,6 @@ impl StoredDoc {
         }
         let text = serde_json::value::to_raw_value(&self.doc).ok()?;
         Some(self.text.get_or_init(|| text))
-    }
-}
-
-impl Deref for StoredDoc {
-    type Target = Value;
-
-    fn deref(&self) -> &Value {
-        &self.doc
     }
 }
 
@@ -167,13 +159,6 @@ impl TypeDocs {
         self.docs.get(&id).map(StoredDoc::value)
     }
 
-    /// Writes the text of every document that has none.
-    pub fn write_texts(&self) {
-        for doc in self.docs.values() {
-            doc.text();
-        }
-    }
-
     /// One document by id, with its text.
     pub fn stored(&self, id: u64) -> Option<&StoredDoc> {
         self.docs.get(&id)
@@ -204,6 +189,13 @@ impl TypeDocs {
         range: impl RangeBounds<u64>,
     ) -> impl DoubleEndedIterator<Item = &StoredDoc> + '_ {
         self.docs.range(range).map(|(_, doc)| doc)
+    }
+
+    /// Writes the text of every document that has none.
+    pub fn write_texts(&self) {
+        for doc in self.docs.values() {
+            doc.text();
+        }
     }
 
     /// Stores a document under `id`, replacing any former one.

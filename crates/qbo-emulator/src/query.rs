@@ -297,7 +297,8 @@ pub struct PageOutcome<'a> {
 /// of [`execute`].
 pub fn execute_indexed<'a>(query: &Query, docs: &'a TypeDocs) -> PageOutcome<'a> {
     let default_active_only = default_active_only(query);
-    let matches = |doc: &&StoredDoc| {
+    let matches = |stored: &&StoredDoc| {
+        let doc = stored.value();
         (!default_active_only || !is_inactive(doc))
             && query.conditions.iter().all(|c| condition_holds(c, doc))
     };
